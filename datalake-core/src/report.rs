@@ -1,0 +1,124 @@
+//! The result of one sync run.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::cleaner::CleanupReport;
+use crate::error::{Error, ErrorKind};
+
+/// How a sync run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStatus {
+    /// Everything transferred (rsync 0, or 24: files vanished on the collector).
+    Success,
+    /// Not run: disabled, or locked by another run in `sync_all`.
+    Skipped,
+    /// Some files could not be transferred (rsync 23 after a retry).
+    Partial,
+    /// Cancelled; partial data is kept for the next run.
+    Interrupted,
+    /// Nothing usable happened; see `errors`.
+    Failed,
+}
+
+impl SyncStatus {
+    /// snake_case name, as in JSON and checkpoints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncStatus::Success => "success",
+            SyncStatus::Skipped => "skipped",
+            SyncStatus::Partial => "partial",
+            SyncStatus::Interrupted => "interrupted",
+            SyncStatus::Failed => "failed",
+        }
+    }
+
+    /// Severity order for "the overall status is the worst".
+    pub fn severity(self) -> u8 {
+        match self {
+            SyncStatus::Success => 0,
+            SyncStatus::Skipped => 1,
+            SyncStatus::Partial => 2,
+            SyncStatus::Interrupted => 3,
+            SyncStatus::Failed => 4,
+        }
+    }
+}
+
+/// Numbers parsed from rsync's `--stats` block.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TransferStats {
+    /// "Number of files" (all entries).
+    pub total_files: u64,
+    /// "Number of regular files transferred".
+    pub files_transferred: u64,
+    /// "Total file size".
+    pub total_size: u64,
+    /// "Total transferred file size".
+    pub bytes_transferred: u64,
+    /// "Literal data".
+    pub literal_bytes: u64,
+    /// "Matched data" (reused from existing/partial files).
+    pub matched_bytes: u64,
+    /// "Total bytes sent".
+    pub bytes_sent: u64,
+    /// "Total bytes received".
+    pub bytes_received: u64,
+}
+
+/// Everything a caller needs to know about one sync of one profile.
+#[derive(Debug, Serialize)]
+pub struct SyncReport {
+    /// Profile name.
+    pub profile: String,
+    /// Outcome.
+    pub status: SyncStatus,
+    /// True when nothing was changed on disk on purpose.
+    pub dry_run: bool,
+    /// Start time.
+    pub started_at: DateTime<Utc>,
+    /// End time.
+    pub finished_at: DateTime<Utc>,
+    /// Wall time, retries and cleanup included.
+    pub duration_seconds: f64,
+    /// Regular files transferred.
+    pub files_transferred: u64,
+    /// rsync's "Total transferred file size".
+    pub bytes_transferred: u64,
+    /// rsync's "Literal data".
+    pub literal_bytes: u64,
+    /// rsync's "Matched data".
+    pub matched_bytes: u64,
+    /// rsync's "Number of files".
+    pub total_files: u64,
+    /// rsync's "Total bytes sent".
+    pub bytes_sent: u64,
+    /// rsync's "Total bytes received".
+    pub bytes_received: u64,
+    /// Exit code of rsync's last attempt.
+    pub rsync_exit_code: Option<i32>,
+    /// What that code means.
+    pub rsync_exit_meaning: Option<String>,
+    /// rsync attempts made (retries included).
+    pub attempts: u32,
+    /// Error messages, one per failed attempt or step.
+    pub errors: Vec<String>,
+    /// Warnings (config warnings, unfinished previous run, vanished files...).
+    pub warnings: Vec<String>,
+    /// Kind of the failure, when `status` is failed or interrupted.
+    pub error_kind: Option<ErrorKind>,
+    /// The retention run after the sync, if any.
+    pub cleanup: Option<CleanupReport>,
+    /// The typed cause of a failed or interrupted run (not serialized;
+    /// bindings use it to raise the matching exception / status).
+    #[serde(skip)]
+    pub error: Option<Error>,
+}
+
+impl SyncReport {
+    /// The report as a JSON value: exactly the fields of the CLI's `--format json`.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
