@@ -27,3 +27,10 @@ impl CancelToken {
         self.flag.load(Ordering::SeqCst)
     }
 }
+
+impl CancelToken {
+    /// Whether two tokens share the same flag.
+    pub fn same_as(&self, other: &CancelToken) -> bool {
+        Arc::ptr_eq(&self.flag, &other.flag)
+    }
+}

@@ -280,12 +280,7 @@ impl Error {
         source: std::io::Error,
         hint: impl Into<String>,
     ) -> Self {
-        Error::Io {
-            action: action.into(),
-            path: path.into(),
-            hint: hint.into(),
-            source,
-        }
+        Error::Io { action: action.into(), path: path.into(), hint: hint.into(), source }
     }
 
     /// Build an [`Error::Io`] with the generic hint derived from the io error kind.

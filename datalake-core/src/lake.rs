@@ -1,28 +1,36 @@
 //! The `DataLake` facade: what the bindings and the CLI call.
 
+use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::mpsc;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Local, NaiveDate, Utc};
 
 use crate::cancel::CancelToken;
-use crate::checkpoint::Checkpoint;
-use crate::cleaner::CleanupReport;
-use crate::config::{Config, Profile, ValidationReport};
-use crate::connection::ConnectionReport;
-use crate::error::Result;
+use crate::checkpoint::{Checkpoint, RunRecord, RunningMarker};
+use crate::cleaner::{self, CleanupReport};
+use crate::config::{Config, Profile, Timezone, ValidationReport};
+use crate::connection::{self, ConnectionReport};
+use crate::error::{Error, Result};
+use crate::lock::ProfileLock;
 use crate::progress::Progress;
-use crate::report::SyncReport;
-use crate::stats::ProfileStats;
+use crate::report::{SyncReport, SyncStatus};
+use crate::rsync::process::{RunObserver, POLL_INTERVAL};
+use crate::stats::{self, ProfileStats};
+use crate::syncer::{Syncer, TransferOutcome};
 
 /// Options for [`DataLake::sync`] and [`DataLake::sync_all`].
 #[derive(Default)]
 pub struct SyncOptions<'a> {
-    /// Change nothing on disk (rsync `--dry-run`, no cleanup, no checkpoint).
+    /// Change nothing on disk (rsync `--dry-run`, cleanup as a dry run, no checkpoint, no lock).
     pub dry_run: bool,
     /// Skip the retention run after a successful or partial sync.
     pub no_cleanup: bool,
     /// Profiles synced at once by `sync_all` (0 or 1: one at a time).
     pub jobs: u32,
-    /// Called on the calling thread with progress, at most ~10 times a second.
+    /// Called on the calling thread with progress, at most ~10 times a second per profile.
     pub progress: Option<&'a mut dyn FnMut(&Progress)>,
     /// Called on the calling thread about every 100 ms; returning `true`
     /// cancels the run (bindings use it to poll for Ctrl-C).
@@ -41,6 +49,68 @@ pub struct DataLake {
     active: Mutex<Vec<CancelToken>>,
 }
 
+/// "Today" in the profile's calendar.
+pub fn today(tz: Timezone) -> NaiveDate {
+    match tz {
+        Timezone::Utc => Utc::now().date_naive(),
+        Timezone::Local => Local::now().date_naive(),
+    }
+}
+
+fn local_hms(t: DateTime<Utc>) -> String {
+    t.with_timezone(&Local).format("%H:%M:%S").to_string()
+}
+
+/// Observer for a run on the calling thread: forwards to the caller's callbacks.
+struct DirectObserver<'o, 'a> {
+    options: &'o mut SyncOptions<'a>,
+    token: CancelToken,
+}
+
+impl RunObserver for DirectObserver<'_, '_> {
+    fn progress(&mut self, progress: &Progress) {
+        if let Some(cb) = self.options.progress.as_mut() {
+            cb(progress);
+        }
+    }
+    fn should_cancel(&mut self) -> bool {
+        if let Some(check) = self.options.interrupt_check.as_mut() {
+            if check() {
+                self.token.cancel();
+            }
+        }
+        self.token.is_cancelled() || self.options.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
+    }
+}
+
+/// Observer for a run on a `sync_all` worker: progress goes to the calling
+/// thread through a channel; cancellation comes from the shared token.
+struct ForwardingObserver {
+    tx: mpsc::Sender<Progress>,
+    token: CancelToken,
+}
+
+impl RunObserver for ForwardingObserver {
+    fn progress(&mut self, progress: &Progress) {
+        let _ = self.tx.send(progress.clone());
+    }
+    fn should_cancel(&mut self) -> bool {
+        self.token.is_cancelled()
+    }
+}
+
+/// Deregisters a run's token from the handle when the run ends.
+struct ActiveRun<'l> {
+    lake: &'l DataLake,
+    token: CancelToken,
+}
+
+impl Drop for ActiveRun<'_> {
+    fn drop(&mut self) {
+        self.lake.active_runs().retain(|t| !t.same_as(&self.token));
+    }
+}
+
 impl DataLake {
     /// Load and validate the config file.
     pub fn open(config_path: impl AsRef<Path>) -> Result<DataLake> {
@@ -57,9 +127,27 @@ impl DataLake {
         &self.config
     }
 
+    fn active_runs(&self) -> MutexGuard<'_, Vec<CancelToken>> {
+        // A poisoned list of tokens is still a valid list of tokens.
+        self.active.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn register(&self, token: CancelToken) -> ActiveRun<'_> {
+        self.active_runs().push(token.clone());
+        ActiveRun { lake: self, token }
+    }
+
     /// Re-validate the config file (or report the loaded warnings for in-memory configs).
     pub fn validate(&self) -> ValidationReport {
-        todo!("sync engine")
+        match &self.config.path {
+            Some(path) => Config::validate_file(path),
+            None => ValidationReport {
+                path: Default::default(),
+                ok: true,
+                errors: Vec::new(),
+                warnings: self.config.warnings.clone(),
+            },
+        }
     }
 
     /// A profile by name ("did you mean" on a typo).
@@ -67,51 +155,255 @@ impl DataLake {
         self.config.profile(name)
     }
 
+    fn enabled_profile(&self, name: &str) -> Result<&Profile> {
+        let profile = self.config.profile(name)?;
+        if !profile.enabled {
+            return Err(Error::ProfileDisabled { name: name.to_string() });
+        }
+        Ok(profile)
+    }
+
     /// Sync one profile: lock, mark running, rsync with retries, record the
     /// checkpoint, clean up after success or partial.
     ///
     /// `Err` when the run could not start (unknown or disabled profile,
-    /// locked, rsync missing...); otherwise a report whose `status` tells how
-    /// it ended and whose `error` carries the typed cause of a failure.
+    /// locked, rsync missing, unwritable checkpoint...); otherwise a report
+    /// whose `status` tells how it ended and whose `error` carries the typed
+    /// cause of a failure.
     pub fn sync(&self, name: &str, options: &mut SyncOptions<'_>) -> Result<SyncReport> {
-        let _ = (name, options);
-        todo!("sync engine")
+        let profile = self.enabled_profile(name)?;
+        let token = CancelToken::new();
+        let _active = self.register(token.clone());
+        let dry_run = options.dry_run;
+        let no_cleanup = options.no_cleanup;
+        let mut observer = DirectObserver { options, token };
+        self.sync_profile(profile, dry_run, no_cleanup, &mut observer)
+    }
+
+    /// The whole sync of one profile, on the current thread.
+    fn sync_profile(
+        &self,
+        profile: &Profile,
+        dry_run: bool,
+        no_cleanup: bool,
+        observer: &mut dyn RunObserver,
+    ) -> Result<SyncReport> {
+        let started = Utc::now();
+        let clock = Instant::now();
+        let syncer = Syncer::new(profile)?;
+        let _lock =
+            if dry_run { None } else { Some(ProfileLock::acquire(&profile.lock_file, &profile.name, "synced")?) };
+        let mut warnings: Vec<String> = Vec::new();
+
+        let loaded = Checkpoint::load(&profile.checkpoint_file, dry_run)?;
+        if let Some(aside) = &loaded.moved_aside {
+            warnings.push(format!(
+                "checkpoint {} was corrupt and was moved to {}; continuing (rsync compares the files themselves)",
+                profile.checkpoint_file.display(),
+                aside.display()
+            ));
+        }
+        let mut checkpoint = loaded
+            .checkpoint
+            .unwrap_or_else(|| Checkpoint { profile_name: profile.name.clone(), ..Checkpoint::default() });
+        if let Some(prev) = &checkpoint.running {
+            warnings.push(format!(
+                "previous run did not finish (started {}, pid {}); resuming its partial transfer",
+                local_hms(prev.started_at),
+                prev.pid
+            ));
+        }
+        if !dry_run {
+            checkpoint.running = Some(RunningMarker { pid: std::process::id(), started_at: started });
+            checkpoint.save(&profile.checkpoint_file)?;
+            std::fs::create_dir_all(&profile.local_dir)
+                .map_err(|e| Error::io_default("create directory", &profile.local_dir, e))?;
+        }
+
+        let today = today(profile.timezone);
+        let TransferOutcome { status, stats, exit_code, attempts, error, warnings: transfer_warnings } =
+            syncer.run(dry_run, today, observer);
+        warnings.extend(transfer_warnings);
+        let mut errors: Vec<String> = error.iter().map(ToString::to_string).collect();
+
+        let mut cleanup = None;
+        if matches!(status, SyncStatus::Success | SyncStatus::Partial) && !no_cleanup {
+            match cleaner::clean(profile, today, dry_run) {
+                Ok(report) => cleanup = Some(report),
+                Err(e) => errors.push(format!("cleanup after sync failed: {e}")),
+            }
+        }
+
+        let finished = Utc::now();
+        let duration = clock.elapsed().as_secs_f64();
+        if !dry_run {
+            checkpoint.record_run(RunRecord {
+                started_at: started,
+                status: status.as_str().to_string(),
+                files_transferred: stats.files_transferred,
+                bytes_transferred: stats.bytes_transferred,
+                duration_seconds: duration,
+                rsync_exit_code: exit_code,
+                errors: errors.clone(),
+            });
+            if let Err(e) = checkpoint.save(&profile.checkpoint_file) {
+                errors.push(format!("the sync finished but its checkpoint could not be written: {e}"));
+            }
+        }
+        Ok(SyncReport {
+            profile: profile.name.clone(),
+            status,
+            dry_run,
+            started_at: started,
+            finished_at: finished,
+            duration_seconds: duration,
+            files_transferred: stats.files_transferred,
+            bytes_transferred: stats.bytes_transferred,
+            literal_bytes: stats.literal_bytes,
+            matched_bytes: stats.matched_bytes,
+            total_files: stats.total_files,
+            bytes_sent: stats.bytes_sent,
+            bytes_received: stats.bytes_received,
+            rsync_exit_code: exit_code,
+            rsync_exit_meaning: exit_code.map(|c| crate::rsync::exit_code::meaning(c).to_string()),
+            attempts,
+            errors,
+            warnings,
+            error_kind: error.as_ref().map(Error::kind),
+            cleanup,
+            error,
+        })
+    }
+
+    /// A report for a profile whose sync could not start.
+    fn not_started(name: &str, error: Error) -> SyncReport {
+        let now = Utc::now();
+        let status = match error {
+            Error::Locked { .. } | Error::ProfileDisabled { .. } => SyncStatus::Skipped,
+            _ => SyncStatus::Failed,
+        };
+        SyncReport {
+            profile: name.to_string(),
+            status,
+            dry_run: false,
+            started_at: now,
+            finished_at: now,
+            duration_seconds: 0.0,
+            files_transferred: 0,
+            bytes_transferred: 0,
+            literal_bytes: 0,
+            matched_bytes: 0,
+            total_files: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+            rsync_exit_code: None,
+            rsync_exit_meaning: None,
+            attempts: 0,
+            errors: vec![error.to_string()],
+            warnings: Vec::new(),
+            error_kind: Some(error.kind()),
+            cleanup: None,
+            error: Some(error),
+        }
     }
 
     /// Sync every enabled profile, `options.jobs` at a time. One failing
-    /// profile never stops the others; each gets a report.
+    /// profile never stops the others; each gets a report, in name order.
     pub fn sync_all(&self, options: &mut SyncOptions<'_>) -> Vec<SyncReport> {
-        let _ = options;
-        todo!("sync engine")
+        let names: Vec<String> = self.config.enabled_profiles().map(|p| p.name.clone()).collect();
+        let token = CancelToken::new();
+        let _active = self.register(token.clone());
+        let jobs = (options.jobs.max(1) as usize).min(names.len().max(1));
+        let queue = Mutex::new(names.iter().cloned().enumerate().collect::<VecDeque<_>>());
+        let results: Mutex<Vec<(usize, SyncReport)>> = Mutex::new(Vec::new());
+        let (tx, rx) = mpsc::channel::<Progress>();
+        let (dry_run, no_cleanup) = (options.dry_run, options.no_cleanup);
+
+        std::thread::scope(|scope| {
+            for _ in 0..jobs {
+                let tx = tx.clone();
+                let token = token.clone();
+                let (queue, results) = (&queue, &results);
+                scope.spawn(move || {
+                    let mut observer = ForwardingObserver { tx, token };
+                    loop {
+                        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
+                        let Some((index, name)) = next else { break };
+                        let report = match self
+                            .enabled_profile(&name)
+                            .and_then(|p| self.sync_profile(p, dry_run, no_cleanup, &mut observer))
+                        {
+                            Ok(r) => r,
+                            Err(e) => Self::not_started(&name, e),
+                        };
+                        results.lock().unwrap_or_else(PoisonError::into_inner).push((index, report));
+                    }
+                });
+            }
+            drop(tx);
+            // The calling thread relays progress and polls for interruption
+            // until every worker has dropped its sender.
+            let mut last_poll = Instant::now();
+            loop {
+                match rx.recv_timeout(POLL_INTERVAL) {
+                    Ok(p) => {
+                        if let Some(cb) = options.progress.as_mut() {
+                            cb(&p);
+                        }
+                    }
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                }
+                if last_poll.elapsed() >= POLL_INTERVAL {
+                    last_poll = Instant::now();
+                    let external = options.cancel.as_ref().is_some_and(CancelToken::is_cancelled);
+                    let asked = options.interrupt_check.as_mut().is_some_and(|check| check());
+                    if external || asked {
+                        token.cancel();
+                    }
+                }
+            }
+        });
+        let mut results = results.into_inner().unwrap_or_else(PoisonError::into_inner);
+        results.sort_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
     }
 
-    /// Statistics of one profile.
+    /// Statistics of one profile (disabled profiles too).
     pub fn stats(&self, name: &str) -> Result<ProfileStats> {
-        let _ = name;
-        todo!("sync engine")
+        let profile = self.config.profile(name)?;
+        let checkpoint = Checkpoint::load(&profile.checkpoint_file, true)?.checkpoint;
+        stats::collect(profile, checkpoint.as_ref(), today(profile.timezone))
     }
 
     /// Apply retention to one profile (takes the profile lock unless dry run).
     pub fn cleanup(&self, name: &str, dry_run: bool) -> Result<CleanupReport> {
-        let _ = (name, dry_run);
-        todo!("sync engine")
+        let profile = self.config.profile(name)?;
+        let _lock =
+            if dry_run { None } else { Some(ProfileLock::acquire(&profile.lock_file, &profile.name, "cleaned")?) };
+        cleaner::clean(profile, today(profile.timezone), dry_run)
     }
 
-    /// Check that the collector is reachable and readable.
+    /// Check that the collector is reachable and readable. The report tells
+    /// the distinct outcome; `Err` only for an unknown profile.
     pub fn test_connection(&self, name: &str) -> Result<ConnectionReport> {
-        let _ = name;
-        todo!("sync engine")
+        Ok(connection::test_connection(self.config.profile(name)?))
     }
 
     /// The profile's checkpoint, if one was written (read-only: a corrupt file is left in place).
     pub fn checkpoint(&self, name: &str) -> Result<Option<Checkpoint>> {
-        let _ = name;
-        todo!("sync engine")
+        let profile = self.config.profile(name)?;
+        Ok(Checkpoint::load(&profile.checkpoint_file, true)?.checkpoint)
     }
 
-    /// Cancel every sync currently running on this handle. Thread-safe.
+    /// Cancel every sync currently running on this handle. Thread-safe; the
+    /// runs stop rsync (SIGTERM, then SIGKILL), keep partial data and end `interrupted`.
     pub fn cancel(&self) {
-        let _ = &self.active;
-        todo!("sync engine")
+        for token in self.active_runs().iter() {
+            token.cancel();
+        }
     }
 }
+
+/// Keeps the poll interval visible to docs: cancellation is noticed within this.
+pub const CANCEL_LATENCY: Duration = POLL_INTERVAL;

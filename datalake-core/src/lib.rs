@@ -16,6 +16,7 @@ pub mod progress;
 pub mod report;
 pub mod rsync;
 pub mod stats;
+pub mod syncer;
 
 pub use cancel::CancelToken;
 pub use checkpoint::Checkpoint;

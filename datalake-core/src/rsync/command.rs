@@ -1,0 +1,151 @@
+//! Building rsync's argv (never through a shell).
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use crate::config::{Profile, Source, SshSource};
+
+use super::output;
+use super::tools::Tools;
+
+/// Flags used when a profile has no `rsync_args`: resumable, and readers never
+/// see a half-written file under its real name (no `--inplace`, no `-z`).
+pub const DEFAULT_FLAGS: &[&str] = &["-rt", "--partial-dir=.rsync-partial"];
+
+/// Quote one word for rsync's own `-e` splitting, which knows single and
+/// double quotes but not backslashes: runs without `'` go in single quotes,
+/// each `'` in double quotes, adjacent pieces join into one word.
+pub fn quote_for_rsync_e(word: &str) -> String {
+    let plain = !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:@+,%".contains(&b));
+    if plain {
+        return word.to_string();
+    }
+    let mut out = String::new();
+    for (i, piece) in word.split('\'').enumerate() {
+        if i > 0 {
+            out.push_str("\"'\"");
+        }
+        if !piece.is_empty() {
+            out.push('\'');
+            out.push_str(piece);
+            out.push('\'');
+        }
+    }
+    if out.is_empty() {
+        out.push_str("''");
+    }
+    out
+}
+
+/// ssh's argv (without the destination) for a collector.
+pub fn ssh_args(src: &SshSource, profile: &Profile) -> Vec<String> {
+    let mut args = vec!["-p".to_string(), src.port.to_string(), "-i".to_string(), src.ssh_key.display().to_string()];
+    let mut opt = |o: String| {
+        args.push("-o".to_string());
+        args.push(o);
+    };
+    opt("BatchMode=yes".into());
+    opt(format!("ConnectTimeout={}", profile.connect_timeout));
+    opt("ServerAliveInterval=15".into());
+    opt("ServerAliveCountMax=4".into());
+    opt("IdentitiesOnly=yes".into());
+    opt(format!("StrictHostKeyChecking={}", profile.host_key_checking.as_ssh_option()));
+    if let Some(kh) = &profile.known_hosts {
+        // ssh splits this option's value on whitespace unless double-quoted.
+        opt(format!("UserKnownHostsFile=\"{}\"", kh.display()));
+    }
+    args
+}
+
+/// The `-e` value: the ssh program and its options as one rsync-quoted string.
+pub fn rsh_value(ssh: &Path, src: &SshSource, profile: &Profile) -> String {
+    std::iter::once(ssh.display().to_string())
+        .chain(ssh_args(src, profile))
+        .map(|w| quote_for_rsync_e(&w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `user@host:` with IPv6 literals bracketed, as rsync expects.
+pub fn remote_prefix(src: &SshSource) -> String {
+    if src.host.contains(':') {
+        format!("{}@[{}]:", src.user, src.host)
+    } else {
+        format!("{}@{}:", src.user, src.host)
+    }
+}
+
+/// Everything that varies per run.
+#[derive(Debug, Clone, Default)]
+pub struct RunSpec {
+    /// Add `--dry-run`.
+    pub dry_run: bool,
+    /// Extra exclude patterns (expired partitions), after the profile's own.
+    pub extra_excludes: Vec<String>,
+}
+
+/// The full argv for syncing `profile` (program first).
+pub fn build(tools: &Tools, profile: &Profile, spec: &RunSpec) -> Vec<OsString> {
+    let mut argv: Vec<OsString> = vec![tools.rsync.clone().into_os_string()];
+    match &profile.rsync_args {
+        Some(user) => argv.extend(user.iter().map(OsString::from)),
+        None => argv.extend(DEFAULT_FLAGS.iter().map(OsString::from)),
+    }
+    // Tool-owned flags come after the user's so they win where rsync lets the last one win.
+    argv.push("--stats".into());
+    argv.push("--no-human-readable".into());
+    argv.push("--info=progress2".into());
+    argv.push(output::out_format_arg().into());
+    argv.push(format!("--timeout={}", profile.io_timeout).into());
+    if let Some(bw) = profile.bwlimit {
+        argv.push(format!("--bwlimit={bw}").into());
+    }
+    if spec.dry_run {
+        argv.push("--dry-run".into());
+    }
+    for pattern in profile.exclude.iter().chain(&spec.extra_excludes) {
+        argv.push(format!("--exclude={pattern}").into());
+    }
+    let mut source = OsString::new();
+    match &profile.source {
+        Source::Ssh(src) => {
+            if let Some(ssh) = &tools.ssh {
+                argv.push("-e".into());
+                argv.push(rsh_value(ssh, src, profile).into());
+            }
+            source.push(remote_prefix(src));
+            source.push(with_trailing_slash(&src.remote_root));
+        }
+        Source::Local { remote_root } => {
+            source.push(with_trailing_slash(&remote_root.display().to_string()));
+        }
+    }
+    argv.push("--".into());
+    argv.push(source);
+    let mut dest = profile.local_dir.clone().into_os_string();
+    dest.push("/");
+    argv.push(dest);
+    argv
+}
+
+fn with_trailing_slash(p: &str) -> String {
+    if p.ends_with('/') {
+        p.to_string()
+    } else {
+        format!("{p}/")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rsync_e_quoting() {
+        assert_eq!(quote_for_rsync_e("/home/a/.ssh/key.pem"), "/home/a/.ssh/key.pem");
+        assert_eq!(quote_for_rsync_e("/tmp/my key"), "'/tmp/my key'");
+        assert_eq!(quote_for_rsync_e("it's"), "'it'\"'\"'s'");
+        assert_eq!(quote_for_rsync_e("'"), "\"'\"");
+        assert_eq!(quote_for_rsync_e(""), "''");
+    }
+}

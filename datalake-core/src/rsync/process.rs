@@ -1,0 +1,207 @@
+//! Running one rsync process: output parsed on reader threads, progress and
+//! cancellation handled on the calling thread (so callbacks run there, as the
+//! bindings promise), and the whole process group stopped on cancel.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::report::TransferStats;
+
+use super::output::{self, Line};
+
+/// How often the run loop wakes up to poll for cancellation.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
+/// Minimum time between two progress callbacks (about 10 a second).
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
+/// Time rsync gets to exit after SIGTERM before SIGKILL.
+const KILL_GRACE: Duration = Duration::from_secs(3);
+/// stderr lines kept for messages.
+const STDERR_KEEP: usize = 40;
+
+/// Receives what happens during a run, on the thread that called [`run`].
+pub trait RunObserver {
+    /// A progress snapshot (throttled by the caller of this trait).
+    fn progress(&mut self, progress: &Progress);
+    /// Polled about every [`POLL_INTERVAL`]; `true` stops the run.
+    fn should_cancel(&mut self) -> bool;
+}
+
+/// What one rsync process did.
+#[derive(Debug, Default)]
+pub struct RunOutcome {
+    /// Exit code (`None` if killed by a signal).
+    pub exit_code: Option<i32>,
+    /// Parsed `--stats`.
+    pub stats: TransferStats,
+    /// The last stderr lines.
+    pub stderr: String,
+    /// True when the run was cancelled.
+    pub cancelled: bool,
+    /// Regular files itemized as transferred (counted from our out-format lines).
+    pub files_itemized: u64,
+}
+
+enum Event {
+    Progress { bytes: u64, percent: u32, files_done: Option<u64>, list_complete: bool },
+    File(String),
+}
+
+/// Read `reader` splitting on `\r` and `\n` (progress2 uses `\r`).
+fn for_each_line(reader: impl Read, mut f: impl FnMut(&str)) {
+    let mut reader = BufReader::with_capacity(64 * 1024, reader);
+    let mut buf = Vec::with_capacity(512);
+    loop {
+        buf.clear();
+        // read_until on '\n', then split the chunk on '\r' as well.
+        match reader.read_until(b'\n', &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                for piece in buf.split(|b| *b == b'\r' || *b == b'\n') {
+                    if !piece.is_empty() {
+                        f(&String::from_utf8_lossy(piece));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn stop_group(child: &mut Child) {
+    let pgid = Pid::from_raw(child.id() as i32);
+    let _ = killpg(pgid, Signal::SIGTERM);
+    let deadline = Instant::now() + KILL_GRACE;
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            // rsync is gone; make sure its ssh child is too.
+            let _ = killpg(pgid, Signal::SIGKILL);
+            return;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    let _ = killpg(pgid, Signal::SIGKILL);
+    let _ = child.kill();
+}
+
+/// Run `argv` to completion (or cancellation), reporting progress for `profile`.
+pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> Result<RunOutcome> {
+    let (program, args) = argv.split_first().ok_or_else(|| Error::InvalidArgument("empty rsync command".into()))?;
+    log::debug!("running {:?}", argv);
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Own process group: a terminal's Ctrl-C reaches us, not rsync, and
+        // cancelling can stop rsync and its ssh child together.
+        .process_group(0)
+        .env("LC_ALL", "C");
+    let mut child =
+        cmd.spawn().map_err(|e| Error::io("start", program, e, "check that rsync is installed and executable"))?;
+
+    let (tx, rx) = mpsc::channel::<Event>();
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let out_thread = thread::spawn(move || {
+        let mut stats = TransferStats::default();
+        let mut files = 0u64;
+        if let Some(out) = stdout {
+            for_each_line(out, |line| match output::parse_line(line, &mut stats) {
+                Line::Progress { bytes, percent, files_done, list_complete } => {
+                    let _ = tx.send(Event::Progress { bytes, percent, files_done, list_complete });
+                }
+                Line::Item { flags, name } => {
+                    if output::is_file_transfer(&flags) {
+                        files += 1;
+                        let _ = tx.send(Event::File(name));
+                    }
+                }
+                Line::Stat | Line::Other => {}
+            });
+        }
+        (stats, files)
+    });
+    let err_thread = thread::spawn(move || {
+        let mut lines: std::collections::VecDeque<String> = Default::default();
+        if let Some(err) = stderr {
+            for_each_line(err, |line| {
+                log::debug!("rsync: {line}");
+                if lines.len() == STDERR_KEEP {
+                    lines.pop_front();
+                }
+                lines.push_back(line.to_string());
+            });
+        }
+        lines.into_iter().collect::<Vec<_>>().join("\n")
+    });
+
+    let started = Instant::now();
+    let mut snapshot = Progress { profile: profile.to_string(), ..Progress::default() };
+    let mut dirty = false;
+    let mut last_emit: Option<Instant> = None;
+    let mut cancelled = false;
+    let mut last_poll = Instant::now();
+    let mut last_bytes = (Instant::now(), 0u64);
+    loop {
+        match rx.recv_timeout(POLL_INTERVAL) {
+            Ok(Event::Progress { bytes, percent, files_done, list_complete }) => {
+                let now = Instant::now();
+                let dt = now.duration_since(last_bytes.0).as_secs_f64();
+                if dt >= 0.5 {
+                    let inst = bytes.saturating_sub(last_bytes.1) as f64 / dt;
+                    // Smooth so the ETA does not jump with every update.
+                    snapshot.rate = if snapshot.rate == 0.0 { inst } else { 0.7 * snapshot.rate + 0.3 * inst };
+                    last_bytes = (now, bytes);
+                }
+                if snapshot.rate == 0.0 {
+                    let secs = started.elapsed().as_secs_f64();
+                    if secs > 0.0 {
+                        snapshot.rate = bytes as f64 / secs;
+                    }
+                }
+                snapshot.bytes_done = bytes;
+                snapshot.bytes_total =
+                    (list_complete && percent > 0).then(|| (bytes.saturating_mul(100) / u64::from(percent)).max(bytes));
+                if let Some(f) = files_done {
+                    snapshot.files_done = f;
+                }
+                dirty = true;
+            }
+            Ok(Event::File(name)) => {
+                snapshot.current_file = Some(name);
+                dirty = true;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+        if dirty && last_emit.is_none_or(|t| t.elapsed() >= PROGRESS_INTERVAL) {
+            observer.progress(&snapshot);
+            last_emit = Some(Instant::now());
+            dirty = false;
+        }
+        if !cancelled && last_poll.elapsed() >= POLL_INTERVAL {
+            last_poll = Instant::now();
+            if observer.should_cancel() {
+                cancelled = true;
+                log::info!("cancelling rsync for profile {profile}");
+                stop_group(&mut child);
+            }
+        }
+    }
+    if dirty {
+        observer.progress(&snapshot);
+    }
+    let status = child.wait().map_err(|e| Error::io("wait for", program, e, "rsync could not be waited for"))?;
+    let (stats, files_itemized) = out_thread.join().unwrap_or_default();
+    let stderr = err_thread.join().unwrap_or_default();
+    Ok(RunOutcome { exit_code: status.code(), stats, stderr, cancelled, files_itemized })
+}

@@ -1,0 +1,217 @@
+//! One profile's transfer: rsync attempts with retries and backoff, turned
+//! into a status. Locking, checkpoints and cleanup are the facade's job
+//! ([`crate::DataLake::sync`]); this module only moves data.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+
+use crate::cleaner::cutoff_date;
+use crate::config::Profile;
+use crate::error::{Error, Result};
+use crate::partition::expired_exclude_patterns;
+use crate::report::{SyncStatus, TransferStats};
+use crate::rsync::command::{self, RunSpec};
+use crate::rsync::exit_code::{self, ExitClass};
+use crate::rsync::failure::classify_failure;
+use crate::rsync::process::{self, RunObserver, POLL_INTERVAL};
+use crate::rsync::tools::{self, Tools};
+
+/// Longest wait between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// The outcome of [`Syncer::run`].
+#[derive(Debug)]
+pub struct TransferOutcome {
+    /// How it ended.
+    pub status: SyncStatus,
+    /// Stats summed over all attempts.
+    pub stats: TransferStats,
+    /// Exit code of the last attempt.
+    pub exit_code: Option<i32>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The final error, for failed/interrupted runs.
+    pub error: Option<Error>,
+    /// Warnings (vanished files, retried attempts, old rsync).
+    pub warnings: Vec<String>,
+}
+
+/// Moves one profile's data with rsync.
+#[derive(Debug)]
+pub struct Syncer<'a> {
+    profile: &'a Profile,
+    tools: Tools,
+}
+
+fn add_stats(total: &mut TransferStats, s: &TransferStats) {
+    total.total_files = s.total_files.max(total.total_files);
+    total.total_size = s.total_size.max(total.total_size);
+    total.files_transferred += s.files_transferred;
+    total.bytes_transferred += s.bytes_transferred;
+    total.literal_bytes += s.literal_bytes;
+    total.matched_bytes += s.matched_bytes;
+    total.bytes_sent += s.bytes_sent;
+    total.bytes_received += s.bytes_received;
+}
+
+/// Exponential backoff: 1 s, 2 s, 4 s, ... capped at [`MAX_BACKOFF`].
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6)).min(MAX_BACKOFF)
+}
+
+/// Sleep `d`, waking every poll interval; returns `true` if cancelled meanwhile.
+fn cancellable_sleep(d: Duration, observer: &mut dyn RunObserver) -> bool {
+    let end = Instant::now() + d;
+    while Instant::now() < end {
+        if observer.should_cancel() {
+            return true;
+        }
+        thread::sleep(POLL_INTERVAL.min(end.saturating_duration_since(Instant::now())));
+    }
+    observer.should_cancel()
+}
+
+impl<'a> Syncer<'a> {
+    /// Prepare a syncer; fails when rsync (or ssh for SSH sources) is missing.
+    pub fn new(profile: &'a Profile) -> Result<Self> {
+        Ok(Syncer { profile, tools: Tools::locate(profile)? })
+    }
+
+    /// The tools found.
+    pub fn tools(&self) -> &Tools {
+        &self.tools
+    }
+
+    /// The argv of one attempt (for logs and tests).
+    pub fn argv(&self, dry_run: bool, today: NaiveDate) -> Vec<std::ffi::OsString> {
+        let cutoff = cutoff_date(today, self.profile.retention_days);
+        let spec = RunSpec { dry_run, extra_excludes: expired_exclude_patterns(cutoff) };
+        command::build(&self.tools, self.profile, &spec)
+    }
+
+    /// Transfer with retries: 23 is retried once then `partial`; transient
+    /// codes back off exponentially up to `retries`; permanent ones stop at once.
+    pub fn run(&self, dry_run: bool, today: NaiveDate, observer: &mut dyn RunObserver) -> TransferOutcome {
+        let argv = self.argv(dry_run, today);
+        let profile = self.profile;
+        let mut out = TransferOutcome {
+            status: SyncStatus::Failed,
+            stats: TransferStats::default(),
+            exit_code: None,
+            attempts: 0,
+            error: None,
+            warnings: Vec::new(),
+        };
+        if let Some(w) = tools::version_line(&self.tools.rsync).and_then(|l| tools::version_warning("local", &l)) {
+            out.warnings.push(w);
+        }
+        let interrupted = || Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() };
+        let mut partial_retried = false;
+        let mut transient_retries = 0u32;
+        loop {
+            out.attempts += 1;
+            let run = match process::run(&argv, &profile.name, observer) {
+                Ok(r) => r,
+                Err(e) => {
+                    out.error = Some(e);
+                    return out;
+                }
+            };
+            add_stats(&mut out.stats, &run.stats);
+            out.exit_code = run.exit_code;
+            if run.cancelled {
+                out.status = SyncStatus::Interrupted;
+                out.error = Some(interrupted());
+                return out;
+            }
+            let Some(code) = run.exit_code else {
+                out.error = Some(Error::Rsync {
+                    profile: profile.name.clone(),
+                    code: -1,
+                    meaning: "killed by a signal".into(),
+                    stderr: run.stderr,
+                    hint: "something outside datalake killed rsync (out of memory? a timeout wrapper?); the next run resumes".into(),
+                });
+                return out;
+            };
+            match exit_code::classify(code) {
+                ExitClass::Success => {
+                    out.status = SyncStatus::Success;
+                    return out;
+                }
+                ExitClass::Vanished => {
+                    out.status = SyncStatus::Success;
+                    out.warnings.push(
+                        "some files vanished on the collector during the transfer (rsync exit 24); they were skipped"
+                            .into(),
+                    );
+                    return out;
+                }
+                ExitClass::Interrupted => {
+                    out.status = SyncStatus::Interrupted;
+                    out.error = Some(interrupted());
+                    return out;
+                }
+                _ => {}
+            }
+            let failure = classify_failure(profile, code, &run.stderr);
+            let message = failure.error.to_string();
+            match failure.class {
+                ExitClass::Partial if !partial_retried => {
+                    partial_retried = true;
+                    out.warnings.push(format!("attempt {} was partial, retrying once: {message}", out.attempts));
+                    if cancellable_sleep(backoff(1), observer) {
+                        out.status = SyncStatus::Interrupted;
+                        out.error = Some(interrupted());
+                        return out;
+                    }
+                }
+                ExitClass::Partial => {
+                    out.status = SyncStatus::Partial;
+                    out.error = Some(failure.error);
+                    return out;
+                }
+                ExitClass::Transient if transient_retries < profile.retries => {
+                    transient_retries += 1;
+                    let wait = backoff(transient_retries);
+                    log::warn!(
+                        "profile {}: attempt {} failed, retrying in {}s: {message}",
+                        profile.name,
+                        out.attempts,
+                        wait.as_secs()
+                    );
+                    out.warnings.push(format!(
+                        "attempt {} failed, retried after {}s: {message}",
+                        out.attempts,
+                        wait.as_secs()
+                    ));
+                    if cancellable_sleep(wait, observer) {
+                        out.status = SyncStatus::Interrupted;
+                        out.error = Some(interrupted());
+                        return out;
+                    }
+                }
+                _ => {
+                    out.status = SyncStatus::Failed;
+                    out.error = Some(failure.error);
+                    return out;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(2), Duration::from_secs(2));
+        assert_eq!(backoff(3), Duration::from_secs(4));
+        assert_eq!(backoff(30), MAX_BACKOFF);
+    }
+}
