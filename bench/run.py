@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""datalake vs the plain tools, on the same generated data, side by side.
+
+    python3 bench/run.py [--quick] [--repeat N]
+
+Measures (median of N runs, wall time and peak RSS of the measured process):
+  * first sync          vs  plain ``rsync -a`` over the same loopback SSH server
+  * stats               vs  ``du -s`` plus ``find | wc -l``
+  * cleanup (retention) vs  ``rm -rf`` of the same expired directories
+  * config load+validate (in process, mean of 2,000 loads; target < 1 ms)
+
+Targets (issue #2): sync <= 1.05x rsync, stats <= 1.5x du+find, cleanup <= 1.2x rm -rf.
+Everything talks to 127.0.0.1 only. Results are printed, never asserted: the machines
+are shared and noisy, so a benchmark informs and a test does not time anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "support"))
+
+import sshd  # noqa: E402
+import trees  # noqa: E402
+
+BENCH_BIN = ROOT / "target" / "release" / "examples" / "bench_ops"
+
+
+def run_measured(argv: list[str], **kw: object) -> tuple[float, int, str]:
+    """Run argv; return (seconds, peak RSS in KiB of that process, stdout)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)  # type: ignore[call-overload]
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    out = proc.stdout.read().decode() if proc.stdout else ""
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(argv)}\n{err}")
+    return elapsed, usage.ru_maxrss, out.strip()
+
+
+def run_shell_measured(cmd: str) -> tuple[float, int, str]:
+    return run_measured(["bash", "-c", cmd])
+
+
+def write_config(path: Path, lake: Path, server: sshd.SshServer, remote_root: Path, retention: int = 30) -> None:
+    path.write_text(
+        "data_lake:\n"
+        f"  root_dir: {lake}\n"
+        "  profiles:\n"
+        "    bench:\n"
+        "      source:\n"
+        "        type: ssh\n"
+        "        host: 127.0.0.1\n"
+        f"        port: {server.port}\n"
+        f"        user: {server.user}\n"
+        f"        ssh_key: {server.key}\n"
+        f"        remote_root: {remote_root}\n"
+        "      local_subdir: bench\n"
+        f"      retention_days: {retention}\n"
+        f"      known_hosts: {server.known_hosts}\n"
+    )
+
+
+def write_ten_profile_config(path: Path) -> None:
+    lines = ["data_lake:", "  root_dir: /tmp/datalake-bench-lake", "  profiles:"]
+    for i in range(10):
+        lines += [
+            f"    collector_{i}:",
+            "      source:",
+            "        type: ssh",
+            f"        host: 10.0.0.{i + 1}",
+            "        port: 6677",
+            "        user: ubuntu",
+            "        ssh_key: /nonexistent/key.pem",
+            f"        remote_root: /var/data/c{i}",
+            f"      local_subdir: c{i}",
+            "      retention_days: 30",
+            "      exclude: ['*.tmp']",
+        ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def median_of(repeat: int, prepare, measure) -> tuple[float, int, str]:  # type: ignore[no-untyped-def]
+    times, rss, out = [], [], ""
+    for _ in range(repeat):
+        prepare()
+        t, r, out = measure()
+        times.append(t)
+        rss.append(r)
+    return statistics.median(times), max(rss), out
+
+
+def row(name: str, ours: tuple[float, int, str], base: tuple[float, int, str], base_name: str, target: float) -> str:
+    ratio = ours[0] / base[0] if base[0] > 0 else float("inf")
+    verdict = "ok" if ratio <= target else "OVER TARGET"
+    return (
+        f"{name:<10} datalake {ours[0] * 1000:9.1f} ms {ours[1] / 1024:7.1f} MiB | "
+        f"{base_name:<16} {base[0] * 1000:9.1f} ms {base[1] / 1024:7.1f} MiB | "
+        f"ratio {ratio:5.2f}x (target {target:.2f}x) {verdict}"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small tree, for a smoke run")
+    ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (median is reported)")
+    args = ap.parse_args()
+
+    print("building target/release/examples/bench_ops ...", flush=True)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "datalake-core", "--example", "bench_ops"], cwd=ROOT, check=True)
+
+    work = sshd.world_tmpdir("datalake-bench-")
+    server = sshd.start()
+    try:
+        today = trees.utc_today()
+        if args.quick:
+            days, symbols, parts, size = 6, ["A", "B"], 3, 16 * 1024
+        else:
+            days, symbols, parts, size = 40, [f"SYM{i}-USDT" for i in range(10)], 20, 64 * 1024
+        collector = work / "collector"
+        day_list = [today - dt.timedelta(days=d) for d in range(days)]
+        trees.make_collector_tree(collector, days=day_list, symbols=symbols, parts=parts, size=size)
+        n_files = days * len(symbols) * parts
+        print(f"tree: {n_files} files, {n_files * size / 2**20:.0f} MiB, {days} days x {len(symbols)} symbols x {parts} parts")
+
+        lake = work / "lake"
+        config = work / "bench.yml"
+        # Retention covers every generated day, so both tools copy the same files.
+        write_config(config, lake, server, collector, retention=days + 5)
+        dest = work / "plain"
+        results = []
+
+        def reset_sync() -> None:
+            shutil.rmtree(lake, ignore_errors=True)
+            shutil.rmtree(dest, ignore_errors=True)
+
+        ours = median_of(args.repeat, reset_sync, lambda: run_measured([str(BENCH_BIN), "sync", str(config), "bench"]))
+        base = median_of(
+            args.repeat,
+            reset_sync,
+            lambda: run_measured(["rsync", "-a", "-e", server.rsh(), f"{server.user}@127.0.0.1:{collector}/", f"{dest}/"]),
+        )
+        results.append(row("sync", ours, base, "rsync -a", 1.05))
+
+        # stats on the synced lake vs du -s + find | wc -l on the same directory.
+        run_measured([str(BENCH_BIN), "sync", str(config), "bench"])
+        subprocess.run(["sync"], check=False)
+        local = lake / "bench"
+        noop = lambda: None  # noqa: E731
+        ours = median_of(args.repeat, noop, lambda: run_measured([str(BENCH_BIN), "stats", str(config), "bench"]))
+        base = median_of(args.repeat, noop, lambda: run_shell_measured(f"du -s '{local}' >/dev/null && find '{local}' | wc -l"))
+        results.append(row("stats", ours, base, "du -s + find|wc", 1.5))
+
+        # cleanup: retention of 10 days deletes the same directories rm -rf is given.
+        cleanup_config = work / "cleanup.yml"
+        write_config(cleanup_config, lake, server, collector, retention=10)
+        pristine = work / "pristine"
+        shutil.rmtree(pristine, ignore_errors=True)
+        shutil.copytree(local, pristine, symlinks=True)
+        expired = sorted(
+            p for p in local.iterdir() if p.is_dir() and p.name[-8:].isdigit() and p.name[-8:] < (today - dt.timedelta(days=9)).strftime("%Y%m%d")
+        )
+        expired_names = [p.name for p in expired]
+
+        def restore() -> None:
+            shutil.rmtree(local, ignore_errors=True)
+            shutil.copytree(pristine, local, symlinks=True)
+            subprocess.run(["sync"], check=False)
+
+        ours = median_of(args.repeat, restore, lambda: run_measured([str(BENCH_BIN), "cleanup", str(cleanup_config), "bench"]))
+        base = median_of(args.repeat, restore, lambda: run_measured(["rm", "-rf", *[str(local / n) for n in expired_names]]))
+        results.append(row("cleanup", ours, base, "rm -rf", 1.2))
+
+        ten = work / "ten.yml"
+        write_ten_profile_config(ten)
+        _, _, micros = run_measured([str(BENCH_BIN), "config-load", str(ten), "2000"])
+
+        print()
+        for line in results:
+            print(line)
+        verdict = "ok" if float(micros) < 1000 else "OVER TARGET"
+        print(f"config     load+validate of a 10-profile file: {float(micros):.1f} us (target < 1000 us) {verdict}")
+    finally:
+        server.stop()
+        sshd.remove_tree(work)
+
+
+if __name__ == "__main__":
+    main()

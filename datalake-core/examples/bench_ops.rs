@@ -1,0 +1,63 @@
+//! One datalake operation per process, for `bench/run.py`, which times it
+//! against the plain tools on the same data.
+//!
+//! ```sh
+//! bench_ops sync CONFIG PROFILE        # full sync (no cleanup), prints files and bytes
+//! bench_ops stats CONFIG PROFILE       # prints file count and bytes
+//! bench_ops cleanup CONFIG PROFILE     # prints deleted dirs and bytes
+//! bench_ops config-load CONFIG N       # prints the mean load+validate time in microseconds
+//! ```
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use datalake_core::{Config, DataLake, SyncOptions};
+
+fn run(args: &[String]) -> Result<String, String> {
+    let [op, config, arg] = args else {
+        return Err("usage: bench_ops sync|stats|cleanup|config-load CONFIG PROFILE|N".into());
+    };
+    if op == "config-load" {
+        let n: u32 = arg.parse().map_err(|_| format!("N must be a number, got {arg}"))?;
+        let start = Instant::now();
+        for _ in 0..n {
+            Config::load(config).map_err(|e| e.to_string())?;
+        }
+        return Ok(format!("{:.1}", start.elapsed().as_secs_f64() * 1e6 / f64::from(n.max(1))));
+    }
+    let lake = DataLake::open(config).map_err(|e| e.to_string())?;
+    match op.as_str() {
+        "sync" => {
+            let r = lake
+                .sync(arg, &mut SyncOptions { no_cleanup: true, ..SyncOptions::default() })
+                .map_err(|e| e.to_string())?;
+            match r.error {
+                Some(e) => Err(e.to_string()),
+                None => Ok(format!("{} {}", r.files_transferred, r.bytes_transferred)),
+            }
+        }
+        "stats" => {
+            let s = lake.stats(arg).map_err(|e| e.to_string())?;
+            Ok(format!("{} {}", s.file_count, s.total_size))
+        }
+        "cleanup" => {
+            let c = lake.cleanup(arg, false).map_err(|e| e.to_string())?;
+            Ok(format!("{} {}", c.deleted_dirs, c.freed_bytes))
+        }
+        _ => Err(format!("unknown operation {op}")),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(out) => {
+            println!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bench_ops: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
