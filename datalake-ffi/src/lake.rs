@@ -1,0 +1,382 @@
+//! The handle and the operations on it: thin adapters over `DataLake`.
+
+use std::ffi::c_char;
+
+use datalake_core::{Config, ConnectionReport, ConnectionStatus, DataLake, Error, SyncReport, SyncStatus};
+
+use crate::boundary::{call, out_arg, ref_arg, str_arg, to_json, Failure};
+use crate::options::{datalake_sync_options, with_core_options};
+use crate::status::datalake_status;
+
+/// An open data lake: a loaded configuration and the operations on it.
+///
+/// Opaque. Create with `datalake_open`, destroy with `datalake_free`. One
+/// handle may be used from several threads at once (for example syncs of
+/// different profiles in parallel; the same profile twice gives
+/// `DATALAKE_ERR_LOCKED`).
+#[allow(non_camel_case_types)]
+pub struct datalake_lake {
+    lake: DataLake,
+}
+
+// The C contract promises a handle usable from several threads at once.
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<datalake_lake>();
+};
+
+/// The status and message for a sync report that did not succeed, `None`
+/// for `success` and `skipped`.
+fn sync_failure(report: &SyncReport) -> Option<Failure> {
+    let status = match report.status {
+        SyncStatus::Success | SyncStatus::Skipped => return None,
+        SyncStatus::Partial => datalake_status::DATALAKE_ERR_SYNC,
+        SyncStatus::Interrupted => datalake_status::DATALAKE_ERR_INTERRUPTED,
+        SyncStatus::Failed => report
+            .error
+            .as_ref()
+            .map(|e| e.kind().into())
+            .or(report.error_kind.map(Into::into))
+            .unwrap_or(datalake_status::DATALAKE_ERR_SYNC),
+    };
+    let message = match (&report.error, report.errors.is_empty()) {
+        (Some(e), _) => e.to_string(),
+        (None, false) => {
+            format!("sync of profile {} ended {}: {}", report.profile, report.status.as_str(), report.errors.join("; "))
+        }
+        (None, true) => format!("sync of profile {} ended {}", report.profile, report.status.as_str()),
+    };
+    Some(Failure::new(status, message))
+}
+
+/// The failure for a `sync_all`: the worst report's status (first in name
+/// order among equals), and every failing profile's message.
+fn sync_all_failure(reports: &[SyncReport]) -> Option<Failure> {
+    let failing: Vec<(SyncStatus, Failure)> =
+        reports.iter().filter_map(|r| sync_failure(r).map(|f| (r.status, f))).collect();
+    let worst = failing.iter().map(|(s, _)| s.severity()).max()?;
+    let status = failing.iter().find(|(s, _)| s.severity() == worst).map(|(_, f)| f.status)?;
+    let message = match failing.as_slice() {
+        [(_, only)] => only.message.clone(),
+        many => {
+            let mut m = format!("{} of {} profiles did not sync:", many.len(), reports.len());
+            for (_, f) in many {
+                m.push_str("\n  ");
+                m.push_str(&f.message);
+            }
+            m
+        }
+    };
+    Some(Failure::new(status, message))
+}
+
+/// The status and message for a connection report that is not ok.
+fn connection_failure(report: &ConnectionReport) -> Option<Failure> {
+    if report.ok {
+        return None;
+    }
+    if let Some(e) = &report.error {
+        return Some(Failure::from_error_ref(e));
+    }
+    // No typed cause: derive the status from the distinct outcome.
+    let status = match report.status {
+        ConnectionStatus::Ok => return None,
+        ConnectionStatus::LocalToolMissing => datalake_status::DATALAKE_ERR_RSYNC_NOT_FOUND,
+        ConnectionStatus::Dns | ConnectionStatus::Refused | ConnectionStatus::Timeout | ConnectionStatus::Network => {
+            datalake_status::DATALAKE_ERR_CONNECT
+        }
+        ConnectionStatus::Authentication => datalake_status::DATALAKE_ERR_AUTHENTICATION,
+        ConnectionStatus::HostKey => datalake_status::DATALAKE_ERR_HOST_KEY,
+        ConnectionStatus::RemoteRsyncMissing
+        | ConnectionStatus::RemoteRootMissing
+        | ConnectionStatus::RemoteRootUnreadable => datalake_status::DATALAKE_ERR_SYNC,
+    };
+    Some(Failure::new(status, format!("connection test of profile {} failed: {}", report.profile, report.message)))
+}
+
+impl Failure {
+    /// Like `From<Error>`, for an error the failure does not own.
+    fn from_error_ref(e: &Error) -> Self {
+        Failure::new(e.kind().into(), e.to_string())
+    }
+}
+
+/// Open the lake configured by the YAML file at `config_path` and return a
+/// new handle in `*out`.
+///
+/// Errors: `DATALAKE_ERR_CONFIG` when the file is missing, unreadable or
+/// invalid (the message lists every problem with `file:line:col`),
+/// `DATALAKE_ERR_INVALID_ARGUMENT` for NULL or non-UTF-8 arguments.
+/// Free the handle with `datalake_free`.
+///
+/// # Safety
+/// `config_path` is NULL or a NUL-terminated string; `out` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn datalake_open(config_path: *const c_char, out: *mut *mut datalake_lake) -> datalake_status {
+    call("datalake_open", || {
+        // SAFETY (all unsafe blocks below): the caller's contract above.
+        let path = unsafe { str_arg(config_path, "config_path") }?;
+        let out = unsafe { out_arg(out, "out") }?;
+        let lake = DataLake::open(path)?;
+        *out = Box::into_raw(Box::new(datalake_lake { lake }));
+        Ok(())
+    })
+}
+
+/// Destroy a handle. NULL is accepted and ignored.
+///
+/// No other call on the handle may be running or start afterwards; to stop
+/// running syncs first, call `datalake_cancel` and wait for them to return.
+///
+/// # Safety
+/// `lake` is NULL or a handle from `datalake_open` not freed before.
+#[no_mangle]
+pub unsafe extern "C" fn datalake_free(lake: *mut datalake_lake) {
+    if lake.is_null() {
+        return;
+    }
+    call("datalake_free", || {
+        // SAFETY: a handle from datalake_open (Box::into_raw), freed once.
+        drop(unsafe { Box::from_raw(lake) });
+        Ok(())
+    });
+}
+
+/// Validate the configuration file at `config_path` without opening it, and
+/// return a validation report (JSON: `path`, `ok`, `errors`, `warnings`; each
+/// problem with `severity`, `file`, `line`, `column`, `key`, `message`).
+///
+/// Returns `DATALAKE_OK` when the file has no errors (warnings allowed).
+/// Like a failed sync, an invalid file still hands the report out: the status
+/// is then `DATALAKE_ERR_CONFIG`, `*report_json` is set, and the last error
+/// message lists every problem.
+///
+/// # Safety
+/// `config_path` is NULL or a NUL-terminated string; `report_json` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn datalake_validate(
+    config_path: *const c_char,
+    report_json: *mut *mut c_char,
+) -> datalake_status {
+    call("datalake_validate", || {
+        let path = unsafe { str_arg(config_path, "config_path") }?;
+        let out = unsafe { out_arg(report_json, "report_json") }?;
+        let report = Config::validate_file(path);
+        let json = to_json(&report, "validation report")?;
+        *out = json;
+        if report.ok {
+            return Ok(());
+        }
+        let errors = datalake_core::ConfigErrors { path: Some(report.path.clone()), errors: report.errors.clone() };
+        let message = if errors.errors.is_empty() {
+            format!("invalid configuration: {}", report.path.display())
+        } else {
+            Error::Config(errors).to_string()
+        };
+        Err(Failure::new(datalake_status::DATALAKE_ERR_CONFIG, message))
+    })
+}
+
+/// Sync one profile: lock it, run rsync with retries, record the checkpoint,
+/// apply retention unless `options->cleanup` is false, and return the sync
+/// report (JSON, the fields of the CLI's `sync --format json`).
+///
+/// `options` may be NULL for `datalake_sync_options_default()`.
+///
+/// When the run could not start (unknown or disabled profile, locked, rsync
+/// missing, ...) the status says why and `*report_json` is not written.
+/// When it ran but did not succeed, the report is still handed out in
+/// `*report_json` and the status says how it ended:
+/// - `partial`: `DATALAKE_ERR_SYNC`;
+/// - `failed`: the status of the cause (`DATALAKE_ERR_CONNECT`,
+///   `DATALAKE_ERR_AUTHENTICATION`, `DATALAKE_ERR_HOST_KEY`, ...; rsync's own
+///   failures are `DATALAKE_ERR_SYNC`);
+/// - `interrupted` (`datalake_cancel`): `DATALAKE_ERR_INTERRUPTED`.
+///
+/// A `success` or `skipped` run returns `DATALAKE_OK`.
+///
+/// # Safety
+/// `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+/// string; `options` is NULL or readable; `report_json` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn datalake_sync(
+    lake: *mut datalake_lake,
+    profile: *const c_char,
+    options: *const datalake_sync_options,
+    report_json: *mut *mut c_char,
+) -> datalake_status {
+    call("datalake_sync", || {
+        let lake = unsafe { ref_arg(lake.cast_const(), "lake") }?;
+        let profile = unsafe { str_arg(profile, "profile") }?;
+        let options = unsafe { options.as_ref() };
+        let out = unsafe { out_arg(report_json, "report_json") }?;
+        let report = with_core_options(options, |o| lake.lake.sync(profile, o))?;
+        *out = to_json(&report, "sync report")?;
+        sync_failure(&report).map_or(Ok(()), Err)
+    })
+}
+
+/// Sync every enabled profile, `options->jobs` at a time, and return a JSON
+/// array with one sync report per profile, in name order. One failing
+/// profile never stops the others.
+///
+/// `options` may be NULL for `datalake_sync_options_default()`. The array is
+/// always handed out (an empty lake gives `[]`). The status is that of the
+/// worst report (`failed` over `interrupted` over `partial`, mapped as in
+/// `datalake_sync`; the first in name order among equals), `DATALAKE_OK`
+/// when every report is `success` or `skipped`; the last error message then
+/// names every profile that did not succeed.
+///
+/// # Safety
+/// As for `datalake_sync`.
+#[no_mangle]
+pub unsafe extern "C" fn datalake_sync_all(
+    lake: *mut datalake_lake,
+    options: *const datalake_sync_options,
+    report_json: *mut *mut c_char,
+) -> datalake_status {
+    call("datalake_sync_all", || {
+        let lake = unsafe { ref_arg(lake.cast_const(), "lake") }?;
+        let options = unsafe { options.as_ref() };
+        let out = unsafe { out_arg(report_json, "report_json") }?;
+        let reports = with_core_options(options, |o| lake.lake.sync_all(o));
+        *out = to_json(&reports, "sync reports")?;
+        sync_all_failure(&reports).map_or(Ok(()), Err)
+    })
+}
+
+/// Statistics of one profile's directory (JSON, the fields of the CLI's
+/// `stats --format json`): files, bytes, partitions, date range, freshness,
+/// expired and partial data, and the last sync from the checkpoint.
+///
+/// # Safety
+/// `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+/// string; `stats_json` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn datalake_stats(
+    lake: *const datalake_lake,
+    profile: *const c_char,
+    stats_json: *mut *mut c_char,
+) -> datalake_status {
+    call("datalake_stats", || {
+        let lake = unsafe { ref_arg(lake, "lake") }?;
+        let profile = unsafe { str_arg(profile, "profile") }?;
+        let out = unsafe { out_arg(stats_json, "stats_json") }?;
+        let stats = lake.lake.stats(profile)?;
+        *out = to_json(&stats, "stats")?;
+        Ok(())
+    })
+}
+
+/// Apply retention to one profile: delete partitions older than
+/// `retention_days` (never the newest day, never through symlinks), or with
+/// `dry_run` only report what would go. Returns the cleanup report (JSON, the
+/// fields of the CLI's `cleanup --format json`).
+///
+/// # Safety
+/// `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+/// string; `report_json` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn datalake_cleanup(
+    lake: *mut datalake_lake,
+    profile: *const c_char,
+    dry_run: bool,
+    report_json: *mut *mut c_char,
+) -> datalake_status {
+    call("datalake_cleanup", || {
+        let lake = unsafe { ref_arg(lake.cast_const(), "lake") }?;
+        let profile = unsafe { str_arg(profile, "profile") }?;
+        let out = unsafe { out_arg(report_json, "report_json") }?;
+        let report = lake.lake.cleanup(profile, dry_run)?;
+        *out = to_json(&report, "cleanup report")?;
+        Ok(())
+    })
+}
+
+/// Check that the profile's collector is reachable and readable now, and
+/// return the connection report (JSON: `profile`, `target`, `ok`, `status`,
+/// `message`, `round_trip_ms`, rsync versions, `remote_entries`, `warnings`).
+///
+/// Like a failed sync, a failed test still hands the report out: the status
+/// is then that of the cause (`DATALAKE_ERR_CONNECT`,
+/// `DATALAKE_ERR_AUTHENTICATION`, `DATALAKE_ERR_HOST_KEY`,
+/// `DATALAKE_ERR_RSYNC_NOT_FOUND`; a collector without rsync or without a
+/// readable `remote_root` gives `DATALAKE_ERR_SYNC`) and `*report_json` is
+/// set. An unknown profile gives `DATALAKE_ERR_PROFILE_NOT_FOUND` and no report.
+///
+/// # Safety
+/// `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+/// string; `report_json` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn datalake_test_connection(
+    lake: *const datalake_lake,
+    profile: *const c_char,
+    report_json: *mut *mut c_char,
+) -> datalake_status {
+    call("datalake_test_connection", || {
+        let lake = unsafe { ref_arg(lake, "lake") }?;
+        let profile = unsafe { str_arg(profile, "profile") }?;
+        let out = unsafe { out_arg(report_json, "report_json") }?;
+        let report = lake.lake.test_connection(profile)?;
+        *out = to_json(&report, "connection report")?;
+        connection_failure(&report).map_or(Ok(()), Err)
+    })
+}
+
+/// The profile's checkpoint (JSON, the checkpoint file's fields: last sync
+/// time and status, counts, `history`, `running` marker ...), or the JSON
+/// text `null` when the profile was never synced. Read-only: a corrupt file
+/// is left in place.
+///
+/// # Safety
+/// `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+/// string; `checkpoint_json` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn datalake_checkpoint(
+    lake: *const datalake_lake,
+    profile: *const c_char,
+    checkpoint_json: *mut *mut c_char,
+) -> datalake_status {
+    call("datalake_checkpoint", || {
+        let lake = unsafe { ref_arg(lake, "lake") }?;
+        let profile = unsafe { str_arg(profile, "profile") }?;
+        let out = unsafe { out_arg(checkpoint_json, "checkpoint_json") }?;
+        let checkpoint = lake.lake.checkpoint(profile)?;
+        *out = to_json(&checkpoint, "checkpoint")?;
+        Ok(())
+    })
+}
+
+/// The loaded configuration (JSON: `path`, `root_dir`, `checkpoint_dir`,
+/// `profiles` by name with every setting resolved, `warnings`), e.g. to list
+/// the profile names.
+///
+/// # Safety
+/// `lake` is NULL or a live handle; `config_json` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn datalake_config(lake: *const datalake_lake, config_json: *mut *mut c_char) -> datalake_status {
+    call("datalake_config", || {
+        let lake = unsafe { ref_arg(lake, "lake") }?;
+        let out = unsafe { out_arg(config_json, "config_json") }?;
+        *out = to_json(lake.lake.config(), "configuration")?;
+        Ok(())
+    })
+}
+
+/// Cancel every sync currently running on this handle, from any thread
+/// (including a progress callback). Each returns `DATALAKE_ERR_INTERRUPTED`
+/// promptly: rsync is stopped, partial data is kept for the next run, and the
+/// checkpoint records `interrupted`. Syncs started afterwards are not
+/// affected. NULL is ignored.
+///
+/// # Safety
+/// `lake` is NULL or a live handle.
+#[no_mangle]
+pub unsafe extern "C" fn datalake_cancel(lake: *const datalake_lake) {
+    call("datalake_cancel", || {
+        if let Some(lake) = unsafe { lake.as_ref() } {
+            lake.lake.cancel();
+        }
+        Ok(())
+    });
+}
