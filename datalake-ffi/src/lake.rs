@@ -380,3 +380,10 @@ pub unsafe extern "C" fn datalake_cancel(lake: *const datalake_lake) {
         Ok(())
     });
 }
+
+/// Wrap an already built `DataLake` in a handle (for Rust callers and tests
+/// that build a `Config` in memory); free it with `datalake_free`. Not part
+/// of the C ABI.
+pub fn into_handle(lake: DataLake) -> *mut datalake_lake {
+    Box::into_raw(Box::new(datalake_lake { lake }))
+}
