@@ -1,7 +1,47 @@
 //! Configuration: the quants-infra `data_lake:` YAML format, typed and validated.
 //!
 //! Loading collects *all* problems in one pass and reports each with file,
-//! line:column and key path (see [`Diagnostic`]).
+//! line:column and key path (see [`Diagnostic`]):
+//!
+//! ```text
+//! config/data_lake.yml:14:7: profiles.cex_ticks.retention_day: unknown field; did you mean retention_days?
+//! ```
+//!
+//! # Format
+//!
+//! A top-level mapping with a `data_lake:` key; other top-level keys are
+//! ignored, so the section may live in a bigger quants-infra config. See
+//! [`example_yaml`] for a commented file with every key. In short:
+//!
+//! - `data_lake`: `root_dir` (required), `checkpoint_dir` (default
+//!   `{root_dir}/.checkpoints`), `timezone` (`utc` default, or `local`),
+//!   `profiles` (a mapping of names `[A-Za-z0-9_.-]+` to profiles).
+//! - profile: `enabled` (true), `source`, `local_subdir` (default: the profile
+//!   name), `retention_days` (30, 1..=36500), `rsync_args`, `checkpoint_file`
+//!   (default `{checkpoint_dir}/{name}.json`), `bwlimit` (KiB/s), `io_timeout`
+//!   (300 s, 1..=86400), `connect_timeout` (15 s, 1..=3600), `retries` (3,
+//!   0..=20), `exclude` (list of rsync patterns), `known_hosts`,
+//!   `host_key_checking` (`accept-new` default or `yes`; `no` is refused),
+//!   `timezone` (overrides the data_lake one).
+//! - `source`: `type` (`ssh` default, or `local`), `host`, `port` (6677),
+//!   `user`, `ssh_key` (`~/.ssh/lightsail_key.pem`), `remote_root`. A `local`
+//!   source takes only `type` and `remote_root`.
+//!
+//! Paths on this machine (`root_dir`, `checkpoint_dir`, `ssh_key`,
+//! `known_hosts`, `checkpoint_file`, a local `remote_root`) expand `~` and
+//! environment variables (`${VAR}`, and `$VAR` as in a shell); an SSH
+//! `remote_root` expands variables only, since `~` there would be the
+//! collector's home. An unset variable is an error. Relative local paths
+//! resolve against the current directory, as the old Python tool did, with a
+//! warning. YAML 1.1 spellings that PyYAML accepted keep working: `yes`/`no`
+//! booleans, merge keys (`<<: *defaults`).
+//!
+//! # Crates
+//!
+//! - `yaml-rust2` (event parser with line/column markers): see the `yaml`
+//!   submodule for why not `serde_yaml`.
+//! - `shellexpand` for `~`/`${VAR}`, `shell-words` for splitting `rsync_args`
+//!   with POSIX quoting, `strsim` for "did you mean".
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -9,7 +49,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{ConfigErrors, Error, Result};
+
+mod build;
+mod expand;
+mod rsync_args;
+mod rules;
+#[cfg(test)]
+mod tests;
+mod yaml;
 
 /// Default SSH port of the collectors (quants-infra convention).
 pub const DEFAULT_PORT: u16 = 6677;
@@ -219,27 +267,38 @@ pub struct Config {
 
 impl Config {
     /// Load and validate a YAML file. On failure the error carries every problem found.
+    ///
+    /// A missing or unreadable file is an [`Error::Config`] too, with one
+    /// diagnostic naming the path.
     pub fn load(path: impl AsRef<Path>) -> Result<Config> {
-        let _ = path;
-        todo!("config helper")
+        let path = path.as_ref();
+        into_result(build::load_file(path), Some(path))
     }
 
     /// Load from YAML text; `origin` names the file in diagnostics.
     pub fn from_yaml_str(text: &str, origin: Option<&Path>) -> Result<Config> {
-        let _ = (text, origin);
-        todo!("config helper")
+        into_result(build::load_text(text, origin), origin)
     }
 
     /// Validate a file and report errors and warnings, never failing.
     pub fn validate_file(path: impl AsRef<Path>) -> ValidationReport {
-        let _ = path;
-        todo!("config helper")
+        let path = path.as_ref();
+        let outcome = build::load_file(path);
+        ValidationReport {
+            path: path.to_path_buf(),
+            ok: outcome.errors.is_empty(),
+            errors: outcome.errors,
+            warnings: outcome.warnings,
+        }
     }
 
     /// Look a profile up by name; unknown names get a "did you mean" error.
     pub fn profile(&self, name: &str) -> Result<&Profile> {
-        let _ = name;
-        todo!("config helper")
+        self.profiles.get(name).ok_or_else(|| Error::ProfileNotFound {
+            name: name.to_string(),
+            suggestion: rules::did_you_mean(name, self.profiles.keys().map(String::as_str)).map(str::to_string),
+            known: self.profiles.keys().cloned().collect(),
+        })
     }
 
     /// Enabled profiles, in name order.
@@ -247,3 +306,75 @@ impl Config {
         self.profiles.values().filter(|p| p.enabled)
     }
 }
+
+fn into_result(outcome: build::Outcome, origin: Option<&Path>) -> Result<Config> {
+    match outcome.config {
+        Some(config) if outcome.errors.is_empty() => Ok(config),
+        _ => {
+            let mut errors = outcome.errors;
+            if errors.is_empty() {
+                // Cannot happen (no config means an error was recorded), but an
+                // empty error list must never reach a user.
+                errors.push(Diagnostic {
+                    severity: Severity::Error,
+                    file: origin.map(Path::to_path_buf),
+                    line: None,
+                    column: None,
+                    key: String::new(),
+                    message: "the configuration could not be loaded; run validation for details".into(),
+                });
+            }
+            Err(Error::Config(ConfigErrors { path: origin.map(Path::to_path_buf), errors }))
+        }
+    }
+}
+
+/// A commented example config: the quants-infra format, with every optional
+/// key shown (commented out) at its default or a typical value.
+///
+/// It loads as is (with warnings for its `rsync_args`, kept as in existing
+/// quants-infra files, and for the key file when it is missing).
+pub fn example_yaml() -> &'static str {
+    EXAMPLE_YAML
+}
+
+const EXAMPLE_YAML: &str = r#"# datalake configuration (the quants-infra data_lake format).
+# Other top-level keys are ignored, so this section may live in a bigger file.
+data_lake:
+  root_dir: /data/lake
+  checkpoint_dir: /data/lake/.checkpoints   # optional, default {root_dir}/.checkpoints
+  # timezone: utc                          # utc (default) or local: the calendar retention counts in
+  profiles:
+    cex_ticks:
+      enabled: true                          # default true
+      source:
+        type: ssh                            # ssh | local
+        host: 10.0.0.11
+        port: 6677                           # default 6677
+        user: ubuntu
+        ssh_key: ~/.ssh/lightsail_key.pem    # default ~/.ssh/lightsail_key.pem
+        remote_root: /var/data/cex_tickers
+      local_subdir: cex_ticks                # default: the profile name
+      retention_days: 30                     # default 30
+      # Optional. Without it the tool uses -rt --partial-dir=.rsync-partial: resumable,
+      # and readers never see a half-written file. The value below (from older configs)
+      # loads with warnings: -z wastes CPU on Parquet, --partial/--inplace expose
+      # half-written files.
+      rsync_args: "-az --partial --inplace"
+      checkpoint_file: /data/lake/.checkpoints/cex_ticks.json  # optional, default {checkpoint_dir}/{name}.json
+      # bwlimit: 10000                       # KiB/s passed to rsync --bwlimit; default: no limit
+      # io_timeout: 300                      # seconds without I/O before rsync gives up
+      # connect_timeout: 15                  # seconds for the SSH connection
+      # retries: 3                           # retries after a transient failure (0..20)
+      # exclude:                             # rsync patterns never transferred
+      #   - "*.tmp"                          # e.g. files the collector is still writing
+      # known_hosts: ~/.ssh/known_hosts      # ssh UserKnownHostsFile; default: ssh's own
+      # host_key_checking: accept-new        # accept-new (trust on first use) or yes; "no" is refused
+      # timezone: utc                        # overrides data_lake.timezone for this profile
+    # A collector directory mounted on this machine (disk, NFS): same engine, no SSH.
+    # local_copy:
+    #   source:
+    #     type: local
+    #     remote_root: /mnt/collector/cex_tickers
+    #   retention_days: 7
+"#;
