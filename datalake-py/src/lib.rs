@@ -1,1 +1,45 @@
-//! placeholder
+//! Python bindings for datalake-core, built by maturin as `datalake._datalake`.
+//!
+//! This crate is an adapter only: it converts types, maps errors to Python
+//! exceptions, releases the GIL around long calls and bridges callbacks and
+//! logging. Every behaviour lives in datalake-core, so Python, C and Rust
+//! users get the same one. The public Python API is the `datalake` package
+//! (python/datalake), which re-exports this module.
+
+use pyo3::prelude::*;
+
+mod checkpoint;
+mod config;
+mod errors;
+mod json;
+mod lake;
+mod logging;
+mod reports;
+mod util;
+
+/// Native part of the `datalake` package; import `datalake` instead.
+#[pymodule]
+#[pyo3(name = "_datalake")]
+fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    logging::install(m.py())?;
+    errors::register(m)?;
+    m.add_class::<lake::PyDataLake>()?;
+    m.add_class::<config::PyConfig>()?;
+    m.add_class::<config::PyProfile>()?;
+    m.add_class::<config::PySource>()?;
+    m.add_class::<config::PyDiagnostic>()?;
+    m.add_class::<config::PyValidationReport>()?;
+    m.add_class::<reports::PySyncReport>()?;
+    m.add_class::<reports::PyCleanupReport>()?;
+    m.add_class::<reports::PySkippedPath>()?;
+    m.add_class::<reports::PyProfileStats>()?;
+    m.add_class::<reports::PyConnectionReport>()?;
+    m.add_class::<reports::PyProgress>()?;
+    m.add_class::<checkpoint::PyCheckpoint>()?;
+    m.add_class::<checkpoint::PyRunRecord>()?;
+    m.add_class::<checkpoint::PyRunningMarker>()?;
+    m.add_function(wrap_pyfunction!(lake::validate_file, m)?)?;
+    m.add_function(wrap_pyfunction!(lake::human_size, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,348 @@
+//! Read-only Python views of the configuration types.
+
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use datalake_core::config::{Diagnostic, HostKeyChecking, Severity, Timezone};
+use datalake_core::{Config, Profile, Source, ValidationReport};
+
+use crate::json;
+use crate::util::{py_repr, repr_fields};
+
+/// One problem in a configuration file (`str()` gives `file:line:col: key: message`).
+#[pyclass(frozen, module = "datalake", name = "Diagnostic")]
+pub struct PyDiagnostic {
+    inner: Diagnostic,
+}
+
+impl From<Diagnostic> for PyDiagnostic {
+    fn from(inner: Diagnostic) -> Self {
+        PyDiagnostic { inner }
+    }
+}
+
+#[pymethods]
+impl PyDiagnostic {
+    /// `"error"` or `"warning"`.
+    #[getter]
+    fn severity(&self) -> &'static str {
+        match self.inner.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+    #[getter]
+    fn file(&self) -> Option<PathBuf> {
+        self.inner.file.clone()
+    }
+    #[getter]
+    fn line(&self) -> Option<usize> {
+        self.inner.line
+    }
+    #[getter]
+    fn column(&self) -> Option<usize> {
+        self.inner.column
+    }
+    #[getter]
+    fn key(&self) -> &str {
+        &self.inner.key
+    }
+    #[getter]
+    fn message(&self) -> &str {
+        &self.inner.message
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json::to_py(py, &self.inner)
+    }
+    fn __str__(&self) -> String {
+        self.inner.to_string()
+    }
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        repr_fields(slf.as_any(), "Diagnostic", &["severity", "file", "line", "column", "key", "message"])
+    }
+}
+
+/// Outcome of validating a config file: `ok`, `errors`, `warnings`.
+#[pyclass(frozen, module = "datalake", name = "ValidationReport")]
+pub struct PyValidationReport {
+    inner: ValidationReport,
+}
+
+impl From<ValidationReport> for PyValidationReport {
+    fn from(inner: ValidationReport) -> Self {
+        PyValidationReport { inner }
+    }
+}
+
+fn diagnostics(list: &[Diagnostic]) -> Vec<PyDiagnostic> {
+    list.iter().cloned().map(PyDiagnostic::from).collect()
+}
+
+#[pymethods]
+impl PyValidationReport {
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.inner.path.clone()
+    }
+    #[getter]
+    fn ok(&self) -> bool {
+        self.inner.ok
+    }
+    #[getter]
+    fn errors(&self) -> Vec<PyDiagnostic> {
+        diagnostics(&self.inner.errors)
+    }
+    #[getter]
+    fn warnings(&self) -> Vec<PyDiagnostic> {
+        diagnostics(&self.inner.warnings)
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json::to_py(py, &self.inner)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "ValidationReport(path={}, ok={}, errors={}, warnings={})",
+            py_repr(py, &self.inner.path)?,
+            py_repr(py, self.inner.ok)?,
+            self.inner.errors.len(),
+            self.inner.warnings.len()
+        ))
+    }
+}
+
+/// Where a profile's data comes from: `type` is `"ssh"` or `"local"`.
+#[pyclass(frozen, module = "datalake", name = "Source")]
+pub struct PySource {
+    inner: Source,
+}
+
+#[pymethods]
+impl PySource {
+    /// `"ssh"` or `"local"`.
+    #[getter]
+    fn r#type(&self) -> &'static str {
+        match self.inner {
+            Source::Ssh(_) => "ssh",
+            Source::Local { .. } => "local",
+        }
+    }
+    #[getter]
+    fn host(&self) -> Option<&str> {
+        match &self.inner {
+            Source::Ssh(s) => Some(&s.host),
+            Source::Local { .. } => None,
+        }
+    }
+    #[getter]
+    fn port(&self) -> Option<u16> {
+        match &self.inner {
+            Source::Ssh(s) => Some(s.port),
+            Source::Local { .. } => None,
+        }
+    }
+    #[getter]
+    fn user(&self) -> Option<&str> {
+        match &self.inner {
+            Source::Ssh(s) => Some(&s.user),
+            Source::Local { .. } => None,
+        }
+    }
+    #[getter]
+    fn ssh_key(&self) -> Option<PathBuf> {
+        match &self.inner {
+            Source::Ssh(s) => Some(s.ssh_key.clone()),
+            Source::Local { .. } => None,
+        }
+    }
+    /// The directory read from (on the collector for SSH, on this machine for local).
+    #[getter]
+    fn remote_root(&self) -> String {
+        match &self.inner {
+            Source::Ssh(s) => s.remote_root.clone(),
+            Source::Local { remote_root } => remote_root.display().to_string(),
+        }
+    }
+    /// `user@host:port` for SSH, `None` for local sources.
+    #[getter]
+    fn target(&self) -> Option<String> {
+        match &self.inner {
+            Source::Ssh(s) => Some(s.target()),
+            Source::Local { .. } => None,
+        }
+    }
+    /// `user@host:remote_root` for SSH, the directory for local sources.
+    #[getter]
+    fn display(&self) -> String {
+        self.inner.display_remote()
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json::to_py(py, &self.inner)
+    }
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        repr_fields(slf.as_any(), "Source", &["type", "display"])
+    }
+}
+
+/// One collector-to-lake mapping, as loaded (paths expanded, defaults applied).
+#[pyclass(frozen, module = "datalake", name = "Profile")]
+pub struct PyProfile {
+    inner: Profile,
+}
+
+impl From<Profile> for PyProfile {
+    fn from(inner: Profile) -> Self {
+        PyProfile { inner }
+    }
+}
+
+#[pymethods]
+impl PyProfile {
+    #[getter]
+    fn name(&self) -> &str {
+        &self.inner.name
+    }
+    #[getter]
+    fn enabled(&self) -> bool {
+        self.inner.enabled
+    }
+    #[getter]
+    fn source(&self) -> PySource {
+        PySource { inner: self.inner.source.clone() }
+    }
+    /// `user@host:remote_root` (SSH) or the source directory (local).
+    #[getter]
+    fn remote_source(&self) -> String {
+        self.inner.source.display_remote()
+    }
+    #[getter]
+    fn local_subdir(&self) -> PathBuf {
+        self.inner.local_subdir.clone()
+    }
+    #[getter]
+    fn local_dir(&self) -> PathBuf {
+        self.inner.local_dir.clone()
+    }
+    #[getter]
+    fn retention_days(&self) -> u32 {
+        self.inner.retention_days
+    }
+    #[getter]
+    fn rsync_args(&self) -> Option<Vec<String>> {
+        self.inner.rsync_args.clone()
+    }
+    #[getter]
+    fn checkpoint_file(&self) -> PathBuf {
+        self.inner.checkpoint_file.clone()
+    }
+    #[getter]
+    fn lock_file(&self) -> PathBuf {
+        self.inner.lock_file.clone()
+    }
+    #[getter]
+    fn bwlimit(&self) -> Option<u32> {
+        self.inner.bwlimit
+    }
+    #[getter]
+    fn io_timeout(&self) -> u32 {
+        self.inner.io_timeout
+    }
+    #[getter]
+    fn connect_timeout(&self) -> u32 {
+        self.inner.connect_timeout
+    }
+    #[getter]
+    fn retries(&self) -> u32 {
+        self.inner.retries
+    }
+    #[getter]
+    fn exclude(&self) -> Vec<String> {
+        self.inner.exclude.clone()
+    }
+    #[getter]
+    fn known_hosts(&self) -> Option<PathBuf> {
+        self.inner.known_hosts.clone()
+    }
+    /// `"accept-new"` or `"yes"`.
+    #[getter]
+    fn host_key_checking(&self) -> &'static str {
+        match self.inner.host_key_checking {
+            HostKeyChecking::AcceptNew => "accept-new",
+            HostKeyChecking::Yes => "yes",
+        }
+    }
+    /// `"utc"` or `"local"`.
+    #[getter]
+    fn timezone(&self) -> &'static str {
+        match self.inner.timezone {
+            Timezone::Utc => "utc",
+            Timezone::Local => "local",
+        }
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json::to_py(py, &self.inner)
+    }
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        repr_fields(slf.as_any(), "Profile", &["name", "enabled", "remote_source", "local_dir", "retention_days"])
+    }
+}
+
+/// A loaded, validated configuration.
+#[pyclass(frozen, module = "datalake", name = "Config")]
+pub struct PyConfig {
+    inner: Config,
+}
+
+impl From<Config> for PyConfig {
+    fn from(inner: Config) -> Self {
+        PyConfig { inner }
+    }
+}
+
+#[pymethods]
+impl PyConfig {
+    /// The file it was loaded from.
+    #[getter]
+    fn path(&self) -> Option<PathBuf> {
+        self.inner.path.clone()
+    }
+    #[getter]
+    fn root_dir(&self) -> PathBuf {
+        self.inner.root_dir.clone()
+    }
+    #[getter]
+    fn checkpoint_dir(&self) -> PathBuf {
+        self.inner.checkpoint_dir.clone()
+    }
+    /// Profiles by name, in name order.
+    #[getter]
+    fn profiles<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (name, profile) in &self.inner.profiles {
+            dict.set_item(name, PyProfile::from(profile.clone()))?;
+        }
+        Ok(dict)
+    }
+    /// Warnings found while loading.
+    #[getter]
+    fn warnings(&self) -> Vec<PyDiagnostic> {
+        diagnostics(&self.inner.warnings)
+    }
+    /// Names of the enabled profiles, in name order.
+    fn enabled_profiles(&self) -> Vec<String> {
+        self.inner.enabled_profiles().map(|p| p.name.clone()).collect()
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json::to_py(py, &self.inner)
+    }
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let names: Vec<&str> = self.inner.profiles.keys().map(String::as_str).collect();
+        Ok(format!(
+            "Config(path={}, root_dir={}, profiles={})",
+            py_repr(py, &self.inner.path)?,
+            py_repr(py, &self.inner.root_dir)?,
+            py_repr(py, names)?
+        ))
+    }
+}

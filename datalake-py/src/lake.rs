@@ -1,0 +1,269 @@
+//! `datalake.DataLake`: the core facade, with the GIL released during long
+//! calls and Python callbacks (progress, Ctrl-C) bridged back in.
+//!
+//! How a sync meets Python:
+//! - The core runs inside `py.detach`, so other Python threads keep running.
+//! - The core calls `progress` and `interrupt_check` on this (the calling)
+//!   thread; both re-attach to the interpreter for the duration of the call.
+//! - An exception raised by the progress callback, or the `KeyboardInterrupt`
+//!   that `check_signals` raises after Ctrl-C, is parked, the run is
+//!   cancelled through a [`CancelToken`], and the parked exception is raised
+//!   once the core has returned (i.e. after rsync was stopped and the
+//!   checkpoint recorded `interrupted`), with the report as `.report`.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use datalake_core::{CancelToken, DataLake, Progress, SyncOptions};
+
+use crate::checkpoint::PyCheckpoint;
+use crate::config::{PyConfig, PyProfile, PyValidationReport};
+use crate::errors::to_py_err;
+use crate::logging;
+use crate::reports::{PyCleanupReport, PyConnectionReport, PyProfileStats, PyProgress, PySyncReport};
+use crate::util::py_repr;
+
+/// The first Python exception raised by a callback while the core ran.
+#[derive(Default)]
+struct Pending {
+    slot: Mutex<Option<PyErr>>,
+}
+
+impl Pending {
+    fn record(&self, err: PyErr) {
+        // A poisoned lock only means a panic elsewhere; the slot is still usable.
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(err);
+        }
+    }
+
+    fn is_set(&self) -> bool {
+        self.slot.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
+    fn take(self) -> Option<PyErr> {
+        self.slot.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The Python-facing parts of [`SyncOptions`].
+struct RunOptions {
+    dry_run: bool,
+    no_cleanup: bool,
+    jobs: u32,
+    progress: Option<Py<PyAny>>,
+}
+
+/// A loaded lake configuration and the operations on it.
+#[pyclass(frozen, module = "datalake", name = "DataLake")]
+pub struct PyDataLake {
+    inner: DataLake,
+}
+
+impl PyDataLake {
+    /// Run `op` with the GIL released and the callbacks wired up; returns its
+    /// result and the Python exception a callback raised, if any.
+    fn run_detached<T, F>(&self, py: Python<'_>, options: RunOptions, op: F) -> (T, Option<PyErr>)
+    where
+        T: Send,
+        F: Send + FnOnce(&DataLake, &mut SyncOptions<'_>) -> T,
+    {
+        let pending = Pending::default();
+        let cancel = CancelToken::new();
+        let lake = &self.inner;
+        let RunOptions { dry_run, no_cleanup, jobs, progress } = options;
+        let out = py.detach(|| {
+            let mut on_progress = |p: &Progress| {
+                let Some(callback) = progress.as_ref() else { return };
+                if pending.is_set() {
+                    return;
+                }
+                Python::attach(|py| {
+                    if let Err(err) = callback.call1(py, (PyProgress::from(p.clone()),)) {
+                        pending.record(err);
+                        cancel.cancel();
+                    }
+                });
+            };
+            let mut interrupt_check = || {
+                if pending.is_set() {
+                    return true;
+                }
+                // Runs the Python signal handlers (main thread only; elsewhere a
+                // no-op): after Ctrl-C the default handler raises KeyboardInterrupt.
+                Python::attach(|py| match py.check_signals() {
+                    Ok(()) => false,
+                    Err(err) => {
+                        pending.record(err);
+                        true
+                    }
+                })
+            };
+            let mut sync_options = SyncOptions {
+                dry_run,
+                no_cleanup,
+                jobs,
+                progress: None,
+                interrupt_check: Some(&mut interrupt_check),
+                cancel: Some(cancel.clone()),
+            };
+            if progress.is_some() {
+                sync_options.progress = Some(&mut on_progress);
+            }
+            op(lake, &mut sync_options)
+        });
+        (out, pending.take())
+    }
+}
+
+/// `None`, or a callable; anything else is refused before the run starts.
+fn checked_callback(progress: Option<Bound<'_, PyAny>>) -> PyResult<Option<Py<PyAny>>> {
+    match progress {
+        None => Ok(None),
+        Some(p) if p.is_none() => Ok(None),
+        Some(p) if p.is_callable() => Ok(Some(p.unbind())),
+        Some(p) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "progress must be a callable taking one Progress argument, not {}",
+            p.get_type().name()?
+        ))),
+    }
+}
+
+/// Attach `.report`/`.reports` to a parked exception. Best effort: an
+/// exception type that refuses new attributes is raised unchanged.
+fn attach_attr(err: &PyErr, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) {
+    let _ = err.value(py).setattr(name, value);
+}
+
+#[pymethods]
+impl PyDataLake {
+    /// Load and validate the config file; raises ConfigError listing every problem.
+    #[staticmethod]
+    fn open(py: Python<'_>, config_path: PathBuf) -> PyResult<Self> {
+        logging::reset_cache();
+        py.detach(|| DataLake::open(&config_path)).map(|inner| PyDataLake { inner }).map_err(|e| to_py_err(py, &e))
+    }
+
+    /// The loaded configuration.
+    #[getter]
+    fn config(&self) -> PyConfig {
+        PyConfig::from(self.inner.config().clone())
+    }
+
+    /// Re-validate the config file: every error and warning, never raises.
+    fn validate(&self, py: Python<'_>) -> PyValidationReport {
+        logging::reset_cache();
+        PyValidationReport::from(py.detach(|| self.inner.validate()))
+    }
+
+    /// A profile by name; raises ProfileNotFoundError (a KeyError) with a suggestion.
+    fn profile(&self, py: Python<'_>, name: &str) -> PyResult<PyProfile> {
+        self.inner.profile(name).map(|p| PyProfile::from(p.clone())).map_err(|e| to_py_err(py, &e))
+    }
+
+    /// Sync one profile. Returns the report for success, partial and skipped;
+    /// raises the matching DataLakeError (with `.report`) when it failed,
+    /// KeyboardInterrupt after Ctrl-C, or what the progress callback raised.
+    #[pyo3(signature = (profile, *, dry_run = false, cleanup = true, progress = None))]
+    fn sync(
+        &self,
+        py: Python<'_>,
+        profile: &str,
+        dry_run: bool,
+        cleanup: bool,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PySyncReport>> {
+        logging::reset_cache();
+        let options = RunOptions { dry_run, no_cleanup: !cleanup, jobs: 1, progress: checked_callback(progress)? };
+        let (result, pending) = self.run_detached(py, options, |lake, opts| lake.sync(profile, opts));
+        let report = match result {
+            Ok(report) => Bound::new(py, PySyncReport::from(report))?,
+            Err(e) => return Err(pending.unwrap_or_else(|| to_py_err(py, &e))),
+        };
+        if let Some(err) = pending {
+            attach_attr(&err, py, "report", report.as_any());
+            return Err(err);
+        }
+        if let Some(err) = PySyncReport::failure(&report)? {
+            return Err(err);
+        }
+        Ok(report.unbind())
+    }
+
+    /// Sync every enabled profile, `jobs` at a time. Failures do not raise:
+    /// each profile's report carries its status. KeyboardInterrupt and
+    /// callback exceptions are raised with the reports as `.reports`.
+    #[pyo3(signature = (*, jobs = 1, dry_run = false, cleanup = true, progress = None))]
+    fn sync_all(
+        &self,
+        py: Python<'_>,
+        jobs: u32,
+        dry_run: bool,
+        cleanup: bool,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Vec<Py<PySyncReport>>> {
+        logging::reset_cache();
+        let options = RunOptions { dry_run, no_cleanup: !cleanup, jobs, progress: checked_callback(progress)? };
+        let (reports, pending) = self.run_detached(py, options, |lake, opts| lake.sync_all(opts));
+        let reports = reports.into_iter().map(|r| Py::new(py, PySyncReport::from(r))).collect::<PyResult<Vec<_>>>()?;
+        if let Some(err) = pending {
+            attach_attr(&err, py, "reports", PyList::new(py, &reports)?.as_any());
+            return Err(err);
+        }
+        Ok(reports)
+    }
+
+    /// Statistics of one profile's directory and checkpoint.
+    fn stats(&self, py: Python<'_>, profile: &str) -> PyResult<PyProfileStats> {
+        logging::reset_cache();
+        py.detach(|| self.inner.stats(profile)).map(PyProfileStats::from).map_err(|e| to_py_err(py, &e))
+    }
+
+    /// Apply retention to one profile (a dry run only reports what would go).
+    #[pyo3(signature = (profile, *, dry_run = false))]
+    fn cleanup(&self, py: Python<'_>, profile: &str, dry_run: bool) -> PyResult<PyCleanupReport> {
+        logging::reset_cache();
+        py.detach(|| self.inner.cleanup(profile, dry_run)).map(PyCleanupReport::from).map_err(|e| to_py_err(py, &e))
+    }
+
+    /// Check that the collector is reachable and readable. Returns a report
+    /// either way (see `.ok`, `.status`, `.raise_for_status()`).
+    fn test_connection(&self, py: Python<'_>, profile: &str) -> PyResult<PyConnectionReport> {
+        logging::reset_cache();
+        py.detach(|| self.inner.test_connection(profile)).map(PyConnectionReport::from).map_err(|e| to_py_err(py, &e))
+    }
+
+    /// The profile's checkpoint, or None if no sync has been recorded yet.
+    fn checkpoint(&self, py: Python<'_>, profile: &str) -> PyResult<Option<PyCheckpoint>> {
+        logging::reset_cache();
+        py.detach(|| self.inner.checkpoint(profile)).map(|c| c.map(PyCheckpoint::from)).map_err(|e| to_py_err(py, &e))
+    }
+
+    /// Cancel every sync running on this DataLake (callable from any thread).
+    fn cancel(&self, py: Python<'_>) {
+        py.detach(|| self.inner.cancel());
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let config = self.inner.config();
+        let names: Vec<&str> = config.profiles.keys().map(String::as_str).collect();
+        Ok(format!("DataLake(config={}, profiles={})", py_repr(py, &config.path)?, py_repr(py, names)?))
+    }
+}
+
+/// Validate a config file without opening it: every error and warning, never raises.
+#[pyfunction]
+pub fn validate_file(py: Python<'_>, path: PathBuf) -> PyValidationReport {
+    logging::reset_cache();
+    PyValidationReport::from(py.detach(|| datalake_core::Config::validate_file(&path)))
+}
+
+/// `1.5 GB` style size, the same units as the legacy tool and `total_size_human`.
+#[pyfunction]
+pub fn human_size(bytes: u64) -> String {
+    datalake_core::stats::human_size(bytes)
+}

@@ -1,0 +1,89 @@
+"""datalake: pull date-partitioned market data from collector machines into a
+local data lake with rsync over SSH.
+
+The engine is the Rust crate datalake-core; this package exposes it to Python::
+
+    import datalake
+
+    lake = datalake.DataLake.open("config/data_lake.yml")
+    report = lake.sync("cex_ticks", progress=lambda p: print(p.bytes_done))
+    print(report.status, report.files_transferred)
+
+``datalake.DataLakeManager`` is a drop-in for quants-infra's manager (plain
+dicts), and ``datalake.cli.data_lake`` the click command group (``datalake``
+on the command line). Rust log records arrive in :mod:`logging` under the
+logger ``datalake``; the library never prints by itself.
+"""
+
+import logging as _logging
+
+from datalake._datalake import (
+    AuthenticationError,
+    CancelledError,
+    Checkpoint,
+    CleanupReport,
+    Config,
+    ConfigError,
+    ConnectError,
+    ConnectionReport,
+    DataLake,
+    DataLakeError,
+    Diagnostic,
+    HostKeyError,
+    InvalidArgumentError,
+    LocalIOError,
+    LockedError,
+    Profile,
+    ProfileNotFoundError,
+    ProfileStats,
+    Progress,
+    RsyncNotFoundError,
+    RunningMarker,
+    RunRecord,
+    SkippedPath,
+    Source,
+    SyncError,
+    SyncReport,
+    ValidationReport,
+    __version__,
+    human_size,
+    validate_file,
+)
+from datalake.manager import DataLakeManager
+
+# Library convention: no output unless the application configures logging.
+_logging.getLogger("datalake").addHandler(_logging.NullHandler())
+
+__all__ = [
+    "AuthenticationError",
+    "CancelledError",
+    "Checkpoint",
+    "CleanupReport",
+    "Config",
+    "ConfigError",
+    "ConnectError",
+    "ConnectionReport",
+    "DataLake",
+    "DataLakeError",
+    "DataLakeManager",
+    "Diagnostic",
+    "HostKeyError",
+    "InvalidArgumentError",
+    "LocalIOError",
+    "LockedError",
+    "Profile",
+    "ProfileNotFoundError",
+    "ProfileStats",
+    "Progress",
+    "RsyncNotFoundError",
+    "RunRecord",
+    "RunningMarker",
+    "SkippedPath",
+    "Source",
+    "SyncError",
+    "SyncReport",
+    "ValidationReport",
+    "__version__",
+    "human_size",
+    "validate_file",
+]

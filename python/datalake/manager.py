@@ -1,0 +1,253 @@
+"""Drop-in replacement for quants-infra's ``core.data_lake.manager.DataLakeManager``.
+
+Same constructor, methods and plain-dict results, so existing scripts switch
+by changing one import::
+
+    from datalake import DataLakeManager   # was: from core.data_lake.manager import ...
+
+Everything is delegated to :class:`datalake.DataLake`; this module only
+reshapes the reports into the legacy dicts and prints the legacy plain
+progress lines when ``verbose=True``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from typing import Any, Callable, Dict, List, Optional, TextIO
+
+from datalake._datalake import (
+    DataLake,
+    DataLakeError,
+    Profile,
+    ProfileNotFoundError,
+    Progress,
+    SyncReport,
+    human_size,
+    validate_file,
+)
+
+__all__ = ["DataLakeManager"]
+
+_log = logging.getLogger("datalake.manager")
+
+# The keys of the legacy get_stats() dict, in the legacy order.
+STATS_KEYS = (
+    "profile_name",
+    "local_path",
+    "remote_source",
+    "exists",
+    "total_size",
+    "total_size_human",
+    "file_count",
+    "dir_count",
+    "earliest_date",
+    "latest_date",
+    "last_sync_time",
+    "last_sync_status",
+    "retention_days",
+)
+
+
+class _ProgressPrinter:
+    """Plain progress lines (no control characters), at most one per second."""
+
+    def __init__(self, out: TextIO, interval: float = 1.0) -> None:
+        self._out = out
+        self._interval = interval
+        self._last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if now - self._last < self._interval:
+            return
+        self._last = now
+        done = human_size(p.bytes_done)
+        if p.bytes_total:
+            pct = 100.0 * p.bytes_done / p.bytes_total
+            amount = f"{done} / {human_size(p.bytes_total)} ({pct:.0f}%)"
+        else:
+            amount = done
+        line = f"  [{p.profile}] {amount}, {p.files_done} files, {human_size(int(p.rate))}/s"
+        if p.current_file:
+            line += f"  {p.current_file}"
+        print(line, file=self._out, flush=True)
+
+
+class DataLakeManager:
+    """Sync, inspect and clean the data lake described by a quants-infra config file."""
+
+    def __init__(self, config_path: str = "config/data_lake.yml") -> None:
+        self.config_path = str(config_path)
+        if not os.path.exists(self.config_path):
+            raise FileNotFoundError(
+                f"data lake config not found: {self.config_path}; "
+                "create it or pass the right path (see config/data_lake.yml.example)"
+            )
+        self.lake = DataLake.open(self.config_path)
+
+    # ------------------------------------------------------------ helpers
+
+    def _profile(self, profile_name: str) -> Profile:
+        try:
+            return self.lake.profile(profile_name)
+        except ProfileNotFoundError as e:
+            # The legacy manager raised ValueError for unknown profiles.
+            raise ValueError(str(e)) from e
+
+    @staticmethod
+    def _out() -> TextIO:
+        return sys.stdout
+
+    @staticmethod
+    def _result(report: SyncReport) -> Dict[str, Any]:
+        return {
+            "success": report.status == "success",
+            "profile_name": report.profile,
+            "files_transferred": report.files_transferred,
+            "bytes_transferred": report.bytes_transferred,
+            "duration_seconds": report.duration_seconds,
+            "cleanup_performed": report.cleanup is not None,
+        }
+
+    def _failure(self, profile_name: str, error: DataLakeError) -> Dict[str, Any]:
+        report = getattr(error, "report", None)
+        if isinstance(report, SyncReport):
+            result = self._result(report)
+        else:
+            result = {
+                "success": False,
+                "profile_name": profile_name,
+                "files_transferred": 0,
+                "bytes_transferred": 0,
+                "duration_seconds": 0.0,
+                "cleanup_performed": False,
+            }
+        result["error"] = str(error)
+        return result
+
+    def _print_report(self, report: SyncReport, dry_run: bool) -> None:
+        out = self._out()
+        prefix = "[DRY RUN] " if dry_run else ""
+        if report.status == "success":
+            print(
+                f"{prefix}Sync completed: {report.profile}: {report.files_transferred} files, "
+                f"{human_size(report.bytes_transferred)} in {report.duration_seconds:.1f}s",
+                file=out,
+            )
+        else:
+            print(f"{prefix}Sync {report.status}: {report.profile}", file=out)
+        for line in report.errors:
+            print(f"  error: {line}", file=out)
+        for line in report.warnings:
+            print(f"  warning: {line}", file=out)
+        if report.cleanup is not None and report.cleanup.deleted_dirs:
+            c = report.cleanup
+            print(
+                f"Cleanup: deleted {c.deleted_dirs} directories, {c.deleted_files} files, "
+                f"freed {human_size(c.freed_bytes)}",
+                file=out,
+            )
+        out.flush()
+
+    # ------------------------------------------------------------ legacy API
+
+    def sync_profile(self, profile_name: str, dry_run: bool = False, verbose: bool = True) -> Dict[str, Any]:
+        """Sync one profile; a disabled profile gives ``{'success': False, 'message', 'profile_name'}``."""
+        profile = self._profile(profile_name)
+        if not profile.enabled:
+            return {
+                "success": False,
+                "message": f"Profile {profile_name} is disabled",
+                "profile_name": profile_name,
+            }
+        out = self._out()
+        if verbose:
+            print(f"Syncing profile: {profile_name}", file=out)
+            print(f"  Source: {profile.remote_source}", file=out)
+            print(f"  Destination: {profile.local_dir}", file=out)
+            out.flush()
+        progress: Optional[Callable[[Progress], None]] = _ProgressPrinter(out) if verbose else None
+        try:
+            report = self.lake.sync(profile_name, dry_run=dry_run, progress=progress)
+        except DataLakeError as e:
+            if verbose:
+                print(f"Sync failed: {profile_name}: {e}", file=out, flush=True)
+            return self._failure(profile_name, e)
+        if verbose:
+            self._print_report(report, dry_run)
+        return self._result(report)
+
+    def sync_all(self, dry_run: bool = False, verbose: bool = True) -> Dict[str, Any]:
+        """Sync every enabled profile; ``profiles`` maps each name to its sync_profile() dict."""
+        out = self._out()
+        names = self.get_enabled_profiles()
+        if verbose:
+            print(f"Syncing {len(names)} enabled profiles: {', '.join(names)}", file=out, flush=True)
+        progress: Optional[Callable[[Progress], None]] = _ProgressPrinter(out) if verbose else None
+        reports = self.lake.sync_all(dry_run=dry_run, progress=progress)
+        results: Dict[str, Dict[str, Any]] = {}
+        for report in reports:
+            result = self._result(report)
+            if report.status != "success" and report.errors:
+                result["error"] = "; ".join(report.errors)
+            results[report.profile] = result
+            if verbose:
+                self._print_report(report, dry_run)
+        summary = {
+            "success": all(r["success"] for r in results.values()),
+            "profiles": results,
+            "total_files": sum(int(r["files_transferred"]) for r in results.values()),
+            "total_bytes": sum(int(r["bytes_transferred"]) for r in results.values()),
+        }
+        if verbose:
+            print(
+                f"All profiles: {summary['total_files']} files, {human_size(summary['total_bytes'])} transferred",
+                file=out,
+                flush=True,
+            )
+        return summary
+
+    def get_stats(self, profile_name: str) -> Dict[str, Any]:
+        """The legacy statistics dict (dates as ``YYYY-MM-DD``, remote_source ``user@host:remote_root``)."""
+        self._profile(profile_name)
+        stats = self.lake.stats(profile_name).to_dict()
+        return {key: stats.get(key) for key in STATS_KEYS}
+
+    def cleanup(self, profile_name: str, dry_run: bool = False, verbose: bool = True) -> Dict[str, Any]:
+        """Apply retention; returns ``deleted_dirs``, ``deleted_files``, ``freed_bytes``, ``deleted_paths``."""
+        self._profile(profile_name)
+        report = self.lake.cleanup(profile_name, dry_run=dry_run)
+        result = {
+            "deleted_dirs": report.deleted_dirs,
+            "deleted_files": report.deleted_files,
+            "freed_bytes": report.freed_bytes,
+            "deleted_paths": [str(p) for p in report.deleted_paths],
+        }
+        if verbose:
+            out = self._out()
+            verb = "Would delete" if dry_run else "Deleted"
+            for path in result["deleted_paths"]:
+                print(f"  {verb}: {path}", file=out)
+            print(
+                f"{verb} {report.deleted_dirs} directories, {report.deleted_files} files, "
+                f"{human_size(report.freed_bytes)} (keeping {self.lake.profile(profile_name).retention_days} days)",
+                file=out,
+            )
+            for warning in report.warnings:
+                print(f"  warning: {warning}", file=out)
+            out.flush()
+        return result
+
+    def validate_config(self) -> bool:
+        """True when the config file has no errors (problems are logged at WARNING level)."""
+        report = validate_file(self.config_path)
+        for d in report.errors:
+            _log.warning("%s", d)
+        return report.ok
+
+    def get_enabled_profiles(self) -> List[str]:
+        """Names of the enabled profiles, in name order."""
+        return self.lake.config.enabled_profiles()
