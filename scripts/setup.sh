@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Bootstrap a Debian/Ubuntu machine for building and testing datalake. Idempotent: run it
+# as often as you like; it only installs what is missing.
+#
+#   - apt packages: rsync, openssh-server/client (real ones, used by the tests), valgrind,
+#     pkg-config, make, gcc, g++ (C tests), python3-venv when venv does not work
+#   - Rust: checks cargo, rustfmt and clippy (install Rust with https://rustup.rs)
+#   - .venv with maturin, pytest, mypy, click, and the project itself (`pip install .`)
+#
+# Executed (`bash scripts/setup.sh`) or sourced (scripts/test.sh does): either way it ends
+# with the repository root as the working directory and .venv/bin on PATH.
+# Uses sudo for apt-get when not root and sudo exists.
+set -euo pipefail
+
+DATALAKE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$DATALAKE_ROOT"
+
+setup_log() { printf '[setup] %s\n' "$*" >&2; }
+setup_die() {
+    printf '[setup] ERROR: %s\n' "$*" >&2
+    exit 1
+}
+
+setup_apt() {
+    local -a want=(rsync openssh-server openssh-client valgrind pkg-config make gcc g++) missing=()
+    local pkg sudo=()
+    # A system python3 without ensurepip cannot create the venv (Debian splits it out).
+    if ! command -v python3 >/dev/null; then
+        want+=(python3 python3-venv)
+    elif ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+        want+=(python3-venv)
+    fi
+    for pkg in "${want[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    done
+    if ((${#missing[@]} == 0)); then
+        setup_log "apt packages present: ${want[*]}"
+        return 0
+    fi
+    command -v apt-get >/dev/null ||
+        setup_die "missing packages ${missing[*]} and no apt-get: install them with your package manager"
+    if [[ $EUID -ne 0 ]]; then
+        command -v sudo >/dev/null ||
+            setup_die "missing packages ${missing[*]}: run as root, or install sudo, or apt-get install them yourself"
+        sudo=(sudo)
+    fi
+    setup_log "installing ${missing[*]}"
+    "${sudo[@]}" apt-get update -q
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+setup_rust() {
+    [[ -d $HOME/.cargo/bin ]] && PATH=$HOME/.cargo/bin:$PATH
+    command -v cargo >/dev/null ||
+        setup_die "cargo not found: install Rust with https://rustup.rs (Debian's cargo is too old), then rerun"
+    if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+        command -v rustup >/dev/null ||
+            setup_die "cargo fmt / cargo clippy missing and no rustup: install the rustfmt and clippy components"
+        setup_log "adding rustfmt and clippy"
+        rustup component add rustfmt clippy
+    fi
+    setup_log "$(cargo --version)"
+}
+
+setup_venv() {
+    if [[ ! -x .venv/bin/python ]]; then
+        setup_log "creating .venv"
+        python3 -m venv .venv || setup_die "python3 -m venv failed: apt-get install python3-venv, then rerun"
+    fi
+    if ! .venv/bin/python -c 'import pytest, mypy, click' 2>/dev/null || ! .venv/bin/maturin --version >/dev/null 2>&1; then
+        setup_log "installing maturin, pytest, mypy, click into .venv"
+        .venv/bin/python -m pip install -q --upgrade pip
+        .venv/bin/python -m pip install -q maturin pytest mypy click
+    fi
+    if [[ -f pyproject.toml ]]; then
+        # No build isolation: use the venv's maturin instead of fetching one per build, and
+        # let cargo reuse target/ (incremental), so reinstalling on every run stays cheap.
+        setup_log "pip install . (builds the extension with maturin)"
+        .venv/bin/python -m pip install -q --no-build-isolation . ||
+            setup_die "pip install . failed: see the build output above"
+    else
+        setup_log "no pyproject.toml yet: skipping pip install ."
+    fi
+    PATH=$DATALAKE_ROOT/.venv/bin:$PATH
+}
+
+setup_apt
+setup_rust
+setup_venv
+export PATH
+setup_log "ready"

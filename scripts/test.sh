@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Every check of the project, in order, stopping at the first failure:
+# formatting, lints, Rust tests, docs, Python stubs, Python/C tests.
+# Sets the machine up first (scripts/setup.sh), so it is the one command a new machine needs.
+set -euo pipefail
+
+# shellcheck source=scripts/setup.sh
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" # cds to the repo root, puts .venv/bin on PATH
+
+export RUST_BACKTRACE=1
+STEP=0
+
+banner() {
+    printf '\n==================== %s ====================\n' "$*"
+}
+
+# step NAME CMD...: run CMD under a banner; on failure say which step failed and stop.
+step() {
+    local name=$1 rc=0
+    shift
+    STEP=$((STEP + 1))
+    banner "[$STEP] $name"
+    printf '$ %s\n' "$*"
+    "$@" || rc=$?
+    if ((rc != 0)); then
+        banner "FAILED: [$STEP] $name (exit $rc)"
+        exit "$rc"
+    fi
+}
+
+skip() {
+    STEP=$((STEP + 1))
+    banner "[$STEP] $1: SKIPPED ($2)"
+}
+
+# pytest exits 5 when it collected nothing: with a tests/ directory that means the tests
+# went missing (or failed to import), which must fail the run.
+run_pytest() {
+    local rc=0
+    .venv/bin/python -m pytest tests/ "$@" || rc=$?
+    if ((rc == 5)); then
+        echo "pytest collected no tests under tests/: treated as a failure" >&2
+    fi
+    return "$rc"
+}
+
+step "cargo fmt" cargo fmt --all --check
+step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
+step "cargo test" cargo test --workspace
+step "cargo doc" env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
+
+if [[ -d python ]]; then
+    step "mypy stubtest" .venv/bin/python -m mypy.stubtest datalake._datalake
+else
+    skip "mypy stubtest" "no python/ directory yet"
+fi
+
+if [[ -d tests ]]; then
+    step "pytest" run_pytest
+else
+    skip "pytest" "no tests/ directory yet"
+fi
+
+banner "ALL CHECKS PASSED ($STEP steps)"
