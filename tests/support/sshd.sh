@@ -167,13 +167,13 @@ wait_ready() {
 start_watchdog() {
     local watch=$1 pid=$2 cleanup=${SSHD_WATCH_CLEANUP:-0}
     [[ $watch =~ ^[0-9]+$ ]] || die "SSHD_WATCH_PID must be a process id, got '$watch'"
-    setsid bash -c '
+    setsid bash -c "$(declare -f alive)"'
         watch=$1 pid=$2 dir=$3 cleanup=$4
-        while kill -0 "$watch" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 1; done
-        kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null
-        if [[ $cleanup == 1 ]] && ! kill -0 "$watch" 2>/dev/null; then rm -rf -- "$dir"; fi
+        while alive "$watch" && alive "$pid"; do sleep 1; done
+        alive "$pid" && kill -TERM "$pid" 2>/dev/null
+        for _ in $(seq 50); do alive "$pid" || break; sleep 0.1; done
+        alive "$pid" && kill -KILL "$pid" 2>/dev/null
+        if [[ $cleanup == 1 ]] && ! alive "$watch"; then rm -rf -- "$dir"; fi
     ' sshd-watchdog "$watch" "$pid" "$DIR" "$cleanup" </dev/null >/dev/null 2>&1 &
     echo $! >"$DIR/watchdog.pid"
 }
