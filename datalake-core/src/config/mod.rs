@@ -34,7 +34,14 @@
 //! collector's home. An unset variable is an error. Relative local paths
 //! resolve against the current directory, as the old Python tool did, with a
 //! warning. YAML 1.1 spellings that PyYAML accepted keep working: `yes`/`no`
-//! booleans, merge keys (`<<: *defaults`).
+//! booleans, merge keys (`<<: *defaults`); quoted integers (`port: "22"`) too.
+//! A null value (`key:` or `key: ~`) means "use the default".
+//!
+//! `rsync_args` is a string split with POSIX shell quoting (or a YAML list,
+//! taken word for word); what the tool owns (`-e`, output formats, paths...) is
+//! refused, what is unwise (`--inplace`, `--delete`, `-z`...) warned about.
+//! For enabled SSH profiles the key file is checked (missing, or readable by
+//! others): a warning, since the key may be installed after the config.
 //!
 //! # Crates
 //!

@@ -713,3 +713,12 @@ fn loading_is_fast() {
     let each = start.elapsed() / 10;
     assert!(each < std::time::Duration::from_millis(50), "one load took {each:?}");
 }
+
+#[test]
+fn crlf_and_bom_files_load() {
+    let crlf = format!("\u{feff}{}", ISSUE_EXAMPLE.replace('\n', "\r\n"));
+    let c = load(&crlf).unwrap();
+    assert_eq!(c.profiles, load(ISSUE_EXAMPLE).unwrap().profiles);
+    let e = errors(&crlf.replace("retention_days: 30", "retention_day: 30"));
+    assert_has(&e, "config/data_lake.yml:15:7: profiles.cex_ticks.retention_day");
+}
