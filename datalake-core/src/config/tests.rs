@@ -535,7 +535,7 @@ fn env_and_home_expansion() {
     assert_has(&e, "checkpoint_dir: environment variable");
 
     let Some(home) = home() else { return };
-    let text = "data_lake:\n  root_dir: ${HOME}/lake\n  checkpoint_dir: ~/ck\n  profiles:\n    p:\n      known_hosts: ~/kh\n      checkpoint_file: $HOME/p.json\n      source:\n        host: h\n        user: u\n        ssh_key: ~/k\n        remote_root: ${HOME}/data\n";
+    let text = "data_lake:\n  root_dir: ${HOME}/lake\n  checkpoint_dir: ~/ck\n  profiles:\n    p:\n      known_hosts: ~/kh\n      checkpoint_file: ${HOME}/p.json\n      source:\n        host: h\n        user: u\n        ssh_key: ~/k\n        remote_root: ${HOME}/data\n";
     let c = load(text).unwrap();
     assert_eq!(c.root_dir, home.join("lake"));
     assert_eq!(c.checkpoint_dir, home.join("ck"));
