@@ -16,7 +16,7 @@ import logging
 import os
 import sys
 import time
-from typing import Any, Callable, Dict, List, Optional, TextIO
+from typing import Any, Callable, TextIO
 
 from datalake._datalake import (
     DataLake,
@@ -102,17 +102,17 @@ class DataLakeManager:
         return sys.stdout
 
     @staticmethod
-    def _result(report: SyncReport) -> Dict[str, Any]:
+    def _result(report: SyncReport) -> dict[str, Any]:
         return {
             "success": report.status == "success",
             "profile_name": report.profile,
             "files_transferred": report.files_transferred,
             "bytes_transferred": report.bytes_transferred,
             "duration_seconds": report.duration_seconds,
-            "cleanup_performed": report.cleanup is not None,
+            "cleanup_performed": report.cleanup is not None and not report.dry_run,
         }
 
-    def _failure(self, profile_name: str, error: DataLakeError) -> Dict[str, Any]:
+    def _failure(self, profile_name: str, error: DataLakeError) -> dict[str, Any]:
         report = getattr(error, "report", None)
         if isinstance(report, SyncReport):
             result = self._result(report)
@@ -154,7 +154,7 @@ class DataLakeManager:
 
     # ------------------------------------------------------------ legacy API
 
-    def sync_profile(self, profile_name: str, dry_run: bool = False, verbose: bool = True) -> Dict[str, Any]:
+    def sync_profile(self, profile_name: str, dry_run: bool = False, verbose: bool = True) -> dict[str, Any]:
         """Sync one profile; a disabled profile gives ``{'success': False, 'message', 'profile_name'}``."""
         profile = self._profile(profile_name)
         if not profile.enabled:
@@ -169,7 +169,7 @@ class DataLakeManager:
             print(f"  Source: {profile.remote_source}", file=out)
             print(f"  Destination: {profile.local_dir}", file=out)
             out.flush()
-        progress: Optional[Callable[[Progress], None]] = _ProgressPrinter(out) if verbose else None
+        progress: Callable[[Progress], None] | None = _ProgressPrinter(out) if verbose else None
         try:
             report = self.lake.sync(profile_name, dry_run=dry_run, progress=progress)
         except DataLakeError as e:
@@ -180,15 +180,15 @@ class DataLakeManager:
             self._print_report(report, dry_run)
         return self._result(report)
 
-    def sync_all(self, dry_run: bool = False, verbose: bool = True) -> Dict[str, Any]:
+    def sync_all(self, dry_run: bool = False, verbose: bool = True) -> dict[str, Any]:
         """Sync every enabled profile; ``profiles`` maps each name to its sync_profile() dict."""
         out = self._out()
         names = self.get_enabled_profiles()
         if verbose:
             print(f"Syncing {len(names)} enabled profiles: {', '.join(names)}", file=out, flush=True)
-        progress: Optional[Callable[[Progress], None]] = _ProgressPrinter(out) if verbose else None
+        progress: Callable[[Progress], None] | None = _ProgressPrinter(out) if verbose else None
         reports = self.lake.sync_all(dry_run=dry_run, progress=progress)
-        results: Dict[str, Dict[str, Any]] = {}
+        results: dict[str, dict[str, Any]] = {}
         for report in reports:
             result = self._result(report)
             if report.status != "success" and report.errors:
@@ -196,7 +196,7 @@ class DataLakeManager:
             results[report.profile] = result
             if verbose:
                 self._print_report(report, dry_run)
-        summary = {
+        summary: dict[str, Any] = {
             "success": all(r["success"] for r in results.values()),
             "profiles": results,
             "total_files": sum(int(r["files_transferred"]) for r in results.values()),
@@ -210,17 +210,17 @@ class DataLakeManager:
             )
         return summary
 
-    def get_stats(self, profile_name: str) -> Dict[str, Any]:
+    def get_stats(self, profile_name: str) -> dict[str, Any]:
         """The legacy statistics dict (dates as ``YYYY-MM-DD``, remote_source ``user@host:remote_root``)."""
         self._profile(profile_name)
         stats = self.lake.stats(profile_name).to_dict()
         return {key: stats.get(key) for key in STATS_KEYS}
 
-    def cleanup(self, profile_name: str, dry_run: bool = False, verbose: bool = True) -> Dict[str, Any]:
+    def cleanup(self, profile_name: str, dry_run: bool = False, verbose: bool = True) -> dict[str, Any]:
         """Apply retention; returns ``deleted_dirs``, ``deleted_files``, ``freed_bytes``, ``deleted_paths``."""
         self._profile(profile_name)
         report = self.lake.cleanup(profile_name, dry_run=dry_run)
-        result = {
+        result: dict[str, Any] = {
             "deleted_dirs": report.deleted_dirs,
             "deleted_files": report.deleted_files,
             "freed_bytes": report.freed_bytes,
@@ -248,6 +248,6 @@ class DataLakeManager:
             _log.warning("%s", d)
         return report.ok
 
-    def get_enabled_profiles(self) -> List[str]:
+    def get_enabled_profiles(self) -> list[str]:
         """Names of the enabled profiles, in name order."""
         return self.lake.config.enabled_profiles()

@@ -1,0 +1,161 @@
+"""Ctrl-C on a real process: SIGINT to a syncing Python program and to the CLI.
+
+The sync is slowed down with ``bwlimit`` so the signal lands mid-transfer. After
+it: rsync stops within a second or two, the checkpoint says ``interrupted``,
+the program sees KeyboardInterrupt (exit 130 for the CLI), and no rsync or ssh
+process is left anywhere (local side and collector side both have the
+collector path on their command line, which is how they are found).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import sshd
+import trees
+from configs import WriteConfig
+from pyhelpers import big_collector, child_pids, process_name, wait_for
+
+
+def processes_mentioning(text: str) -> list[tuple[int, str]]:
+    """(pid, cmdline) of every process whose command line contains ``text``."""
+    found = []
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == me:
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline and "pytest" not in cmdline:
+            found.append((int(entry), cmdline))
+    return found
+
+
+@pytest.fixture
+def slow_ssh_config(write_config: WriteConfig, ssh_server: sshd.SshServer, collector: Path) -> Path:
+    big_collector(collector, size=16 * 1024 * 1024)  # ~80 s at 200 KiB/s: never finishes by itself
+    return write_config({"remote": {"source": {"remote_root": str(collector)}, "bwlimit": 200}})
+
+
+def checkpoint_of(config_root: Path, profile: str) -> dict:
+    return json.loads((config_root / ".checkpoints" / f"{profile}.json").read_text())
+
+
+def wait_for_rsync(proc: subprocess.Popen[str]) -> None:
+    wait_for(
+        lambda: proc.poll() is not None or any(process_name(p) == "rsync" for p in child_pids(proc.pid)),
+        60,
+        "rsync to start",
+    )
+    assert proc.poll() is None, proc.communicate()
+
+
+def test_ctrl_c_in_a_python_program(slow_ssh_config: Path, collector: Path, tmp_path: Path) -> None:
+    program = textwrap.dedent(
+        f"""
+        import json, sys, datalake
+        lake = datalake.DataLake.open({str(slow_ssh_config)!r})
+        started = False
+        def progress(p):
+            global started
+            if not started and p.bytes_done > 0:
+                started = True
+                print("STARTED", flush=True)
+        try:
+            lake.sync("remote", progress=progress)
+        except KeyboardInterrupt as e:
+            report = getattr(e, "report", None)
+            print(json.dumps({{"caught": "KeyboardInterrupt",
+                               "status": report.status if report else None}}), flush=True)
+            sys.exit(42)
+        print("NOT INTERRUPTED", flush=True)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.strip() == "STARTED", (line, proc.stderr.read() if proc.stderr else "")
+        os.kill(proc.pid, signal.SIGINT)
+        sent = time.monotonic()
+        out, err = proc.communicate(timeout=30)
+        elapsed = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 42, (out, err)
+    assert json.loads(out.strip().splitlines()[-1]) == {"caught": "KeyboardInterrupt", "status": "interrupted"}
+    assert elapsed < 5, elapsed  # rsync gets SIGTERM at once, SIGKILL after a short grace period
+    assert checkpoint_of(tmp_path / "lake", "remote")["last_sync_status"] == "interrupted"
+    assert checkpoint_of(tmp_path / "lake", "remote").get("running") is None
+    wait_for(lambda: not processes_mentioning(str(collector)), 10, "rsync/ssh to be gone")
+
+
+def test_ctrl_c_on_the_cli_exits_130(slow_ssh_config: Path, collector: Path, tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "datalake", "sync", "remote", "--config", str(slow_ssh_config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_rsync(proc)
+        time.sleep(0.5)  # let bytes flow, so there is partial data to keep
+        os.kill(proc.pid, signal.SIGINT)
+        sent = time.monotonic()
+        out, err = proc.communicate(timeout=30)
+        elapsed = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (out, err)
+    assert elapsed < 5, elapsed
+    assert "Traceback" not in err and "interrupted" in err
+    assert checkpoint_of(tmp_path / "lake", "remote")["last_sync_status"] == "interrupted"
+    wait_for(lambda: not processes_mentioning(str(collector)), 10, "rsync/ssh to be gone")
+
+    # The next run resumes from the kept partial data and finishes the tree.
+    fast = slow_ssh_config.with_name("fast.yml")
+    fast_text = slow_ssh_config.read_text().replace("bwlimit: 200", "bwlimit: 100000")
+    assert "bwlimit: 100000" in fast_text
+    fast.write_text(fast_text)
+    p = subprocess.run(
+        [sys.executable, "-m", "datalake", "sync", "remote", "--config", str(fast), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["matched_bytes"] > 0  # partial data reused
+    assert trees.tree_digest(tmp_path / "lake" / "remote") == trees.tree_digest(collector)
+
+
+def test_ctrl_c_with_json_output_prints_the_interrupted_report(slow_ssh_config: Path, collector: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "datalake", "sync", "--all", "--format", "json", "--config", str(slow_ssh_config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for_rsync(proc)
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, (out, err)
+    docs = json.loads(out)
+    assert [d["status"] for d in docs] == ["interrupted"]
+    wait_for(lambda: not processes_mentioning(str(collector)), 10, "rsync/ssh to be gone")
