@@ -1,13 +1,27 @@
 //! What is in a profile's part of the lake.
+//!
+//! One walk that never follows symlinks; entries are classified by
+//! `readdir`'s file type, directories by name alone, and only regular files
+//! are `fstatat`ed, for their size and mtime.
 
-use std::path::PathBuf;
+use std::ffi::{CStr, OsStr};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use nix::dir::{Dir, Type};
+use nix::errno::Errno;
+use nix::fcntl::{AtFlags, OFlag};
+use nix::sys::stat::{fstatat, Mode, SFlag};
 use serde::Serialize;
 
 use crate::checkpoint::Checkpoint;
+use crate::cleaner::{cutoff_date, PARTIAL_DIR};
 use crate::config::Profile;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::partition::partition_date;
 
 /// Statistics of one profile's local directory.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -64,14 +78,375 @@ pub struct ProfileStats {
 
 /// `1.5 GB` style sizes with 1024 steps and units B, KB, MB, GB, TB, as the
 /// quants-infra tool printed them.
+///
+/// Always two decimals (`512.00 B`, `1.50 GB`); sizes beyond 1024 TB stay in TB.
 pub fn human_size(bytes: u64) -> String {
-    let _ = bytes;
-    todo!("fs helper")
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    // f64 is exact enough for two decimals at any u64 size.
+    let mut size = bytes as f64;
+    let mut unit = 0;
+    while size >= 1024.0 && unit < UNITS.len() - 1 {
+        size /= 1024.0;
+        unit += 1;
+    }
+    format!("{size:.2} {}", UNITS[unit])
 }
 
 /// Walk `profile.local_dir` (without following symlinks) and combine with
 /// `checkpoint`. A missing directory gives `exists: false` and zeros.
+///
+/// Counts: regular files and their bytes outside `.rsync-partial` directories
+/// (files inside those are `partial_files`/`partial_bytes`), directories below
+/// the profile directory except `.rsync-partial` ones and what they hold,
+/// symlinks anywhere. A file's bytes count as expired when its nearest
+/// partition ancestor is dated before the retention cutoff. Files vanishing
+/// during the walk (a cleanup running) are ignored; an unreadable directory is
+/// an error. Like `du`, the walk crosses into mounted filesystems.
 pub fn collect(profile: &Profile, checkpoint: Option<&Checkpoint>, today: NaiveDate) -> Result<ProfileStats> {
-    let _ = (profile, checkpoint, today);
-    todo!("fs helper")
+    let ran = checkpoint.filter(|c| c.last_sync_time.is_some() || c.last_sync_status.is_some());
+    let mut stats = ProfileStats {
+        profile_name: profile.name.clone(),
+        local_path: profile.local_dir.clone(),
+        remote_source: profile.source.display_remote(),
+        exists: false,
+        total_size: 0,
+        total_size_human: String::new(),
+        file_count: 0,
+        dir_count: 0,
+        earliest_date: None,
+        latest_date: None,
+        last_sync_time: checkpoint.and_then(|c| c.last_sync_time),
+        last_sync_status: checkpoint.and_then(|c| c.last_sync_status.clone()),
+        retention_days: profile.retention_days,
+        partition_count: 0,
+        newest_file_mtime: None,
+        expired_partitions: 0,
+        expired_bytes: 0,
+        partial_files: 0,
+        partial_bytes: 0,
+        symlinks: 0,
+        last_sync_duration_seconds: ran.map(|c| c.duration_seconds),
+        last_sync_bytes: ran.map(|c| c.bytes_transferred),
+        last_success_time: checkpoint.and_then(|c| c.last_success_time),
+        consecutive_failures: checkpoint.map_or(0, |c| c.consecutive_failures),
+    };
+    let root = profile.local_dir.as_path();
+    match std::fs::metadata(root) {
+        Ok(meta) if meta.is_dir() => stats.exists = true,
+        Ok(_) => {
+            return Err(Error::io(
+                "read directory",
+                root,
+                io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
+                "the profile's local directory is a file: move it away or change local_subdir",
+            ))
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            stats.total_size_human = human_size(0);
+            return Ok(stats);
+        }
+        Err(e) => return Err(Error::io_default("read directory", root, e)),
+    }
+
+    let cutoff = cutoff_date(today, profile.retention_days);
+    // The profile directory itself may be a symlink (to a bigger disk): follow
+    // that one, nothing below it.
+    let mut dir = match Dir::open(root, OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()) {
+        Ok(dir) => dir,
+        Err(Errno::ENOENT) => {
+            stats.exists = false;
+            stats.total_size_human = human_size(0);
+            return Ok(stats);
+        }
+        Err(e) => return Err(Error::io_default("read directory", root, e.into())),
+    };
+    let mut walker = Walker { root, cutoff, rel: PathBuf::new(), newest: None, stats: &mut stats };
+    walker.walk(&mut dir, 0, false, None)?;
+    let newest = walker.newest;
+    stats.total_size_human = human_size(stats.total_size);
+    stats.newest_file_mtime = newest.and_then(|(secs, nanos)| DateTime::from_timestamp(secs, nanos as u32));
+    Ok(stats)
+}
+
+/// Nesting limit of the walk (each level holds a descriptor open).
+const MAX_DEPTH: usize = 256;
+
+/// The walk itself: directories are read through descriptors (`openat` with
+/// `O_NOFOLLOW`, `fstatat` relative to the directory), as `du` does, so no
+/// path is resolved from the root for every file and nothing is allocated
+/// per file. walkdir's path-based `lstat` made stats about 1.4x slower than
+/// `du -s` on a deep lake; the cleaner's scan, which stats directories only,
+/// still uses walkdir.
+struct Walker<'a> {
+    root: &'a Path,
+    cutoff: NaiveDate,
+    /// Path of the directory being read, relative to `root`.
+    rel: PathBuf,
+    /// Newest regular-file mtime, as (seconds, nanoseconds).
+    newest: Option<(i64, i64)>,
+    stats: &'a mut ProfileStats,
+}
+
+impl Walker<'_> {
+    /// Read `dir` (at `self.rel`). `in_partial`: inside a `.rsync-partial`
+    /// directory; `partition`: whether the nearest partition ancestor is expired.
+    fn walk(&mut self, dir: &mut Dir, depth: usize, in_partial: bool, partition: Option<bool>) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(Error::io(
+                "read directory",
+                self.root.join(&self.rel),
+                io::Error::other("directory tree too deep"),
+                format!("more than {MAX_DEPTH} levels below the profile directory; is there a loop of bind mounts?"),
+            ));
+        }
+        let fd = dir.as_raw_fd();
+        for entry in dir.iter() {
+            let entry = entry.map_err(|e| Error::io_default("read directory", self.root.join(&self.rel), e.into()))?;
+            let name = entry.file_name();
+            if matches!(name.to_bytes(), b"." | b"..") {
+                continue;
+            }
+            let mut stat = None;
+            let kind = match entry.file_type() {
+                Some(kind) => kind,
+                // The filesystem does not fill in d_type: ask.
+                None => match fstatat(Some(fd), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+                    Ok(st) => {
+                        stat = Some(st);
+                        match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
+                            SFlag::S_IFDIR => Type::Directory,
+                            SFlag::S_IFREG => Type::File,
+                            SFlag::S_IFLNK => Type::Symlink,
+                            _ => Type::Fifo,
+                        }
+                    }
+                    Err(Errno::ENOENT) => continue,
+                    Err(e) => return Err(self.error("read metadata of", name, e)),
+                },
+            };
+            match kind {
+                Type::Symlink => self.stats.symlinks += 1,
+                Type::File => {
+                    let st = match stat {
+                        Some(st) => st,
+                        None => match fstatat(Some(fd), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+                            Ok(st) => st,
+                            Err(Errno::ENOENT) => continue,
+                            Err(e) => return Err(self.error("read metadata of", name, e)),
+                        },
+                    };
+                    let len = st.st_size.max(0) as u64;
+                    if in_partial {
+                        self.stats.partial_files += 1;
+                        self.stats.partial_bytes += len;
+                        continue;
+                    }
+                    self.stats.file_count += 1;
+                    self.stats.total_size += len;
+                    if partition == Some(true) {
+                        self.stats.expired_bytes += len;
+                    }
+                    let mtime = (st.st_mtime, st.st_mtime_nsec);
+                    if self.newest.is_none_or(|n| mtime > n) {
+                        self.newest = Some(mtime);
+                    }
+                }
+                Type::Directory => {
+                    let os_name = OsStr::from_bytes(name.to_bytes());
+                    let mut sub = match Dir::openat(Some(fd), name, DIR_FLAGS, Mode::empty()) {
+                        Ok(sub) => sub,
+                        Err(Errno::ENOENT) => continue,
+                        Err(e) => return Err(self.error("read directory", name, e)),
+                    };
+                    self.rel.push(os_name);
+                    let mut sub_partial = in_partial;
+                    let mut sub_partition = partition;
+                    if in_partial {
+                        // Nothing below a partial directory counts as a directory.
+                    } else if os_name == PARTIAL_DIR {
+                        sub_partial = true;
+                    } else {
+                        self.stats.dir_count += 1;
+                        if let Some(date) = partition_date(&self.rel) {
+                            let expired = date < self.cutoff;
+                            self.stats.partition_count += 1;
+                            self.stats.expired_partitions += u64::from(expired);
+                            self.stats.earliest_date = Some(self.stats.earliest_date.map_or(date, |e| e.min(date)));
+                            self.stats.latest_date = Some(self.stats.latest_date.map_or(date, |l| l.max(date)));
+                            sub_partition = Some(expired);
+                        }
+                    }
+                    let result = self.walk(&mut sub, depth + 1, sub_partial, sub_partition);
+                    self.rel.pop();
+                    result?;
+                }
+                // Fifos, sockets, devices: not data.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn error(&self, action: &str, name: &CStr, e: Errno) -> Error {
+        let path = self.root.join(&self.rel).join(OsStr::from_bytes(name.to_bytes()));
+        Error::io_default(action, path, e.into())
+    }
+}
+
+/// Directories below the root: opened without following symlinks.
+const DIR_FLAGS: OFlag = OFlag::O_RDONLY.union(OFlag::O_DIRECTORY).union(OFlag::O_NOFOLLOW).union(OFlag::O_CLOEXEC);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::RunRecord;
+    use crate::cleaner::test_profile;
+    use std::fs;
+    use std::os::unix::fs::symlink;
+    use std::path::Path;
+    use std::time::{Duration, SystemTime};
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn write(path: &Path, len: usize, mtime: SystemTime) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, vec![b'x'; len]).unwrap();
+        fs::File::options().write(true).open(path).unwrap().set_modified(mtime).unwrap();
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_size(0), "0.00 B");
+        assert_eq!(human_size(512), "512.00 B");
+        assert_eq!(human_size(1023), "1023.00 B");
+        assert_eq!(human_size(1024), "1.00 KB");
+        assert_eq!(human_size(1536), "1.50 KB");
+        assert_eq!(human_size(5 * 1024 * 1024), "5.00 MB");
+        assert_eq!(human_size(1024 * 1024 * 1024 * 3 / 2), "1.50 GB");
+        assert_eq!(human_size(1 << 40), "1.00 TB");
+        assert_eq!(human_size(1 << 50), "1024.00 TB");
+        assert_eq!(human_size(u64::MAX), "16777216.00 TB");
+    }
+
+    #[test]
+    fn missing_dir() {
+        let tmp = tempfile::tempdir().unwrap();
+        let profile = test_profile(&tmp.path().join("nope"), 30);
+        let s = collect(&profile, None, d("2024-03-10")).unwrap();
+        assert!(!s.exists);
+        assert_eq!((s.file_count, s.dir_count, s.total_size, s.partition_count), (0, 0, 0, 0));
+        assert_eq!(s.total_size_human, "0.00 B");
+        assert_eq!(s.remote_source, "ubuntu@10.0.0.11:/var/data/cex_tickers");
+        assert_eq!((s.last_sync_time, s.last_sync_duration_seconds, s.consecutive_failures), (None, None, 0));
+    }
+
+    #[test]
+    fn generated_tree_exact_values() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("lake");
+        let base = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let newest = base + Duration::from_secs(5000);
+        // today 2024-03-10, retention 3 -> cutoff 2024-03-08.
+        write(&root.join("gate_BTC_20240301/part_00001.parquet"), 100, base); // expired
+        write(&root.join("gate_BTC_20240301/sub/part_00002.parquet"), 50, base); // expired, nested
+        write(&root.join("gate_BTC_20240309/part_00001.parquet"), 200, newest);
+        write(&root.join("gate_BTC_20240309/.rsync-partial/part_00002.parquet"), 77, newest + Duration::from_secs(99));
+        write(&root.join("binance/2024/03/07/a.parquet"), 10, base); // expired, nested layout
+        write(&root.join("binance/2024/03/10/a.parquet"), 20, base);
+        write(&root.join("kv/year=2024/month=02/day=29/a"), 1, base); // expired
+        write(&root.join("dt=2024-03-08/a"), 2, base); // cutoff day: kept
+        write(&root.join("README.md"), 3, base); // top-level file
+        write(&root.join("misc/notes.txt"), 4, base);
+        write(&root.join(".rsync-partial/big"), 1000, base);
+        write(&root.join(".rsync-partial/nested/x"), 5, base);
+        fs::create_dir_all(root.join("empty")).unwrap();
+        // A partition inside an expired one but kept: bytes go to the nearest.
+        write(&root.join("gate_BTC_20240301/20240309/c"), 8, base);
+        // Symlinks are counted, never followed.
+        let outside = tmp.path().join("outside");
+        write(&outside.join("x_20200101/huge"), 10_000, newest + Duration::from_secs(1000));
+        symlink(outside.join("x_20200101"), root.join("link_20200101")).unwrap();
+        symlink(outside.join("x_20200101/huge"), root.join("gate_BTC_20240309/huge")).unwrap();
+        symlink("/nonexistent", root.join("dangling")).unwrap();
+
+        let profile = test_profile(&root, 3);
+        let s = collect(&profile, None, d("2024-03-10")).unwrap();
+        assert!(s.exists);
+        assert_eq!(s.file_count, 10);
+        assert_eq!(s.total_size, 100 + 50 + 200 + 10 + 20 + 1 + 2 + 3 + 4 + 8);
+        assert_eq!(s.total_size_human, "398.00 B");
+        // gate_BTC_20240301{,/sub,/20240309} gate_BTC_20240309 binance{,/2024,/2024/03,/2024/03/07,/2024/03/10}
+        // kv{,/year=2024,/month=02,/day=29} dt=2024-03-08 misc empty
+        assert_eq!(s.dir_count, 3 + 1 + 5 + 4 + 1 + 2);
+        assert_eq!(s.partition_count, 7);
+        assert_eq!(s.earliest_date, Some(d("2024-02-29")));
+        assert_eq!(s.latest_date, Some(d("2024-03-10")));
+        assert_eq!(s.expired_partitions, 3);
+        assert_eq!(s.expired_bytes, 100 + 50 + 10 + 1);
+        assert_eq!((s.partial_files, s.partial_bytes), (3, 77 + 1000 + 5));
+        assert_eq!(s.symlinks, 3);
+        assert_eq!(s.newest_file_mtime, Some(DateTime::<Utc>::from(newest)));
+        assert_eq!(s.retention_days, 3);
+        assert_eq!(s.local_path, root);
+    }
+
+    #[test]
+    fn checkpoint_fields_are_copied() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("lake");
+        fs::create_dir_all(&root).unwrap();
+        let mut cp = Checkpoint::new("cex_ticks");
+        let t: DateTime<Utc> = "2026-11-26T03:00:00Z".parse().unwrap();
+        cp.record_run(RunRecord {
+            started_at: t,
+            status: "success".into(),
+            files_transferred: 3,
+            bytes_transferred: 4096,
+            duration_seconds: 2.5,
+            rsync_exit_code: Some(0),
+            errors: vec![],
+        });
+        cp.record_run(RunRecord {
+            started_at: t + chrono::TimeDelta::hours(1),
+            status: "failed".into(),
+            files_transferred: 0,
+            bytes_transferred: 0,
+            duration_seconds: 0.5,
+            rsync_exit_code: Some(12),
+            errors: vec!["x".into()],
+        });
+        let s = collect(&test_profile(&root, 30), Some(&cp), d("2026-11-26")).unwrap();
+        assert_eq!(s.last_sync_time, Some(t + chrono::TimeDelta::hours(1)));
+        assert_eq!(s.last_sync_status.as_deref(), Some("failed"));
+        assert_eq!((s.last_sync_duration_seconds, s.last_sync_bytes), (Some(0.5), Some(0)));
+        assert_eq!((s.last_success_time, s.consecutive_failures), (Some(t), 1));
+        assert_eq!((s.file_count, s.dir_count, s.newest_file_mtime), (0, 0, None));
+
+        // A checkpoint that only marks a run in progress has no last run.
+        let fresh = Checkpoint::new("cex_ticks");
+        let s = collect(&test_profile(&root, 30), Some(&fresh), d("2026-11-26")).unwrap();
+        assert_eq!((s.last_sync_duration_seconds, s.last_sync_bytes), (None, None));
+    }
+
+    #[test]
+    fn symlinked_profile_dir_is_walked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("disk/lake");
+        write(&real.join("x_20240309/f"), 9, SystemTime::now());
+        let link = tmp.path().join("lake");
+        symlink(&real, &link).unwrap();
+        let s = collect(&test_profile(&link, 3), None, d("2024-03-10")).unwrap();
+        assert_eq!((s.file_count, s.total_size, s.partition_count, s.symlinks), (1, 9, 1, 0));
+    }
+
+    #[test]
+    fn file_instead_of_dir_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("f");
+        fs::write(&file, "x").unwrap();
+        let err = collect(&test_profile(&file, 3), None, d("2024-03-10")).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Io);
+    }
 }
