@@ -387,3 +387,95 @@ pub unsafe extern "C" fn datalake_cancel(lake: *const datalake_lake) {
 pub fn into_handle(lake: DataLake) -> *mut datalake_lake {
     Box::into_raw(Box::new(datalake_lake { lake }))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use datalake_core::{ErrorKind, SyncReport, SyncStatus};
+
+    use super::*;
+
+    fn report(profile: &str, status: SyncStatus, error: Option<Error>) -> SyncReport {
+        let now = Utc::now();
+        SyncReport {
+            profile: profile.into(),
+            status,
+            dry_run: false,
+            started_at: now,
+            finished_at: now,
+            duration_seconds: 0.0,
+            files_transferred: 0,
+            bytes_transferred: 0,
+            literal_bytes: 0,
+            matched_bytes: 0,
+            total_files: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+            rsync_exit_code: None,
+            rsync_exit_meaning: None,
+            attempts: 1,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            error_kind: error.as_ref().map(Error::kind),
+            cleanup: None,
+            error,
+        }
+    }
+
+    fn auth(profile: &str) -> Error {
+        Error::Authentication { target: format!("u@{profile}:22"), key: "/k".into(), detail: "denied".into() }
+    }
+
+    #[test]
+    fn sync_report_status_mapping() {
+        assert!(sync_failure(&report("a", SyncStatus::Success, None)).is_none());
+        assert!(sync_failure(&report("a", SyncStatus::Skipped, None)).is_none());
+
+        let f = sync_failure(&report("a", SyncStatus::Partial, None)).expect("partial fails");
+        assert_eq!(f.status, datalake_status::DATALAKE_ERR_SYNC);
+        assert_eq!(f.message, "sync of profile a ended partial");
+
+        let f = sync_failure(&report("a", SyncStatus::Failed, Some(auth("a")))).expect("failed fails");
+        assert_eq!(f.status, datalake_status::DATALAKE_ERR_AUTHENTICATION);
+        assert_eq!(f.message, auth("a").to_string());
+
+        // No typed cause but a kind: the kind decides; no kind at all: ERR_SYNC.
+        let mut r = report("a", SyncStatus::Failed, None);
+        r.error_kind = Some(ErrorKind::Connect);
+        r.errors = vec!["x".into(), "y".into()];
+        let f = sync_failure(&r).expect("failed fails");
+        assert_eq!(f.status, datalake_status::DATALAKE_ERR_CONNECT);
+        assert_eq!(f.message, "sync of profile a ended failed: x; y");
+        r.error_kind = None;
+        assert_eq!(sync_failure(&r).map(|f| f.status), Some(datalake_status::DATALAKE_ERR_SYNC));
+
+        let interrupted = Error::Interrupted { profile: "a".into(), operation: "sync".into() };
+        let f = sync_failure(&report("a", SyncStatus::Interrupted, Some(interrupted))).expect("interrupted fails");
+        assert_eq!(f.status, datalake_status::DATALAKE_ERR_INTERRUPTED);
+    }
+
+    #[test]
+    fn sync_all_takes_the_worst_first_in_order() {
+        assert!(sync_all_failure(&[]).is_none());
+        let ok = [report("a", SyncStatus::Success, None), report("b", SyncStatus::Skipped, None)];
+        assert!(sync_all_failure(&ok).is_none());
+
+        let reports = [
+            report("a", SyncStatus::Partial, None),
+            report("b", SyncStatus::Failed, Some(auth("b"))),
+            report("c", SyncStatus::Success, None),
+            report("d", SyncStatus::Failed, None),
+        ];
+        let f = sync_all_failure(&reports).expect("failures");
+        assert_eq!(f.status, datalake_status::DATALAKE_ERR_AUTHENTICATION, "failed beats partial; b before d");
+        assert!(f.message.starts_with("3 of 4 profiles did not sync:\n  "), "{}", f.message);
+        assert!(f.message.contains(&auth("b").to_string()), "{}", f.message);
+
+        let one = [report("a", SyncStatus::Success, None), report("b", SyncStatus::Partial, None)];
+        let f = sync_all_failure(&one).expect("partial fails");
+        assert_eq!(
+            (f.status, f.message.as_str()),
+            (datalake_status::DATALAKE_ERR_SYNC, "sync of profile b ended partial")
+        );
+    }
+}
