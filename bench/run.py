@@ -9,6 +9,8 @@ Measures (median of N runs, wall time and peak RSS of the measured process):
   * cleanup (retention) vs  ``rm -rf`` of the same expired directories
   * config load+validate (in process, mean of 2,000 loads; target < 1 ms)
 
+Peak RSS needs GNU time (/usr/bin/time, Debian package `time`); without it the column reads 0.
+
 Targets (issue #2): sync <= 1.05x rsync, stats <= 1.5x du+find, cleanup <= 1.2x rm -rf.
 Everything talks to 127.0.0.1 only. Results are printed, never asserted: the machines
 are shared and noisy, so a benchmark informs and a test does not time anything.
@@ -35,18 +37,28 @@ import trees  # noqa: E402
 BENCH_BIN = ROOT / "target" / "release" / "examples" / "bench_ops"
 
 
-def run_measured(argv: list[str], **kw: object) -> tuple[float, int, str]:
-    """Run argv; return (seconds, peak RSS in KiB of that process, stdout)."""
+GNU_TIME = "/usr/bin/time"
+
+
+def run_measured(argv: list[str]) -> tuple[float, int, str]:
+    """Run argv; return (seconds, peak RSS in KiB of its process tree, stdout).
+
+    Peak RSS comes from GNU time: Linux carries a process's RSS high-water mark
+    across exec, so a child forked from this Python would report Python's own
+    size. GNU time is a small process, so its children's figures are their own.
+    """
+    rss_file = Path(os.environ.get("TMPDIR", "/tmp")) / f"datalake-bench-rss-{os.getpid()}"
+    wrapped = [GNU_TIME, "-q", "-f", "%M", "-o", str(rss_file), *argv] if Path(GNU_TIME).exists() else argv
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)  # type: ignore[call-overload]
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(wrapped, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(argv)}\n{err}")
-    return elapsed, usage.ru_maxrss, out.strip()
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(argv)}\n{proc.stderr}")
+    rss = 0
+    if wrapped is not argv:
+        rss = int(rss_file.read_text().split()[-1])
+        rss_file.unlink()
+    return elapsed, rss, proc.stdout.strip()
 
 
 def run_shell_measured(cmd: str) -> tuple[float, int, str]:

@@ -22,7 +22,7 @@ setup_die() {
 }
 
 setup_apt() {
-    local -a want=(rsync openssh-server openssh-client valgrind pkg-config make gcc g++) missing=()
+    local -a want=(rsync openssh-server openssh-client valgrind pkg-config make gcc g++ time) missing=()
     local pkg sudo=()
     # A system python3 without ensurepip cannot create the venv (Debian splits it out).
     if ! command -v python3 >/dev/null; then
