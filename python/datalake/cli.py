@@ -312,7 +312,9 @@ def _handle_errors(func: F) -> F:
             # `datalake status | head`: the reader went away; nothing to report.
             _silence_stdout()
             ctx.exit(EXIT_OK)
-        except Exception as e:
+        except (SystemExit, GeneratorExit):
+            raise
+        except BaseException as e:  # noqa: B036 - also a Rust panic (pyo3 PanicException), a bug by definition
             if _state().verbose >= 2:
                 traceback.print_exc()
             _error(f"internal error: {type(e).__name__}: {e} (a bug: please report it; -vv shows the traceback)")

@@ -429,7 +429,7 @@ def test_gil_is_released_during_sync(make_local) -> None:
     assert during > 100_000, during
 
 
-def test_other_calls_release_the_gil_too(local_lake: LocalLake) -> None:
+def test_calls_from_several_threads_at_once(local_lake: LocalLake) -> None:
     lake = local_lake.open()
     lake.sync(PROFILE)
     results: list[object] = []

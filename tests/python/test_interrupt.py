@@ -9,11 +9,15 @@ collector path on their command line, which is how they are found).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pty
+import select
 import signal
 import subprocess
 import sys
+import termios
 import textwrap
 import time
 from pathlib import Path
@@ -158,4 +162,60 @@ def test_ctrl_c_with_json_output_prints_the_interrupted_report(slow_ssh_config: 
     assert proc.returncode == 130, (out, err)
     docs = json.loads(out)
     assert [d["status"] for d in docs] == ["interrupted"]
+    wait_for(lambda: not processes_mentioning(str(collector)), 10, "rsync/ssh to be gone")
+
+
+def _take_the_terminal() -> None:
+    # Runs in the child between fork and exec: become the session leader of a
+    # new session and make the pty its controlling terminal, as a login shell
+    # does, so that ^C typed on it sends SIGINT to the foreground group.
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def test_ctrl_c_typed_on_a_terminal(slow_ssh_config: Path, collector: Path, tmp_path: Path) -> None:
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "datalake", "sync", "remote", "--config", str(slow_ssh_config)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=_take_the_terminal,
+    )
+    os.close(slave)
+    out = b""
+
+    def read_some(timeout: float) -> bool:
+        nonlocal out
+        ready, _, _ = select.select([master], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            return False
+        out += chunk
+        return bool(chunk)
+
+    try:
+        deadline = time.monotonic() + 60
+        while b"\rremote " not in out and time.monotonic() < deadline and proc.poll() is None:
+            read_some(0.2)  # wait for the progress bar: rsync is running
+        assert b"\rremote " in out, out.decode(errors="replace")
+        os.write(master, b"\x03")  # the user presses Ctrl-C
+        typed = time.monotonic()
+        while proc.poll() is None and time.monotonic() - typed < 30:
+            if not read_some(0.2):
+                break
+        code = proc.wait(30)
+        elapsed = time.monotonic() - typed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    text = out.decode(errors="replace")
+    assert code == 130, text
+    assert elapsed < 5, elapsed
+    assert "Traceback" not in text and "interrupted" in text
+    assert checkpoint_of(tmp_path / "lake", "remote")["last_sync_status"] == "interrupted"
     wait_for(lambda: not processes_mentioning(str(collector)), 10, "rsync/ssh to be gone")
