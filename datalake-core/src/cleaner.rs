@@ -70,9 +70,9 @@ pub struct CleanupReport {
     pub cutoff_date: NaiveDate,
     /// Partition directories deleted.
     pub deleted_dirs: u64,
-    /// Files inside them.
+    /// Files deleted: inside those partitions, plus old `.rsync-partial` leftovers.
     pub deleted_files: u64,
-    /// Bytes freed.
+    /// Bytes of those files.
     pub freed_bytes: u64,
     /// Deleted partition directories.
     pub deleted_paths: Vec<PathBuf>,
