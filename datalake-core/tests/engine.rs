@@ -243,7 +243,12 @@ fn interrupted_sync_resumes_and_reuses_partial_data() {
     let started = Instant::now();
     let report = std::thread::scope(|s| {
         let lake_ref = &lake;
-        let handle = s.spawn(move || lake_ref.sync("big", &mut SyncOptions::default()));
+        let handle = s.spawn(move || {
+            let mut updates: Vec<Progress> = Vec::new();
+            let mut record = |p: &Progress| updates.push(p.clone());
+            let r = lake_ref.sync("big", &mut SyncOptions { progress: Some(&mut record), ..SyncOptions::default() });
+            (r, updates)
+        });
         // Let some data arrive, then cancel from another thread.
         let partial = area.local_dir("big").join(area.partition(days_ago(0), "BIG")).join(".rsync-partial");
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -257,8 +262,16 @@ fn interrupted_sync_resumes_and_reuses_partial_data() {
         std::thread::sleep(Duration::from_millis(1500));
         let cancelled_at = Instant::now();
         lake_ref.cancel();
-        let r = handle.join().expect("no panic").expect("sync started");
+        let (r, updates) = handle.join().expect("no panic");
+        let r = r.expect("sync started");
         assert!(cancelled_at.elapsed() < Duration::from_secs(5), "cancel must stop rsync promptly");
+        // One throttled file: progress must flow while it transfers, not only at the end.
+        let moving: Vec<u64> = updates.iter().map(|p| p.bytes_done).filter(|b| *b > 0).collect();
+        assert!(moving.len() >= 3, "expected several progress updates during the file, got {updates:?}");
+        assert!(moving.windows(2).all(|w| w[0] <= w[1]), "bytes_done never goes back: {moving:?}");
+        assert!(updates
+            .iter()
+            .any(|p| p.rate > 0.0 && p.current_file.as_deref().is_some_and(|f| f.ends_with("part_00001.parquet"))));
         r
     });
     assert_eq!(report.status, SyncStatus::Interrupted);

@@ -56,23 +56,34 @@ enum Event {
     File(String),
 }
 
-/// Read `reader` splitting on `\r` and `\n` (progress2 uses `\r`).
+/// Read `reader` and call `f` for every line, splitting on `\r` as well as
+/// `\n` as the bytes arrive: progress2 rewrites its line with `\r` and never
+/// ends it until the transfer is over.
 fn for_each_line(reader: impl Read, mut f: impl FnMut(&str)) {
     let mut reader = BufReader::with_capacity(64 * 1024, reader);
-    let mut buf = Vec::with_capacity(512);
+    let mut line = Vec::with_capacity(512);
     loop {
-        buf.clear();
-        // read_until on '\n', then split the chunk on '\r' as well.
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(_) => {
-                for piece in buf.split(|b| *b == b'\r' || *b == b'\n') {
-                    if !piece.is_empty() {
-                        f(&String::from_utf8_lossy(piece));
-                    }
+        let chunk = match reader.fill_buf() {
+            Ok([]) => break,
+            Ok(chunk) => chunk,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => break,
+        };
+        for &b in chunk {
+            if b == b'\r' || b == b'\n' {
+                if !line.is_empty() {
+                    f(&String::from_utf8_lossy(&line));
+                    line.clear();
                 }
+            } else {
+                line.push(b);
             }
         }
+        let n = chunk.len();
+        reader.consume(n);
+    }
+    if !line.is_empty() {
+        f(&String::from_utf8_lossy(&line));
     }
 }
 
@@ -204,4 +215,31 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
     let (stats, files_itemized) = out_thread.join().unwrap_or_default();
     let stderr = err_thread.join().unwrap_or_default();
     Ok(RunOutcome { exit_code: status.code(), stats, stderr, cancelled, files_itemized })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that hands out one fixed piece per read, like a pipe does.
+    struct Pieces(Vec<&'static [u8]>);
+
+    impl Read for Pieces {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Ok(0);
+            }
+            let piece = self.0.remove(0);
+            buf[..piece.len()].copy_from_slice(piece);
+            Ok(piece.len())
+        }
+    }
+
+    #[test]
+    fn carriage_returns_end_lines_without_waiting_for_a_newline() {
+        let reader = Pieces(vec![b"  1,000  10%\r", b"  2,000  20%\r  3,0", b"00  30%\ndl-item >f+++ a b\n", b"tail"]);
+        let mut lines = Vec::new();
+        for_each_line(reader, |l| lines.push(l.to_string()));
+        assert_eq!(lines, ["  1,000  10%", "  2,000  20%", "  3,000  30%", "dl-item >f+++ a b", "tail"]);
+    }
 }
