@@ -223,7 +223,7 @@ pub enum Error {
     },
 
     /// Another process holds the profile's lock.
-    #[error("profile {profile} is being {activity} by pid {pid} since {since}; wait for it to finish (the lock is released automatically when that process exits)", pid = pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()), since = since.as_deref().unwrap_or("an unknown time"))]
+    #[error("{}", locked_message(profile, activity, *pid, since.as_deref()))]
     Locked {
         /// The locked profile.
         profile: String,
@@ -243,6 +243,16 @@ pub enum Error {
         /// What was interrupted ("sync").
         operation: String,
     },
+}
+
+fn locked_message(profile: &str, activity: &str, pid: Option<u32>, since: Option<&str>) -> String {
+    const WAIT: &str = "wait for it to finish (the lock is released automatically when that process exits)";
+    match (pid, since) {
+        (Some(pid), Some(since)) => format!("profile {profile} is being {activity} by pid {pid} since {since}; {WAIT}"),
+        (Some(pid), None) => format!("profile {profile} is being {activity} by pid {pid}; {WAIT}"),
+        // The holder has not written its record (yet): we do not know what it is doing.
+        _ => format!("profile {profile} is locked by another process that left no holder record; {WAIT}"),
+    }
 }
 
 impl Error {

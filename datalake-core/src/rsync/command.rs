@@ -141,6 +141,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn default_partial_dir_is_the_one_cleanup_and_stats_know() {
+        assert!(DEFAULT_FLAGS.contains(&format!("--partial-dir={}", crate::cleaner::PARTIAL_DIR).as_str()));
+    }
+
+    #[test]
     fn rsync_e_quoting() {
         assert_eq!(quote_for_rsync_e("/home/a/.ssh/key.pem"), "/home/a/.ssh/key.pem");
         assert_eq!(quote_for_rsync_e("/tmp/my key"), "'/tmp/my key'");
