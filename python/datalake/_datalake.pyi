@@ -491,12 +491,22 @@ _ProgressCallback = Callable[[Progress], object]
 
 @final
 class DataLake:
+    """A loaded lake configuration and the operations on it.
+
+    Long calls release the GIL. Ctrl-C during ``sync``/``sync_all`` (main thread)
+    stops rsync, records ``interrupted`` in the checkpoint and raises
+    KeyboardInterrupt (with ``.report`` / ``.reports``).
+    """
+
     @staticmethod
-    def open(config_path: _StrPath) -> DataLake: ...
+    def open(config_path: _StrPath) -> DataLake:
+        """Load and validate the config; ConfigError lists every problem."""
     @property
     def config(self) -> Config: ...
-    def validate(self) -> ValidationReport: ...
-    def profile(self, name: str) -> Profile: ...
+    def validate(self) -> ValidationReport:
+        """Every error and warning of the config file; never raises."""
+    def profile(self, name: str) -> Profile:
+        """ProfileNotFoundError (also a KeyError) with a "did you mean" for unknown names."""
     def sync(
         self,
         profile: str,
@@ -504,7 +514,14 @@ class DataLake:
         dry_run: bool = False,
         cleanup: bool = True,
         progress: _ProgressCallback | None = None,
-    ) -> SyncReport: ...
+    ) -> SyncReport:
+        """Sync one profile.
+
+        Returns the report when the status is success, partial or skipped.
+        Raises the matching DataLakeError subclass (``.report`` set) when the
+        run failed, CancelledError after ``cancel()``, KeyboardInterrupt after
+        Ctrl-C, and whatever ``progress`` raised (which cancels the run).
+        """
     def sync_all(
         self,
         *,
@@ -512,12 +529,15 @@ class DataLake:
         dry_run: bool = False,
         cleanup: bool = True,
         progress: _ProgressCallback | None = None,
-    ) -> list[SyncReport]: ...
+    ) -> list[SyncReport]:
+        """Sync every enabled profile, ``jobs`` at a time; failures are in the reports, not raised."""
     def stats(self, profile: str) -> ProfileStats: ...
     def cleanup(self, profile: str, *, dry_run: bool = False) -> CleanupReport: ...
-    def test_connection(self, profile: str) -> ConnectionReport: ...
+    def test_connection(self, profile: str) -> ConnectionReport:
+        """A report either way; ``raise_for_status()`` raises the matching error."""
     def checkpoint(self, profile: str) -> Checkpoint | None: ...
-    def cancel(self) -> None: ...
+    def cancel(self) -> None:
+        """Cancel every sync running on this DataLake; callable from any thread."""
 
 def validate_file(path: _StrPath) -> ValidationReport: ...
 def human_size(bytes: int) -> str: ...
