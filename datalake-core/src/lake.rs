@@ -193,7 +193,15 @@ impl DataLake {
         let syncer = Syncer::new(profile)?;
         let _lock =
             if dry_run { None } else { Some(ProfileLock::acquire(&profile.lock_file, &profile.name, "synced")?) };
-        let mut warnings: Vec<String> = Vec::new();
+        // The config warnings that concern this profile (or the whole file).
+        let own_key = format!("profiles.{}.", profile.name);
+        let mut warnings: Vec<String> = self
+            .config
+            .warnings
+            .iter()
+            .filter(|d| d.key.starts_with(&own_key) || !d.key.starts_with("profiles."))
+            .map(ToString::to_string)
+            .collect();
 
         let loaded = Checkpoint::load(&profile.checkpoint_file, dry_run)?;
         if let Some(aside) = &loaded.moved_aside {

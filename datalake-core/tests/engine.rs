@@ -124,9 +124,14 @@ fn first_noop_and_incremental_sync_over_ssh() {
             }
         }
     }
-    let lake = open(&area.config_ssh("cex_ticks", ""));
+    let lake = open(&area.config_ssh("cex_ticks", "      rsync_args: \"-rt --partial-dir=.rsync-partial -z\"\n"));
     let r = sync(&lake, "cex_ticks");
     assert_eq!(r.status, SyncStatus::Success, "errors: {:?}", r.errors);
+    assert!(
+        r.warnings.iter().any(|w| w.contains("profiles.cex_ticks.rsync_args") && w.contains("compress")),
+        "{:?}",
+        r.warnings
+    );
     assert_eq!(r.files_transferred, 18);
     assert_eq!(r.bytes_transferred, 18 * 10_000 + 6 * 100 + 6 * 200);
     assert_eq!(r.rsync_exit_code, Some(0));
