@@ -285,34 +285,11 @@ impl DataLake {
 
     /// A report for a profile whose sync could not start.
     fn not_started(name: &str, error: Error) -> SyncReport {
-        let now = Utc::now();
         let status = match error {
             Error::Locked { .. } | Error::ProfileDisabled { .. } => SyncStatus::Skipped,
             _ => SyncStatus::Failed,
         };
-        SyncReport {
-            profile: name.to_string(),
-            status,
-            dry_run: false,
-            started_at: now,
-            finished_at: now,
-            duration_seconds: 0.0,
-            files_transferred: 0,
-            bytes_transferred: 0,
-            literal_bytes: 0,
-            matched_bytes: 0,
-            total_files: 0,
-            bytes_sent: 0,
-            bytes_received: 0,
-            rsync_exit_code: None,
-            rsync_exit_meaning: None,
-            attempts: 0,
-            errors: vec![error.to_string()],
-            warnings: Vec::new(),
-            error_kind: Some(error.kind()),
-            cleanup: None,
-            error: Some(error),
-        }
+        SyncReport::without_transfer(name, status, Some(error))
     }
 
     /// Sync every enabled profile, `options.jobs` at a time. One failing

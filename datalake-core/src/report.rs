@@ -117,6 +117,35 @@ pub struct SyncReport {
 }
 
 impl SyncReport {
+    /// A report with zero counters: for runs that ended before rsync moved
+    /// anything (not started, skipped). `errors` holds the error's message.
+    pub fn without_transfer(profile: &str, status: SyncStatus, error: Option<Error>) -> SyncReport {
+        let now = Utc::now();
+        SyncReport {
+            profile: profile.to_string(),
+            status,
+            dry_run: false,
+            started_at: now,
+            finished_at: now,
+            duration_seconds: 0.0,
+            files_transferred: 0,
+            bytes_transferred: 0,
+            literal_bytes: 0,
+            matched_bytes: 0,
+            total_files: 0,
+            bytes_sent: 0,
+            bytes_received: 0,
+            rsync_exit_code: None,
+            rsync_exit_meaning: None,
+            attempts: 0,
+            errors: error.iter().map(ToString::to_string).collect(),
+            warnings: Vec::new(),
+            error_kind: error.as_ref().map(Error::kind),
+            cleanup: None,
+            error,
+        }
+    }
+
     /// The report as a JSON value: exactly the fields of the CLI's `--format json`.
     pub fn to_json_value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)

@@ -390,36 +390,12 @@ pub fn into_handle(lake: DataLake) -> *mut datalake_lake {
 
 #[cfg(test)]
 mod tests {
-    use chrono::Utc;
     use datalake_core::{ErrorKind, SyncReport, SyncStatus};
 
     use super::*;
 
     fn report(profile: &str, status: SyncStatus, error: Option<Error>) -> SyncReport {
-        let now = Utc::now();
-        SyncReport {
-            profile: profile.into(),
-            status,
-            dry_run: false,
-            started_at: now,
-            finished_at: now,
-            duration_seconds: 0.0,
-            files_transferred: 0,
-            bytes_transferred: 0,
-            literal_bytes: 0,
-            matched_bytes: 0,
-            total_files: 0,
-            bytes_sent: 0,
-            bytes_received: 0,
-            rsync_exit_code: None,
-            rsync_exit_meaning: None,
-            attempts: 1,
-            errors: Vec::new(),
-            warnings: Vec::new(),
-            error_kind: error.as_ref().map(Error::kind),
-            cleanup: None,
-            error,
-        }
+        SyncReport::without_transfer(profile, status, error)
     }
 
     fn auth(profile: &str) -> Error {
