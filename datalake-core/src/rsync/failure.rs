@@ -148,3 +148,108 @@ pub fn classify_failure(profile: &Profile, code: i32, stderr: &str) -> Failure {
     };
     Failure { error, class }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::config::{HostKeyChecking, SshSource, Timezone};
+    use crate::error::ErrorKind;
+
+    fn profile() -> Profile {
+        Profile {
+            name: "p".into(),
+            enabled: true,
+            source: Source::Ssh(SshSource {
+                host: "10.0.0.11".into(),
+                port: 6677,
+                user: "ubuntu".into(),
+                ssh_key: PathBuf::from("/home/a/.ssh/x.pem"),
+                remote_root: "/var/data/cex".into(),
+            }),
+            local_subdir: "p".into(),
+            local_dir: "/lake/p".into(),
+            retention_days: 30,
+            rsync_args: None,
+            checkpoint_file: "/lake/.checkpoints/p.json".into(),
+            lock_file: "/lake/.checkpoints/p.lock".into(),
+            bwlimit: None,
+            io_timeout: 300,
+            connect_timeout: 15,
+            retries: 3,
+            exclude: Vec::new(),
+            known_hosts: None,
+            host_key_checking: HostKeyChecking::AcceptNew,
+            timezone: Timezone::Utc,
+        }
+    }
+
+    fn classify(code: i32, stderr: &str) -> (ErrorKind, ExitClass, String) {
+        let f = classify_failure(&profile(), code, stderr);
+        (f.error.kind(), f.class, f.error.to_string())
+    }
+
+    #[test]
+    fn ssh_failures_by_their_words() {
+        let closed = "rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]";
+        let cases = [
+            (
+                "ssh: Could not resolve hostname collector-9: Name or service not known",
+                ErrorKind::Connect,
+                ExitClass::Permanent,
+                "does not resolve",
+            ),
+            (
+                "ssh: connect to host 10.0.0.11 port 6677: Connection refused",
+                ErrorKind::Connect,
+                ExitClass::Transient,
+                "refused",
+            ),
+            (
+                "ssh: connect to host 10.0.0.11 port 6677: Connection timed out",
+                ErrorKind::Connect,
+                ExitClass::Transient,
+                "timed out",
+            ),
+            ("Connection reset by 10.0.0.11 port 6677", ErrorKind::Connect, ExitClass::Transient, "network"),
+            (
+                "ubuntu@10.0.0.11: Permission denied (publickey).",
+                ErrorKind::Authentication,
+                ExitClass::Permanent,
+                "/home/a/.ssh/x.pem",
+            ),
+            (
+                "@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @\nHost key verification failed.",
+                ErrorKind::HostKey,
+                ExitClass::Permanent,
+                "ssh-keygen -R '[10.0.0.11]:6677'",
+            ),
+        ];
+        for (stderr, kind, class, needle) in cases {
+            let (k, c, msg) = classify(255, &format!("{stderr}\n{closed}"));
+            assert_eq!((k, c), (kind, class), "{stderr}");
+            assert!(msg.contains(needle), "{msg}");
+        }
+    }
+
+    #[test]
+    fn rsync_failures_name_the_cause() {
+        let (k, c, msg) = classify(12, "bash: line 1: rsync: command not found\nrsync: connection unexpectedly closed");
+        assert_eq!((k, c), (ErrorKind::Sync, ExitClass::Permanent));
+        assert!(msg.contains("not installed on the collector"), "{msg}");
+
+        let (_, c, msg) =
+            classify(23, "rsync: [sender] change_dir \"/var/data/cex\" failed: No such file or directory (2)");
+        assert_eq!(c, ExitClass::Permanent, "a missing remote_root is not a partial transfer");
+        assert!(msg.contains("remote_root /var/data/cex"), "{msg}");
+
+        let (_, c, _) = classify(23, "rsync: [receiver] mkstemp \"x\" failed: Permission denied (13)");
+        assert_eq!(c, ExitClass::Partial);
+        let (_, c, _) = classify(30, "rsync error: timeout in data send/receive (code 30)");
+        assert_eq!(c, ExitClass::Transient);
+        let (_, c, msg) = classify(11, "rsync: write failed on \"/lake/p/x\": No space left on device (28)");
+        assert_eq!(c, ExitClass::Permanent);
+        assert!(msg.contains("disk is full"), "{msg}");
+    }
+}
