@@ -193,7 +193,7 @@ pub enum Error {
     },
 
     /// The collector's host key could not be verified.
-    #[error("host key verification failed for {target}: {detail}; if the collector was rebuilt, remove its old key with `ssh-keygen -R '[{host}]:{port}'{}` and sync again; otherwise someone may be impersonating it", known_hosts.as_ref().map(|p| format!(" -f {}", p.display())).unwrap_or_default())]
+    #[error("host key verification failed for {target}: {detail}; if the collector was rebuilt, remove its old key with `ssh-keygen -R {}{}` and sync again; otherwise someone may be impersonating it", known_hosts_entry(host, *port), known_hosts.as_ref().map(|p| format!(" -f {}", p.display())).unwrap_or_default())]
     HostKey {
         /// `user@host:port`.
         target: String,
@@ -245,6 +245,15 @@ pub enum Error {
     },
 }
 
+/// How known_hosts names a host: plain on port 22, `[host]:port` otherwise.
+fn known_hosts_entry(host: &str, port: u16) -> String {
+    if port == 22 {
+        host.to_string()
+    } else {
+        format!("'[{host}]:{port}'")
+    }
+}
+
 fn locked_message(profile: &str, activity: &str, pid: Option<u32>, since: Option<&str>) -> String {
     const WAIT: &str = "wait for it to finish (the lock is released automatically when that process exits)";
     match (pid, since) {
@@ -276,7 +285,8 @@ impl Error {
     /// Whether trying again later can help (network blips, locks, timeouts).
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Connect { reason, .. } => *reason != ConnectFailure::Dns,
+            // DNS too: resolvers fail transiently, and a typo costs only the backoff.
+            Error::Connect { .. } => true,
             Error::Locked { .. } | Error::Interrupted { .. } => true,
             Error::Rsync { code, .. } => crate::rsync::exit_code::classify(*code).is_transient(),
             _ => false,

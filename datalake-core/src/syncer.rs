@@ -56,7 +56,7 @@ fn add_stats(total: &mut TransferStats, s: &TransferStats) {
     total.bytes_received += s.bytes_received;
 }
 
-/// Exponential backoff: 1 s, 2 s, 4 s, ... capped at [`MAX_BACKOFF`].
+/// Exponential backoff: 1 s, 2 s, 4 s, ... capped at one minute.
 pub fn backoff(attempt: u32) -> Duration {
     Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6)).min(MAX_BACKOFF)
 }

@@ -593,3 +593,62 @@ fn crash_leaves_a_running_marker_and_the_next_run_says_so() {
     assert!(r.warnings.iter().any(|w| w.contains("corrupt")), "{:?}", r.warnings);
     assert!(lake.checkpoint("crashy").expect("readable").is_some());
 }
+
+/// Processes whose command line mentions `needle` (rsync children of a dead sync).
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else { continue };
+        let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let zombie = fs::read_to_string(entry.path().join("stat")).is_ok_and(|s| s.contains(") Z "));
+        if text.contains(needle) && !zombie {
+            found.push(format!("{}: {text}", entry.file_name().to_string_lossy()));
+        }
+    }
+    found
+}
+
+/// A sync whose process is SIGKILLed must not leave rsync writing into the lake
+/// without the lock (the next run would race it).
+#[test]
+fn rsync_dies_with_a_killed_sync() {
+    let area = Area::new();
+    area.put(&format!("{}/part_00001.parquet", area.partition(days_ago(0), "K")), 4 * 1024 * 1024, 3);
+    let cfg = area.config_local("killed", "      bwlimit: 256\n");
+    let exe = std::env::current_exe().expect("test binary");
+    let mut child = std::process::Command::new(exe)
+        .args(["--exact", "inner_slow_sync", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("DATALAKE_INNER_TEST", "1")
+        .env("DATALAKE_INNER_CONFIG", &cfg)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn inner sync");
+    let lake_dir = area.local_dir("killed").display().to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while processes_mentioning(&lake_dir).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!processes_mentioning(&lake_dir).is_empty(), "rsync should be running");
+    child.kill().expect("SIGKILL the syncing process");
+    let _ = child.wait();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !processes_mentioning(&lake_dir).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(processes_mentioning(&lake_dir), Vec::<String>::new(), "rsync outlived the killed sync");
+    // The next run takes over cleanly: the lock is free and the data completes.
+    let lake = open(&area.config_local("killed", ""));
+    let r = sync(&lake, "killed");
+    assert_eq!(r.status, SyncStatus::Success, "{:?}", r.errors);
+    assert!(r.warnings.iter().any(|w| w.contains("previous run did not finish")), "{:?}", r.warnings);
+    assert_same_tree(&area.collector, &area.local_dir("killed"));
+}
+
+#[test]
+#[ignore = "run by rsync_dies_with_a_killed_sync, which kills it"]
+fn inner_slow_sync() {
+    let config = std::env::var("DATALAKE_INNER_CONFIG").expect("config path");
+    let lake = open(Path::new(&config));
+    let _ = lake.sync("killed", &mut SyncOptions::default());
+}

@@ -29,7 +29,8 @@
 //!
 //! Paths on this machine (`root_dir`, `checkpoint_dir`, `ssh_key`,
 //! `known_hosts`, `checkpoint_file`, a local `remote_root`) expand `~` and
-//! environment variables (`${VAR}`, and `$VAR` as in a shell); an SSH
+//! environment variables in the braced form `${VAR}` only (a bare `$` is a
+//! literal character, so paths may contain one); an SSH
 //! `remote_root` expands variables only, since `~` there would be the
 //! collector's home. An unset variable is an error. Relative local paths
 //! resolve against the current directory, as the old Python tool did, with a

@@ -197,7 +197,7 @@ mod tests {
             (
                 "ssh: Could not resolve hostname collector-9: Name or service not known",
                 ErrorKind::Connect,
-                ExitClass::Permanent,
+                ExitClass::Transient,
                 "does not resolve",
             ),
             (
@@ -226,6 +226,12 @@ mod tests {
                 "ssh-keygen -R '[10.0.0.11]:6677'",
             ),
         ];
+        let port22 = match profile().source {
+            Source::Ssh(s) => Profile { source: Source::Ssh(SshSource { port: 22, ..s }), ..profile() },
+            Source::Local { .. } => unreachable!("the test profile is ssh"),
+        };
+        let f = classify_failure(&port22, 255, "Host key verification failed.");
+        assert!(f.error.to_string().contains("`ssh-keygen -R 10.0.0.11`"), "{}", f.error);
         for (stderr, kind, class, needle) in cases {
             let (k, c, msg) = classify(255, &format!("{stderr}\n{closed}"));
             assert_eq!((k, c), (kind, class), "{stderr}");

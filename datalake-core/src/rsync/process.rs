@@ -116,6 +116,22 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
         // cancelling can stop rsync and its ssh child together.
         .process_group(0)
         .env("LC_ALL", "C");
+    let parent = nix::unistd::getpid();
+    // SAFETY: the closure runs between fork and exec and only makes two
+    // async-signal-safe system calls (prctl, getppid); it allocates nothing
+    // on the success path.
+    unsafe {
+        cmd.pre_exec(move || {
+            // If this process dies (SIGKILL, OOM killer, a SIGTERM nobody handles),
+            // rsync must not keep writing into the lake without our lock. The signal
+            // is tied to the spawning thread, which always waits for this child.
+            nix::sys::prctl::set_pdeathsig(Signal::SIGTERM).map_err(std::io::Error::from)?;
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::other("datalake exited before rsync started"));
+            }
+            Ok(())
+        });
+    }
     let mut child =
         cmd.spawn().map_err(|e| Error::io("start", program, e, "check that rsync is installed and executable"))?;
 
