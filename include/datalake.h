@@ -192,7 +192,7 @@ typedef void (*datalake_progress_cb)(void *userdata, const struct datalake_progr
  */
 typedef struct datalake_sync_options {
   /**
-   * Change nothing on disk (rsync `--dry-run`, no cleanup, no checkpoint). Default false.
+   * Change nothing on disk: rsync `--dry-run`, retention as a dry run (its report is included), no checkpoint, no lock. Default false.
    */
   bool dry_run;
   /**

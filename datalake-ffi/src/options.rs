@@ -46,7 +46,7 @@ pub type datalake_progress_cb = Option<unsafe extern "C" fn(userdata: *mut c_voi
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct datalake_sync_options {
-    /// Change nothing on disk (rsync `--dry-run`, no cleanup, no checkpoint). Default false.
+    /// Change nothing on disk: rsync `--dry-run`, retention as a dry run (its report is included), no checkpoint, no lock. Default false.
     pub dry_run: bool,
     /// Apply retention after a successful or partial sync. Default true.
     pub cleanup: bool,
