@@ -150,6 +150,11 @@ impl DataLake {
         }
     }
 
+    /// Every configured profile, enabled or not, in name order.
+    pub fn profiles(&self) -> impl Iterator<Item = &Profile> {
+        self.config.profiles.values()
+    }
+
     /// A profile by name ("did you mean" on a typo).
     pub fn profile(&self, name: &str) -> Result<&Profile> {
         self.config.profile(name)

@@ -70,5 +70,5 @@ pub use connection::{ConnectionReport, ConnectionStatus};
 pub use error::{ConfigErrors, ConnectFailure, Error, ErrorKind, Result};
 pub use lake::{DataLake, SyncOptions};
 pub use progress::Progress;
-pub use report::{SyncReport, SyncStatus, TransferStats};
+pub use report::{overall_status, SyncReport, SyncStatus, TransferStats};
 pub use stats::ProfileStats;

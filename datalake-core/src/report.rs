@@ -46,6 +46,11 @@ impl SyncStatus {
     }
 }
 
+/// The overall status of several runs: the worst of them (success when empty).
+pub fn overall_status(reports: &[SyncReport]) -> SyncStatus {
+    reports.iter().map(|r| r.status).max_by_key(|s| s.severity()).unwrap_or(SyncStatus::Success)
+}
+
 /// Numbers parsed from rsync's `--stats` block.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TransferStats {
@@ -149,5 +154,19 @@ impl SyncReport {
     /// The report as a JSON value: exactly the fields of the CLI's `--format json`.
     pub fn to_json_value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overall_status_is_the_worst() {
+        let r = |s| SyncReport::without_transfer("p", s, None);
+        assert_eq!(overall_status(&[]), SyncStatus::Success);
+        assert_eq!(overall_status(&[r(SyncStatus::Success), r(SyncStatus::Skipped)]), SyncStatus::Skipped);
+        assert_eq!(overall_status(&[r(SyncStatus::Partial), r(SyncStatus::Success)]), SyncStatus::Partial);
+        assert_eq!(overall_status(&[r(SyncStatus::Interrupted), r(SyncStatus::Failed)]), SyncStatus::Failed);
     }
 }

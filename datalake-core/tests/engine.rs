@@ -553,6 +553,8 @@ fn sync_all_runs_profiles_in_parallel_and_isolates_failures() {
         got,
         vec![("bad", SyncStatus::Failed), ("good", SyncStatus::Success), ("local_copy", SyncStatus::Success)]
     );
+    assert_eq!(datalake_core::overall_status(&reports), SyncStatus::Failed);
+    assert_eq!(lake.profiles().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["bad", "good", "local_copy", "off"]);
     assert_same_tree(&area.collector, &area.local_dir("good"));
     assert_same_tree(&area.collector, &area.local_dir("local_copy"));
     let err = lake.sync("off", &mut SyncOptions::default()).expect_err("disabled");
