@@ -8,11 +8,14 @@
 
 Exit codes: 0 ok; 1 a sync or cleanup failed or was partial (or a connection
 test failed); 2 bad usage or config, unknown profile included; 3 the profile
-is locked by another run; 130 interrupted. Errors are one line on stderr,
+is locked by another run; 130 interrupted (Ctrl-C, SIGINT); 143 terminated
+(SIGTERM: ``kill``, ``timeout``, ``systemctl stop``; the ``datalake`` program
+stops its run as cleanly as on Ctrl-C). Errors are one line on stderr,
 never a traceback (``-vv`` adds one for internal errors). ``--format json``
 prints exactly one JSON document on stdout, built from the core's own
 serialization (the same fields as the library's ``to_dict()`` and the C ABI).
 Progress goes to stderr: a bar on a terminal, timestamped plain lines otherwise.
+``-q`` drops the informational lines only: warnings and errors still go to stderr.
 """
 
 from __future__ import annotations
@@ -22,11 +25,14 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
+from types import FrameType
 from typing import Any, Callable, TypeVar, cast
 
 import click
@@ -47,13 +53,24 @@ from datalake._datalake import (
     validate_file,
 )
 
-__all__ = ["data_lake", "main", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE", "EXIT_LOCKED", "EXIT_INTERRUPTED"]
+__all__ = [
+    "data_lake",
+    "main",
+    "Terminated",
+    "EXIT_OK",
+    "EXIT_FAILED",
+    "EXIT_USAGE",
+    "EXIT_LOCKED",
+    "EXIT_INTERRUPTED",
+    "EXIT_TERMINATED",
+]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143, what a shell reports for a process SIGTERM killed
 
 DEFAULT_CONFIG = "config/data_lake.yml"
 CONFIG_ENV = "DATALAKE_CONFIG"
@@ -64,8 +81,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 # ---------------------------------------------------------------- exit codes
 
 
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread by the SIGTERM handler that :func:`main` installs.
+
+    A KeyboardInterrupt, so a SIGTERM stops a run exactly as Ctrl-C does: the
+    binding's signal check (``check_signals`` while the core runs) parks it,
+    cancels the run (rsync stopped, checkpoint ``interrupted``) and raises it
+    once the core has returned. Only the exit code differs: 143, not 130.
+    """
+
+
 def exit_code_for_error(exc: BaseException) -> int:
     """The exit code for an exception raised by the library."""
+    if isinstance(exc, Terminated):
+        return EXIT_TERMINATED
     if isinstance(exc, (KeyboardInterrupt, CancelledError)):
         return EXIT_INTERRUPTED
     if isinstance(exc, (ConfigError, ProfileNotFoundError, InvalidArgumentError)):
@@ -86,11 +115,11 @@ def exit_code_for_report(report: SyncReport) -> int:
     return EXIT_OK
 
 
-_SEVERITY = {EXIT_OK: 0, EXIT_LOCKED: 1, EXIT_USAGE: 2, EXIT_FAILED: 3, EXIT_INTERRUPTED: 4}
+_SEVERITY = {EXIT_OK: 0, EXIT_LOCKED: 1, EXIT_USAGE: 2, EXIT_FAILED: 3, EXIT_INTERRUPTED: 4, EXIT_TERMINATED: 5}
 
 
 def worst(codes: Iterable[int]) -> int:
-    """Combine exit codes: interrupted > failed > usage > locked > ok."""
+    """Combine exit codes: terminated > interrupted > failed > usage > locked > ok."""
     return max(codes, key=lambda c: _SEVERITY.get(c, 3), default=EXIT_OK)
 
 
@@ -122,6 +151,11 @@ def _error(message: str) -> None:
 
 def _json_out(doc: Any) -> None:
     click.echo(json.dumps(doc, indent=2, sort_keys=False, default=str))
+
+
+def _interrupted_message(exc: BaseException) -> str:
+    what = str(exc) if isinstance(exc, Terminated) and str(exc) else "interrupted"
+    return f"{what}; partial data is kept and the next run resumes it"
 
 
 def _error_doc(exc: BaseException) -> dict[str, Any]:
@@ -186,7 +220,12 @@ def _eta(seconds: float) -> str:
 class ProgressDisplay:
     """Progress on stderr: a redrawn bar on a terminal; off a terminal (cron,
     pipes) plain timestamped lines, at most one every `interval` seconds, and
-    no control characters."""
+    no control characters.
+
+    The percentage and total are rsync's estimate over the whole tree, so on an
+    incremental sync the last event may say 14%: :meth:`finish` closes the bar
+    of a successful sync at 100%.
+    """
 
     def __init__(self, tty: bool, enabled: bool = True, interval: float = 10.0) -> None:
         self.tty = tty
@@ -194,6 +233,8 @@ class ProgressDisplay:
         self.interval = interval if not tty else 0.1
         self._last = 0.0
         self._drawn = False
+        # Last event per profile (every event, not only the drawn ones), for finish().
+        self._latest: dict[str, Progress] = {}
 
     def _write(self, text: str) -> None:
         # sys.stderr looked up on each call: click's test runner swaps it.
@@ -217,33 +258,64 @@ class ProgressDisplay:
             stamp = datetime.now().astimezone().strftime("%Y-%m-%dT%H:%M:%S%z")
             self._write(f"{stamp} {message}\n")
 
+    @staticmethod
+    def _bar_line(
+        profile: str, done: int, total: int | None, rate: float, current: str | None, width: int, finished: bool = False
+    ) -> str:
+        if finished:
+            pct: float | None = 100.0
+            eta = ""
+            amount = f"{human_size(done)}/{human_size(done)}"
+        else:
+            pct = min(100.0, 100.0 * done / total) if total else None
+            # No total, no ETA (it would be a guess).
+            eta = f"ETA {_eta((total - done) / rate)}" if total and rate > 0 and total >= done else ""
+            amount = f"{human_size(done)}/{human_size(total)}" if total else human_size(done)
+        bar = ""
+        if pct is not None:
+            cells = 20
+            filled = int(cells * pct / 100)
+            bar = "[" + "#" * filled + "-" * (cells - filled) + f"] {pct:3.0f}% "
+        line = f"{profile} {bar}{amount} {human_size(int(rate))}/s {eta} {current or ''}".rstrip()
+        return line[: max(10, width - 1)].ljust(width - 1)
+
     def __call__(self, p: Progress) -> None:
         if not self.enabled:
             return
+        self._latest[p.profile] = p
         now = time.monotonic()
         if now - self._last < self.interval:
             return
         self._last = now
         done, total = p.bytes_done, p.bytes_total
-        pct = min(100.0, 100.0 * done / total) if total else None
-        rate = f"{human_size(int(p.rate))}/s"
-        eta = f"ETA {_eta((total - done) / p.rate)}" if total and p.rate > 0 and total >= done else ""
-        amount = f"{human_size(done)}/{human_size(total)}" if total else human_size(done)
         if self.tty:
             width = shutil.get_terminal_size((80, 20)).columns
-            bar = ""
-            if pct is not None:
-                cells = 20
-                filled = int(cells * pct / 100)
-                bar = "[" + "#" * filled + "-" * (cells - filled) + f"] {pct:3.0f}% "
-            line = f"{p.profile} {bar}{amount} {rate} {eta} {p.current_file or ''}".rstrip()
-            line = line[: max(10, width - 1)]
-            self._write("\r" + line.ljust(width - 1))
+            self._write("\r" + self._bar_line(p.profile, done, total, p.rate, p.current_file, width))
             self._drawn = True
         else:
+            pct = min(100.0, 100.0 * done / total) if total else None
+            rate = f"{human_size(int(p.rate))}/s"
+            eta = f"ETA {_eta((total - done) / p.rate)}" if total and p.rate > 0 and total >= done else ""
+            amount = f"{human_size(done)}/{human_size(total)}" if total else human_size(done)
             pct_text = f" ({pct:.0f}%)" if pct is not None else ""
             current = f" {p.current_file}" if p.current_file else ""
             self.event(f"sync {p.profile}: {amount}{pct_text}, {p.files_done} files, {rate} {eta}{current}".rstrip())
+
+    def finish(self, report: SyncReport) -> None:
+        """End `report`'s bar: at 100% after a success (kept on screen), erased otherwise.
+
+        Off a terminal nothing is drawn: the result event line says it all.
+        """
+        last = self._latest.pop(report.profile, None)
+        if not (self.enabled and self.tty):
+            return
+        self.clear()
+        if last is None or report.status != "success":
+            return
+        done = max(last.bytes_done, report.bytes_transferred)
+        rate = done / report.duration_seconds if report.duration_seconds > 0 else last.rate
+        width = shutil.get_terminal_size((80, 20)).columns
+        self._write(self._bar_line(report.profile, done, None, rate, None, width, finished=True).rstrip() + "\n")
 
 
 class _EchoHandler(logging.Handler):
@@ -260,7 +332,7 @@ _HANDLER: _EchoHandler | None = None
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
-    """Send the library's log records to stderr at a level set by -v/-q."""
+    """Send the library's log records to stderr at a level set by -v (-q keeps warnings)."""
     global _HANDLER
     logger = logging.getLogger("datalake")
     if _HANDLER is None:
@@ -269,7 +341,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     tty = _stderr_is_tty()
     fmt = "%(levelname)s: %(message)s" if tty else "%(asctime)s %(levelname)s %(name)s: %(message)s"
     _HANDLER.setFormatter(logging.Formatter(fmt))
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    level = logging.WARNING if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logger.setLevel(level)
 
 
@@ -284,7 +356,7 @@ def _silence_stdout() -> None:
 
 
 def _handle_errors(func: F) -> F:
-    """Turn library errors and Ctrl-C into one stderr line and an exit code.
+    """Turn library errors, Ctrl-C and SIGTERM into one stderr line and an exit code.
 
     Lives on every command (not only in `main`) so that the exit codes also
     hold when the group is mounted in another click CLI.
@@ -298,11 +370,11 @@ def _handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except KeyboardInterrupt as e:
-            _error("interrupted; partial data is kept and the next run resumes it")
+        except KeyboardInterrupt as e:  # Terminated (SIGTERM) included
+            _error(_interrupted_message(e))
             if as_json:
                 _json_out(_error_doc(e))
-            ctx.exit(EXIT_INTERRUPTED)
+            ctx.exit(exit_code_for_error(e))
         except DataLakeError as e:
             _error(str(e))
             if as_json:
@@ -367,11 +439,10 @@ def _profile_selection(profile: str | None, all_: bool) -> None:
 
 
 def _open(config_path: str) -> DataLake:
-    """Open the config; its warnings go to stderr (every front end shows them)."""
+    """Open the config; its warnings go to stderr (every front end shows them, -q too)."""
     lake = DataLake.open(config_path)
-    if not _state().quiet:
-        for d in lake.config.warnings:
-            click.echo(f"warning: {d}", err=True)
+    for d in lake.config.warnings:
+        click.echo(f"warning: {d}", err=True)
     return lake
 
 
@@ -384,7 +455,7 @@ def _config_warning_texts(lake: DataLake) -> set[str]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors (and requested data).")
+@click.option("-q", "--quiet", is_flag=True, help="No informational lines: only warnings, errors and requested data.")
 @click.version_option(package_name="datalake", prog_name="datalake")
 @click.pass_context
 def data_lake(ctx: click.Context, verbose: int, quiet: bool) -> None:
@@ -467,15 +538,22 @@ def _sync_rows(reports: Sequence[SyncReport]) -> str:
     return _table(("PROFILE", "STATUS", "FILES", "TRANSFERRED", "DURATION", "ATTEMPTS"), rows, right=(2, 3, 4, 5))
 
 
-def _print_sync_details(reports: Sequence[SyncReport], already_shown: set[str]) -> None:
+def _print_sync_details(reports: Sequence[SyncReport], already_shown: set[str], summary: bool) -> None:
+    """Errors and warnings of each run on stderr (always, -q too); with `summary`,
+    also what the retention run removed (stdout, informational)."""
     for r in reports:
         for e in r.errors:
-            click.echo(f"{r.profile}: error: {e}", err=True)
+            if e not in already_shown:  # e.g. printed as the command's `Error:` line
+                click.echo(f"{r.profile}: error: {e}", err=True)
         for w in r.warnings:
             if w not in already_shown:  # config warnings were printed when the config was opened
                 click.echo(f"{r.profile}: warning: {w}", err=True)
         c = r.cleanup
-        if c is not None and (c.deleted_dirs or c.warnings):
+        if c is None:
+            continue
+        for w in c.warnings:  # e.g. the newest day kept although expired: a dead collector
+            click.echo(f"{r.profile}: cleanup warning: {w}", err=True)
+        if summary and c.deleted_dirs:
             click.echo(
                 f"{r.profile}: cleanup {'would delete' if c.dry_run else 'deleted'} {c.deleted_dirs} partitions, "
                 f"{c.deleted_files} files, {human_size(c.freed_bytes)}"
@@ -508,14 +586,15 @@ def sync(
         display.event(f"sync: {len(names)} enabled profiles: {', '.join(names) or 'none'}")
         try:
             reports = lake.sync_all(jobs=jobs, dry_run=dry_run, cleanup=not no_cleanup, progress=display)
-        except KeyboardInterrupt as e:
+        except KeyboardInterrupt as e:  # Terminated (SIGTERM) included
             display.clear()
             reports = list(getattr(e, "reports", None) or [])
-            _error("interrupted; partial data is kept and the next run resumes it")
+            _error(_interrupted_message(e))
             if fmt == "json":
                 _json_out([r.to_dict() for r in reports])
-            ctx.exit(EXIT_INTERRUPTED)
-        display.clear()
+            ctx.exit(exit_code_for_error(e))
+        for r in reports:
+            display.finish(r)
         for r in reports:
             display.event(
                 f"sync {r.profile}: {r.status}, {r.files_transferred} files, "
@@ -523,24 +602,29 @@ def sync(
             )
         if fmt == "json":
             _json_out([r.to_dict() for r in reports])
-        else:
-            if not state.quiet:
-                click.echo(_sync_rows(reports))
-            _print_sync_details(reports, _config_warning_texts(lake))
+        elif not state.quiet:
+            click.echo(_sync_rows(reports))
+        _print_sync_details(reports, _config_warning_texts(lake), summary=fmt != "json" and not state.quiet)
         ctx.exit(worst(exit_code_for_report(r) for r in reports))
 
     assert profile is not None
     lake.profile(profile)  # unknown name: ProfileNotFoundError before anything is printed
     display.event(f"sync {profile}: started{' (dry run)' if dry_run else ''}")
     report: SyncReport | None
+    shown = _config_warning_texts(lake)
     try:
         report = lake.sync(profile, dry_run=dry_run, cleanup=not no_cleanup, progress=display)
         code = exit_code_for_report(report)
-    except KeyboardInterrupt as e:
+    except KeyboardInterrupt as e:  # Terminated (SIGTERM) included
         display.clear()
         report = getattr(e, "report", None)
-        code = EXIT_INTERRUPTED
-        _error("interrupted; partial data is kept and the next run resumes it")
+        code = exit_code_for_error(e)
+        _error(_interrupted_message(e))
+        if report is None:  # stopped before the core returned a report
+            if fmt == "json":
+                _json_out(_error_doc(e))
+            ctx.exit(code)
+        shown.update(report.errors)  # the core's "interrupted" error says what the line above said
     except DataLakeError as e:
         display.clear()
         report = e.report if isinstance(e.report, SyncReport) else None
@@ -550,22 +634,18 @@ def sync(
             if fmt == "json":
                 _json_out(_error_doc(e))
             ctx.exit(code)
-    display.clear()
-    if report is None:  # interrupted before the core returned a report
-        if fmt == "json":
-            _json_out(_error_doc(KeyboardInterrupt()))
-        ctx.exit(code)
+        shown.add(str(e))  # the report's errors hold the same message: print it once
     assert report is not None
+    display.finish(report)
     display.event(
         f"sync {report.profile}: {report.status}, {report.files_transferred} files, "
         f"{human_size(report.bytes_transferred)} in {_duration(report.duration_seconds)}"
     )
     if fmt == "json":
         _json_out(report.to_dict())
-    else:
-        if not state.quiet:
-            click.echo(_sync_rows([report]))
-        _print_sync_details([report], _config_warning_texts(lake))
+    elif not state.quiet:
+        click.echo(_sync_rows([report]))
+    _print_sync_details([report], shown, summary=fmt != "json" and not state.quiet)
     ctx.exit(code)
 
 
@@ -743,9 +823,34 @@ def status(config_path: str, fmt: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point (`datalake`, `python -m datalake`)."""
+    """Console-script entry point (`datalake`, `python -m datalake`).
+
+    Installs a SIGTERM handler that raises :class:`Terminated`, so ``kill``,
+    ``timeout`` and ``systemctl stop`` stop a sync as cleanly as Ctrl-C
+    (rsync stopped, checkpoint ``interrupted``, exit 143). Only here: the
+    library and the click group mounted in another program never touch the
+    program's signal handlers.
+    """
+    received: list[int] = []
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        raise Terminated(f"terminated by {signal.Signals(signum).name}")
+
+    # signal.signal works in the main thread only; elsewhere the caller owns signals.
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_sigterm) if in_main_thread else None
     try:
         data_lake.main(args=list(argv) if argv is not None else None, prog_name="datalake")
-    except KeyboardInterrupt:  # Ctrl-C outside a command, e.g. while importing
-        click.echo("Error: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
+    except KeyboardInterrupt as e:  # outside any command, e.g. between click's parsing steps
+        click.echo(f"Error: {_interrupted_message(e)}", err=True)
+        sys.exit(exit_code_for_error(e))
+    except SystemExit as e:
+        # A SIGTERM that click caught itself (it turns KeyboardInterrupt into
+        # "Aborted!", exit 1) or that reached the core as a plain cancellation.
+        if received and e.code not in (0, None, EXIT_TERMINATED):
+            sys.exit(EXIT_TERMINATED)
+        raise
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

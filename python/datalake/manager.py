@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 import time
+from datetime import date, datetime
 from typing import Any, Callable, TextIO
 
 from datalake._datalake import (
@@ -51,6 +52,15 @@ STATS_KEYS = (
 )
 
 
+def _legacy_date(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def _legacy_time(when: datetime | None) -> str | None:
+    """Naive local time, as the old tool's checkpoint held it (``datetime.now().isoformat()``)."""
+    return when.astimezone().replace(tzinfo=None).isoformat() if when is not None else None
+
+
 class _ProgressPrinter:
     """Plain progress lines (no control characters), at most one per second."""
 
@@ -80,11 +90,15 @@ class DataLakeManager:
     """Sync, inspect and clean the data lake described by a quants-infra config file."""
 
     def __init__(self, config_path: str = "config/data_lake.yml") -> None:
+        """Load the config; FileNotFoundError if the file is missing, ConfigError if it is invalid."""
         self.config_path = str(config_path)
         if not os.path.exists(self.config_path):
             raise FileNotFoundError(
-                f"data lake config not found: {self.config_path}; "
-                "create it or pass the right path (see config/data_lake.yml.example)"
+                f"data lake config not found: {self.config_path}. Create it from the example in the "
+                f"datalake repository: `cp config/data_lake.yml.example {self.config_path}`, then edit root_dir "
+                "and each profile's source (host, user, ssh_key, remote_root), and check it with "
+                f"`datalake validate --config {self.config_path}`; or pass the path of an existing config "
+                "to DataLakeManager()"
             )
         self.lake = DataLake.open(self.config_path)
 
@@ -211,10 +225,29 @@ class DataLakeManager:
         return summary
 
     def get_stats(self, profile_name: str) -> dict[str, Any]:
-        """The legacy statistics dict (dates as ``YYYY-MM-DD``, remote_source ``user@host:remote_root``)."""
+        """The legacy statistics dict, with the legacy value types: paths as ``str``,
+        sizes and counts as ``int``, dates as ``YYYY-MM-DD`` strings (or None),
+        remote_source ``user@host:remote_root``, and last_sync_time as the old
+        checkpoint held it: a naive local-time ISO string such as
+        ``2026-11-26T03:03:41.514316`` (Python 3.9/3.10 ``datetime.fromisoformat``
+        rejects a trailing ``Z``)."""
         self._profile(profile_name)
-        stats = self.lake.stats(profile_name).to_dict()
-        return {key: stats.get(key) for key in STATS_KEYS}
+        s = self.lake.stats(profile_name)
+        return {
+            "profile_name": s.profile_name,
+            "local_path": str(s.local_path),
+            "remote_source": s.remote_source,
+            "exists": s.exists,
+            "total_size": s.total_size,
+            "total_size_human": s.total_size_human,
+            "file_count": s.file_count,
+            "dir_count": s.dir_count,
+            "earliest_date": _legacy_date(s.earliest_date),
+            "latest_date": _legacy_date(s.latest_date),
+            "last_sync_time": _legacy_time(s.last_sync_time),
+            "last_sync_status": s.last_sync_status,
+            "retention_days": s.retention_days,
+        }
 
     def cleanup(self, profile_name: str, dry_run: bool = False, verbose: bool = True) -> dict[str, Any]:
         """Apply retention; returns ``deleted_dirs``, ``deleted_files``, ``freed_bytes``, ``deleted_paths``."""

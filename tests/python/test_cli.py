@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import io
 import json
 import os
 import pty
@@ -414,3 +415,163 @@ def test_mounted_as_a_real_program(local_lake: LocalLake, tmp_path: Path) -> Non
         timeout=120,
     )
     assert p.returncode == 2 and "Traceback" not in p.stderr and "nope" in p.stderr
+
+
+# ---------------------------------------------------------------- -q, errors once, progress bar end
+
+
+def test_quiet_still_prints_warnings(make_local: Callable[..., LocalLake], world_tmp: Path, tmp_path: Path) -> None:
+    # A dead collector: it only holds expired days, and so does the lake. The
+    # cleanup keeps the lake's newest day although it is expired, and warns.
+    dead = world_tmp / "dead"
+    old = [trees.utc_today() - dt.timedelta(days=n) for n in (12, 11, 10)]
+    trees.make_collector_tree(dead, days=old, symbols=("BTC-USDT",), parts=1, size=10)
+    env = make_local(retention_days=3, rsync_args="-rt --inplace", source={"type": "local", "remote_root": str(dead)})
+    trees.make_collector_tree(env.local_dir, days=old, symbols=("BTC-USDT",), parts=1, size=10)
+    # A run that did not finish (its process died): the next sync warns about it.
+    checkpoint = env.root / ".checkpoints" / f"{PROFILE}.json"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint.write_text(
+        json.dumps({"profile_name": PROFILE, "running": {"pid": 999999, "started_at": "2026-01-02T03:04:05Z"}})
+    )
+
+    p = run_cli("-q", "sync", PROFILE, "--config", str(env.config))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == ""  # informational lines (table, cleanup summary) are what -q drops
+    lines = p.stderr.splitlines()
+    assert any(line.startswith("warning: ") and "--inplace" in line for line in lines), p.stderr  # config
+    assert any(f"{PROFILE}: warning: previous run did not finish" in line for line in lines), p.stderr  # sync
+    assert any(line.startswith(f"{PROFILE}: cleanup warning: newest partition") and "kept" in line for line in lines), (
+        p.stderr
+    )
+    assert (env.local_dir / trees.partition_name("BTC-USDT", old[-1])).exists()
+    assert f"sync {PROFILE}: " not in p.stderr  # no events (started, progress, success)
+    assert len(lines) == 3, p.stderr
+    assert not CONTROL.search(p.stderr)
+
+    # The cleanup command too.
+    p = run_cli("-q", "cleanup", PROFILE, "--config", str(env.config))
+    assert p.returncode == 0 and p.stdout == "", p.stderr
+    assert "newest partition" in p.stderr and "--inplace" in p.stderr
+
+
+def test_a_failed_sync_prints_its_error_once(make_local: Callable[..., LocalLake]) -> None:
+    env = make_local(rsync_args="-rt --no-such-option")
+    p = run_cli("sync", PROFILE, "--config", str(env.config), "--format", "json")
+    assert p.returncode == 1
+    (message,) = json.loads(p.stdout)["errors"]
+    assert "unknown option" in message
+    assert p.stderr.count(message) == 1, p.stderr
+    for args in ([], ["-q"]):
+        p = run_cli(*args, "sync", PROFILE, "--config", str(env.config))
+        assert p.returncode == 1
+        assert p.stderr.count(message) == 1, p.stderr
+        assert f"Error: {message}" in p.stderr
+    # --all has no `Error:` line: the per-profile line, once.
+    p = run_cli("sync", "--all", "--config", str(env.config))
+    assert p.returncode == 1 and p.stderr.count(message) == 1, p.stderr
+    assert f"{PROFILE}: error: {message}" in p.stderr
+
+
+class FakeProgress:
+    def __init__(self, done: int, total: int | None, rate: float = 1000.0, current: str | None = "a/b.parquet"):
+        self.profile = PROFILE
+        self.bytes_done = done
+        self.bytes_total = total
+        self.rate = rate
+        self.files_done = 1
+        self.current_file = current
+
+
+class FakeReport:
+    def __init__(self, status: str, bytes_transferred: int, duration_seconds: float = 2.0):
+        self.profile = PROFILE
+        self.status = status
+        self.bytes_transferred = bytes_transferred
+        self.duration_seconds = duration_seconds
+
+
+def drawn(text: str) -> list[str]:
+    """The states of the bar, in order (each redraw starts with \\r)."""
+    return [part.strip() for part in text.replace("\n", "\r").split("\r") if part.strip()]
+
+
+def test_progress_bar_ends_at_100_percent(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datalake.cli import ProgressDisplay
+
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    display = ProgressDisplay(tty=True)
+    # rsync's percentage covers the whole tree: an incremental sync stops at 14%.
+    display(FakeProgress(done=140_000, total=1_000_000))  # type: ignore[arg-type]
+    assert "14%" in drawn(err.getvalue())[-1] and "ETA" in drawn(err.getvalue())[-1]
+    display.finish(FakeReport("success", 150_000))  # type: ignore[arg-type]
+    last = drawn(err.getvalue())[-1]
+    assert "[####################] 100%" in last and "ETA" not in last, err.getvalue()
+    assert err.getvalue().endswith("\n")  # the finished bar stays on screen
+
+    # A failed run: the bar is erased, not completed.
+    err.truncate(0)
+    err.seek(0)
+    display = ProgressDisplay(tty=True)
+    display(FakeProgress(done=140_000, total=1_000_000))  # type: ignore[arg-type]
+    display.finish(FakeReport("failed", 140_000))  # type: ignore[arg-type]
+    assert "100%" not in err.getvalue() and err.getvalue().endswith("\r")  # erased: \r, blanks, \r
+
+
+def test_progress_without_total_has_no_eta(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datalake.cli import ProgressDisplay
+
+    for tty in (True, False):
+        err = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", err)
+        display = ProgressDisplay(tty=tty, interval=0)
+        display(FakeProgress(done=140_000, total=None, rate=5000.0))  # type: ignore[arg-type]
+        text = err.getvalue()
+        assert datalake.human_size(140_000) in text, text
+        assert "ETA" not in text and "%" not in text, text
+        if not tty:
+            display.finish(FakeReport("success", 140_000))  # type: ignore[arg-type]
+            assert not CONTROL.search(err.getvalue()), repr(err.getvalue())
+            assert "100%" not in err.getvalue()
+
+
+def run_on_a_terminal(args: list[str]) -> tuple[int, str]:
+    """Run the CLI with a pty as stdin/stdout/stderr; its exit code and everything it wrote."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "datalake", *args], stdin=slave, stdout=slave, stderr=slave, close_fds=True
+    )
+    os.close(slave)
+    out = b""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    return proc.wait(30), out.decode(errors="replace")
+
+
+def test_on_a_terminal_an_incremental_sync_ends_the_bar_at_100(make_local: Callable[..., LocalLake]) -> None:
+    fast = make_local()
+    big_collector(fast.collector, size=8 * 1024 * 1024)
+    assert run_cli("sync", PROFILE, "--config", str(fast.config)).returncode == 0
+    # One new file of 1.5 MiB next to 8 MiB already there: rsync's percentage stays near 15%.
+    trees.write_file(fast.collector, f"{trees.partition_name('ETH-USDT', trees.utc_today())}/new.parquet", 3 * 2**19)
+    slow = make_local(bwlimit=1000)
+    code, text = run_on_a_terminal(["sync", PROFILE, "--config", str(slow.config)])
+    assert code == 0, text
+    before_result = text[: text.index(f"sync {PROFILE}: success")]
+    bars = [s for s in drawn(before_result) if s.startswith(f"{PROFILE} ")]
+    assert bars, text
+    assert "100%" in bars[-1] and "ETA" not in bars[-1], bars
+    assert any("%" in b and "100%" not in b for b in bars[:-1]), bars  # it did stop short before the fix

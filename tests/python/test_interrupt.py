@@ -219,3 +219,85 @@ def test_ctrl_c_typed_on_a_terminal(slow_ssh_config: Path, collector: Path, tmp_
     assert "Traceback" not in text and "interrupted" in text
     assert checkpoint_of(tmp_path / "lake", "remote")["last_sync_status"] == "interrupted"
     wait_for(lambda: not processes_mentioning(str(collector)), 10, "rsync/ssh to be gone")
+
+
+# ---------------------------------------------------------------- SIGTERM (kill, timeout, systemctl stop)
+
+
+def run_and_terminate(args: list[str], whole_group: bool) -> tuple[subprocess.CompletedProcess[str], float]:
+    """Start the CLI, wait for rsync, send SIGTERM; the result and how long the exit took.
+
+    ``whole_group``: to the CLI's whole process group, as ``timeout`` and
+    ``systemctl stop`` do (the CLI and its ssh both get it); else to its pid, as ``kill PID``.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "datalake", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=whole_group,
+    )
+    try:
+        wait_for_rsync(proc)
+        time.sleep(0.5)  # let bytes flow, so there is partial data to keep
+        if whole_group:
+            os.killpg(proc.pid, signal.SIGTERM)
+        else:
+            os.kill(proc.pid, signal.SIGTERM)
+        sent = time.monotonic()
+        out, err = proc.communicate(timeout=30)
+        elapsed = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), elapsed
+
+
+def test_sigterm_on_the_cli_stops_the_sync_and_exits_143(
+    slow_ssh_config: Path, collector: Path, tmp_path: Path
+) -> None:
+    p, elapsed = run_and_terminate(["sync", "remote", "--config", str(slow_ssh_config)], whole_group=False)
+    assert p.returncode == 143, (p.stdout, p.stderr)
+    assert elapsed < 5, elapsed
+    assert "Traceback" not in p.stderr and "terminated by SIGTERM" in p.stderr, p.stderr
+    checkpoint = checkpoint_of(tmp_path / "lake", "remote")
+    assert checkpoint["last_sync_status"] == "interrupted" and checkpoint.get("running") is None
+    wait_for(lambda: not processes_mentioning(str(collector)), 10, "rsync/ssh to be gone")
+
+
+def test_sigterm_to_the_process_group_with_json(slow_ssh_config: Path, collector: Path, tmp_path: Path) -> None:
+    p, elapsed = run_and_terminate(
+        ["sync", "--all", "--format", "json", "--config", str(slow_ssh_config)], whole_group=True
+    )
+    assert p.returncode == 143, (p.stdout, p.stderr)
+    assert elapsed < 5, elapsed
+    assert "Traceback" not in p.stderr
+    assert [d["status"] for d in json.loads(p.stdout)] == ["interrupted"]
+    assert checkpoint_of(tmp_path / "lake", "remote")["last_sync_status"] == "interrupted"
+    wait_for(lambda: not processes_mentioning(str(collector)), 10, "rsync/ssh to be gone")
+
+
+def test_only_the_program_installs_a_sigterm_handler(tmp_path: Path) -> None:
+    # Importing the package, or running the click group mounted in another
+    # program, leaves the program's SIGTERM disposition alone; main() puts
+    # back what it found when it returns.
+    program = textwrap.dedent(
+        """
+        import signal
+        import datalake, datalake.cli
+        from click.testing import CliRunner
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        CliRunner().invoke(datalake.cli.data_lake, ["--help"])
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        mine = lambda signum, frame: None
+        signal.signal(signal.SIGTERM, mine)
+        try:
+            datalake.cli.main(["--version"])
+        except SystemExit as e:
+            assert e.code == 0, e.code
+        assert signal.getsignal(signal.SIGTERM) is mine
+        print("OK")
+        """
+    )
+    p = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout.strip().endswith("OK"), (p.stdout, p.stderr)

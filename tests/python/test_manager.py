@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable
 
@@ -182,3 +185,55 @@ def test_import_switch_is_one_line() -> None:
     from datalake.manager import DataLakeManager as FromModule
 
     assert FromModule is DataLakeManager
+
+
+LEGACY_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?")  # what 3.9/3.10 fromisoformat takes, naive
+
+
+@pytest.fixture
+def utc_plus_8(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Local time 8 hours ahead of UTC (POSIX TZ syntax: no tzdata needed)."""
+    monkeypatch.setenv("TZ", "XST-8")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_get_stats_values_have_the_legacy_types(local_lake: LocalLake, utc_plus_8: None) -> None:
+    m = DataLakeManager(str(local_lake.config))
+    assert m.get_stats(PROFILE)["last_sync_time"] is None  # never synced
+    m.sync_profile(PROFILE, verbose=False)
+    s = m.get_stats(PROFILE)
+
+    # last_sync_time: the old checkpoint's format, naive local time, no `Z`.
+    value = s["last_sync_time"]
+    assert isinstance(value, str) and LEGACY_ISO.fullmatch(value), value
+    parsed = dt.datetime.fromisoformat(value)
+    assert parsed.tzinfo is None
+    aware = m.lake.stats(PROFILE).last_sync_time
+    assert aware is not None
+    assert parsed == aware.astimezone(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)
+    assert abs(dt.datetime.now() - parsed) < dt.timedelta(minutes=5)  # local (UTC+8), not UTC
+
+    for key in ("earliest_date", "latest_date"):
+        assert isinstance(s[key], str) and re.fullmatch(r"\d{4}-\d\d-\d\d", s[key]), s[key]
+        assert dt.date.fromisoformat(s[key])
+    for key in ("total_size", "file_count", "dir_count", "retention_days"):
+        assert type(s[key]) is int, (key, s[key])
+    assert type(s["exists"]) is bool
+    for key in ("profile_name", "local_path", "remote_source", "total_size_human", "last_sync_status"):
+        assert type(s[key]) is str, (key, s[key])
+
+
+def test_missing_config_says_how_to_create_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError) as info:
+        DataLakeManager()  # the default path, config/data_lake.yml
+    message = str(info.value)
+    assert "cp config/data_lake.yml.example config/data_lake.yml" in message and "edit" in message, message
+    # Following it works: the example is at that path in the repository, and loads.
+    example = Path(__file__).resolve().parents[2] / "config" / "data_lake.yml.example"
+    (tmp_path / "config").mkdir()
+    shutil.copy(example, tmp_path / "config" / "data_lake.yml")
+    assert DataLakeManager().get_enabled_profiles() == ["cex_ticks"]
