@@ -164,7 +164,9 @@ impl Checkpoint {
                 format!("the file is not a valid checkpoint ({parse_error}); delete or fix it by hand"),
             )
         })?;
-        log::warn!("checkpoint {} was corrupt ({parse_error}); moved it to {}", path.display(), aside.display());
+        // Info, not warn: the caller puts this in its report's warnings, and the
+        // front ends print those; a warn here would show it twice.
+        log::info!("checkpoint {} was corrupt ({parse_error}); moved it to {}", path.display(), aside.display());
         Ok(Loaded { checkpoint: None, moved_aside: Some(aside) })
     }
 

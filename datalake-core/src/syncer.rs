@@ -176,7 +176,8 @@ impl<'a> Syncer<'a> {
                 ExitClass::Transient if transient_retries < profile.retries => {
                     transient_retries += 1;
                     let wait = backoff(transient_retries);
-                    log::warn!(
+                    // Info: the same text goes into the report's warnings.
+                    log::info!(
                         "profile {}: attempt {} failed, retrying in {}s: {message}",
                         profile.name,
                         out.attempts,

@@ -388,8 +388,8 @@ ERROR_CASES = [
     ),
     ("sync", "cfg", "noroot", "DATALAKE_ERR_SYNC", "noroot", "report", None),
     ("test_connection", "cfg", "noroot", "DATALAKE_ERR_SYNC", "missing", "report", None),
-    ("sync", "cfg", "locked", "DATALAKE_ERR_LOCKED", "is being", "none", None),
-    ("cleanup", "cfg", "locked", "DATALAKE_ERR_LOCKED", "is being", "none", None),
+    ("sync", "cfg", "locked", "DATALAKE_ERR_LOCKED", "locked by another process", "none", None),
+    ("cleanup", "cfg", "locked", "DATALAKE_ERR_LOCKED", "locked by another process", "none", None),
     (
         "sync",
         "cfg",
