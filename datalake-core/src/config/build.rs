@@ -66,7 +66,7 @@ fn read_text(path: &Path) -> Result<String, (String, Option<Pos>)> {
     let file = std::fs::File::open(path).map_err(|e| {
         let message = match e.kind() {
             std::io::ErrorKind::NotFound => format!(
-                "config file {} does not exist; check the path, or create it from the commented example in the README",
+                "config file {} does not exist; check the path (--config or DATALAKE_CONFIG), or create it by copying config/data_lake.yml.example from the datalake repository and editing it",
                 path.display()
             ),
             std::io::ErrorKind::PermissionDenied => format!(

@@ -27,14 +27,8 @@ fn ssh_cause(stderr: &str) -> Option<SshCause> {
     {
         return Some(SshCause::HostKey);
     }
-    if has("Permission denied (")
-        || has("Too many authentication failures")
-        || has("Load key")
-        || has("no such identity")
-        || has("Identity file") && has("not accessible")
-    {
-        return Some(SshCause::Authentication);
-    }
+    // Reachability first: ssh warns about a missing key file and goes on, so
+    // a key warning must not mask the real failure (DNS, refused, timeout).
     if has("Could not resolve hostname")
         || has("Name or service not known")
         || has("Temporary failure in name resolution")
@@ -50,6 +44,14 @@ fn ssh_cause(stderr: &str) -> Option<SshCause> {
         || has("timed out during banner exchange")
     {
         return Some(SshCause::Connect(ConnectFailure::Timeout));
+    }
+    if has("Permission denied (")
+        || has("Too many authentication failures")
+        || has("Load key")
+        || has("no such identity")
+        || has("Identity file") && has("not accessible")
+    {
+        return Some(SshCause::Authentication);
     }
     if has("No route to host")
         || has("Network is unreachable")
@@ -194,6 +196,12 @@ mod tests {
     fn ssh_failures_by_their_words() {
         let closed = "rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]";
         let cases = [
+            (
+                "Warning: Identity file /home/a/.ssh/x.pem not accessible: No such file or directory.\nssh: Could not resolve hostname c9: Name or service not known",
+                ErrorKind::Connect,
+                ExitClass::Transient,
+                "does not resolve",
+            ),
             (
                 "ssh: Could not resolve hostname collector-9: Name or service not known",
                 ErrorKind::Connect,
