@@ -735,6 +735,7 @@ def cleanup(profile: str | None, all_: bool, dry_run: bool, config_path: str, fm
         assert profile is not None
         report = lake.cleanup(profile, dry_run=dry_run)
         if fmt == "json":
+            _cleanup_warnings([report])
             _json_out(report.to_dict())
         else:
             _print_cleanup([report], verbose=dry_run or state.verbose > 0, quiet=state.quiet)
@@ -753,10 +754,18 @@ def cleanup(profile: str | None, all_: bool, dry_run: bool, config_path: str, fm
         reports.append(r)
         docs.append(r.to_dict())
     if fmt == "json":
+        _cleanup_warnings(reports)
         _json_out(docs)
     else:
         _print_cleanup(reports, verbose=dry_run or state.verbose > 0, quiet=state.quiet)
     ctx.exit(worst(codes))
+
+
+def _cleanup_warnings(reports: Sequence[CleanupReport]) -> None:
+    """Cleanup warnings on stderr in every output mode (e.g. a dead collector's newest day kept)."""
+    for r in reports:
+        for w in r.warnings:
+            click.echo(f"{r.profile}: warning: {w}", err=True)
 
 
 def _print_cleanup(reports: Sequence[CleanupReport], verbose: bool, quiet: bool) -> None:
@@ -767,8 +776,7 @@ def _print_cleanup(reports: Sequence[CleanupReport], verbose: bool, quiet: bool)
         for s in r.skipped:
             if verbose:
                 click.echo(f"kept {s.path}: {s.reason}")
-        for w in r.warnings:
-            click.echo(f"{r.profile}: warning: {w}", err=True)
+    _cleanup_warnings(reports)
     if quiet:
         return
     rows = [

@@ -454,6 +454,12 @@ def test_quiet_still_prints_warnings(make_local: Callable[..., LocalLake], world
     assert p.returncode == 0 and p.stdout == "", p.stderr
     assert "newest partition" in p.stderr and "--inplace" in p.stderr
 
+    # And with --format json: the warning is in the document and on stderr.
+    p = run_cli("-q", "cleanup", PROFILE, "--config", str(env.config), "--format", "json")
+    assert p.returncode == 0, p.stderr
+    assert any("newest partition" in w for w in json.loads(p.stdout)["warnings"])
+    assert "newest partition" in p.stderr
+
 
 def test_a_failed_sync_prints_its_error_once(make_local: Callable[..., LocalLake]) -> None:
     env = make_local(rsync_args="-rt --no-such-option")
