@@ -4,7 +4,7 @@
 #   2. generate a sample collector (40 days x 3 symbols of Parquet-like partitions)
 #   3. serve it from a throwaway OpenSSH server on 127.0.0.1 (tests/support/sshd.sh)
 #   4. write a quants-infra style config for it, then run the real CLI:
-#      validate, test-connection, sync (with retention), stats, status, cleanup --dry-run
+#      validate, test-connection, sync (with retention), stats, status, cleanup (dry run, then real)
 # Everything lives in $DATALAKE_DEMO_DIR (default /tmp/datalake-demo), recreated each run
 # and kept afterwards for a look; the server is stopped on exit.
 set -euo pipefail
@@ -71,6 +71,16 @@ say "datalake sync --all";               datalake sync --all
 say "datalake sync --all (again: nothing new)"; datalake sync --all
 say "datalake stats cex_ticks";          datalake stats cex_ticks
 say "datalake status";                   datalake status
+say "an expired partition left by an earlier run (45 days old) appears in the lake"
+python3 - "$DEMO/lake/cex_ticks" <<'PY'
+import datetime as dt, sys
+sys.path.insert(0, "tests/support")
+import trees
+day = trees.utc_today() - dt.timedelta(days=45)
+from pathlib import Path
+print(trees.write_file(Path(sys.argv[1]), f"{trees.partition_name('BTC-USDT', day)}/part_00001.parquet", 64 * 1024))
+PY
 say "datalake cleanup --all --dry-run";  datalake cleanup --all --dry-run
+say "datalake cleanup --all";            datalake cleanup --all
 
 say "done: the lake is in $DEMO/lake, its checkpoint in $DEMO/lake/.checkpoints"
