@@ -256,32 +256,8 @@ def test_off_a_terminal_output_has_no_control_characters(local_lake: LocalLake) 
 def test_on_a_terminal_sync_draws_a_progress_bar(make_local: Callable[..., LocalLake]) -> None:
     env = make_local(bwlimit=2000)
     big_collector(env.collector, size=3 * 1024 * 1024)  # ~1.5 s
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "datalake", "sync", PROFILE, "--config", str(env.config)],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        close_fds=True,
-    )
-    os.close(slave)
-    out = b""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([master], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            out += chunk
-        elif proc.poll() is not None:
-            break
-    os.close(master)
-    assert proc.wait(30) == 0, out.decode(errors="replace")
-    text = out.decode(errors="replace")
+    code, text = run_on_a_terminal(["sync", PROFILE, "--config", str(env.config)])
+    assert code == 0, text
     # A line redrawn in place (\r) with the rate; the bar and ETA need rsync's total, when it has told.
     assert re.search(rf"\r{PROFILE} .*/s", text), text
     if "%" in text:

@@ -153,38 +153,12 @@ pub fn classify_failure(profile: &Profile, code: i32, stderr: &str) -> Failure {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
-    use crate::config::{HostKeyChecking, SshSource, Timezone};
+    use crate::config::SshSource;
     use crate::error::ErrorKind;
 
     fn profile() -> Profile {
-        Profile {
-            name: "p".into(),
-            enabled: true,
-            source: Source::Ssh(SshSource {
-                host: "10.0.0.11".into(),
-                port: 6677,
-                user: "ubuntu".into(),
-                ssh_key: PathBuf::from("/home/a/.ssh/x.pem"),
-                remote_root: "/var/data/cex".into(),
-            }),
-            local_subdir: "p".into(),
-            local_dir: "/lake/p".into(),
-            retention_days: 30,
-            rsync_args: None,
-            checkpoint_file: "/lake/.checkpoints/p.json".into(),
-            lock_file: "/lake/.checkpoints/p.lock".into(),
-            bwlimit: None,
-            io_timeout: 300,
-            connect_timeout: 15,
-            retries: 3,
-            exclude: Vec::new(),
-            known_hosts: None,
-            host_key_checking: HostKeyChecking::AcceptNew,
-            timezone: Timezone::Utc,
-        }
+        crate::cleaner::test_profile(std::path::Path::new("/lake/cex_ticks"), 30)
     }
 
     fn classify(code: i32, stderr: &str) -> (ErrorKind, ExitClass, String) {
@@ -197,7 +171,7 @@ mod tests {
         let closed = "rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]";
         let cases = [
             (
-                "Warning: Identity file /home/a/.ssh/x.pem not accessible: No such file or directory.\nssh: Could not resolve hostname c9: Name or service not known",
+                "Warning: Identity file /home/a/.ssh/k.pem not accessible: No such file or directory.\nssh: Could not resolve hostname c9: Name or service not known",
                 ErrorKind::Connect,
                 ExitClass::Transient,
                 "does not resolve",
@@ -225,7 +199,7 @@ mod tests {
                 "ubuntu@10.0.0.11: Permission denied (publickey).",
                 ErrorKind::Authentication,
                 ExitClass::Permanent,
-                "/home/a/.ssh/x.pem",
+                "/home/a/.ssh/k.pem",
             ),
             (
                 "@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @\nHost key verification failed.",
@@ -254,9 +228,9 @@ mod tests {
         assert!(msg.contains("not installed on the collector"), "{msg}");
 
         let (_, c, msg) =
-            classify(23, "rsync: [sender] change_dir \"/var/data/cex\" failed: No such file or directory (2)");
+            classify(23, "rsync: [sender] change_dir \"/var/data/cex_tickers\" failed: No such file or directory (2)");
         assert_eq!(c, ExitClass::Permanent, "a missing remote_root is not a partial transfer");
-        assert!(msg.contains("remote_root /var/data/cex"), "{msg}");
+        assert!(msg.contains("remote_root /var/data/cex_tickers"), "{msg}");
 
         let (_, c, _) = classify(23, "rsync: [receiver] mkstemp \"x\" failed: Permission denied (13)");
         assert_eq!(c, ExitClass::Partial);
