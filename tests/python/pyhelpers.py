@@ -16,6 +16,25 @@ import datalake
 
 PROFILE = "cex_ticks"
 
+# The keys quants-infra's get_stats() returned, in its order: the drop-in and the
+# CLI's stats JSON must keep them. Written out here, not imported from the package,
+# so the tests check the code against the issue rather than against itself.
+LEGACY_STATS_KEYS = (
+    "profile_name",
+    "local_path",
+    "remote_source",
+    "exists",
+    "total_size",
+    "total_size_human",
+    "file_count",
+    "dir_count",
+    "earliest_date",
+    "latest_date",
+    "last_sync_time",
+    "last_sync_status",
+    "retention_days",
+)
+
 
 @dataclass
 class LocalLake:

@@ -12,7 +12,7 @@ import pytest
 import sshd
 import trees
 from configs import WriteConfig
-from pyhelpers import PROFILE, LocalLake, big_collector, wait_for
+from pyhelpers import LEGACY_STATS_KEYS, PROFILE, LocalLake, big_collector, wait_for
 
 import datalake
 
@@ -27,21 +27,6 @@ SYNC_REPORT_FIELDS = {
     "errors",
     "warnings",
     "cleanup",
-}
-LEGACY_STATS_KEYS = {
-    "profile_name",
-    "local_path",
-    "remote_source",
-    "exists",
-    "total_size",
-    "total_size_human",
-    "file_count",
-    "dir_count",
-    "earliest_date",
-    "latest_date",
-    "last_sync_time",
-    "last_sync_status",
-    "retention_days",
 }
 
 
@@ -269,7 +254,7 @@ def test_stats(local_lake: LocalLake) -> None:
     assert s.expired_partitions == 0 and s.partial_files == 0 and s.symlinks == 0
     assert isinstance(s.newest_file_mtime, dt.datetime)
     d = s.to_dict()
-    assert LEGACY_STATS_KEYS <= set(d)
+    assert set(LEGACY_STATS_KEYS) <= set(d)
     assert d["earliest_date"] == days[0].isoformat()
     json.dumps(d)
     assert repr(s).startswith("ProfileStats(profile_name='cex_ticks'")

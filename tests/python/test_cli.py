@@ -23,7 +23,7 @@ import sshd
 import trees
 from click.testing import CliRunner
 from configs import WriteConfig
-from pyhelpers import PROFILE, LocalLake, big_collector, run_cli
+from pyhelpers import LEGACY_STATS_KEYS, PROFILE, LocalLake, big_collector, run_cli
 
 import datalake
 from datalake.cli import data_lake
@@ -110,7 +110,7 @@ def test_stats_json_has_every_legacy_key(local_lake: LocalLake) -> None:
     r = invoke("stats", PROFILE, "--config", str(local_lake.config), "--format", "json")
     assert r.exit_code == 0
     doc = json.loads(r.stdout)
-    legacy = set(datalake.manager.STATS_KEYS)
+    legacy = set(LEGACY_STATS_KEYS)
     assert legacy <= set(doc)
     assert doc == local_lake.open().stats(PROFILE).to_dict()
     r = invoke("stats", "--all", "--config", str(local_lake.config), "--format", "json")

@@ -14,7 +14,7 @@ import pytest
 import sshd
 import trees
 from configs import WriteConfig
-from pyhelpers import PROFILE, LocalLake
+from pyhelpers import LEGACY_STATS_KEYS, PROFILE, LocalLake
 
 import datalake
 from datalake import DataLakeManager
@@ -29,21 +29,6 @@ SYNC_KEYS = {
 }
 DISABLED_KEYS = {"success", "message", "profile_name"}
 SYNC_ALL_KEYS = {"success", "profiles", "total_files", "total_bytes"}
-STATS_KEYS = [
-    "profile_name",
-    "local_path",
-    "remote_source",
-    "exists",
-    "total_size",
-    "total_size_human",
-    "file_count",
-    "dir_count",
-    "earliest_date",
-    "latest_date",
-    "last_sync_time",
-    "last_sync_status",
-    "retention_days",
-]
 CLEANUP_KEYS = {"deleted_dirs", "deleted_files", "freed_bytes", "deleted_paths"}
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -133,7 +118,7 @@ def test_get_stats_dict(local_lake: LocalLake) -> None:
     m = DataLakeManager(str(local_lake.config))
     m.sync_profile(PROFILE, verbose=False)
     s = m.get_stats(PROFILE)
-    assert list(s) == STATS_KEYS
+    assert list(s) == list(LEGACY_STATS_KEYS)
     n_files, n_bytes = tree_size(local_lake.collector)
     days = trees.last_days(3)
     assert s["profile_name"] == PROFILE and s["local_path"] == str(local_lake.local_dir)
