@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Local, NaiveDate, Utc};
 
@@ -74,12 +74,13 @@ impl RunObserver for DirectObserver<'_, '_> {
         }
     }
     fn should_cancel(&mut self) -> bool {
-        if let Some(check) = self.options.interrupt_check.as_mut() {
-            if check() {
-                self.token.cancel();
-            }
+        let asked = self.options.interrupt_check.as_mut().is_some_and(|check| check());
+        let external = self.options.cancel.as_ref().is_some_and(CancelToken::is_cancelled);
+        // Cancelling the run's token also reaches `sync_all`'s workers, which watch it.
+        if asked || external {
+            self.token.cancel();
         }
-        self.token.is_cancelled() || self.options.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
+        self.token.is_cancelled()
     }
 }
 
@@ -331,26 +332,19 @@ impl DataLake {
                 });
             }
             drop(tx);
-            // The calling thread relays progress and polls for interruption
-            // until every worker has dropped its sender.
+            // The calling thread is the callers' observer, as in `sync`: it relays
+            // progress and polls for interruption until every worker has dropped its sender.
+            let mut caller = DirectObserver { options, token: token.clone() };
             let mut last_poll = Instant::now();
             loop {
                 match rx.recv_timeout(POLL_INTERVAL) {
-                    Ok(p) => {
-                        if let Some(cb) = options.progress.as_mut() {
-                            cb(&p);
-                        }
-                    }
+                    Ok(p) => caller.progress(&p),
                     Err(mpsc::RecvTimeoutError::Timeout) => {}
                     Err(mpsc::RecvTimeoutError::Disconnected) => break,
                 }
                 if last_poll.elapsed() >= POLL_INTERVAL {
                     last_poll = Instant::now();
-                    let external = options.cancel.as_ref().is_some_and(CancelToken::is_cancelled);
-                    let asked = options.interrupt_check.as_mut().is_some_and(|check| check());
-                    if external || asked {
-                        token.cancel();
-                    }
+                    caller.should_cancel();
                 }
             }
         });
@@ -394,6 +388,3 @@ impl DataLake {
         }
     }
 }
-
-/// Keeps the poll interval visible to docs: cancellation is noticed within this.
-pub const CANCEL_LATENCY: Duration = POLL_INTERVAL;
