@@ -95,6 +95,13 @@ struct Finding {
     entries: Option<u64>,
 }
 
+impl Finding {
+    /// A test that stopped at `error`, before the collector answered the script.
+    fn failed(status: ConnectionStatus, error: Error) -> Finding {
+        Finding { status, message: error.to_string(), error: Some(error), remote_version: None, entries: None }
+    }
+}
+
 fn interpret_script_output(stdout: &str, profile: &Profile, remote_root: &str) -> Finding {
     let mut f = Finding {
         status: ConnectionStatus::Ok,
@@ -174,13 +181,7 @@ fn test_ssh(ssh: &Path, src: &SshSource, profile: &Profile) -> Finding {
         Ok(o) => o,
         Err(e) => {
             let error = Error::io("start", ssh, e, "check that ssh is installed and executable");
-            return Finding {
-                status: ConnectionStatus::LocalToolMissing,
-                message: error.to_string(),
-                error: Some(error),
-                remote_version: None,
-                entries: None,
-            };
+            return Finding::failed(ConnectionStatus::LocalToolMissing, error);
         }
     };
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -192,13 +193,7 @@ fn test_ssh(ssh: &Path, src: &SshSource, profile: &Profile) -> Finding {
             detail: failure::stderr_tail(&stderr, 3),
             hint: "ssh failed for a reason datalake does not recognise; try the same ssh command by hand".into(),
         });
-        return Finding {
-            status: status_of(&error),
-            message: error.to_string(),
-            error: Some(error),
-            remote_version: None,
-            entries: None,
-        };
+        return Finding::failed(status_of(&error), error);
     }
     interpret_script_output(&stdout, profile, &src.remote_root)
 }
@@ -236,7 +231,11 @@ pub fn test_connection(profile: &Profile) -> ConnectionReport {
     let finding = match (&profile.source, &tools.ssh) {
         (Source::Ssh(src), Some(ssh)) => test_ssh(ssh, src, profile),
         (Source::Local { remote_root }, _) => test_local(remote_root, profile),
-        (Source::Ssh(_), None) => unreachable_ssh(),
+        // `Tools::locate` always finds ssh for SSH sources; kept total without a panic.
+        (Source::Ssh(_), None) => Finding::failed(
+            ConnectionStatus::LocalToolMissing,
+            Error::ToolNotFound { tool: "ssh".into(), package: "openssh-client".into() },
+        ),
     };
     report.round_trip_ms = Some(started.elapsed().as_secs_f64() * 1000.0);
     if let Some(v) = &report.local_rsync_version {
@@ -263,16 +262,4 @@ pub fn test_connection(profile: &Profile) -> ConnectionReport {
     };
     report.error = finding.error;
     report
-}
-
-/// `Tools::locate` always finds ssh for SSH sources; kept total without a panic.
-fn unreachable_ssh() -> Finding {
-    let error = Error::ToolNotFound { tool: "ssh".into(), package: "openssh-client".into() };
-    Finding {
-        status: ConnectionStatus::LocalToolMissing,
-        message: error.to_string(),
-        error: Some(error),
-        remote_version: None,
-        entries: None,
-    }
 }
