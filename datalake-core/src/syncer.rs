@@ -107,71 +107,49 @@ impl<'a> Syncer<'a> {
         if let Some(w) = tools::version_line(&self.tools.rsync).and_then(|l| tools::version_warning("local", &l)) {
             out.warnings.push(w);
         }
-        let interrupted = || Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() };
+        let interrupted = || Some(Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() });
         let mut partial_retried = false;
         let mut transient_retries = 0u32;
         loop {
             out.attempts += 1;
             let run = match process::run(&argv, &profile.name, observer) {
                 Ok(r) => r,
-                Err(e) => {
-                    out.error = Some(e);
-                    return out;
-                }
+                Err(e) => return out.ended(SyncStatus::Failed, Some(e)),
             };
             add_stats(&mut out.stats, &run.stats);
             out.exit_code = run.exit_code;
             if run.cancelled {
-                out.status = SyncStatus::Interrupted;
-                out.error = Some(interrupted());
-                return out;
+                return out.ended(SyncStatus::Interrupted, interrupted());
             }
             let Some(code) = run.exit_code else {
-                out.error = Some(Error::Rsync {
+                let error = Error::Rsync {
                     profile: profile.name.clone(),
                     code: -1,
                     meaning: "killed by a signal".into(),
                     stderr: run.stderr,
                     hint: "something outside datalake killed rsync (out of memory? a timeout wrapper?); the next run resumes".into(),
-                });
-                return out;
+                };
+                return out.ended(SyncStatus::Failed, Some(error));
             };
             match exit_code::classify(code) {
-                ExitClass::Success => {
-                    out.status = SyncStatus::Success;
-                    return out;
-                }
+                ExitClass::Success => return out.ended(SyncStatus::Success, None),
                 ExitClass::Vanished => {
-                    out.status = SyncStatus::Success;
                     out.warnings.push(
                         "some files vanished on the collector during the transfer (rsync exit 24); they were skipped"
                             .into(),
                     );
-                    return out;
+                    return out.ended(SyncStatus::Success, None);
                 }
-                ExitClass::Interrupted => {
-                    out.status = SyncStatus::Interrupted;
-                    out.error = Some(interrupted());
-                    return out;
-                }
+                ExitClass::Interrupted => return out.ended(SyncStatus::Interrupted, interrupted()),
                 _ => {}
             }
             let failure = classify_failure(profile, code, &run.stderr);
             let message = failure.error.to_string();
-            match failure.class {
+            let wait = match failure.class {
                 ExitClass::Partial if !partial_retried => {
                     partial_retried = true;
                     out.warnings.push(format!("attempt {} was partial, retrying once: {message}", out.attempts));
-                    if cancellable_sleep(backoff(1), observer) {
-                        out.status = SyncStatus::Interrupted;
-                        out.error = Some(interrupted());
-                        return out;
-                    }
-                }
-                ExitClass::Partial => {
-                    out.status = SyncStatus::Partial;
-                    out.error = Some(failure.error);
-                    return out;
+                    backoff(1)
                 }
                 ExitClass::Transient if transient_retries < profile.retries => {
                     transient_retries += 1;
@@ -188,19 +166,24 @@ impl<'a> Syncer<'a> {
                         out.attempts,
                         wait.as_secs()
                     ));
-                    if cancellable_sleep(wait, observer) {
-                        out.status = SyncStatus::Interrupted;
-                        out.error = Some(interrupted());
-                        return out;
-                    }
+                    wait
                 }
-                _ => {
-                    out.status = SyncStatus::Failed;
-                    out.error = Some(failure.error);
-                    return out;
-                }
+                ExitClass::Partial => return out.ended(SyncStatus::Partial, Some(failure.error)),
+                _ => return out.ended(SyncStatus::Failed, Some(failure.error)),
+            };
+            if cancellable_sleep(wait, observer) {
+                return out.ended(SyncStatus::Interrupted, interrupted());
             }
         }
+    }
+}
+
+impl TransferOutcome {
+    /// Set how the transfer ended and hand the outcome back.
+    fn ended(mut self, status: SyncStatus, error: Option<Error>) -> TransferOutcome {
+        self.status = status;
+        self.error = error;
+        self
     }
 }
 
