@@ -54,8 +54,8 @@ fn sync_failure(report: &SyncReport) -> Option<Failure> {
 fn sync_all_failure(reports: &[SyncReport]) -> Option<Failure> {
     let failing: Vec<(SyncStatus, Failure)> =
         reports.iter().filter_map(|r| sync_failure(r).map(|f| (r.status, f))).collect();
-    let worst = failing.iter().map(|(s, _)| s.severity()).max()?;
-    let status = failing.iter().find(|(s, _)| s.severity() == worst).map(|(_, f)| f.status)?;
+    let worst = datalake_core::overall_status(reports);
+    let status = failing.iter().find(|(s, _)| *s == worst).map(|(_, f)| f.status)?;
     let message = match failing.as_slice() {
         [(_, only)] => only.message.clone(),
         many => {
