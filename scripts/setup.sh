@@ -63,6 +63,9 @@ setup_rust() {
 }
 
 setup_venv() {
+    # Every tool below comes from .venv: pip's maturin backend runs the `maturin` program
+    # from PATH, so .venv/bin must be on PATH before the first build, not after it.
+    PATH=$DATALAKE_ROOT/.venv/bin:$PATH
     if [[ ! -x .venv/bin/python ]]; then
         setup_log "creating .venv"
         python3 -m venv .venv || setup_die "python3 -m venv failed: apt-get install python3-venv, then rerun"
@@ -81,7 +84,6 @@ setup_venv() {
     else
         setup_log "no pyproject.toml yet: skipping pip install ."
     fi
-    PATH=$DATALAKE_ROOT/.venv/bin:$PATH
 }
 
 setup_apt
