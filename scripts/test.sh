@@ -55,6 +55,8 @@ else
     skip "mypy stubtest" "no python/ directory yet"
 fi
 
+step "wheel (build, install in a clean venv, smoke test)" bash scripts/wheel-check.sh
+
 if [[ -d tests ]]; then
     step "pytest" run_pytest
 else

@@ -76,14 +76,19 @@ pub struct ProfileStats {
     pub consecutive_failures: u32,
 }
 
-/// `1.5 GB` style sizes with 1024 steps and units B, KB, MB, GB, TB, as the
-/// quants-infra tool printed them.
+/// `1.50 GiB` style sizes: IEC binary units (1 KiB = 1024 B), so the number and
+/// its unit agree (`17694720` bytes is `16.88 MiB`, never `16.88 MB`).
 ///
-/// Always two decimals (`512.00 B`, `1.50 GB`); sizes beyond 1024 TB stay in TB.
+/// Whole bytes below 1 KiB (`512 B`), two decimals above (`1.50 GiB`); sizes
+/// beyond 1024 PiB stay in PiB. The quants-infra adapter keeps that tool's own
+/// `KB`/`MB` strings where its users see them.
 pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
     // f64 is exact enough for two decimals at any u64 size.
-    let mut size = bytes as f64;
+    let mut size = bytes as f64 / 1024.0;
     let mut unit = 0;
     while size >= 1024.0 && unit < UNITS.len() - 1 {
         size /= 1024.0;
@@ -318,16 +323,19 @@ mod tests {
 
     #[test]
     fn human_sizes() {
-        assert_eq!(human_size(0), "0.00 B");
-        assert_eq!(human_size(512), "512.00 B");
-        assert_eq!(human_size(1023), "1023.00 B");
-        assert_eq!(human_size(1024), "1.00 KB");
-        assert_eq!(human_size(1536), "1.50 KB");
-        assert_eq!(human_size(5 * 1024 * 1024), "5.00 MB");
-        assert_eq!(human_size(1024 * 1024 * 1024 * 3 / 2), "1.50 GB");
-        assert_eq!(human_size(1 << 40), "1.00 TB");
-        assert_eq!(human_size(1 << 50), "1024.00 TB");
-        assert_eq!(human_size(u64::MAX), "16777216.00 TB");
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1024), "1.00 KiB");
+        assert_eq!(human_size(1536), "1.50 KiB");
+        assert_eq!(human_size(65_536), "64.00 KiB");
+        assert_eq!(human_size(17_694_720), "16.88 MiB");
+        assert_eq!(human_size(5 * 1024 * 1024), "5.00 MiB");
+        assert_eq!(human_size(1024 * 1024 * 1024 * 3 / 2), "1.50 GiB");
+        assert_eq!(human_size(1 << 40), "1.00 TiB");
+        assert_eq!(human_size(1 << 50), "1.00 PiB");
+        assert_eq!(human_size(1 << 60), "1024.00 PiB");
+        assert_eq!(human_size(u64::MAX), "16384.00 PiB");
     }
 
     #[test]

@@ -262,7 +262,7 @@ pub fn validate_file(py: Python<'_>, path: PathBuf) -> PyValidationReport {
     PyValidationReport::from(py.detach(|| datalake_core::Config::validate_file(&path)))
 }
 
-/// `1.5 GB` style size, the same units as the legacy tool and `total_size_human`.
+/// `1.50 GiB` style size (IEC units), the same as `total_size_human`.
 #[pyfunction]
 pub fn human_size(bytes: u64) -> String {
     datalake_core::stats::human_size(bytes)
