@@ -63,4 +63,9 @@ else
     skip "pytest" "no tests/ directory yet"
 fi
 
+# The README's first command, end to end (its own throwaway sshd and directory).
+demo_dir=$(mktemp -d /tmp/datalake-demo.XXXXXX)
+step "demo (scripts/demo.sh)" env DATALAKE_DEMO_DIR="$demo_dir" bash scripts/demo.sh
+rm -rf "$demo_dir"
+
 banner "ALL CHECKS PASSED ($STEP steps)"
