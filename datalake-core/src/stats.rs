@@ -345,7 +345,7 @@ mod tests {
         let s = collect(&profile, None, d("2024-03-10")).unwrap();
         assert!(!s.exists);
         assert_eq!((s.file_count, s.dir_count, s.total_size, s.partition_count), (0, 0, 0, 0));
-        assert_eq!(s.total_size_human, "0.00 B");
+        assert_eq!(s.total_size_human, "0 B");
         assert_eq!(s.remote_source, "ubuntu@10.0.0.11:/var/data/cex_tickers");
         assert_eq!((s.last_sync_time, s.last_sync_duration_seconds, s.consecutive_failures), (None, None, 0));
     }
@@ -384,7 +384,7 @@ mod tests {
         assert!(s.exists);
         assert_eq!(s.file_count, 10);
         assert_eq!(s.total_size, 100 + 50 + 200 + 10 + 20 + 1 + 2 + 3 + 4 + 8);
-        assert_eq!(s.total_size_human, "398.00 B");
+        assert_eq!(s.total_size_human, "398 B");
         // gate_BTC_20240301{,/sub,/20240309} gate_BTC_20240309 binance{,/2024,/2024/03,/2024/03/07,/2024/03/10}
         // kv{,/year=2024,/month=02,/day=29} dt=2024-03-08 misc empty
         assert_eq!(s.dir_count, 3 + 1 + 5 + 4 + 1 + 2);
