@@ -180,6 +180,9 @@ def utc_plus_8(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Local time 8 hours ahead of UTC (POSIX TZ syntax: no tzdata needed)."""
     monkeypatch.setenv("TZ", "XST-8")
     time.tzset()
+    # chrono reuses its local-timezone cache for up to a second before it looks at TZ
+    # again; a test that read local time just before would otherwise still see UTC.
+    time.sleep(1.1)
     yield
     monkeypatch.undo()
     time.tzset()
