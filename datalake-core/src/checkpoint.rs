@@ -123,7 +123,7 @@ struct OnDisk<'a> {
     bytes_transferred: u64,
     duration_seconds: f64,
     errors: &'a [String],
-    saved_at: String,
+    saved_at: Option<String>,
     last_success_time: Option<DateTime<Utc>>,
     consecutive_failures: u32,
     history: &'a [RunRecord],
@@ -181,20 +181,7 @@ impl Checkpoint {
             _ => Path::new("."),
         };
         std::fs::create_dir_all(dir).map_err(|e| Error::io_default("create checkpoint directory", dir, e))?;
-        let on_disk = OnDisk {
-            profile_name: &self.profile_name,
-            last_sync_time: self.last_sync_time.map(legacy_time),
-            last_sync_status: self.last_sync_status.as_deref(),
-            files_transferred: self.files_transferred,
-            bytes_transferred: self.bytes_transferred,
-            duration_seconds: self.duration_seconds,
-            errors: &self.errors,
-            saved_at: legacy_time(Utc::now()),
-            last_success_time: self.last_success_time,
-            consecutive_failures: self.consecutive_failures,
-            history: &self.history,
-            running: self.running.as_ref(),
-        };
+        let on_disk = self.on_disk(Some(Utc::now()));
         // serde_json writes non-finite floats as null, so this cannot fail.
         let mut text = serde_json::to_vec_pretty(&on_disk).unwrap_or_default();
         text.push(b'\n');
@@ -216,6 +203,31 @@ impl Checkpoint {
         tmp.as_file().sync_all().map_err(write_err)?;
         tmp.persist(path).map_err(|e| Error::io_default("replace checkpoint", path, e.error))?;
         sync_dir(dir)
+    }
+
+    /// The on-disk form with `saved_at` as given (legacy keys first, legacy time format).
+    fn on_disk(&self, saved_at: Option<DateTime<Utc>>) -> OnDisk<'_> {
+        OnDisk {
+            profile_name: &self.profile_name,
+            last_sync_time: self.last_sync_time.map(legacy_time),
+            last_sync_status: self.last_sync_status.as_deref(),
+            files_transferred: self.files_transferred,
+            bytes_transferred: self.bytes_transferred,
+            duration_seconds: self.duration_seconds,
+            errors: &self.errors,
+            saved_at: saved_at.map(legacy_time),
+            last_success_time: self.last_success_time,
+            consecutive_failures: self.consecutive_failures,
+            history: &self.history,
+            running: self.running.as_ref(),
+        }
+    }
+
+    /// The JSON text [`Checkpoint::save`] would write, with this checkpoint's
+    /// own `saved_at`: the form quants-infra code reads, keys in file order.
+    pub fn to_legacy_json(&self) -> String {
+        // serde_json writes non-finite floats as null, so this cannot fail.
+        serde_json::to_string_pretty(&self.on_disk(self.saved_at)).unwrap_or_default()
     }
 
     /// Record a finished run: updates the legacy keys, `last_success_time`,
