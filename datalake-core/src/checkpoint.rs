@@ -437,6 +437,35 @@ mod tests {
     }
 
     #[test]
+    fn legacy_json_is_the_file_with_its_own_saved_at() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("cex.json");
+        let mut cp = Checkpoint::new("cex");
+        cp.record_run(run("failed", utc("2026-11-26T03:03:41Z")));
+        assert!(serde_json::from_str::<serde_json::Value>(&cp.to_legacy_json()).unwrap()["saved_at"].is_null());
+        cp.save(&path).unwrap();
+        let file = std::fs::read_to_string(&path).unwrap();
+        let loaded = Checkpoint::load(&path, true).unwrap().checkpoint.unwrap();
+        // Same text as the file (keys in file order), saved_at included.
+        assert_eq!(loaded.to_legacy_json().trim_end(), file.trim_end());
+        let keys: Vec<String> =
+            file.lines().filter_map(|l| l.strip_prefix("  \"")?.split('"').next().map(String::from)).collect();
+        assert_eq!(
+            keys[..8],
+            [
+                "profile_name",
+                "last_sync_time",
+                "last_sync_status",
+                "files_transferred",
+                "bytes_transferred",
+                "duration_seconds",
+                "errors",
+                "saved_at"
+            ]
+        );
+    }
+
+    #[test]
     fn reads_quants_infra_files() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("cex.json");

@@ -348,6 +348,7 @@ def test_checkpoint_after_a_real_sync_and_foreign_files(manager: DataLakeManager
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     assert cm.load_checkpoint(broken) == {} and broken.read_text() == "{not json"
+    assert f"警告: checkpoint 文件格式错误: {broken}" in capsys.readouterr().out
     # Unwritable: False and a message, as before.
     blocker = tmp_path / "file"
     blocker.write_text("x")

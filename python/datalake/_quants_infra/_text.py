@@ -69,7 +69,7 @@ def stats_table(stats: Mapping[str, Any]) -> str:
         ("最早数据:", stats["earliest_date"] or "N/A"),
         ("最新数据:", stats["latest_date"] or "N/A"),
         ("上次同步:", last_text),
-        ("同步状态:", f"{_STATUS_MARK.get(status, '❓')} {status}"),  # type: ignore[arg-type]
+        ("同步状态:", f"{_STATUS_MARK.get(str(status), '❓')} {status}"),
         ("保留策略:", f"{stats['retention_days']} 天"),
     ]
     # Labels padded to the old column: 14 display cells (a CJK character is two).

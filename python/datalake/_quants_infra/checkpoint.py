@@ -38,12 +38,17 @@ class CheckpointManager:
 
     def load_checkpoint(self, checkpoint_file: str | os.PathLike[str]) -> dict[str, Any]:
         """The checkpoint as a dict; ``{}`` when the file is missing or is not a checkpoint."""
+        path = _path(checkpoint_file)
         try:
-            checkpoint = Checkpoint.load(_path(checkpoint_file))
+            checkpoint = Checkpoint.load(path)
         except DataLakeError as e:
             print(f"警告: 无法读取 checkpoint 文件: {e}")
             return {}
-        return {} if checkpoint is None else checkpoint.to_legacy_dict()
+        if checkpoint is None:
+            if path.exists():  # there, but datalake-core could not read it as a checkpoint
+                print(f"警告: checkpoint 文件格式错误: {path}")
+            return {}
+        return checkpoint.to_legacy_dict()
 
     def save_checkpoint(self, checkpoint_file: str | os.PathLike[str], data: dict[str, Any]) -> bool:
         """Write ``data`` atomically; False (with a message) when it cannot be written.

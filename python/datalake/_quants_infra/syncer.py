@@ -8,15 +8,15 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from datalake._datalake import DataLake, DataLakeError, SyncReport, parse_rsync_stats
+from datalake._datalake import DataLake, DataLakeError, Source, SyncReport, parse_rsync_stats
 
 from ._lake import KEEP_ALL_DAYS, directory_lake
 
 __all__ = ["RsyncSyncer"]
 
 
-def _same_source(profile_source: Any, source_config: Mapping[str, Any]) -> bool:
-    return (
+def _same_source(profile_source: Source, source_config: Mapping[str, Any]) -> bool:
+    return bool(
         profile_source.type == (source_config.get("type") or "ssh")
         and profile_source.host == source_config.get("host")
         and profile_source.user == source_config.get("user")
