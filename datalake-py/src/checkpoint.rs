@@ -158,8 +158,11 @@ impl PyCheckpoint {
     fn from_dict(py: Python<'_>, data: Bound<'_, PyAny>) -> PyResult<PyCheckpoint> {
         let text: String = py.import("json")?.call_method1("dumps", (data,))?.extract()?;
         serde_json::from_str::<Checkpoint>(&text).map(PyCheckpoint::from).map_err(|e| {
+            let message = format!(
+                "not a checkpoint: {e}; pass a dict of checkpoint keys (profile_name, last_sync_time, last_sync_status, ...)"
+            );
             match invalid_argument_error(py) {
-                Ok(class) => PyErr::from_type(class.clone(), format!("not a checkpoint: {e}; pass a dict with the checkpoint keys (profile_name, last_sync_time, last_sync_status, ...)")),
+                Ok(class) => PyErr::from_type(class.clone(), message),
                 Err(err) => err,
             }
         })

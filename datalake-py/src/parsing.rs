@@ -8,7 +8,6 @@ use pyo3::prelude::*;
 
 use datalake_core::partition;
 use datalake_core::rsync::output;
-use datalake_core::TransferStats;
 
 use crate::json;
 
@@ -21,9 +20,5 @@ pub fn partition_date(path: PathBuf) -> Option<NaiveDate> {
 /// The numbers of an rsync `--stats` block found in `text` (zeros where absent).
 #[pyfunction]
 pub fn parse_rsync_stats<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    let mut stats = TransferStats::default();
-    for line in text.split(['\r', '\n']) {
-        output::apply_stat_line(line, &mut stats);
-    }
-    json::to_py(py, &stats)
+    json::to_py(py, &output::parse_stats(text))
 }

@@ -354,6 +354,9 @@ def test_checkpoint_after_a_real_sync_and_foreign_files(manager: DataLakeManager
     blocker.write_text("x")
     assert cm.save_checkpoint(str(blocker / "x.json"), {"profile_name": "t"}) is False
     assert "错误: 无法保存 checkpoint" in capsys.readouterr().out
+    # Not checkpoint data: False and a message naming the problem, nothing written.
+    assert cm.save_checkpoint(str(tmp_path / "bad.json"), {"files_transferred": "many"}) is False
+    assert "not a checkpoint" in capsys.readouterr().out and not (tmp_path / "bad.json").exists()
 
 
 # ---------------------------------------------------------------- RetentionCleaner

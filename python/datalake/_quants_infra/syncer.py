@@ -64,6 +64,7 @@ class RsyncSyncer:
         Returns ``success``, ``files_transferred``, ``bytes_transferred``,
         ``duration_seconds``, ``stdout`` (empty: datalake parses rsync's output
         itself), ``stderr`` (the errors) and ``exit_code`` (rsync's, -1 when it did not run).
+        ``verbose`` is accepted for compatibility; nothing is printed here (the manager prints).
         """
         started = time.monotonic()
         name = self._configured(source_config, local_path) if rsync_args is None else None
@@ -71,8 +72,6 @@ class RsyncSyncer:
         if name is None or lake is None:
             lake, profile = directory_lake(local_path, KEEP_ALL_DAYS, source=source_config, rsync_args=rsync_args)
             name = profile.name
-        if verbose:
-            print(f"rsync: {source_config.get('remote_root')} -> {local_path}")
         try:
             report = lake.sync(name, dry_run=dry_run, cleanup=False)
         except DataLakeError as e:
