@@ -191,7 +191,8 @@ class DataLakeManager:
             failure = self._failure(profile_name, e)
             if verbose:
                 ran = isinstance(getattr(e, "report", None), SyncReport)
-                console.sync_result(out, failure, [str(e)], [], recorded=ran and not dry_run, cleanup=None, retention_days=0)
+                recorded = ran and not dry_run
+                console.sync_result(out, failure, [str(e)], [], recorded=recorded, cleanup=None, retention_days=0)
             return failure
         if verbose:
             self._print_report(report, dry_run)
@@ -259,7 +260,7 @@ class DataLakeManager:
         }
 
     def validate_config(self) -> bool:
-        """Re-check the config file: prints the old summary and returns True, or prints every error and returns False."""
+        """Re-check the config file: print the old summary and return True, or every error and False."""
         report = validate_file(self.config_path)
         out = self._out()
         if not report.ok:

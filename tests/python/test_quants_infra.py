@@ -32,7 +32,14 @@ from datalake.quants_infra import (
     StatsCollector,
 )
 
-RUN_KEYS = ["success", "profile_name", "files_transferred", "bytes_transferred", "duration_seconds", "cleanup_performed"]
+RUN_KEYS = [
+    "success",
+    "profile_name",
+    "files_transferred",
+    "bytes_transferred",
+    "duration_seconds",
+    "cleanup_performed",
+]
 CHECKPOINT_RUN_KEYS = [
     "profile_name",
     "last_sync_time",
@@ -104,16 +111,21 @@ def test_star_import_is_the_old_package() -> None:
 # ---------------------------------------------------------------- manager.config (validate, test-connection)
 
 
-def test_config_mirrors_root_config(manager: DataLakeManager, lake_config: Path, ssh_server: sshd.SshServer,
-                                    collector: Path, tmp_path: Path) -> None:
+def test_config_mirrors_root_config(
+    manager: DataLakeManager, lake_config: Path, ssh_server: sshd.SshServer, collector: Path, tmp_path: Path
+) -> None:
     dl = manager.config.data_lake
     assert dl.root_dir == str(tmp_path / "lake") and dl.checkpoint_dir == str(tmp_path / "checkpoints")
     assert isinstance(dl.root_dir, str)
     assert list(dl.profiles) == [PROFILE, "off", "other"]
     p = dl.profiles[PROFILE]
     assert p.enabled is True and dl.profiles["off"].enabled is False
-    assert (p.source.type, p.source.host, p.source.port, p.source.user) == ("ssh", "127.0.0.1", ssh_server.port,
-                                                                            ssh_server.user)
+    assert (p.source.type, p.source.host, p.source.port, p.source.user) == (
+        "ssh",
+        "127.0.0.1",
+        ssh_server.port,
+        ssh_server.user,
+    )
     assert p.source.ssh_key == str(ssh_server.key) and p.source.remote_root == str(collector)
     assert p.local_subdir == PROFILE and p.retention_days == 30 and dl.profiles["other"].retention_days == 7
     assert p.checkpoint_file == str(tmp_path / "checkpoints" / f"{PROFILE}.json")
@@ -130,7 +142,9 @@ def test_config_mirrors_root_config(manager: DataLakeManager, lake_config: Path,
 
 
 def test_config_rsync_args_as_written(write_config: WriteConfig, collector: Path) -> None:
-    config = write_config({PROFILE: {"source": {"remote_root": str(collector)}, "rsync_args": "-rt --partial-dir=.p -v"}})
+    config = write_config(
+        {PROFILE: {"source": {"remote_root": str(collector)}, "rsync_args": "-rt --partial-dir=.p -v"}}
+    )
     assert DataLakeManager(str(config)).config.data_lake.profiles[PROFILE].rsync_args == "-rt --partial-dir=.p -v"
 
 
@@ -145,10 +159,16 @@ def test_syncer_test_connection(manager: DataLakeManager, capsys: pytest.Capture
     assert out.startswith("连接测试失败: ") and "/nonexistent/collector/dir" in out, out
 
 
-def test_standalone_syncer_test_connection_refused(ssh_server: sshd.SshServer, capsys: pytest.CaptureFixture[str]
-                                                   ) -> None:
-    dead = {"host": "127.0.0.1", "port": sshd.free_port(), "user": ssh_server.user, "ssh_key": str(ssh_server.key),
-            "remote_root": "/tmp"}
+def test_standalone_syncer_test_connection_refused(
+    ssh_server: sshd.SshServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    dead = {
+        "host": "127.0.0.1",
+        "port": sshd.free_port(),
+        "user": ssh_server.user,
+        "ssh_key": str(ssh_server.key),
+        "remote_root": "/tmp",
+    }
     assert RsyncSyncer().test_connection(dead) is False
     assert "refused" in capsys.readouterr().out
 
@@ -156,14 +176,16 @@ def test_standalone_syncer_test_connection_refused(ssh_server: sshd.SshServer, c
 # ---------------------------------------------------------------- manager: sync, stats, cleanup, validate
 
 
-def test_sync_profile(manager: DataLakeManager, collector: Path, ssh_server: sshd.SshServer,
-                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_sync_profile(
+    manager: DataLakeManager, collector: Path, ssh_server: sshd.SshServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     files = sorted(p for p in collector.rglob("*") if p.is_file())
     result = manager.sync_profile(PROFILE, dry_run=False, verbose=True)
     assert list(result) == RUN_KEYS
     assert result["success"] is True and result["profile_name"] == PROFILE and result["cleanup_performed"] is True
     assert result["files_transferred"] == len(files) and result["bytes_transferred"] == sum(
-        p.stat().st_size for p in files)
+        p.stat().st_size for p in files
+    )
     assert trees.tree_digest(manager.lake.profile(PROFILE).local_dir) == trees.tree_digest(collector)
     out = capsys.readouterr().out
     for line in [
@@ -195,7 +217,9 @@ def test_sync_profile(manager: DataLakeManager, collector: Path, ssh_server: ssh
 def test_sync_profile_dry_run_and_failure(manager: DataLakeManager, capsys: pytest.CaptureFixture[str]) -> None:
     dry = manager.sync_profile(PROFILE, dry_run=True, verbose=True)
     assert dry["success"] is True and dry["cleanup_performed"] is False
-    assert not manager.lake.profile(PROFILE).local_dir.exists() or not any(manager.lake.profile(PROFILE).local_dir.iterdir())
+    assert not manager.lake.profile(PROFILE).local_dir.exists() or not any(
+        manager.lake.profile(PROFILE).local_dir.iterdir()
+    )
     out = capsys.readouterr().out
     assert "✅ 同步成功" in out and "Checkpoint 已保存" not in out and "清理保留期" not in out
     assert manager.checkpoint_mgr.load_checkpoint(manager.config.data_lake.profiles[PROFILE].checkpoint_file) == {}
@@ -212,16 +236,19 @@ def test_sync_profile_unknown_and_disabled(manager: DataLakeManager) -> None:
     assert result == {"success": False, "message": "Profile off 未启用", "profile_name": "off"}
 
 
-def test_failed_sync_is_a_result(write_config: WriteConfig, ssh_server: sshd.SshServer,
-                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_failed_sync_is_a_result(
+    write_config: WriteConfig, ssh_server: sshd.SshServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = write_config({PROFILE: {"source": {"remote_root": "/nonexistent/collector"}, "retries": 0}})
     m = DataLakeManager(str(config))
     result = m.sync_profile(PROFILE)
     assert result["success"] is False and "/nonexistent/collector" in result["error"]
     out = capsys.readouterr().out
     assert "❌ 同步失败" in out and "错误信息:" in out and "✅ Checkpoint 已保存" in out
-    assert m.checkpoint_mgr.load_checkpoint(m.config.data_lake.profiles[PROFILE].checkpoint_file)[
-        "last_sync_status"] == "failed"
+    assert (
+        m.checkpoint_mgr.load_checkpoint(m.config.data_lake.profiles[PROFILE].checkpoint_file)["last_sync_status"]
+        == "failed"
+    )
 
 
 def test_missing_config_is_file_not_found(tmp_path: Path) -> None:
@@ -239,8 +266,13 @@ def test_sync_all(manager: DataLakeManager, capsys: pytest.CaptureFixture[str]) 
     assert result["total_files"] == sum(r["files_transferred"] for r in result["profiles"]) == 12 + 3
     out = capsys.readouterr().out.splitlines()
     # The summary is printed even when not verbose, as before.
-    assert out[-5:] == ["同步完成", "=" * 80, "成功: 2/2", "总文件数: 15",
-                        f"总字节数: {manager._format_bytes(result['total_bytes'])}"]
+    assert out[-5:] == [
+        "同步完成",
+        "=" * 80,
+        "成功: 2/2",
+        "总文件数: 15",
+        f"总字节数: {manager._format_bytes(result['total_bytes'])}",
+    ]
 
 
 def test_get_stats_and_table(manager: DataLakeManager, collector: Path, ssh_server: sshd.SshServer) -> None:
@@ -262,7 +294,9 @@ def test_get_stats_and_table(manager: DataLakeManager, collector: Path, ssh_serv
     assert "数据大小:     48.0 KB" in table and "文件数:       12" in table and "目录数:       6" in table
     assert f"最新数据:     {days[-1].isoformat()}" in table and "同步状态:     ✅ success" in table
     assert "保留策略:     30 天" in table
-    assert any(re.fullmatch(r"上次同步:     \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+ 秒前\)", line) for line in table), table
+    assert any(re.fullmatch(r"上次同步:     \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(\d+ 秒前\)", line) for line in table), (
+        table
+    )
     # The CLI's --format json prints the dict as is: it must serialise.
     assert json.loads(json.dumps(s, ensure_ascii=False)) == s
 
@@ -274,15 +308,29 @@ def test_cleanup(manager: DataLakeManager, capsys: pytest.CaptureFixture[str]) -
     capsys.readouterr()
 
     dry = manager.cleanup(profile_name="other", dry_run=True, verbose=True)
-    assert dry == {"deleted_dirs": 2, "deleted_files": 6, "freed_bytes": 600,
-                   "deleted_paths": [str(old[30]), str(old[20])]}
+    assert dry == {
+        "deleted_dirs": 2,
+        "deleted_files": 6,
+        "freed_bytes": 600,
+        "deleted_paths": [str(old[30]), str(old[20])],
+    }
     assert old[20].exists() and old[30].exists()
     out = capsys.readouterr().out.splitlines()
     cutoff = local_today() - dt.timedelta(days=7)
-    for line in ["清理 Profile: other", f"本地路径: {local}", "保留天数: 7", "模式: 干跑（仅显示将要删除的内容）",
-                 "清理保留期: 7 天", f"截止日期: {cutoff.isoformat()}", "找到 2 个过期目录",
-                 f"  - {old[20].name} (300.0 B, 3 文件)", "清理完成", "删除目录数: 2", "删除文件数: 6",
-                 "释放空间: 600.0 B"]:
+    for line in [
+        "清理 Profile: other",
+        f"本地路径: {local}",
+        "保留天数: 7",
+        "模式: 干跑（仅显示将要删除的内容）",
+        "清理保留期: 7 天",
+        f"截止日期: {cutoff.isoformat()}",
+        "找到 2 个过期目录",
+        f"  - {old[20].name} (300.0 B, 3 文件)",
+        "清理完成",
+        "删除目录数: 2",
+        "删除文件数: 6",
+        "释放空间: 600.0 B",
+    ]:
         assert line in out, (line, out)
 
     real = manager.cleanup("other", verbose=False)
@@ -291,11 +339,16 @@ def test_cleanup(manager: DataLakeManager, capsys: pytest.CaptureFixture[str]) -
     assert any(local.iterdir())  # today's data stays
 
 
-def test_validate_config(manager: DataLakeManager, lake_config: Path, tmp_path: Path,
-                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_validate_config(
+    manager: DataLakeManager, lake_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert manager.validate_config() is True
     assert capsys.readouterr().out.splitlines() == [
-        "✅ 配置文件验证通过", f"  根目录: {tmp_path / 'lake'}", "  Profiles 数量: 3", "  已启用 Profiles: 2"]
+        "✅ 配置文件验证通过",
+        f"  根目录: {tmp_path / 'lake'}",
+        "  Profiles 数量: 3",
+        "  已启用 Profiles: 2",
+    ]
     lake_config.write_text(lake_config.read_text() + "    retention_day: 3\n")
     assert manager.validate_config() is False
     out = capsys.readouterr().out
@@ -310,8 +363,9 @@ def test_checkpoint_round_trip(manager: DataLakeManager) -> None:
     cm = manager.checkpoint_mgr
     path = manager.config.data_lake.profiles[PROFILE].checkpoint_file
     assert cm.load_checkpoint(path) == {} and cm.get_last_sync_time(path) is None
-    data = cm.create_checkpoint_data(profile_name=PROFILE, status="success", files_transferred=50,
-                                     bytes_transferred=1000000, duration_seconds=30.5)
+    data = cm.create_checkpoint_data(
+        profile_name=PROFILE, status="success", files_transferred=50, bytes_transferred=1000000, duration_seconds=30.5
+    )
     assert list(data) == CHECKPOINT_RUN_KEYS and data["errors"] == []
     assert NAIVE_ISO.fullmatch(data["last_sync_time"])
     assert abs(dt.datetime.fromisoformat(data["last_sync_time"]) - dt.datetime.now()) < dt.timedelta(minutes=1)
@@ -326,8 +380,9 @@ def test_checkpoint_round_trip(manager: DataLakeManager) -> None:
     assert manager.get_stats(PROFILE)["last_sync_time"] == data["last_sync_time"]
 
 
-def test_checkpoint_after_a_real_sync_and_foreign_files(manager: DataLakeManager, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_checkpoint_after_a_real_sync_and_foreign_files(
+    manager: DataLakeManager, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     cm = CheckpointManager()
     manager.sync_profile(PROFILE, verbose=False)
     path = manager.config.data_lake.profiles[PROFILE].checkpoint_file
@@ -337,9 +392,16 @@ def test_checkpoint_after_a_real_sync_and_foreign_files(manager: DataLakeManager
     assert cm.is_last_sync_successful(path)
     # A 'Z' time as quants-infra's unit test writes it; ~ in the path is expanded.
     other = tmp_path / "sub" / "test_checkpoint.json"
-    assert cm.save_checkpoint(str(other), {"profile_name": "t", "last_sync_time": "2024-11-28T14:30:45Z",
-                                           "last_sync_status": "success", "files_transferred": 100,
-                                           "bytes_transferred": 1234567890})
+    assert cm.save_checkpoint(
+        str(other),
+        {
+            "profile_name": "t",
+            "last_sync_time": "2024-11-28T14:30:45Z",
+            "last_sync_status": "success",
+            "files_transferred": 100,
+            "bytes_transferred": 1234567890,
+        },
+    )
     again = cm.load_checkpoint(str(other))
     assert again["files_transferred"] == 100 and again["bytes_transferred"] == 1234567890
     want = dt.datetime(2024, 11, 28, 14, 30, 45, tzinfo=dt.timezone.utc).astimezone().replace(tzinfo=None)
@@ -398,7 +460,11 @@ def test_cleaner_on_a_bare_directory(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert out[:3] == ["清理保留期: 7 天", f"截止日期: {cutoff}", "找到 2 个过期目录"]
 
     assert c.cleanup_old_data(str(tmp_path / "missing"), 7) == {
-        "deleted_dirs": 0, "deleted_files": 0, "freed_bytes": 0, "deleted_paths": []}
+        "deleted_dirs": 0,
+        "deleted_files": 0,
+        "freed_bytes": 0,
+        "deleted_paths": [],
+    }
     assert c.get_retention_info(str(tmp_path / "missing"), 7)["cutoff_date"] is None
     assert c._format_bytes(0) == "0.0 B" and c._format_bytes(1536) == "1.5 KB"
 
@@ -416,8 +482,12 @@ def test_cleaner_keeps_the_newest_day(tmp_path: Path) -> None:
 def test_stats_collector_on_a_bare_directory(tmp_path: Path) -> None:
     root = tmp_path / "stats_test"
     dated_dirs(root, [0, 3, 9], files=2, size=1000)
-    config = {"root_dir": str(root), "local_subdir": "",
-              "source": {"host": "10.0.0.11", "user": "ubuntu", "remote_root": "/var/data"}, "retention_days": 7}
+    config = {
+        "root_dir": str(root),
+        "local_subdir": "",
+        "source": {"host": "10.0.0.11", "user": "ubuntu", "remote_root": "/var/data"},
+        "retention_days": 7,
+    }
     sc = StatsCollector()
     s = sc.get_profile_stats(profile_name="test", profile_config=config, checkpoint_data=None)
     assert list(s) == list(LEGACY_STATS_KEYS)
@@ -429,27 +499,44 @@ def test_stats_collector_on_a_bare_directory(tmp_path: Path) -> None:
     table = sc.format_stats_table(s)
     assert "Profile: test" in table and s["total_size_human"] in table and "上次同步:     从未同步" in table
 
-    synced = sc.get_profile_stats("test", config, {"last_sync_time": "2024-11-28T14:30:45.000001",
-                                                    "last_sync_status": "failed"})
+    synced = sc.get_profile_stats(
+        "test", config, {"last_sync_time": "2024-11-28T14:30:45.000001", "last_sync_status": "failed"}
+    )
     assert synced["last_sync_time"] == "2024-11-28T14:30:45.000001"
     lines = sc.format_stats_table(synced).splitlines()
     assert "同步状态:     ❌ failed" in lines
     assert any(re.fullmatch(r"上次同步:     2024-11-28 14:30:45 \(\d+ 天前\)", line) for line in lines)
 
-    missing = sc.get_profile_stats("test", {"root_dir": "/nonexistent", "local_subdir": "test",
-                                            "source": {"host": "10.0.0.11", "user": "ubuntu",
-                                                       "remote_root": "/var/data"}, "retention_days": 30})
+    missing = sc.get_profile_stats(
+        "test",
+        {
+            "root_dir": "/nonexistent",
+            "local_subdir": "test",
+            "source": {"host": "10.0.0.11", "user": "ubuntu", "remote_root": "/var/data"},
+            "retention_days": 30,
+        },
+    )
     assert missing["exists"] is False and missing["total_size"] == 0 and missing["file_count"] == 0
     assert missing["total_size_human"] == "0 B" and missing["local_path"] == "/nonexistent/test"
     assert sc.format_stats_table(missing) == (
         "Profile: test\n" + "=" * 80 + "\n状态: 目录不存在\n本地路径: /nonexistent/test\n"
-        "远程源: ubuntu@10.0.0.11:/var/data\n")
+        "远程源: ubuntu@10.0.0.11:/var/data\n"
+    )
 
 
 @pytest.mark.parametrize(
     "size, text",
-    [(0, "0 B"), (1, "1.0 B"), (1023, "1023.0 B"), (1024, "1.0 KB"), (1536, "1.5 KB"), (1024**2, "1.0 MB"),
-     (1024**3, "1.0 GB"), (5 * 1024**4, "5.0 TB"), (3 * 1024**5, "3.0 PB")],
+    [
+        (0, "0 B"),
+        (1, "1.0 B"),
+        (1023, "1023.0 B"),
+        (1024, "1.0 KB"),
+        (1536, "1.5 KB"),
+        (1024**2, "1.0 MB"),
+        (1024**3, "1.0 GB"),
+        (5 * 1024**4, "5.0 TB"),
+        (3 * 1024**5, "3.0 PB"),
+    ],
 )
 def test_format_bytes_keeps_the_old_strings(size: int, text: str, manager: DataLakeManager) -> None:
     assert StatsCollector()._format_bytes(size) == text == manager._format_bytes(size)
@@ -472,8 +559,9 @@ def test_parse_rsync_output_reads_thousands(tmp_path: Path) -> None:
     src = tmp_path / "src"
     for n in range(1200):
         trees.write_file(src, f"d/f{n:05d}", 10)
-    run = subprocess.run(["rsync", "-rt", "--stats", f"{src}/", f"{tmp_path / 'dst'}/"], capture_output=True,
-                         text=True, check=True)
+    run = subprocess.run(
+        ["rsync", "-rt", "--stats", f"{src}/", f"{tmp_path / 'dst'}/"], capture_output=True, text=True, check=True
+    )
     assert "Number of regular files transferred: 1,200" in run.stdout
     assert RsyncSyncer()._parse_rsync_output(run.stdout) == {"files_transferred": 1200, "bytes_transferred": 12000}
     assert RsyncSyncer()._parse_rsync_output("no stats here") == {"files_transferred": 0, "bytes_transferred": 0}
@@ -483,8 +571,15 @@ def test_syncer_sync(manager: DataLakeManager, collector: Path, world_tmp: Path)
     # Through the manager's syncer: the source of a configured profile runs as that profile.
     local = manager.lake.profile(PROFILE).local_dir
     result = manager.syncer.sync(source_config=source_dict(manager, PROFILE), local_path=str(local), verbose=False)
-    assert list(result) == ["success", "files_transferred", "bytes_transferred", "duration_seconds", "stdout",
-                            "stderr", "exit_code"]
+    assert list(result) == [
+        "success",
+        "files_transferred",
+        "bytes_transferred",
+        "duration_seconds",
+        "stdout",
+        "stderr",
+        "exit_code",
+    ]
     assert result["success"] is True and result["files_transferred"] == 12 and result["exit_code"] == 0
     assert trees.tree_digest(local) == trees.tree_digest(collector)
     # A bare directory and a local source: a one-profile lake, nothing past retention applied.

@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import click
 import pytest
@@ -42,7 +42,7 @@ def data_lake() -> None:
 @click.option("--all", "every", is_flag=True)
 @CONFIG_OPTION
 @click.option("--dry-run", is_flag=True)
-def sync(profile_name: Optional[str], every: bool, config: str, dry_run: bool) -> None:
+def sync(profile_name: str | None, every: bool, config: str, dry_run: bool) -> None:
     try:
         m = DataLakeManager(config)
         if every:
@@ -61,7 +61,7 @@ def sync(profile_name: Optional[str], every: bool, config: str, dry_run: bool) -
 @click.option("--all", "every", is_flag=True)
 @CONFIG_OPTION
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-def stats(profile_name: Optional[str], every: bool, config: str, fmt: str) -> None:
+def stats(profile_name: str | None, every: bool, config: str, fmt: str) -> None:
     try:
         m = DataLakeManager(config)
         names = m.get_enabled_profiles() if every else [profile_name] if profile_name else []
@@ -82,7 +82,7 @@ def stats(profile_name: Optional[str], every: bool, config: str, fmt: str) -> No
 @click.option("--all", "every", is_flag=True)
 @CONFIG_OPTION
 @click.option("--dry-run", is_flag=True)
-def cleanup(profile_name: Optional[str], every: bool, config: str, dry_run: bool) -> None:
+def cleanup(profile_name: str | None, every: bool, config: str, dry_run: bool) -> None:
     try:
         m = DataLakeManager(config)
         names = m.get_enabled_profiles() if every else [profile_name] if profile_name else []
@@ -121,7 +121,12 @@ def check_connection(profile_name: str, config: str) -> None:
     src = m.config.data_lake.profiles[profile_name].source
     click.echo(f"测试连接到 {src.user}@{src.host}...")
     given: dict[str, Any] = {
-        "host": src.host, "port": src.port, "user": src.user, "ssh_key": src.ssh_key, "remote_root": src.remote_root}
+        "host": src.host,
+        "port": src.port,
+        "user": src.user,
+        "ssh_key": src.ssh_key,
+        "remote_root": src.remote_root,
+    }
     if not m.syncer.test_connection(given):
         _fail("连接失败")
     click.echo("✅ 连接成功")
@@ -155,7 +160,7 @@ def test_validate(env: dict[str, Any], ssh_server: sshd.SshServer) -> None:
     out = run("validate", "--config", env["config"])
     root = env["root"]
     assert out[:4] == ["✅ 配置文件验证通过", f"  根目录: {root}", "  Profiles 数量: 3", "  已启用 Profiles: 2"]
-    tail = out[out.index("Profiles:"):]
+    tail = out[out.index("Profiles:") :]
     assert tail[:5] == [
         "Profiles:",
         f"  - {PROFILE}: ✅ 已启用",
@@ -168,13 +173,21 @@ def test_validate(env: dict[str, Any], ssh_server: sshd.SshServer) -> None:
 
 def test_test_connection(env: dict[str, Any], ssh_server: sshd.SshServer) -> None:
     assert run("test-connection", PROFILE, "--config", env["config"]) == [
-        f"测试连接到 {ssh_server.user}@127.0.0.1...", "✅ 连接成功"]
+        f"测试连接到 {ssh_server.user}@127.0.0.1...",
+        "✅ 连接成功",
+    ]
 
 
 def test_sync_then_stats_and_cleanup(env: dict[str, Any], ssh_server: sshd.SshServer) -> None:
     out = run("sync", PROFILE, "--config", env["config"])
-    for line in [f"同步 Profile: {PROFILE}", "开始同步...", "✅ 同步成功", "  传输文件数: 12", "✅ Checkpoint 已保存",
-                 "✅ 无需清理"]:
+    for line in [
+        f"同步 Profile: {PROFILE}",
+        "开始同步...",
+        "✅ 同步成功",
+        "  传输文件数: 12",
+        "✅ Checkpoint 已保存",
+        "✅ 无需清理",
+    ]:
         assert line in out, (line, out)
     assert trees.tree_digest(env["root"] / PROFILE) == trees.tree_digest(env["collector"])
 
@@ -199,8 +212,16 @@ def test_sync_then_stats_and_cleanup(env: dict[str, Any], ssh_server: sshd.SshSe
     expired = env["root"] / "other" / f"gate_io_SOL-USDT_{old_day:%Y%m%d}"
     trees.write_file(env["root"] / "other", f"{expired.name}/part_00001.parquet", 2048)
     out = run("cleanup", "other", "--dry-run", "--config", env["config"])
-    for line in ["清理 Profile: other", "保留天数: 7", "模式: 干跑（仅显示将要删除的内容）", "找到 1 个过期目录",
-                 f"  - {expired.name} (2.0 KB, 1 文件)", "清理完成", "删除目录数: 1", "释放空间: 2.0 KB"]:
+    for line in [
+        "清理 Profile: other",
+        "保留天数: 7",
+        "模式: 干跑（仅显示将要删除的内容）",
+        "找到 1 个过期目录",
+        f"  - {expired.name} (2.0 KB, 1 文件)",
+        "清理完成",
+        "删除目录数: 1",
+        "释放空间: 2.0 KB",
+    ]:
         assert line in out, (line, out)
     assert expired.exists()
 

@@ -9,7 +9,8 @@ read these strings.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 RULE = "=" * 80
 _UNITS = ("B", "KB", "MB", "GB", "TB")

@@ -72,7 +72,8 @@ class RetentionCleaner:
         }
 
     def get_retention_info(self, local_path: str | os.PathLike[str], retention_days: int) -> dict[str, Any]:
-        """``total_dirs`` (dated partitions), ``expired_dirs``, ``expired_size`` and ``cutoff_date`` (the newest expired day), without deleting."""
+        """``total_dirs`` (dated partitions), ``expired_dirs``, ``expired_size`` and ``cutoff_date``
+        (the newest expired day), without deleting anything."""
         lake, profile = directory_lake(local_path, retention_days)
         if not profile.local_dir.is_dir():
             return {"total_dirs": 0, "expired_dirs": 0, "expired_size": 0, "cutoff_date": None}

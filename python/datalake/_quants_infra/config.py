@@ -10,9 +10,9 @@ like the pydantic models held. Nothing is re-validated here.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 from datalake._datalake import Config, Profile
 

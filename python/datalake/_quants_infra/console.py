@@ -4,9 +4,10 @@ filled from datalake-core's reports.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, TextIO
+from collections.abc import Mapping
+from typing import Any, TextIO
 
-from datalake._datalake import CleanupReport, Profile, SyncReport
+from datalake._datalake import CleanupReport, Profile
 
 from . import _text
 from .cleaner import print_cleanup
@@ -106,4 +107,12 @@ def cleanup_footer(out: TextIO, report: CleanupReport) -> None:
 
 
 def valid_config(out: TextIO, root_dir: str, profiles: int, enabled: int) -> None:
-    _emit(out, ["✅ 配置文件验证通过", f"  根目录: {root_dir}", f"  Profiles 数量: {profiles}", f"  已启用 Profiles: {enabled}"])
+    _emit(
+        out,
+        [
+            "✅ 配置文件验证通过",
+            f"  根目录: {root_dir}",
+            f"  Profiles 数量: {profiles}",
+            f"  已启用 Profiles: {enabled}",
+        ],
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from datalake._datalake import DataLake, DataLakeError, Source, SyncReport, parse_rsync_stats
 
