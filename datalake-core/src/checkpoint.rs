@@ -123,7 +123,7 @@ struct OnDisk<'a> {
     bytes_transferred: u64,
     duration_seconds: f64,
     errors: &'a [String],
-    saved_at: String,
+    saved_at: Option<String>,
     last_success_time: Option<DateTime<Utc>>,
     consecutive_failures: u32,
     history: &'a [RunRecord],
@@ -181,20 +181,7 @@ impl Checkpoint {
             _ => Path::new("."),
         };
         std::fs::create_dir_all(dir).map_err(|e| Error::io_default("create checkpoint directory", dir, e))?;
-        let on_disk = OnDisk {
-            profile_name: &self.profile_name,
-            last_sync_time: self.last_sync_time.map(legacy_time),
-            last_sync_status: self.last_sync_status.as_deref(),
-            files_transferred: self.files_transferred,
-            bytes_transferred: self.bytes_transferred,
-            duration_seconds: self.duration_seconds,
-            errors: &self.errors,
-            saved_at: legacy_time(Utc::now()),
-            last_success_time: self.last_success_time,
-            consecutive_failures: self.consecutive_failures,
-            history: &self.history,
-            running: self.running.as_ref(),
-        };
+        let on_disk = self.on_disk(Some(Utc::now()));
         // serde_json writes non-finite floats as null, so this cannot fail.
         let mut text = serde_json::to_vec_pretty(&on_disk).unwrap_or_default();
         text.push(b'\n');
@@ -216,6 +203,31 @@ impl Checkpoint {
         tmp.as_file().sync_all().map_err(write_err)?;
         tmp.persist(path).map_err(|e| Error::io_default("replace checkpoint", path, e.error))?;
         sync_dir(dir)
+    }
+
+    /// The on-disk form with `saved_at` as given (legacy keys first, legacy time format).
+    fn on_disk(&self, saved_at: Option<DateTime<Utc>>) -> OnDisk<'_> {
+        OnDisk {
+            profile_name: &self.profile_name,
+            last_sync_time: self.last_sync_time.map(legacy_time),
+            last_sync_status: self.last_sync_status.as_deref(),
+            files_transferred: self.files_transferred,
+            bytes_transferred: self.bytes_transferred,
+            duration_seconds: self.duration_seconds,
+            errors: &self.errors,
+            saved_at: saved_at.map(legacy_time),
+            last_success_time: self.last_success_time,
+            consecutive_failures: self.consecutive_failures,
+            history: &self.history,
+            running: self.running.as_ref(),
+        }
+    }
+
+    /// The JSON text [`Checkpoint::save`] would write, with this checkpoint's
+    /// own `saved_at`: the form quants-infra code reads, keys in file order.
+    pub fn to_legacy_json(&self) -> String {
+        // serde_json writes non-finite floats as null, so this cannot fail.
+        serde_json::to_string_pretty(&self.on_disk(self.saved_at)).unwrap_or_default()
     }
 
     /// Record a finished run: updates the legacy keys, `last_success_time`,
@@ -422,6 +434,35 @@ mod tests {
         assert!(out.status.success(), "python could not read it: {}", String::from_utf8_lossy(&out.stderr));
         let printed = String::from_utf8(out.stdout).unwrap();
         assert_eq!(printed.trim(), format!("{} 7 7000 1.25", expected.format("%Y-%m-%dT%H:%M:%S")));
+    }
+
+    #[test]
+    fn legacy_json_is_the_file_with_its_own_saved_at() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("cex.json");
+        let mut cp = Checkpoint::new("cex");
+        cp.record_run(run("failed", utc("2026-11-26T03:03:41Z")));
+        assert!(serde_json::from_str::<serde_json::Value>(&cp.to_legacy_json()).unwrap()["saved_at"].is_null());
+        cp.save(&path).unwrap();
+        let file = std::fs::read_to_string(&path).unwrap();
+        let loaded = Checkpoint::load(&path, true).unwrap().checkpoint.unwrap();
+        // Same text as the file (keys in file order), saved_at included.
+        assert_eq!(loaded.to_legacy_json().trim_end(), file.trim_end());
+        let keys: Vec<String> =
+            file.lines().filter_map(|l| l.strip_prefix("  \"")?.split('"').next().map(String::from)).collect();
+        assert_eq!(
+            keys[..8],
+            [
+                "profile_name",
+                "last_sync_time",
+                "last_sync_status",
+                "files_transferred",
+                "bytes_transferred",
+                "duration_seconds",
+                "errors",
+                "saved_at"
+            ]
+        );
     }
 
     #[test]

@@ -232,6 +232,14 @@ impl PyProfile {
     fn rsync_args(&self) -> Option<Vec<String>> {
         self.inner.rsync_args.clone()
     }
+    /// The flags rsync gets before the tool's own: `rsync_args`, or the defaults when unset.
+    #[getter]
+    fn effective_rsync_args(&self) -> Vec<String> {
+        match &self.inner.rsync_args {
+            Some(args) => args.clone(),
+            None => datalake_core::rsync::command::DEFAULT_FLAGS.iter().map(|f| f.to_string()).collect(),
+        }
+    }
     #[getter]
     fn checkpoint_file(&self) -> PathBuf {
         self.inner.checkpoint_file.clone()

@@ -148,6 +148,15 @@ impl PyDataLake {
         py.detach(|| DataLake::open(&config_path)).map(|inner| PyDataLake { inner }).map_err(|e| to_py_err(py, &e))
     }
 
+    /// Load and validate a config given as YAML (or JSON) text instead of a file.
+    #[staticmethod]
+    fn from_yaml(py: Python<'_>, text: &str) -> PyResult<Self> {
+        logging::reset_cache();
+        datalake_core::Config::from_yaml_str(text, None)
+            .map(|config| PyDataLake { inner: DataLake::from_config(config) })
+            .map_err(|e| to_py_err(py, &e))
+    }
+
     /// The loaded configuration.
     #[getter]
     fn config(&self) -> PyConfig {

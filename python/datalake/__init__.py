@@ -10,7 +10,8 @@ The engine is the Rust crate datalake-core; this package exposes it to Python::
     print(report.status, report.files_transferred)
 
 ``datalake.DataLakeManager`` is a drop-in for quants-infra's manager (plain
-dicts), and ``datalake.cli.data_lake`` the click command group (``datalake``
+dicts), ``datalake.quants_infra`` for quants-infra's whole ``core.data_lake``
+package, and ``datalake.cli.data_lake`` the click command group (``datalake``
 on the command line). Rust log records arrive in :mod:`logging` under the
 logger ``datalake``; the library never prints by itself.
 """

@@ -35,6 +35,8 @@ __all__ = [
     "RunningMarker",
     "validate_file",
     "human_size",
+    "partition_date",
+    "parse_rsync_stats",
     "__version__",
 ]
 
@@ -218,6 +220,9 @@ class Profile:
     def retention_days(self) -> int: ...
     @property
     def rsync_args(self) -> list[str] | None: ...
+    @property
+    def effective_rsync_args(self) -> list[str]:
+        """``rsync_args``, or the flags used when it is unset."""
     @property
     def checkpoint_file(self) -> Path: ...
     @property
@@ -484,6 +489,16 @@ class Checkpoint:
     @property
     def running(self) -> RunningMarker | None: ...
     def to_dict(self) -> dict[str, Any]: ...
+    @staticmethod
+    def load(path: _StrPath) -> Checkpoint | None:
+        """None when the file is missing or not a checkpoint (left in place)."""
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> Checkpoint:
+        """InvalidArgumentError (a ValueError) when ``data`` is not a checkpoint."""
+    def save(self, path: _StrPath) -> None:
+        """Atomic write; ``saved_at`` becomes now."""
+    def to_legacy_dict(self) -> dict[str, Any]:
+        """What ``save()`` writes: quants-infra's keys first, naive local ISO times."""
 
 # ---------------------------------------------------------------- facade
 
@@ -501,6 +516,9 @@ class DataLake:
     @staticmethod
     def open(config_path: _StrPath) -> DataLake:
         """Load and validate the config; ConfigError lists every problem."""
+    @staticmethod
+    def from_yaml(text: str) -> DataLake:
+        """Like ``open``, from YAML (or JSON) text; relative paths are relative to the working directory."""
     @property
     def config(self) -> Config: ...
     def validate(self) -> ValidationReport:
@@ -541,3 +559,7 @@ class DataLake:
 
 def validate_file(path: _StrPath) -> ValidationReport: ...
 def human_size(bytes: int) -> str: ...
+def partition_date(path: _StrPath) -> datetime.date | None:
+    """The date a partition directory name (or relative path) stands for."""
+def parse_rsync_stats(text: str) -> dict[str, int]:
+    """The numbers of rsync's ``--stats`` block in ``text``; zeros where absent."""
