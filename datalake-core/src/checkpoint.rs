@@ -21,6 +21,8 @@ use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
+use crate::outcome::RunEffect;
+use crate::report::SyncStatus;
 
 /// Maximum number of runs kept in [`Checkpoint::history`].
 pub const HISTORY_LEN: usize = 20;
@@ -41,8 +43,8 @@ pub struct RunRecord {
     /// When the run started.
     #[serde(deserialize_with = "time::required")]
     pub started_at: DateTime<Utc>,
-    /// `success`, `partial`, `failed`, `interrupted`.
-    pub status: String,
+    /// How the run ended.
+    pub status: SyncStatus,
     /// Regular files transferred.
     #[serde(default, deserialize_with = "null_default")]
     pub files_transferred: u64,
@@ -91,10 +93,10 @@ pub struct Checkpoint {
     /// When this file was written.
     #[serde(deserialize_with = "time::optional")]
     pub saved_at: Option<DateTime<Utc>>,
-    /// Start of the last successful (or partial) run.
+    /// Start of the last successful run (`partial` is not one).
     #[serde(deserialize_with = "time::optional")]
     pub last_success_time: Option<DateTime<Utc>>,
-    /// Failed or interrupted runs since the last success.
+    /// Failed, partial or interrupted runs since the last success.
     #[serde(deserialize_with = "null_default")]
     pub consecutive_failures: u32,
     /// The last [`HISTORY_LEN`] runs, oldest first.
@@ -195,8 +197,15 @@ impl Checkpoint {
             history: &self.history,
             running: self.running.as_ref(),
         };
-        // serde_json writes non-finite floats as null, so this cannot fail.
-        let mut text = serde_json::to_vec_pretty(&on_disk).unwrap_or_default();
+        // An unserialisable checkpoint is an error, never an empty file.
+        let mut text = serde_json::to_vec_pretty(&on_disk).map_err(|e| {
+            Error::io(
+                "serialise checkpoint",
+                path,
+                std::io::Error::other(e),
+                "this is a bug in datalake; please report it",
+            )
+        })?;
         text.push(b'\n');
 
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -221,22 +230,22 @@ impl Checkpoint {
     /// Record a finished run: updates the legacy keys, `last_success_time`,
     /// `consecutive_failures`, appends to `history` (bounded) and clears `running`.
     ///
-    /// `success` and `partial` count as successes; `skipped` leaves the
-    /// counters alone; anything else (`failed`, `interrupted`) is a failure.
+    /// The status's [`RunEffect`] decides: only `success` advances
+    /// `last_success_time`; `partial`, `failed` and `interrupted` count as failures.
     pub fn record_run(&mut self, run: RunRecord) {
         self.last_sync_time = Some(run.started_at);
-        self.last_sync_status = Some(run.status.clone());
+        self.last_sync_status = Some(run.status.as_str().to_string());
         self.files_transferred = run.files_transferred;
         self.bytes_transferred = run.bytes_transferred;
         self.duration_seconds = run.duration_seconds;
         self.errors = run.errors.clone();
-        match run.status.as_str() {
-            "success" | "partial" => {
+        match run.status.run_effect() {
+            RunEffect::Success => {
                 self.last_success_time = Some(run.started_at);
                 self.consecutive_failures = 0;
             }
-            "skipped" => {}
-            _ => self.consecutive_failures = self.consecutive_failures.saturating_add(1),
+            RunEffect::Neutral => {}
+            RunEffect::Failure => self.consecutive_failures = self.consecutive_failures.saturating_add(1),
         }
         self.history.push(run);
         if self.history.len() > HISTORY_LEN {
@@ -344,7 +353,7 @@ mod tests {
     fn run(status: &str, started: DateTime<Utc>) -> RunRecord {
         RunRecord {
             started_at: started,
-            status: status.to_string(),
+            status: serde_json::from_value(serde_json::Value::from(status)).expect("a status name"),
             files_transferred: 7,
             bytes_transferred: 7000,
             duration_seconds: 1.25,
@@ -565,8 +574,10 @@ mod tests {
         let t2 = t1 + TimeDelta::hours(3);
         cp.record_run(run("failed", t2));
         assert_eq!(cp.errors, ["boom"]);
+        // Partial: files are missing, so it counts as a failure.
         cp.record_run(run("partial", t2 + TimeDelta::hours(1)));
-        assert_eq!((cp.last_success_time, cp.consecutive_failures), (Some(t2 + TimeDelta::hours(1)), 0));
+        assert_eq!((cp.last_success_time, cp.consecutive_failures), (Some(t0), 4));
+        assert_eq!(cp.last_sync_status.as_deref(), Some("partial"));
         assert!(cp.errors.is_empty());
         assert_eq!((cp.files_transferred, cp.bytes_transferred, cp.duration_seconds), (7, 7000, 1.25));
 

@@ -401,7 +401,7 @@ mod tests {
         let t: DateTime<Utc> = "2026-11-26T03:00:00Z".parse().unwrap();
         cp.record_run(RunRecord {
             started_at: t,
-            status: "success".into(),
+            status: crate::SyncStatus::Success,
             files_transferred: 3,
             bytes_transferred: 4096,
             duration_seconds: 2.5,
@@ -410,7 +410,7 @@ mod tests {
         });
         cp.record_run(RunRecord {
             started_at: t + chrono::TimeDelta::hours(1),
-            status: "failed".into(),
+            status: crate::SyncStatus::Failed,
             files_transferred: 0,
             bytes_transferred: 0,
             duration_seconds: 0.5,

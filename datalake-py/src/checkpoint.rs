@@ -22,8 +22,8 @@ impl PyRunRecord {
         self.inner.started_at
     }
     #[getter]
-    fn status(&self) -> &str {
-        &self.inner.status
+    fn status(&self) -> &'static str {
+        self.inner.status.as_str()
     }
     #[getter]
     fn files_transferred(&self) -> u64 {
