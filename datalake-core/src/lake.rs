@@ -206,13 +206,14 @@ impl DataLake {
             if dry_run { None } else { Some(ProfileLock::acquire(&profile.lock_file, &profile.name, "synced")?) };
         // The config warnings that concern this profile (or the whole file).
         let own_key = format!("profiles.{}.", profile.name);
-        let mut warnings: Vec<String> = self
+        let config_warnings: Vec<String> = self
             .config
             .warnings
             .iter()
             .filter(|d| d.key.starts_with(&own_key) || !d.key.starts_with("profiles."))
             .map(ToString::to_string)
             .collect();
+        let mut warnings = Vec::new();
 
         let loaded = Checkpoint::load(&profile.checkpoint_file, dry_run)?;
         if let Some(aside) = &loaded.moved_aside {
@@ -288,6 +289,7 @@ impl DataLake {
             attempts,
             errors,
             warnings,
+            config_warnings,
             error_kind: error.as_ref().map(Error::kind),
             cleanup,
             error,

@@ -96,8 +96,12 @@ pub struct SyncReport {
     pub attempts: u32,
     /// Error messages, one per failed attempt or step.
     pub errors: Vec<String>,
-    /// Warnings (config warnings, unfinished previous run, vanished files...).
+    /// Warnings about this run (unfinished previous run, vanished files, retries...).
     pub warnings: Vec<String>,
+    /// The config file's warnings that concern this profile (or the whole
+    /// file), kept apart so a front end that showed them on opening the
+    /// config does not show them again.
+    pub config_warnings: Vec<String>,
     /// Kind of `error` (set for every status but success).
     pub error_kind: Option<ErrorKind>,
     /// The retention run after the sync, if any.
@@ -139,6 +143,7 @@ impl SyncReport {
             attempts: 0,
             errors: vec![error.to_string()],
             warnings: Vec::new(),
+            config_warnings: Vec::new(),
             error_kind: Some(error.kind()),
             cleanup: None,
             error: Some(error),

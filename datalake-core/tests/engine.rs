@@ -128,9 +128,9 @@ fn first_noop_and_incremental_sync_over_ssh() {
     let r = sync(&lake, "cex_ticks");
     assert_eq!(r.status, SyncStatus::Success, "errors: {:?}", r.errors);
     assert!(
-        r.warnings.iter().any(|w| w.contains("profiles.cex_ticks.rsync_args") && w.contains("compress")),
+        r.config_warnings.iter().any(|w| w.contains("profiles.cex_ticks.rsync_args") && w.contains("compress")),
         "{:?}",
-        r.warnings
+        r.config_warnings
     );
     assert_eq!(r.files_transferred, 18);
     assert_eq!(r.bytes_transferred, 18 * 10_000 + 6 * 100 + 6 * 200);

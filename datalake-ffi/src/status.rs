@@ -24,7 +24,7 @@ pub enum datalake_status {
     /// A local filesystem operation failed.
     DATALAKE_ERR_IO = 4,
     /// `rsync` or `ssh` is not installed on this machine (formerly
-    /// `DATALAKE_ERR_TOOL_NOT_FOUND`, still defined as an alias).
+    /// `DATALAKE_ERR_RSYNC_NOT_FOUND`, still defined as an alias).
     DATALAKE_ERR_TOOL_NOT_FOUND = 5,
     /// The collector could not be reached (DNS, refused, timeout, network).
     DATALAKE_ERR_CONNECT = 6,

@@ -112,6 +112,11 @@ impl PySyncReport {
     fn warnings(&self) -> Vec<String> {
         self.inner.warnings.clone()
     }
+    /// The config file's warnings that concern this profile.
+    #[getter]
+    fn config_warnings(&self) -> Vec<String> {
+        self.inner.config_warnings.clone()
+    }
     /// The core's error kind (e.g. `"authentication"`) for every status but success.
     #[getter]
     fn error_kind(&self) -> Option<&'static str> {

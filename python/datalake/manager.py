@@ -34,24 +34,6 @@ __all__ = ["DataLakeManager"]
 
 _log = logging.getLogger("datalake.manager")
 
-# The keys of the legacy get_stats() dict, in the legacy order.
-STATS_KEYS = (
-    "profile_name",
-    "local_path",
-    "remote_source",
-    "exists",
-    "total_size",
-    "total_size_human",
-    "file_count",
-    "dir_count",
-    "earliest_date",
-    "latest_date",
-    "last_sync_time",
-    "last_sync_status",
-    "retention_days",
-)
-
-
 def _legacy_date(day: date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
@@ -118,7 +100,7 @@ class DataLakeManager:
     @staticmethod
     def _result(report: SyncReport) -> dict[str, Any]:
         return {
-            "success": report.status == "success",
+            "success": report.ok,
             "profile_name": report.profile,
             "files_transferred": report.files_transferred,
             "bytes_transferred": report.bytes_transferred,
@@ -201,20 +183,20 @@ class DataLakeManager:
         if verbose:
             print(f"Syncing {len(names)} enabled profiles: {', '.join(names)}", file=out, flush=True)
         progress: Callable[[Progress], None] | None = _ProgressPrinter(out) if verbose else None
-        reports = self.lake.sync_all(dry_run=dry_run, progress=progress)
+        all_reports = self.lake.sync_all(dry_run=dry_run, progress=progress)
         results: dict[str, dict[str, Any]] = {}
-        for report in reports:
+        for report in all_reports:
             result = self._result(report)
-            if report.status != "success" and report.errors:
+            if not report.ok:
                 result["error"] = "; ".join(report.errors)
             results[report.profile] = result
             if verbose:
                 self._print_report(report, dry_run)
         summary: dict[str, Any] = {
-            "success": all(r["success"] for r in results.values()),
+            "success": all_reports.ok,
             "profiles": results,
-            "total_files": sum(int(r["files_transferred"]) for r in results.values()),
-            "total_bytes": sum(int(r["bytes_transferred"]) for r in results.values()),
+            "total_files": all_reports.files_transferred,
+            "total_bytes": all_reports.bytes_transferred,
         }
         if verbose:
             print(
