@@ -253,11 +253,16 @@ impl SyncAllReport {
         self.status.is_failure()
     }
 
-    /// The report that speaks for the whole: the first, in name order, with
-    /// the worst status among those that carry an error.
+    /// The report that speaks for the whole: among those that carry an
+    /// error, the worst exit code (interrupted, then failed or partial, then
+    /// locked), then the worst status (failed over partial); the first in
+    /// name order among equals. The C status, the exit code and the Python
+    /// exception of the whole all come from it.
     pub fn worst(&self) -> Option<&SyncReport> {
-        let worst = self.reports.iter().filter(|r| r.failure().is_some()).map(|r| r.status).max()?;
-        self.reports.iter().find(|r| r.status == worst && r.failure().is_some())
+        let key = |r: &SyncReport| (r.exit_code(), r.status);
+        let failing = || self.reports.iter().filter(|r| r.failure().is_some());
+        let worst = failing().map(key).max()?;
+        failing().find(|r| key(r) == worst)
     }
 
     /// The error kind and message for the whole, `None` when every run succeeded.
@@ -278,7 +283,8 @@ impl SyncAllReport {
         Some(AggregateFailure { kind, message })
     }
 
-    /// The exit code a command line reports: that of [`SyncAllReport::worst`].
+    /// The exit code a command line reports: that of [`SyncAllReport::worst`]
+    /// (which is also the worst of all the reports' exit codes).
     pub fn exit_code(&self) -> ExitCode {
         self.worst().map_or(ExitCode::Ok, SyncReport::exit_code)
     }
@@ -361,18 +367,34 @@ mod tests {
         let empty = SyncAllReport::new(Vec::new());
         assert_eq!((empty.status, empty.failure(), empty.exit_code()), (SyncStatus::Success, None, ExitCode::Ok));
 
+        let auth = Error::Authentication { target: "u@h:22".into(), key: "/k".into(), detail: "denied".into() };
         let all = SyncAllReport::new(vec![
             report("a", SyncStatus::Partial, Some(rsync(23))),
-            report("b", SyncStatus::Failed, Some(locked())),
+            report("b", SyncStatus::Failed, Some(auth)),
             report("c", SyncStatus::Success, None),
             report("d", SyncStatus::Failed, Some(rsync(12))),
+            report("e", SyncStatus::Skipped, Some(locked())),
         ]);
         assert_eq!(all.status, SyncStatus::Failed);
-        assert_eq!(all.worst().map(|r| r.profile.as_str()), Some("b"));
+        assert_eq!(all.worst().map(|r| r.profile.as_str()), Some("b"), "failed beats partial and locked; b before d");
         let f = all.failure().expect("failure");
-        assert_eq!(f.kind, ErrorKind::Locked);
-        assert!(f.message.starts_with("3 of 4 profiles did not sync:\n  a: "), "{}", f.message);
-        assert_eq!((all.profiles, all.not_ok), (4, 3));
+        assert_eq!(f.kind, ErrorKind::Authentication);
+        assert!(f.message.starts_with("4 of 5 profiles did not sync:\n  a: "), "{}", f.message);
+        assert_eq!((all.profiles, all.not_ok, all.exit_code()), (5, 4, ExitCode::Failed));
+
+        // An interruption speaks for the whole, as on the command line.
+        let interrupted = Error::Interrupted { profile: "z".into(), operation: "sync".into() };
+        let cut = SyncAllReport::new(vec![
+            report("a", SyncStatus::Failed, Some(rsync(12))),
+            report("z", SyncStatus::Interrupted, Some(interrupted)),
+        ]);
+        assert_eq!((cut.status, cut.exit_code()), (SyncStatus::Failed, ExitCode::Interrupted));
+        assert_eq!(cut.failure().map(|f| f.kind), Some(ErrorKind::Interrupted));
+
+        // Only locked profiles: not a failure, but the whole says locked.
+        let busy = SyncAllReport::new(vec![report("a", SyncStatus::Skipped, Some(locked()))]);
+        assert!(!busy.is_failure());
+        assert_eq!((busy.exit_code().code(), busy.failure().map(|f| f.kind)), (3, Some(ErrorKind::Locked)));
 
         let one = SyncAllReport::new(vec![
             report("a", SyncStatus::Success, None),
