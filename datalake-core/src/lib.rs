@@ -56,6 +56,7 @@ pub mod cleaner;
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod fswalk;
 pub mod lake;
 pub mod lock;
 pub mod outcome;

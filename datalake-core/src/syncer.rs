@@ -7,10 +7,9 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 
-use crate::cleaner::cutoff_date;
 use crate::config::Profile;
 use crate::error::{Error, Result};
-use crate::partition::expired_exclude_patterns;
+use crate::partition::{cutoff_date, expired_exclude_patterns};
 use crate::report::{SyncStatus, TransferStats};
 use crate::rsync::command::{self, RunSpec};
 use crate::rsync::exit_code::{self, ExitClass};
