@@ -444,6 +444,7 @@ impl PyProfileStats {
     fn last_sync_status(&self) -> Option<&str> {
         self.inner.last_sync_status.as_deref()
     }
+
     #[getter]
     fn retention_days(&self) -> u32 {
         self.inner.retention_days
@@ -492,6 +493,7 @@ impl PyProfileStats {
     fn consecutive_failures(&self) -> u32 {
         self.inner.consecutive_failures
     }
+
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json::to_py(py, &self.inner)
     }

@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import os
-import shutil
 import signal
 import sys
 import threading
-import time
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from types import FrameType
 from typing import Any, Callable, TypeVar, cast
@@ -198,23 +195,14 @@ def validate(config_path: str, fmt: str) -> None:
         render.json_out(report.to_dict())
     else:
         for d in list(report.errors) + list(report.warnings):
-            where = ""
-            if d.file is not None:
-                where = str(d.file)
-                if d.line is not None:
-                    where += f":{d.line}"
-                    if d.column is not None:
-                        where += f":{d.column}"
-                where += ": "
-            key = f"{d.key}: " if d.key else ""
-            click.echo(f"{where}{d.severity}: {key}{d.message}")
+            click.echo(d.line_text)
         n_err, n_warn = len(report.errors), len(report.warnings)
         counts = f"{n_err} error{'s' if n_err != 1 else ''}, {n_warn} warning{'s' if n_warn != 1 else ''}"
         if not report.ok:
             render.error(f"{report.path}: {counts}")
         elif not render.state().quiet:
             click.echo(f"{report.path}: OK, {counts}")
-    click.get_current_context().exit(EXIT_OK if report.ok else EXIT_USAGE)
+    click.get_current_context().exit(report.cli_exit_code)
 
 
 @data_lake.command("test-connection")
@@ -444,6 +432,7 @@ def status(config_path: str, fmt: str) -> None:
             rows.append((name, "yes" if p.enabled else "no", "-", "-", f"error: {e}", "-", "-"))
             docs.append({"profile_name": name, "enabled": p.enabled, **render.error_doc(e)})
             continue
+        # The age is the command's own arithmetic: "now" is when this command looked.
         age = (now - s.last_sync_time).total_seconds() if s.last_sync_time else None
         docs.append({**s.to_dict(), "enabled": p.enabled, "last_sync_age_seconds": age})
         rows.append(

@@ -39,8 +39,10 @@ def _legacy_date(day: date | None) -> str | None:
 
 
 def _legacy_time(when: datetime | None) -> str | None:
-    """Naive local time, as the old tool's checkpoint held it (``datetime.now().isoformat()``)."""
-    return when.astimezone().replace(tzinfo=None).isoformat() if when is not None else None
+    """Naive local time with microseconds, the form the checkpoint file keeps
+    (the core writes it the same way: always six fraction digits). Converted
+    here, in the caller's process time zone, as the old tool did."""
+    return when.astimezone().replace(tzinfo=None).isoformat(timespec="microseconds") if when is not None else None
 
 
 class _ProgressPrinter:

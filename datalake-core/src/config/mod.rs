@@ -93,6 +93,16 @@ pub enum Severity {
     Warning,
 }
 
+impl Severity {
+    /// `"error"` or `"warning"`, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 /// One problem in a configuration file.
 ///
 /// Displays as `file:line:col: key.path: message`, the form editors jump to.
@@ -110,6 +120,32 @@ pub struct Diagnostic {
     pub key: String,
     /// What is wrong and what to do.
     pub message: String,
+}
+
+impl Diagnostic {
+    /// The compiler-style line the `validate` command prints:
+    /// `file:line:col: severity: key.path: message`.
+    pub fn line(&self) -> String {
+        let mut out = String::new();
+        if let Some(file) = &self.file {
+            out.push_str(&format!("{}:", file.display()));
+            if let Some(line) = self.line {
+                out.push_str(&format!("{line}:"));
+                if let Some(col) = self.column {
+                    out.push_str(&format!("{col}:"));
+                }
+            }
+            out.push(' ');
+        }
+        out.push_str(self.severity.as_str());
+        out.push_str(": ");
+        if !self.key.is_empty() {
+            out.push_str(&self.key);
+            out.push_str(": ");
+        }
+        out.push_str(&self.message);
+        out
+    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -177,6 +213,16 @@ pub enum Timezone {
     Local,
 }
 
+impl Timezone {
+    /// `"utc"` or `"local"`, as in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Timezone::Utc => "utc",
+            Timezone::Local => "local",
+        }
+    }
+}
+
 /// An SSH collector.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SshSource {
@@ -213,6 +259,14 @@ pub enum Source {
 }
 
 impl Source {
+    /// `"ssh"` or `"local"`, as the config's `type`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Source::Ssh(_) => "ssh",
+            Source::Local { .. } => "local",
+        }
+    }
+
     /// `user@host:remote_root` for SSH, the directory for local sources.
     pub fn display_remote(&self) -> String {
         match self {
