@@ -305,11 +305,12 @@ enum datalake_status datalake_sync(struct datalake_lake *lake,
  *
  * `options` may be NULL for `datalake_sync_options_default()`. The array is
  * always handed out (an empty lake gives `[]`). The status is that of the
- * worst report (`failed` over `interrupted` over `partial` over `skipped`,
- * mapped as in `datalake_sync`, a profile locked by another run giving
- * `DATALAKE_ERR_LOCKED`; the first in name order among equals),
- * `DATALAKE_OK` when every report is `success`; the last error message then
- * names every profile that did not succeed.
+ * worst report, mapped as in `datalake_sync` (`interrupted` over `failed`
+ * over `partial` over a profile locked by another run, which gives
+ * `DATALAKE_ERR_LOCKED`; the first in name order among equals: the same
+ * order as the CLI's exit codes), `DATALAKE_OK` when every report is
+ * `success`; the last error message then names every profile that did not
+ * succeed.
  *
  * # Safety
  * As for `datalake_sync`.
