@@ -12,8 +12,8 @@
 //! the profile directory's (what walkdir's `same_file_system` does, done here
 //! so a mount point is reported instead of silently skipped).
 //!
-//! This module is the policy (what goes, what stays, the report); [`scan`]
-//! finds partitions, [`remove`] deletes one.
+//! This module is the policy (what goes, what stays, the report); `scan`
+//! finds partitions, `remove` deletes one.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -87,7 +87,7 @@ pub struct CleanupReport {
 ///
 /// A missing profile directory gives an empty report. Directories that
 /// cannot be read are reported in `skipped` and left alone; a failure to
-/// delete something is an [`Error::Io`].
+/// delete something is an [`Error::Io`](crate::Error::Io).
 pub fn clean(profile: &Profile, today: NaiveDate, dry_run: bool) -> Result<CleanupReport> {
     let clock = Instant::now();
     let cutoff = cutoff_date(today, profile.retention_days);
