@@ -56,6 +56,18 @@ def checkpoint_of(config_root: Path, profile: str) -> dict:
     return json.loads((config_root / ".checkpoints" / f"{profile}.json").read_text())
 
 
+def bytes_below(root: Path) -> int:
+    """Bytes of every file below ``root`` (hidden and in-progress ones too); 0 when absent."""
+    total = 0
+    for dirpath, _, files in os.walk(root):
+        for f in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
 def wait_for_rsync(proc: subprocess.Popen[str]) -> None:
     wait_for(
         lambda: proc.poll() is not None or any(process_name(p) == "rsync" for p in child_pids(proc.pid)),
@@ -115,7 +127,10 @@ def test_ctrl_c_on_the_cli_exits_130(slow_ssh_config: Path, collector: Path, tmp
     )
     try:
         wait_for_rsync(proc)
-        time.sleep(0.5)  # let bytes flow, so there is partial data to keep
+        # Let bytes of the big file flow (not a fixed delay: on a loaded machine the
+        # ssh handshake alone can take longer), so there is partial data to keep.
+        local = tmp_path / "lake" / "remote"
+        wait_for(lambda: proc.poll() is not None or bytes_below(local) > 64 * 1024, 60, "data to arrive")
         os.kill(proc.pid, signal.SIGINT)
         sent = time.monotonic()
         out, err = proc.communicate(timeout=30)
