@@ -154,6 +154,13 @@ impl SyncReport {
     /// (`skipped` runs say why they were skipped, e.g. locked). The faces
     /// raise or return exactly this; `None` means the run did what was asked.
     pub fn failure(&self) -> Option<&Error> {
+        // The core builds every report through `without_transfer` or the
+        // syncer's outcome, both of which attach the error.
+        debug_assert!(
+            self.status == SyncStatus::Success || self.error.is_some(),
+            "{} without error",
+            self.status.as_str()
+        );
         match self.status {
             SyncStatus::Success => None,
             SyncStatus::Skipped | SyncStatus::Partial | SyncStatus::Interrupted | SyncStatus::Failed => {
@@ -171,6 +178,7 @@ impl SyncReport {
 impl ConnectionReport {
     /// The error a failed connection test carries; `None` when the collector is usable.
     pub fn failure(&self) -> Option<&Error> {
+        debug_assert!(self.ok || self.error.is_some(), "a failed connection test without error");
         if self.ok {
             None
         } else {
