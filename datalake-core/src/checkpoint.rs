@@ -21,6 +21,8 @@ use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
+use crate::outcome::RunEffect;
+use crate::report::SyncStatus;
 
 /// Maximum number of runs kept in [`Checkpoint::history`].
 pub const HISTORY_LEN: usize = 20;
@@ -41,8 +43,8 @@ pub struct RunRecord {
     /// When the run started.
     #[serde(deserialize_with = "time::required")]
     pub started_at: DateTime<Utc>,
-    /// `success`, `partial`, `failed`, `interrupted`.
-    pub status: String,
+    /// How the run ended.
+    pub status: SyncStatus,
     /// Regular files transferred.
     #[serde(default, deserialize_with = "null_default")]
     pub files_transferred: u64,
@@ -91,10 +93,10 @@ pub struct Checkpoint {
     /// When this file was written.
     #[serde(deserialize_with = "time::optional")]
     pub saved_at: Option<DateTime<Utc>>,
-    /// Start of the last successful (or partial) run.
+    /// Start of the last successful run (`partial` is not one).
     #[serde(deserialize_with = "time::optional")]
     pub last_success_time: Option<DateTime<Utc>>,
-    /// Failed or interrupted runs since the last success.
+    /// Failed, partial or interrupted runs since the last success.
     #[serde(deserialize_with = "null_default")]
     pub consecutive_failures: u32,
     /// The last [`HISTORY_LEN`] runs, oldest first.
@@ -128,6 +130,14 @@ struct OnDisk<'a> {
     consecutive_failures: u32,
     history: &'a [RunRecord],
     running: Option<&'a RunningMarker>,
+}
+
+const BUG_HINT: &str = "this is a bug in datalake; please report it";
+
+/// The checkpoint's JSON text: an unserialisable checkpoint is an error, never an empty file.
+fn serialise(on_disk: &OnDisk<'_>, path: &Path) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(on_disk)
+        .map_err(|e| Error::io("serialise checkpoint", path, std::io::Error::other(e), BUG_HINT))
 }
 
 impl Checkpoint {
@@ -181,9 +191,7 @@ impl Checkpoint {
             _ => Path::new("."),
         };
         std::fs::create_dir_all(dir).map_err(|e| Error::io_default("create checkpoint directory", dir, e))?;
-        let on_disk = self.on_disk(Some(Utc::now()));
-        // serde_json writes non-finite floats as null, so this cannot fail.
-        let mut text = serde_json::to_vec_pretty(&on_disk).unwrap_or_default();
+        let mut text = serialise(&self.on_disk(Some(Utc::now())), path)?;
         text.push(b'\n');
 
         let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -225,30 +233,32 @@ impl Checkpoint {
 
     /// The JSON text [`Checkpoint::save`] would write, with this checkpoint's
     /// own `saved_at`: the form quants-infra code reads, keys in file order.
-    pub fn to_legacy_json(&self) -> String {
-        // serde_json writes non-finite floats as null, so this cannot fail.
-        serde_json::to_string_pretty(&self.on_disk(self.saved_at)).unwrap_or_default()
+    pub fn to_legacy_json(&self) -> Result<String> {
+        let text = serialise(&self.on_disk(self.saved_at), Path::new(&self.profile_name))?;
+        String::from_utf8(text).map_err(|e| {
+            Error::io("serialise checkpoint", Path::new(&self.profile_name), std::io::Error::other(e), BUG_HINT)
+        })
     }
 
     /// Record a finished run: updates the legacy keys, `last_success_time`,
     /// `consecutive_failures`, appends to `history` (bounded) and clears `running`.
     ///
-    /// `success` and `partial` count as successes; `skipped` leaves the
-    /// counters alone; anything else (`failed`, `interrupted`) is a failure.
+    /// The status's [`RunEffect`] decides: only `success` advances
+    /// `last_success_time`; `partial`, `failed` and `interrupted` count as failures.
     pub fn record_run(&mut self, run: RunRecord) {
         self.last_sync_time = Some(run.started_at);
-        self.last_sync_status = Some(run.status.clone());
+        self.last_sync_status = Some(run.status.as_str().to_string());
         self.files_transferred = run.files_transferred;
         self.bytes_transferred = run.bytes_transferred;
         self.duration_seconds = run.duration_seconds;
         self.errors = run.errors.clone();
-        match run.status.as_str() {
-            "success" | "partial" => {
+        match run.status.run_effect() {
+            RunEffect::Success => {
                 self.last_success_time = Some(run.started_at);
                 self.consecutive_failures = 0;
             }
-            "skipped" => {}
-            _ => self.consecutive_failures = self.consecutive_failures.saturating_add(1),
+            RunEffect::Neutral => {}
+            RunEffect::Failure => self.consecutive_failures = self.consecutive_failures.saturating_add(1),
         }
         self.history.push(run);
         if self.history.len() > HISTORY_LEN {
@@ -356,7 +366,7 @@ mod tests {
     fn run(status: &str, started: DateTime<Utc>) -> RunRecord {
         RunRecord {
             started_at: started,
-            status: status.to_string(),
+            status: serde_json::from_value(serde_json::Value::from(status)).expect("a status name"),
             files_transferred: 7,
             bytes_transferred: 7000,
             duration_seconds: 1.25,
@@ -442,12 +452,12 @@ mod tests {
         let path = tmp.path().join("cex.json");
         let mut cp = Checkpoint::new("cex");
         cp.record_run(run("failed", utc("2026-11-26T03:03:41Z")));
-        assert!(serde_json::from_str::<serde_json::Value>(&cp.to_legacy_json()).unwrap()["saved_at"].is_null());
+        assert!(serde_json::from_str::<serde_json::Value>(&cp.to_legacy_json().unwrap()).unwrap()["saved_at"].is_null());
         cp.save(&path).unwrap();
         let file = std::fs::read_to_string(&path).unwrap();
         let loaded = Checkpoint::load(&path, true).unwrap().checkpoint.unwrap();
         // Same text as the file (keys in file order), saved_at included.
-        assert_eq!(loaded.to_legacy_json().trim_end(), file.trim_end());
+        assert_eq!(loaded.to_legacy_json().unwrap().trim_end(), file.trim_end());
         let keys: Vec<String> =
             file.lines().filter_map(|l| l.strip_prefix("  \"")?.split('"').next().map(String::from)).collect();
         assert_eq!(
@@ -606,8 +616,10 @@ mod tests {
         let t2 = t1 + TimeDelta::hours(3);
         cp.record_run(run("failed", t2));
         assert_eq!(cp.errors, ["boom"]);
+        // Partial: files are missing, so it counts as a failure.
         cp.record_run(run("partial", t2 + TimeDelta::hours(1)));
-        assert_eq!((cp.last_success_time, cp.consecutive_failures), (Some(t2 + TimeDelta::hours(1)), 0));
+        assert_eq!((cp.last_success_time, cp.consecutive_failures), (Some(t0), 4));
+        assert_eq!(cp.last_sync_status.as_deref(), Some("partial"));
         assert!(cp.errors.is_empty());
         assert_eq!((cp.files_transferred, cp.bytes_transferred, cp.duration_seconds), (7, 7000, 1.25));
 

@@ -15,19 +15,19 @@ use crate::config::{Config, Profile, Timezone, ValidationReport};
 use crate::connection::{self, ConnectionReport};
 use crate::error::{Error, Result};
 use crate::lock::ProfileLock;
+use crate::outcome::SyncAllReport;
 use crate::progress::Progress;
-use crate::report::{SyncReport, SyncStatus};
+use crate::report::SyncReport;
 use crate::rsync::process::{RunObserver, POLL_INTERVAL};
 use crate::stats::{self, ProfileStats};
 use crate::syncer::{Syncer, TransferOutcome};
 
 /// Options for [`DataLake::sync`] and [`DataLake::sync_all`].
-#[derive(Default)]
 pub struct SyncOptions<'a> {
     /// Change nothing on disk (rsync `--dry-run`, cleanup as a dry run, no checkpoint, no lock).
     pub dry_run: bool,
-    /// Skip the retention run after a successful or partial sync.
-    pub no_cleanup: bool,
+    /// Run retention after a successful or partial sync (default `true`).
+    pub cleanup: bool,
     /// Profiles synced at once by `sync_all` (0 or 1: one at a time).
     pub jobs: u32,
     /// Called on the calling thread with progress, at most ~10 times a second per profile.
@@ -37,6 +37,12 @@ pub struct SyncOptions<'a> {
     pub interrupt_check: Option<&'a mut dyn FnMut() -> bool>,
     /// An extra cancellation token to honour.
     pub cancel: Option<CancelToken>,
+}
+
+impl Default for SyncOptions<'_> {
+    fn default() -> Self {
+        SyncOptions { dry_run: false, cleanup: true, jobs: 0, progress: None, interrupt_check: None, cancel: None }
+    }
 }
 
 /// A loaded lake configuration and the operations on it.
@@ -180,10 +186,9 @@ impl DataLake {
         let profile = self.enabled_profile(name)?;
         let token = CancelToken::new();
         let _active = self.register(token.clone());
-        let dry_run = options.dry_run;
-        let no_cleanup = options.no_cleanup;
+        let (dry_run, cleanup) = (options.dry_run, options.cleanup);
         let mut observer = DirectObserver { options, token };
-        self.sync_profile(profile, dry_run, no_cleanup, &mut observer)
+        self.sync_profile(profile, dry_run, cleanup, &mut observer)
     }
 
     /// The whole sync of one profile, on the current thread.
@@ -191,7 +196,7 @@ impl DataLake {
         &self,
         profile: &Profile,
         dry_run: bool,
-        no_cleanup: bool,
+        run_cleanup: bool,
         observer: &mut dyn RunObserver,
     ) -> Result<SyncReport> {
         let started = Utc::now();
@@ -201,13 +206,14 @@ impl DataLake {
             if dry_run { None } else { Some(ProfileLock::acquire(&profile.lock_file, &profile.name, "synced")?) };
         // The config warnings that concern this profile (or the whole file).
         let own_key = format!("profiles.{}.", profile.name);
-        let mut warnings: Vec<String> = self
+        let config_warnings: Vec<String> = self
             .config
             .warnings
             .iter()
             .filter(|d| d.key.starts_with(&own_key) || !d.key.starts_with("profiles."))
             .map(ToString::to_string)
             .collect();
+        let mut warnings = Vec::new();
 
         let loaded = Checkpoint::load(&profile.checkpoint_file, dry_run)?;
         if let Some(aside) = &loaded.moved_aside {
@@ -241,7 +247,7 @@ impl DataLake {
         let mut errors: Vec<String> = error.iter().map(ToString::to_string).collect();
 
         let mut cleanup = None;
-        if matches!(status, SyncStatus::Success | SyncStatus::Partial) && !no_cleanup {
+        if status.runs_cleanup() && run_cleanup {
             match cleaner::clean(profile, today, dry_run) {
                 Ok(report) => cleanup = Some(report),
                 Err(e) => errors.push(format!("cleanup after sync failed: {e}")),
@@ -253,7 +259,7 @@ impl DataLake {
         if !dry_run {
             checkpoint.record_run(RunRecord {
                 started_at: started,
-                status: status.as_str().to_string(),
+                status,
                 files_transferred: stats.files_transferred,
                 bytes_transferred: stats.bytes_transferred,
                 duration_seconds: duration,
@@ -283,24 +289,17 @@ impl DataLake {
             attempts,
             errors,
             warnings,
+            config_warnings,
             error_kind: error.as_ref().map(Error::kind),
             cleanup,
             error,
         })
     }
 
-    /// A report for a profile whose sync could not start.
-    fn not_started(name: &str, error: Error) -> SyncReport {
-        let status = match error {
-            Error::Locked { .. } | Error::ProfileDisabled { .. } => SyncStatus::Skipped,
-            _ => SyncStatus::Failed,
-        };
-        SyncReport::without_transfer(name, status, Some(error))
-    }
-
     /// Sync every enabled profile, `options.jobs` at a time. One failing
-    /// profile never stops the others; each gets a report, in name order.
-    pub fn sync_all(&self, options: &mut SyncOptions<'_>) -> Vec<SyncReport> {
+    /// profile never stops the others; each gets a report, in name order, and
+    /// the aggregate says what they add up to.
+    pub fn sync_all(&self, options: &mut SyncOptions<'_>) -> SyncAllReport {
         let names: Vec<String> = self.config.enabled_profiles().map(|p| p.name.clone()).collect();
         let token = CancelToken::new();
         let _active = self.register(token.clone());
@@ -308,7 +307,7 @@ impl DataLake {
         let queue = Mutex::new(names.iter().cloned().enumerate().collect::<VecDeque<_>>());
         let results: Mutex<Vec<(usize, SyncReport)>> = Mutex::new(Vec::new());
         let (tx, rx) = mpsc::channel::<Progress>();
-        let (dry_run, no_cleanup) = (options.dry_run, options.no_cleanup);
+        let (dry_run, cleanup) = (options.dry_run, options.cleanup);
 
         std::thread::scope(|scope| {
             for _ in 0..jobs {
@@ -322,10 +321,10 @@ impl DataLake {
                         let Some((index, name)) = next else { break };
                         let report = match self
                             .enabled_profile(&name)
-                            .and_then(|p| self.sync_profile(p, dry_run, no_cleanup, &mut observer))
+                            .and_then(|p| self.sync_profile(p, dry_run, cleanup, &mut observer))
                         {
                             Ok(r) => r,
-                            Err(e) => Self::not_started(&name, e),
+                            Err(e) => SyncReport::without_transfer(&name, e),
                         };
                         results.lock().unwrap_or_else(PoisonError::into_inner).push((index, report));
                     }
@@ -350,7 +349,7 @@ impl DataLake {
         });
         let mut results = results.into_inner().unwrap_or_else(PoisonError::into_inner);
         results.sort_by_key(|(i, _)| *i);
-        results.into_iter().map(|(_, r)| r).collect()
+        SyncAllReport::new(results.into_iter().map(|(_, r)| r).collect())
     }
 
     /// Statistics of one profile (disabled profiles too).

@@ -20,8 +20,9 @@
 //!         report.bytes_transferred,
 //!         report.duration_seconds
 //!     );
-//!     if let Some(err) = &report.error {
+//!     if let Some(err) = report.failure() {
 //!         eprintln!("{err}");
+//!         std::process::exit(report.exit_code().code());
 //!     }
 //!     Ok(())
 //! }
@@ -35,6 +36,8 @@
 //! - [`partition`], [`cleaner`], [`stats`] — what a dated partition is, retention, statistics.
 //! - [`connection`] — the `test_connection` check.
 //! - [`lake`] — the [`DataLake`] facade the Python and C bindings wrap.
+//! - [`outcome`] — what a result means for every face: failure or not, the
+//!   error it carries, exit codes, the `sync_all` aggregate, checkpoint counting.
 //!
 //! # Dependencies, and why
 //! - `which`: finds `rsync`/`ssh` on `PATH` exactly as a shell would.
@@ -53,8 +56,10 @@ pub mod cleaner;
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod fswalk;
 pub mod lake;
 pub mod lock;
+pub mod outcome;
 pub mod partition;
 pub mod progress;
 pub mod report;
@@ -69,6 +74,7 @@ pub use config::{Config, Diagnostic, Profile, Severity, Source, ValidationReport
 pub use connection::{ConnectionReport, ConnectionStatus};
 pub use error::{ConfigErrors, ConnectFailure, Error, ErrorKind, Result};
 pub use lake::{DataLake, SyncOptions};
+pub use outcome::{all_error_kinds, all_sync_statuses, AggregateFailure, ExitCode, RunEffect, SyncAllReport};
 pub use progress::Progress;
-pub use report::{overall_status, SyncReport, SyncStatus, TransferStats};
+pub use report::{SyncReport, SyncStatus, TransferStats};
 pub use stats::ProfileStats;

@@ -5,23 +5,22 @@
 //! are `fstatat`ed, for their size and mtime.
 
 use std::ffi::{CStr, OsStr};
-use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use nix::dir::{Dir, Type};
+use nix::dir::Dir;
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag};
-use nix::sys::stat::{fstatat, Mode, SFlag};
+use nix::sys::stat::{fstatat, Mode};
 use serde::Serialize;
 
 use crate::checkpoint::Checkpoint;
-use crate::cleaner::{cutoff_date, PARTIAL_DIR};
 use crate::config::Profile;
 use crate::error::{Error, Result};
-use crate::partition::partition_date;
+use crate::fswalk::{self, EntryKind, MAX_DEPTH};
+use crate::partition::{cutoff_date, partition_date, PARTIAL_DIR};
 
 /// Statistics of one profile's local directory.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -136,22 +135,11 @@ pub fn collect(profile: &Profile, checkpoint: Option<&Checkpoint>, today: NaiveD
         consecutive_failures: checkpoint.map_or(0, |c| c.consecutive_failures),
     };
     let root = profile.local_dir.as_path();
-    match std::fs::metadata(root) {
-        Ok(meta) if meta.is_dir() => stats.exists = true,
-        Ok(_) => {
-            return Err(Error::io(
-                "read directory",
-                root,
-                io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
-                "the profile's local directory is a file: move it away or change local_subdir",
-            ))
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            stats.total_size_human = human_size(0);
-            return Ok(stats);
-        }
-        Err(e) => return Err(Error::io_default("read directory", root, e)),
+    if fswalk::profile_dir(root, "read directory")?.is_none() {
+        stats.total_size_human = human_size(0);
+        return Ok(stats);
     }
+    stats.exists = true;
 
     let cutoff = cutoff_date(today, profile.retention_days);
     // The profile directory itself may be a symlink (to a bigger disk): follow
@@ -172,9 +160,6 @@ pub fn collect(profile: &Profile, checkpoint: Option<&Checkpoint>, today: NaiveD
     stats.newest_file_mtime = newest.and_then(|(secs, nanos)| DateTime::from_timestamp(secs, nanos as u32));
     Ok(stats)
 }
-
-/// Nesting limit of the walk (each level holds a descriptor open).
-const MAX_DEPTH: usize = 256;
 
 /// The walk itself: directories are read through descriptors (`openat` with
 /// `O_NOFOLLOW`, `fstatat` relative to the directory), as `du` does, so no
@@ -197,41 +182,24 @@ impl Walker<'_> {
     /// directory; `partition`: whether the nearest partition ancestor is expired.
     fn walk(&mut self, dir: &mut Dir, depth: usize, in_partial: bool, partition: Option<bool>) -> Result<()> {
         if depth > MAX_DEPTH {
-            return Err(Error::io(
-                "read directory",
-                self.root.join(&self.rel),
-                io::Error::other("directory tree too deep"),
-                format!("more than {MAX_DEPTH} levels below the profile directory; is there a loop of bind mounts?"),
-            ));
+            let hint = "below the profile directory; is there a loop of bind mounts?";
+            return Err(fswalk::too_deep("read directory", &self.root.join(&self.rel), hint));
         }
         let fd = dir.as_raw_fd();
         for entry in dir.iter() {
             let entry = entry.map_err(|e| Error::io_default("read directory", self.root.join(&self.rel), e.into()))?;
-            let name = entry.file_name();
-            if matches!(name.to_bytes(), b"." | b"..") {
+            if fswalk::is_dot(&entry) {
                 continue;
             }
-            let mut stat = None;
-            let kind = match entry.file_type() {
-                Some(kind) => kind,
-                // The filesystem does not fill in d_type: ask.
-                None => match fstatat(Some(fd), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
-                    Ok(st) => {
-                        stat = Some(st);
-                        match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
-                            SFlag::S_IFDIR => Type::Directory,
-                            SFlag::S_IFREG => Type::File,
-                            SFlag::S_IFLNK => Type::Symlink,
-                            _ => Type::Fifo,
-                        }
-                    }
-                    Err(Errno::ENOENT) => continue,
-                    Err(e) => return Err(self.error("read metadata of", name, e)),
-                },
+            let name = entry.file_name();
+            let (kind, stat) = match fswalk::entry_kind(fd, &entry) {
+                Ok(Some(found)) => found,
+                Ok(None) => continue,
+                Err(e) => return Err(self.error("read metadata of", name, e)),
             };
             match kind {
-                Type::Symlink => self.stats.symlinks += 1,
-                Type::File => {
+                EntryKind::Symlink => self.stats.symlinks += 1,
+                EntryKind::File => {
                     let st = match stat {
                         Some(st) => st,
                         None => match fstatat(Some(fd), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
@@ -256,11 +224,11 @@ impl Walker<'_> {
                         self.newest = Some(mtime);
                     }
                 }
-                Type::Directory => {
+                EntryKind::Directory => {
                     let os_name = OsStr::from_bytes(name.to_bytes());
-                    let mut sub = match Dir::openat(Some(fd), name, DIR_FLAGS, Mode::empty()) {
-                        Ok(sub) => sub,
-                        Err(Errno::ENOENT) => continue,
+                    let mut sub = match fswalk::open_subdir(fd, &entry) {
+                        Ok(Some(sub)) => sub,
+                        Ok(None) => continue,
                         Err(e) => return Err(self.error("read directory", name, e)),
                     };
                     self.rel.push(os_name);
@@ -286,7 +254,7 @@ impl Walker<'_> {
                     result?;
                 }
                 // Fifos, sockets, devices: not data.
-                _ => {}
+                EntryKind::Other => {}
             }
         }
         Ok(())
@@ -297,9 +265,6 @@ impl Walker<'_> {
         Error::io_default(action, path, e.into())
     }
 }
-
-/// Directories below the root: opened without following symlinks.
-const DIR_FLAGS: OFlag = OFlag::O_RDONLY.union(OFlag::O_DIRECTORY).union(OFlag::O_NOFOLLOW).union(OFlag::O_CLOEXEC);
 
 #[cfg(test)]
 mod tests {
@@ -409,7 +374,7 @@ mod tests {
         let t: DateTime<Utc> = "2026-11-26T03:00:00Z".parse().unwrap();
         cp.record_run(RunRecord {
             started_at: t,
-            status: "success".into(),
+            status: crate::SyncStatus::Success,
             files_transferred: 3,
             bytes_transferred: 4096,
             duration_seconds: 2.5,
@@ -418,7 +383,7 @@ mod tests {
         });
         cp.record_run(RunRecord {
             started_at: t + chrono::TimeDelta::hours(1),
-            status: "failed".into(),
+            status: crate::SyncStatus::Failed,
             files_transferred: 0,
             bytes_transferred: 0,
             duration_seconds: 0.5,

@@ -7,10 +7,9 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 
-use crate::cleaner::cutoff_date;
 use crate::config::Profile;
 use crate::error::{Error, Result};
-use crate::partition::expired_exclude_patterns;
+use crate::partition::{cutoff_date, expired_exclude_patterns};
 use crate::report::{SyncStatus, TransferStats};
 use crate::rsync::command::{self, RunSpec};
 use crate::rsync::exit_code::{self, ExitClass};
@@ -32,7 +31,7 @@ pub struct TransferOutcome {
     pub exit_code: Option<i32>,
     /// Attempts made.
     pub attempts: u32,
-    /// The final error, for failed/interrupted runs.
+    /// Why it did not succeed: set for every status but success.
     pub error: Option<Error>,
     /// Warnings (vanished files, retried attempts, old rsync).
     pub warnings: Vec<String>,
@@ -79,11 +78,6 @@ impl<'a> Syncer<'a> {
         Ok(Syncer { profile, tools: Tools::locate(profile)? })
     }
 
-    /// The tools found.
-    pub fn tools(&self) -> &Tools {
-        &self.tools
-    }
-
     /// The argv of one attempt (for logs and tests).
     pub fn argv(&self, dry_run: bool, today: NaiveDate) -> Vec<std::ffi::OsString> {
         let cutoff = cutoff_date(today, self.profile.retention_days);
@@ -107,14 +101,14 @@ impl<'a> Syncer<'a> {
         if let Some(w) = tools::version_line(&self.tools.rsync).and_then(|l| tools::version_warning("local", &l)) {
             out.warnings.push(w);
         }
-        let interrupted = || Some(Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() });
+        let interrupted = || Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() };
         let mut partial_retried = false;
         let mut transient_retries = 0u32;
         loop {
             out.attempts += 1;
             let run = match process::run(&argv, &profile.name, observer) {
                 Ok(r) => r,
-                Err(e) => return out.ended(SyncStatus::Failed, Some(e)),
+                Err(e) => return out.ended(SyncStatus::Failed, e),
             };
             add_stats(&mut out.stats, &run.stats);
             out.exit_code = run.exit_code;
@@ -122,23 +116,17 @@ impl<'a> Syncer<'a> {
                 return out.ended(SyncStatus::Interrupted, interrupted());
             }
             let Some(code) = run.exit_code else {
-                let error = Error::Rsync {
-                    profile: profile.name.clone(),
-                    code: -1,
-                    meaning: "killed by a signal".into(),
-                    stderr: run.stderr,
-                    hint: "something outside datalake killed rsync (out of memory? a timeout wrapper?); the next run resumes".into(),
-                };
-                return out.ended(SyncStatus::Failed, Some(error));
+                let error = Error::RsyncKilled { profile: profile.name.clone(), stderr: run.stderr };
+                return out.ended(SyncStatus::Failed, error);
             };
             match exit_code::classify(code) {
-                ExitClass::Success => return out.ended(SyncStatus::Success, None),
+                ExitClass::Success => return out.succeeded(),
                 ExitClass::Vanished => {
                     out.warnings.push(
                         "some files vanished on the collector during the transfer (rsync exit 24); they were skipped"
                             .into(),
                     );
-                    return out.ended(SyncStatus::Success, None);
+                    return out.succeeded();
                 }
                 ExitClass::Interrupted => return out.ended(SyncStatus::Interrupted, interrupted()),
                 _ => {}
@@ -168,8 +156,8 @@ impl<'a> Syncer<'a> {
                     ));
                     wait
                 }
-                ExitClass::Partial => return out.ended(SyncStatus::Partial, Some(failure.error)),
-                _ => return out.ended(SyncStatus::Failed, Some(failure.error)),
+                ExitClass::Partial => return out.ended(SyncStatus::Partial, failure.error),
+                _ => return out.ended(SyncStatus::Failed, failure.error),
             };
             if cancellable_sleep(wait, observer) {
                 return out.ended(SyncStatus::Interrupted, interrupted());
@@ -179,10 +167,17 @@ impl<'a> Syncer<'a> {
 }
 
 impl TransferOutcome {
-    /// Set how the transfer ended and hand the outcome back.
-    fn ended(mut self, status: SyncStatus, error: Option<Error>) -> TransferOutcome {
+    /// The transfer succeeded: hand the outcome back.
+    fn succeeded(mut self) -> TransferOutcome {
+        self.status = SyncStatus::Success;
+        self.error = None;
+        self
+    }
+
+    /// The transfer ended `status` (not success) because of `error`.
+    fn ended(mut self, status: SyncStatus, error: Error) -> TransferOutcome {
         self.status = status;
-        self.error = error;
+        self.error = Some(error);
         self
     }
 }

@@ -25,8 +25,8 @@ impl PyRunRecord {
         self.inner.started_at
     }
     #[getter]
-    fn status(&self) -> &str {
-        &self.inner.status
+    fn status(&self) -> &'static str {
+        self.inner.status.as_str()
     }
     #[getter]
     fn files_transferred(&self) -> u64 {
@@ -175,7 +175,8 @@ impl PyCheckpoint {
     /// naive local ISO strings), with this checkpoint's own `saved_at`.
     fn to_legacy_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         // Through Python's json, which keeps the file's key order (a serde_json map would sort it).
-        py.import("json")?.call_method1("loads", (self.inner.to_legacy_json(),))
+        let text = self.inner.to_legacy_json().map_err(|e| to_py_err(py, &e))?;
+        py.import("json")?.call_method1("loads", (text,))
     }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json::to_py(py, &self.inner)

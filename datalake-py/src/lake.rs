@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use pyo3::prelude::*;
-use pyo3::types::PyList;
 
 use datalake_core::{CancelToken, DataLake, Progress, SyncOptions};
 
@@ -23,7 +22,7 @@ use crate::checkpoint::PyCheckpoint;
 use crate::config::{PyConfig, PyProfile, PyValidationReport};
 use crate::errors::to_py_err;
 use crate::logging;
-use crate::reports::{PyCleanupReport, PyConnectionReport, PyProfileStats, PyProgress, PySyncReport};
+use crate::reports::{PyCleanupReport, PyConnectionReport, PyProfileStats, PyProgress, PySyncAllReport, PySyncReport};
 use crate::util::py_repr;
 
 /// The first Python exception raised by a callback while the core ran.
@@ -53,7 +52,7 @@ impl Pending {
 /// The Python-facing parts of [`SyncOptions`].
 struct RunOptions {
     dry_run: bool,
-    no_cleanup: bool,
+    cleanup: bool,
     jobs: u32,
     progress: Option<Py<PyAny>>,
 }
@@ -75,7 +74,7 @@ impl PyDataLake {
         let pending = Pending::default();
         let cancel = CancelToken::new();
         let lake = &self.inner;
-        let RunOptions { dry_run, no_cleanup, jobs, progress } = options;
+        let RunOptions { dry_run, cleanup, jobs, progress } = options;
         let out = py.detach(|| {
             let mut on_progress = |p: &Progress| {
                 let Some(callback) = progress.as_ref() else { return };
@@ -105,7 +104,7 @@ impl PyDataLake {
             };
             let mut sync_options = SyncOptions {
                 dry_run,
-                no_cleanup,
+                cleanup,
                 jobs,
                 progress: None,
                 interrupt_check: Some(&mut interrupt_check),
@@ -174,9 +173,10 @@ impl PyDataLake {
         self.inner.profile(name).map(|p| PyProfile::from(p.clone())).map_err(|e| to_py_err(py, &e))
     }
 
-    /// Sync one profile. Returns the report for success, partial and skipped;
-    /// raises the matching DataLakeError (with `.report`) when it failed,
-    /// KeyboardInterrupt after Ctrl-C, or what the progress callback raised.
+    /// Sync one profile. Returns the report of a success; otherwise raises the
+    /// exception of the error the core attached (with `.report`): `partial`
+    /// raises SyncError like a failure. KeyboardInterrupt after Ctrl-C, or
+    /// what the progress callback raised.
     #[pyo3(signature = (profile, *, dry_run = false, cleanup = true, progress = None))]
     fn sync(
         &self,
@@ -187,7 +187,7 @@ impl PyDataLake {
         progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Py<PySyncReport>> {
         logging::reset_cache();
-        let options = RunOptions { dry_run, no_cleanup: !cleanup, jobs: 1, progress: checked_callback(progress)? };
+        let options = RunOptions { dry_run, cleanup, jobs: 1, progress: checked_callback(progress)? };
         let (result, pending) = self.run_detached(py, options, |lake, opts| lake.sync(profile, opts));
         let report = match result {
             Ok(report) => Bound::new(py, PySyncReport::from(report))?,
@@ -204,8 +204,9 @@ impl PyDataLake {
     }
 
     /// Sync every enabled profile, `jobs` at a time. Failures do not raise:
-    /// each profile's report carries its status. KeyboardInterrupt and
-    /// callback exceptions are raised with the reports as `.reports`.
+    /// the aggregate and each profile's report carry the outcome.
+    /// KeyboardInterrupt and callback exceptions are raised with the reports
+    /// as `.reports`.
     #[pyo3(signature = (*, jobs = 1, dry_run = false, cleanup = true, progress = None))]
     fn sync_all(
         &self,
@@ -214,16 +215,16 @@ impl PyDataLake {
         dry_run: bool,
         cleanup: bool,
         progress: Option<Bound<'_, PyAny>>,
-    ) -> PyResult<Vec<Py<PySyncReport>>> {
+    ) -> PyResult<PySyncAllReport> {
         logging::reset_cache();
-        let options = RunOptions { dry_run, no_cleanup: !cleanup, jobs, progress: checked_callback(progress)? };
-        let (reports, pending) = self.run_detached(py, options, |lake, opts| lake.sync_all(opts));
-        let reports = reports.into_iter().map(|r| Py::new(py, PySyncReport::from(r))).collect::<PyResult<Vec<_>>>()?;
+        let options = RunOptions { dry_run, cleanup, jobs, progress: checked_callback(progress)? };
+        let (all, pending) = self.run_detached(py, options, |lake, opts| lake.sync_all(opts));
+        let all = PySyncAllReport::new(py, all)?;
         if let Some(err) = pending {
-            attach_attr(&err, py, "reports", PyList::new(py, &reports)?.as_any());
+            attach_attr(&err, py, "reports", all.report_list(py)?.as_any());
             return Err(err);
         }
-        Ok(reports)
+        Ok(all)
     }
 
     /// Statistics of one profile's directory and checkpoint.
@@ -269,6 +270,38 @@ impl PyDataLake {
 pub fn validate_file(py: Python<'_>, path: PathBuf) -> PyValidationReport {
     logging::reset_cache();
     PyValidationReport::from(py.detach(|| datalake_core::Config::validate_file(&path)))
+}
+
+/// Every error kind of the core, by name (as pydantic-core's `list_all_errors`).
+#[pyfunction]
+pub fn all_error_kinds() -> Vec<&'static str> {
+    datalake_core::all_error_kinds()
+}
+
+/// Every sync status of the core, by name, in severity order.
+#[pyfunction]
+pub fn all_sync_statuses() -> Vec<&'static str> {
+    datalake_core::all_sync_statuses()
+}
+
+/// The core's exit-code table: name (`ok`, `failed`, `usage`, `locked`, `interrupted`) to code.
+#[pyfunction]
+pub fn exit_codes() -> Vec<(&'static str, i32)> {
+    datalake_core::ExitCode::ALL.iter().map(|c| (c.as_str(), c.code())).collect()
+}
+
+/// The worst of several exit codes of the table, by the core's order
+/// (interrupted > failed > usage > locked > ok); ValueError for a code not in it.
+#[pyfunction]
+pub fn worst_exit_code(codes: Vec<i32>) -> PyResult<i32> {
+    let of = |code: i32| {
+        datalake_core::ExitCode::ALL
+            .into_iter()
+            .find(|c| c.code() == code)
+            .ok_or_else(|| pyo3::exceptions::PyValueError::new_err(format!("{code} is not a datalake exit code")))
+    };
+    let codes = codes.into_iter().map(of).collect::<PyResult<Vec<_>>>()?;
+    Ok(datalake_core::ExitCode::worst(codes).code())
 }
 
 /// `1.50 GiB` style size (IEC units), the same as `total_size_human`.

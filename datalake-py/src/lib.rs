@@ -31,6 +31,7 @@ fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<config::PyDiagnostic>()?;
     m.add_class::<config::PyValidationReport>()?;
     m.add_class::<reports::PySyncReport>()?;
+    m.add_class::<reports::PySyncAllReport>()?;
     m.add_class::<reports::PyCleanupReport>()?;
     m.add_class::<reports::PySkippedPath>()?;
     m.add_class::<reports::PyProfileStats>()?;
@@ -43,6 +44,10 @@ fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lake::human_size, m)?)?;
     m.add_function(wrap_pyfunction!(parsing::partition_date, m)?)?;
     m.add_function(wrap_pyfunction!(parsing::parse_rsync_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(lake::all_error_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(lake::all_sync_statuses, m)?)?;
+    m.add_function(wrap_pyfunction!(lake::exit_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(lake::worst_exit_code, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -40,31 +40,16 @@ from datalake._quants_infra.syncer import RsyncSyncer
 
 __all__ = ["DataLakeManager"]
 
-# The keys of the legacy get_stats() dict, in the legacy order.
-STATS_KEYS = (
-    "profile_name",
-    "local_path",
-    "remote_source",
-    "exists",
-    "total_size",
-    "total_size_human",
-    "file_count",
-    "dir_count",
-    "earliest_date",
-    "latest_date",
-    "last_sync_time",
-    "last_sync_status",
-    "retention_days",
-)
-
 
 def _legacy_date(day: date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
 
 def _legacy_time(when: datetime | None) -> str | None:
-    """Naive local time, as the old tool's checkpoint held it (``datetime.now().isoformat()``)."""
-    return when.astimezone().replace(tzinfo=None).isoformat() if when is not None else None
+    """Naive local time with microseconds, the form the checkpoint file keeps
+    (the core writes it the same way: always six fraction digits). Converted
+    here, in the caller's process time zone, as the old tool did."""
+    return when.astimezone().replace(tzinfo=None).isoformat(timespec="microseconds") if when is not None else None
 
 
 class _ProgressPrinter:
@@ -130,7 +115,7 @@ class DataLakeManager:
     @staticmethod
     def _result(report: SyncReport) -> dict[str, Any]:
         return {
-            "success": report.status == "success",
+            "success": report.ok,
             "profile_name": report.profile,
             "files_transferred": report.files_transferred,
             "bytes_transferred": report.bytes_transferred,
