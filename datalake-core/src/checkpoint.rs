@@ -21,6 +21,7 @@ use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
+use crate::metrics::Counters;
 
 /// Maximum number of runs kept in [`Checkpoint::history`].
 pub const HISTORY_LEN: usize = 20;
@@ -102,6 +103,9 @@ pub struct Checkpoint {
     pub history: Vec<RunRecord>,
     /// Present while a sync runs.
     pub running: Option<RunningMarker>,
+    /// Cumulative counters for the Prometheus metrics; `None` in files written
+    /// before they existed (see [`crate::metrics::Counters`]).
+    pub counters: Option<Counters>,
 }
 
 /// What loading a checkpoint file found.
@@ -128,6 +132,8 @@ struct OnDisk<'a> {
     consecutive_failures: u32,
     history: &'a [RunRecord],
     running: Option<&'a RunningMarker>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counters: Option<&'a Counters>,
 }
 
 impl Checkpoint {
@@ -194,6 +200,7 @@ impl Checkpoint {
             consecutive_failures: self.consecutive_failures,
             history: &self.history,
             running: self.running.as_ref(),
+            counters: self.counters.as_ref(),
         };
         // serde_json writes non-finite floats as null, so this cannot fail.
         let mut text = serde_json::to_vec_pretty(&on_disk).unwrap_or_default();

@@ -17,7 +17,7 @@ use super::{
 /// Biggest config file read; a real one is a few KiB.
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
-const DATA_LAKE_KEYS: &[&str] = &["root_dir", "checkpoint_dir", "timezone", "profiles"];
+const DATA_LAKE_KEYS: &[&str] = &["root_dir", "checkpoint_dir", "timezone", "profiles", "metrics_dir"];
 const PROFILE_KEYS: &[&str] = &[
     "enabled",
     "source",
@@ -534,6 +534,7 @@ fn walk(ctx: &mut Ctx<'_>, text: &str) -> Option<Config> {
         _ => root_dir.as_ref().map(|r| r.join(".checkpoints")),
     };
     let timezone = read_timezone(ctx, f.get("timezone"), "timezone").unwrap_or(Timezone::Utc);
+    let metrics_dir = read_local_path(ctx, f.get("metrics_dir"), "metrics_dir");
 
     let mut placed: Vec<Placed> = Vec::new();
     let mut profiles = BTreeMap::new();
@@ -583,6 +584,7 @@ fn walk(ctx: &mut Ctx<'_>, text: &str) -> Option<Config> {
         checkpoint_dir: checkpoint_dir?,
         profiles,
         warnings: Vec::new(),
+        metrics_dir,
     })
 }
 
