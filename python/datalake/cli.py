@@ -37,6 +37,7 @@ from typing import Any, Callable, TypeVar, cast
 
 import click
 
+from datalake import logformat
 from datalake._datalake import (
     CancelledError,
     CleanupReport,
@@ -146,7 +147,7 @@ def _stderr_is_tty() -> bool:
 
 def _error(message: str) -> None:
     """One line per message on stderr (multi-line messages keep their lines)."""
-    click.echo(f"Error: {message}", err=True)
+    logformat.echo_err(f"Error: {message}", level="error", event="error")
 
 
 def _json_out(doc: Any) -> None:
@@ -230,7 +231,7 @@ class ProgressDisplay:
     def __init__(self, tty: bool, enabled: bool = True, interval: float = 10.0) -> None:
         self.tty = tty
         self.enabled = enabled
-        self.interval = interval if not tty else 0.1
+        self.interval = interval if not tty or logformat.is_json() else 0.1
         self._last = 0.0
         self._drawn = False
         # Last event per profile (every event, not only the drawn ones), for finish().
@@ -247,12 +248,14 @@ class ProgressDisplay:
             self._write("\r" + " " * (width - 1) + "\r")
             self._drawn = False
 
-    def event(self, message: str) -> None:
-        """A one-line event (start, end, warning)."""
+    def event(self, message: str, event: str = "message", profile: str | None = None, **fields: Any) -> None:
+        """A one-line event (start, end, warning); `event`, `profile` and `fields` for --log-format json."""
         if not self.enabled:
             return
         self.clear()
-        if self.tty:
+        if logformat.is_json():
+            self._write(logformat.json_line("info", event, message, profile, **fields) + "\n")
+        elif self.tty:
             self._write(message + "\n")
         else:
             stamp = datetime.now().astimezone().strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -288,7 +291,7 @@ class ProgressDisplay:
             return
         self._last = now
         done, total = p.bytes_done, p.bytes_total
-        if self.tty:
+        if self.tty and not logformat.is_json():
             width = shutil.get_terminal_size((80, 20)).columns
             self._write("\r" + self._bar_line(p.profile, done, total, p.rate, p.current_file, width))
             self._drawn = True
@@ -299,7 +302,16 @@ class ProgressDisplay:
             amount = f"{human_size(done)}/{human_size(total)}" if total else human_size(done)
             pct_text = f" ({pct:.0f}%)" if pct is not None else ""
             current = f" {p.current_file}" if p.current_file else ""
-            self.event(f"sync {p.profile}: {amount}{pct_text}, {p.files_done} files, {rate} {eta}{current}".rstrip())
+            self.event(
+                f"sync {p.profile}: {amount}{pct_text}, {p.files_done} files, {rate} {eta}{current}".rstrip(),
+                "sync_progress",
+                p.profile,
+                bytes_done=done,
+                bytes_total=total,
+                files_done=p.files_done,
+                bytes_per_second=p.rate,
+                current_file=p.current_file,
+            )
 
     def finish(self, report: SyncReport) -> None:
         """End `report`'s bar: at 100% after a success (kept on screen), erased otherwise.
@@ -307,7 +319,7 @@ class ProgressDisplay:
         Off a terminal nothing is drawn: the result event line says it all.
         """
         last = self._latest.pop(report.profile, None)
-        if not (self.enabled and self.tty):
+        if not (self.enabled and self.tty) or logformat.is_json():
             return
         self.clear()
         if last is None or report.status != "success":
@@ -331,8 +343,9 @@ class _EchoHandler(logging.Handler):
 _HANDLER: _EchoHandler | None = None
 
 
-def _setup_logging(verbose: int, quiet: bool) -> None:
-    """Send the library's log records to stderr at a level set by -v (-q keeps warnings)."""
+def _setup_logging(verbose: int, quiet: bool, log_format: str = "text") -> None:
+    """Send the library's log records to stderr at a level set by -v (-q keeps warnings);
+    with ``log_format="json"`` every stderr line is a JSON object (see datalake.logformat)."""
     global _HANDLER
     logger = logging.getLogger("datalake")
     if _HANDLER is None:
@@ -340,7 +353,8 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
         logger.addHandler(_HANDLER)
     tty = _stderr_is_tty()
     fmt = "%(levelname)s: %(message)s" if tty else "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    _HANDLER.setFormatter(logging.Formatter(fmt))
+    logformat.set_format(log_format)
+    _HANDLER.setFormatter(logformat.JsonFormatter() if log_format == "json" else logging.Formatter(fmt))
     level = logging.WARNING if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logger.setLevel(level)
 
@@ -442,7 +456,7 @@ def _open(config_path: str) -> DataLake:
     """Open the config; its warnings go to stderr (every front end shows them, -q too)."""
     lake = DataLake.open(config_path)
     for d in lake.config.warnings:
-        click.echo(f"warning: {d}", err=True)
+        logformat.echo_err(f"warning: {d}", level="warning", event="config_warning", key=d.key, line=d.line)
     return lake
 
 
@@ -456,12 +470,21 @@ def _config_warning_texts(lake: DataLake) -> set[str]:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="No informational lines: only warnings, errors and requested data.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    envvar="DATALAKE_LOG_FORMAT",
+    show_envvar=True,
+    help="stderr lines as text, or one JSON object per line (time, level, profile, event, fields) for log shippers.",
+)
 @click.version_option(package_name="datalake", prog_name="datalake")
 @click.pass_context
-def data_lake(ctx: click.Context, verbose: int, quiet: bool) -> None:
+def data_lake(ctx: click.Context, verbose: int, quiet: bool, log_format: str) -> None:
     """Sync market data from collector machines into the local data lake."""
     ctx.obj = _State(verbose=verbose, quiet=quiet)
-    _setup_logging(verbose, quiet)
+    _setup_logging(verbose, quiet, log_format)
 
 
 @data_lake.command()
@@ -517,10 +540,25 @@ def test_connection(profile: str, config_path: str, fmt: str) -> None:
         ]
         click.echo(_kv(rows))
         for w in report.warnings:
-            click.echo(f"warning: {w}", err=True)
+            logformat.echo_err(f"warning: {w}", level="warning", event="connection_warning", profile=report.profile)
     if not report.ok:
         _error(report.message)
         click.get_current_context().exit(EXIT_FAILED)
+
+
+def _finished_fields(r: SyncReport) -> dict[str, Any]:
+    """The `sync_finished` event of --log-format json."""
+    return {
+        "event": "sync_finished",
+        "profile": r.profile,
+        "status": r.status,
+        "dry_run": r.dry_run,
+        "files_transferred": r.files_transferred,
+        "bytes_transferred": r.bytes_transferred,
+        "duration_seconds": r.duration_seconds,
+        "attempts": r.attempts,
+        "rsync_exit_code": r.rsync_exit_code,
+    }
 
 
 def _sync_rows(reports: Sequence[SyncReport]) -> str:
@@ -544,15 +582,19 @@ def _print_sync_details(reports: Sequence[SyncReport], already_shown: set[str], 
     for r in reports:
         for e in r.errors:
             if e not in already_shown:  # e.g. printed as the command's `Error:` line
-                click.echo(f"{r.profile}: error: {e}", err=True)
+                logformat.echo_err(f"{r.profile}: error: {e}", level="error", event="sync_error", profile=r.profile)
         for w in r.warnings:
             if w not in already_shown:  # config warnings were printed when the config was opened
-                click.echo(f"{r.profile}: warning: {w}", err=True)
+                logformat.echo_err(
+                    f"{r.profile}: warning: {w}", level="warning", event="sync_warning", profile=r.profile
+                )
         c = r.cleanup
         if c is None:
             continue
         for w in c.warnings:  # e.g. the newest day kept although expired: a dead collector
-            click.echo(f"{r.profile}: cleanup warning: {w}", err=True)
+            logformat.echo_err(
+                f"{r.profile}: cleanup warning: {w}", level="warning", event="cleanup_warning", profile=r.profile
+            )
         if summary and c.deleted_dirs:
             click.echo(
                 f"{r.profile}: cleanup {'would delete' if c.dry_run else 'deleted'} {c.deleted_dirs} partitions, "
@@ -583,7 +625,7 @@ def sync(
 
     if all_:
         names = lake.config.enabled_profiles()
-        display.event(f"sync: {len(names)} enabled profiles: {', '.join(names) or 'none'}")
+        display.event(f"sync: {len(names)} enabled profiles: {', '.join(names) or 'none'}", "sync_started", profiles=names)
         try:
             reports = lake.sync_all(jobs=jobs, dry_run=dry_run, cleanup=not no_cleanup, progress=display)
         except KeyboardInterrupt as e:  # Terminated (SIGTERM) included
@@ -598,7 +640,8 @@ def sync(
         for r in reports:
             display.event(
                 f"sync {r.profile}: {r.status}, {r.files_transferred} files, "
-                f"{human_size(r.bytes_transferred)} in {_duration(r.duration_seconds)}"
+                f"{human_size(r.bytes_transferred)} in {_duration(r.duration_seconds)}",
+                **_finished_fields(r),
             )
         if fmt == "json":
             _json_out([r.to_dict() for r in reports])
@@ -609,7 +652,7 @@ def sync(
 
     assert profile is not None
     lake.profile(profile)  # unknown name: ProfileNotFoundError before anything is printed
-    display.event(f"sync {profile}: started{' (dry run)' if dry_run else ''}")
+    display.event(f"sync {profile}: started{' (dry run)' if dry_run else ''}", "sync_started", profile, dry_run=dry_run)
     report: SyncReport | None
     shown = _config_warning_texts(lake)
     try:
@@ -639,7 +682,8 @@ def sync(
     display.finish(report)
     display.event(
         f"sync {report.profile}: {report.status}, {report.files_transferred} files, "
-        f"{human_size(report.bytes_transferred)} in {_duration(report.duration_seconds)}"
+        f"{human_size(report.bytes_transferred)} in {_duration(report.duration_seconds)}",
+        **_finished_fields(report),
     )
     if fmt == "json":
         _json_out(report.to_dict())
@@ -765,7 +809,7 @@ def _cleanup_warnings(reports: Sequence[CleanupReport]) -> None:
     """Cleanup warnings on stderr in every output mode (e.g. a dead collector's newest day kept)."""
     for r in reports:
         for w in r.warnings:
-            click.echo(f"{r.profile}: warning: {w}", err=True)
+            logformat.echo_err(f"{r.profile}: warning: {w}", level="warning", event="cleanup_warning", profile=r.profile)
 
 
 def _print_cleanup(reports: Sequence[CleanupReport], verbose: bool, quiet: bool) -> None:
@@ -794,12 +838,22 @@ def _print_cleanup(reports: Sequence[CleanupReport], verbose: bool, quiet: bool)
 
 
 @data_lake.command()
+@click.option(
+    "--max-age",
+    metavar="DURATION",
+    help="Health check (checkpoints only): exit 1 with one line per problem when an enabled profile's last "
+    "success is older than DURATION (90min, 2h, 1d), its last run failed, or it never ran.",
+)
 @_config_option
 @_format_option
 @_handle_errors
-def status(config_path: str, fmt: str) -> None:
+def status(config_path: str, fmt: str, max_age: str | None) -> None:
     """One line per profile: enabled, last sync and its age, status, files, size."""
     lake = _open(config_path)
+    if max_age is not None:
+        from datalake.monitoring import health_check
+
+        health_check(lake, max_age, fmt)
     profiles = lake.config.profiles
     rows: list[Sequence[Any]] = []
     docs: list[dict[str, Any]] = []
@@ -851,7 +905,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         data_lake.main(args=list(argv) if argv is not None else None, prog_name="datalake")
     except KeyboardInterrupt as e:  # outside any command, e.g. between click's parsing steps
-        click.echo(f"Error: {_interrupted_message(e)}", err=True)
+        logformat.echo_err(f"Error: {_interrupted_message(e)}", level="error", event="error")
         sys.exit(exit_code_for_error(e))
     except SystemExit as e:
         # A SIGTERM that click caught itself (it turns KeyboardInterrupt into
@@ -862,3 +916,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+# Commands of other modules register themselves on the group (metrics: datalake.monitoring).
+from datalake import monitoring as _monitoring  # noqa: E402,F401  (import for its side effect)
