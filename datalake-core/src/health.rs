@@ -167,10 +167,9 @@ fn verdict(
                 ProblemKind::Stale,
                 format!("last success {} ago, older than the allowed {}", human(age), human(max_age)),
             ),
-            None if ran => problem(
-                ProblemKind::Stale,
-                format!("no successful sync recorded (allowed age {})", human(max_age)),
-            ),
+            None if ran => {
+                problem(ProblemKind::Stale, format!("no successful sync recorded (allowed age {})", human(max_age)))
+            }
             _ => {}
         }
     }

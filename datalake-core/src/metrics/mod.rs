@@ -108,7 +108,11 @@ pub fn record_cleanup(profile: &Profile, report: &CleanupReport, dir: Option<&Pa
     let checkpoint = match Checkpoint::load(path, false) {
         Ok(loaded) => {
             if let Some(aside) = loaded.moved_aside {
-                warnings.push(format!("checkpoint {} was corrupt and was moved to {}", path.display(), aside.display()));
+                warnings.push(format!(
+                    "checkpoint {} was corrupt and was moved to {}",
+                    path.display(),
+                    aside.display()
+                ));
             }
             let mut checkpoint = loaded.checkpoint.unwrap_or_else(|| Checkpoint::new(profile.name.clone()));
             checkpoint.counters_mut().add_cleanup(report);
@@ -192,12 +196,16 @@ pub static FAMILIES: &[Family] = &[
             })
             .collect()
     }),
-    Family::summary("data_lake_sync_duration_seconds", "Wall time of finished syncs, retries and cleanup included.", |s| {
-        vec![
-            Sample { suffix: "_sum", labels: vec![], value: s.counters.sync_duration_seconds },
-            Sample { suffix: "_count", labels: vec![], value: s.counters.syncs_total() as f64 },
-        ]
-    }),
+    Family::summary(
+        "data_lake_sync_duration_seconds",
+        "Wall time of finished syncs, retries and cleanup included.",
+        |s| {
+            vec![
+                Sample { suffix: "_sum", labels: vec![], value: s.counters.sync_duration_seconds },
+                Sample { suffix: "_count", labels: vec![], value: s.counters.syncs_total() as f64 },
+            ]
+        },
+    ),
     Family::counter("data_lake_bytes_transferred_total", "Bytes of files transferred by rsync.", |s| {
         one(s.counters.bytes_transferred as f64)
     }),
@@ -279,9 +287,11 @@ pub static FAMILIES: &[Family] = &[
     Family::gauge("data_lake_expired_partitions", "Partitions past retention that no cleanup has deleted yet.", |s| {
         lake(s, |st, _| st.expired_partitions as f64)
     }),
-    Family::gauge("data_lake_partial_bytes", "Bytes of interrupted transfers kept for resuming (.rsync-partial).", |s| {
-        lake(s, |st, _| st.partial_bytes as f64)
-    }),
+    Family::gauge(
+        "data_lake_partial_bytes",
+        "Bytes of interrupted transfers kept for resuming (.rsync-partial).",
+        |s| lake(s, |st, _| st.partial_bytes as f64),
+    ),
 ];
 
 #[cfg(test)]

@@ -128,7 +128,9 @@ fn several_profiles_share_help_and_type() {
     let b = Snapshot::collect(&other, None, today).0;
     let text = render(&[a, b]);
     assert_eq!(text.matches("# TYPE data_lake_stored_bytes gauge\n").count(), 1);
-    assert!(text.contains("data_lake_stored_bytes{profile=\"cex_ticks\"} 400\ndata_lake_stored_bytes{profile=\"dex_trades\"} 400\n"));
+    assert!(text.contains(
+        "data_lake_stored_bytes{profile=\"cex_ticks\"} 400\ndata_lake_stored_bytes{profile=\"dex_trades\"} 400\n"
+    ));
     promtool_check(&text);
 }
 

@@ -34,7 +34,9 @@ pub fn write_atomically(dir: &Path, name: &str, text: &str) -> Result<(), String
     };
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err(fail("write", io::Error::new(io::ErrorKind::NotADirectory, "metrics_dir is not a directory"))),
+        Ok(_) => {
+            return Err(fail("write", io::Error::new(io::ErrorKind::NotADirectory, "metrics_dir is not a directory")))
+        }
         Err(e) => return Err(fail("write", e)),
     }
     let mut tmp = tempfile::Builder::new()
