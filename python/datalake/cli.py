@@ -248,13 +248,15 @@ class ProgressDisplay:
             self._write("\r" + " " * (width - 1) + "\r")
             self._drawn = False
 
-    def event(self, message: str, event: str = "message", profile: str | None = None, **fields: Any) -> None:
-        """A one-line event (start, end, warning); `event`, `profile` and `fields` for --log-format json."""
+    def event(
+        self, message: str, event: str = "message", profile: str | None = None, level: str = "info", **fields: Any
+    ) -> None:
+        """A one-line event (start, end, warning); `event`, `profile`, `level` and `fields` for --log-format json."""
         if not self.enabled:
             return
         self.clear()
         if logformat.is_json():
-            self._write(logformat.json_line("info", event, message, profile, **fields) + "\n")
+            self._write(logformat.json_line(level, event, message, profile, **fields) + "\n")
         elif self.tty:
             self._write(message + "\n")
         else:
@@ -551,6 +553,7 @@ def _finished_fields(r: SyncReport) -> dict[str, Any]:
     return {
         "event": "sync_finished",
         "profile": r.profile,
+        "level": {"success": "info", "skipped": "info", "failed": "error"}.get(r.status, "warning"),
         "status": r.status,
         "dry_run": r.dry_run,
         "files_transferred": r.files_transferred,

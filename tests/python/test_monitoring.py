@@ -398,7 +398,7 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- --log-format json
 
 
-def test_log_format_json(ssh_lake: Any, world_tmp: Path) -> None:
+def test_log_format_json(ssh_lake: Any, world_tmp: Path, write_config: WriteConfig) -> None:
     config = ssh_lake(world_tmp / "missing-metrics-dir")
     r = run_cli("--log-format", "json", "-vv", "sync", "--all", "--config", str(config))
     assert r.returncode == 0, r.stderr
@@ -413,6 +413,7 @@ def test_log_format_json(ssh_lake: Any, world_tmp: Path) -> None:
     finished = [d for d in lines if d["event"] == "sync_finished"]
     assert [d["profile"] for d in finished] == ["cex_ticks", "dex_trades"]
     assert finished[0]["fields"]["status"] == "success" and finished[0]["fields"]["files_transferred"] > 0
+    assert finished[0]["level"] == "info"
     warnings = [d for d in lines if d["event"] == "sync_warning"]
     assert {d["profile"] for d in warnings} == {"cex_ticks", "dex_trades"}
     assert all("does not exist" in d["message"] and d["level"] == "warning" for d in warnings)
@@ -423,3 +424,11 @@ def test_log_format_json(ssh_lake: Any, world_tmp: Path) -> None:
     assert bad.returncode == 2
     (doc,) = [json.loads(line) for line in bad.stderr.splitlines()]
     assert (doc["level"], doc["event"]) == ("error", "error") and "nope" in doc["message"]
+
+    gone = write_config({"gone": {"source": {"type": "local", "remote_root": str(world_tmp / "gone")}}})
+    failed = run_cli("sync", "gone", "--config", str(gone), env=env)
+    assert failed.returncode == 1
+    docs = [json.loads(line) for line in failed.stderr.splitlines()]
+    (end,) = [d for d in docs if d["event"] == "sync_finished"]
+    assert (end["level"], end["profile"], end["fields"]["status"]) == ("error", "gone", "failed")
+    assert any(d["level"] == "error" and d["event"] == "error" for d in docs)
