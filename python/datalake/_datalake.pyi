@@ -541,7 +541,7 @@ class DataLake:
         """A report either way; ``raise_for_status()`` raises the matching error."""
     def checkpoint(self, profile: str) -> Checkpoint | None: ...
     def metrics(self, profiles: Sequence[str] | None = None) -> str:
-        """Prometheus exposition text of ``profiles`` (every profile when None or empty), as written into ``metrics_dir``."""
+        """Prometheus exposition of ``profiles`` (every profile when None or empty), as written into metrics_dir."""
     def health(self, max_age: str | float | datetime.timedelta) -> HealthReport:
         """Verdicts from the checkpoints: never ran, last run failed, last success older than ``max_age``."""
     def cancel(self) -> None:

@@ -628,7 +628,9 @@ def sync(
 
     if all_:
         names = lake.config.enabled_profiles()
-        display.event(f"sync: {len(names)} enabled profiles: {', '.join(names) or 'none'}", "sync_started", profiles=names)
+        display.event(
+            f"sync: {len(names)} enabled profiles: {', '.join(names) or 'none'}", "sync_started", profiles=names
+        )
         try:
             reports = lake.sync_all(jobs=jobs, dry_run=dry_run, cleanup=not no_cleanup, progress=display)
         except KeyboardInterrupt as e:  # Terminated (SIGTERM) included
@@ -655,7 +657,9 @@ def sync(
 
     assert profile is not None
     lake.profile(profile)  # unknown name: ProfileNotFoundError before anything is printed
-    display.event(f"sync {profile}: started{' (dry run)' if dry_run else ''}", "sync_started", profile, dry_run=dry_run)
+    display.event(
+        f"sync {profile}: started{' (dry run)' if dry_run else ''}", "sync_started", profile, dry_run=dry_run
+    )
     report: SyncReport | None
     shown = _config_warning_texts(lake)
     try:
@@ -812,7 +816,9 @@ def _cleanup_warnings(reports: Sequence[CleanupReport]) -> None:
     """Cleanup warnings on stderr in every output mode (e.g. a dead collector's newest day kept)."""
     for r in reports:
         for w in r.warnings:
-            logformat.echo_err(f"{r.profile}: warning: {w}", level="warning", event="cleanup_warning", profile=r.profile)
+            logformat.echo_err(
+                f"{r.profile}: warning: {w}", level="warning", event="cleanup_warning", profile=r.profile
+            )
 
 
 def _print_cleanup(reports: Sequence[CleanupReport], verbose: bool, quiet: bool) -> None:
@@ -921,5 +927,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             signal.signal(signal.SIGTERM, previous)
 
 
-# Commands of other modules register themselves on the group (metrics: datalake.monitoring).
-from datalake import monitoring as _monitoring  # noqa: E402,F401  (import for its side effect)
+# Commands that live in other modules (metrics: datalake.monitoring).
+from datalake import monitoring as _monitoring  # noqa: E402
+
+_monitoring.register(data_lake)

@@ -7,7 +7,7 @@ look by hand). ``datalake status --max-age 2h`` is the health check: exit 0
 when every enabled profile is fine, exit 1 with one line per problem
 otherwise; the verdicts come from the core (``DataLake.health``).
 
-Importing this module registers ``metrics`` on :data:`datalake.cli.data_lake`.
+:func:`register` adds ``metrics`` to a click group (``datalake.cli`` does it for ``data_lake``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import click
 from datalake import cli
 from datalake._datalake import DataLake
 
-__all__ = ["metrics", "health_check"]
+__all__ = ["metrics", "health_check", "register"]
 
 
 def health_check(lake: DataLake, max_age: str, fmt: str) -> None:
@@ -35,7 +35,7 @@ def health_check(lake: DataLake, max_age: str, fmt: str) -> None:
     ctx.exit(cli.EXIT_OK if report.ok else cli.EXIT_FAILED)
 
 
-@cli.data_lake.command()
+@click.command()
 @click.argument("profile", required=False, shell_complete=cli._complete_profiles)
 @click.option("--all", "all_", is_flag=True, help="Every profile (disabled ones too).")
 @cli._config_option
@@ -46,3 +46,8 @@ def metrics(profile: str | None, all_: bool, config_path: str) -> None:
     lake = cli._open(config_path)
     text = lake.metrics(None if all_ else [profile] if profile else None)
     click.echo(text, nl=False)
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to `group`."""
+    group.add_command(metrics)

@@ -147,7 +147,8 @@ def test_node_exporter_serves_the_families_after_a_real_sync(
         assert got[f"data_lake_newest_partition_timestamp_seconds{lbl}"] == midnight
         assert got[f'data_lake_info{{profile="{profile}",version="{datalake.__version__}"}}'] == 1
     # Every family datalake writes is served, with HELP and TYPE.
-    own = [line.split()[2] for line in (textfile / "datalake_cex_ticks.prom").read_text().splitlines() if line.startswith("# TYPE")]
+    written = (textfile / "datalake_cex_ticks.prom").read_text().splitlines()
+    own = [line.split()[2] for line in written if line.startswith("# TYPE")]
     assert len(own) >= 20
     for family in own:
         assert f"# TYPE {family} " in served, family
@@ -198,11 +199,12 @@ def test_counters_only_grow_and_start_from_an_old_checkpoint(ssh_lake: Any, worl
     assert second['data_lake_sync_total{profile="cex_ticks",status="failed"}'] == 1
     assert first['data_lake_bytes_transferred_total{profile="cex_ticks"}'] > 123456789
     # The second sync moved nothing new: the counter stays, the last-run gauge says 0.
-    assert second['data_lake_bytes_transferred_total{profile="cex_ticks"}'] == first['data_lake_bytes_transferred_total{profile="cex_ticks"}']
+    moved = 'data_lake_bytes_transferred_total{profile="cex_ticks"}'
+    assert second[moved] == first[moved]
     assert second['data_lake_last_sync_transferred_bytes{profile="cex_ticks"}'] == 0
     for a, b in zip(seen, seen[1:]):
         for key, value in a.items():
-            if "_total{" in key or key.endswith("_count" + key[key.find("{") :]) or "_sum{" in key:
+            if re.match(r"data_lake_\w+(_total|_sum|_count)\{", key):
                 assert b[key] >= value, f"{key} went backwards: {value} -> {b[key]}"
 
 
@@ -219,7 +221,8 @@ def test_cleanup_is_counted_and_rewrites_the_file(ssh_lake: Any, world_tmp: Path
 
     dry = run_cli("cleanup", "dex_trades", "--dry-run", "--config", str(config))
     assert dry.returncode == 0, dry.stderr
-    assert samples((textfile / "datalake_dex_trades.prom").read_text())['data_lake_cleanup_runs_total{profile="dex_trades"}'] == 1
+    runs = 'data_lake_cleanup_runs_total{profile="dex_trades"}'
+    assert samples((textfile / "datalake_dex_trades.prom").read_text())[runs] == 1
     r = run_cli("cleanup", "dex_trades", "--config", str(config))
     assert r.returncode == 0, r.stderr
     after = samples((textfile / "datalake_dex_trades.prom").read_text())
@@ -236,7 +239,8 @@ def test_a_missing_metrics_dir_is_a_warning_not_a_failure(ssh_lake: Any, world_t
     assert r.returncode == 0, r.stderr
     assert f"metrics_dir {missing} does not exist" in r.stderr
     assert not missing.exists()
-    assert datalake.DataLake.open(config).checkpoint("cex_ticks").last_sync_status == "success"  # type: ignore[union-attr]
+    checkpoint = datalake.DataLake.open(config).checkpoint("cex_ticks")
+    assert checkpoint is not None and checkpoint.last_sync_status == "success"
 
 
 # ---------------------------------------------------------------- alerts and dashboard
@@ -297,7 +301,9 @@ def test_every_metric_the_rules_and_dashboard_use_exists(local_lake: Any, tmp_pa
 # ---------------------------------------------------------------- health check
 
 
-def test_status_max_age(ssh_lake: Any, world_tmp: Path, write_config: WriteConfig, ssh_server: sshd.SshServer, collector: Path) -> None:
+def test_status_max_age(
+    ssh_lake: Any, world_tmp: Path, write_config: WriteConfig, ssh_server: sshd.SshServer, collector: Path
+) -> None:
     config = ssh_lake(world_tmp)
     r = run_cli("status", "--max-age", "2h", "--config", str(config))
     assert r.returncode == 1
@@ -316,12 +322,16 @@ def test_status_max_age(ssh_lake: Any, world_tmp: Path, write_config: WriteConfi
     doc = json.loads(r.stdout)
     assert doc["ok"] is False and doc["max_age_seconds"] == 1.0
     assert [p["problems"][0]["kind"] for p in doc["profiles"]] == ["stale", "stale"]
-    assert re.fullmatch(r"cex_ticks: last success \d+s ago, older than the allowed 1s", doc["profiles"][0]["problems"][0]["message"])
+    message = doc["profiles"][0]["problems"][0]["message"]
+    assert re.fullmatch(r"cex_ticks: last success \d+s ago, older than the allowed 1s", message), message
 
     # A failing run (wrong key): one line for the failure, exit 1.
     broken = write_config(
         {
-            "cex_ticks": {"source": {"remote_root": str(collector), "ssh_key": str(ssh_server.wrong_key)}, "retries": 0},
+            "cex_ticks": {
+                "source": {"remote_root": str(collector), "ssh_key": str(ssh_server.wrong_key)},
+                "retries": 0,
+            },
             "off": {"enabled": False, "source": {"remote_root": str(collector)}},
         },
         root_dir=world_tmp / "lake2",
@@ -382,7 +392,12 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
             for key in ("OnCalendar=hourly", "RandomizedDelaySec=10min", "Persistent=true"):
                 assert key in text.splitlines(), (unit.name, key)
         (tmp_path / unit.name).write_text(text.replace("/usr/local/bin/datalake", str(datalake_exe)))
-    names = ["datalake-sync@cex_ticks.service", "datalake-sync@cex_ticks.timer", "datalake-sync-all.service", "datalake-sync-all.timer"]
+    names = [
+        "datalake-sync@cex_ticks.service",
+        "datalake-sync@cex_ticks.timer",
+        "datalake-sync-all.service",
+        "datalake-sync-all.timer",
+    ]
     r = subprocess.run([exe, "verify", *names], cwd=tmp_path, capture_output=True, text=True, timeout=60)
     # verify exits 0 on unknown keys too, with a message: any output is a finding.
     assert r.returncode == 0 and not (r.stdout + r.stderr).strip(), r.stdout + r.stderr
@@ -391,7 +406,9 @@ def test_systemd_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     (tmp_path / "datalake-sync-all.service").write_text(
         (tmp_path / "datalake-sync-all.service").read_text().replace("ProtectSystem=strict", "ProtectSytem=strict")
     )
-    r = subprocess.run([exe, "verify", "datalake-sync-all.service"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [exe, "verify", "datalake-sync-all.service"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
     assert "Unknown key" in r.stderr, r.stderr
 
 
