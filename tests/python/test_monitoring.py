@@ -439,8 +439,10 @@ def test_log_format_json(ssh_lake: Any, world_tmp: Path, write_config: WriteConf
     env = dict(os.environ, DATALAKE_LOG_FORMAT="json")
     bad = run_cli("sync", "nope", "--config", str(config), env=env)
     assert bad.returncode == 2
-    (doc,) = [json.loads(line) for line in bad.stderr.splitlines()]
-    assert (doc["level"], doc["event"]) == ("error", "error") and "nope" in doc["message"]
+    docs = [json.loads(line) for line in bad.stderr.splitlines()]
+    # The config's warning (its metrics_dir does not exist), then the error.
+    assert [(d["level"], d["event"]) for d in docs] == [("warning", "config_warning"), ("error", "error")]
+    assert docs[0]["fields"]["key"] == "metrics_dir" and "nope" in docs[1]["message"]
 
     gone = write_config({"gone": {"source": {"type": "local", "remote_root": str(world_tmp / "gone")}}})
     failed = run_cli("sync", "gone", "--config", str(gone), env=env)

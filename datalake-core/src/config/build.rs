@@ -535,6 +535,12 @@ fn walk(ctx: &mut Ctx<'_>, text: &str) -> Option<Config> {
     };
     let timezone = read_timezone(ctx, f.get("timezone"), "timezone").unwrap_or(Timezone::Utc);
     let metrics_dir = read_local_path(ctx, f.get("metrics_dir"), "metrics_dir");
+    if let (Some(dir), Some(e)) = (&metrics_dir, f.get("metrics_dir")) {
+        if !dir.is_dir() {
+            let message = format!("{} is not a directory: metrics will not be written until it exists (create it, writable by the user running datalake)", dir.display());
+            ctx.warn(e.value.pos, "metrics_dir", message);
+        }
+    }
 
     let mut placed: Vec<Placed> = Vec::new();
     let mut profiles = BTreeMap::new();

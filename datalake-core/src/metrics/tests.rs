@@ -174,3 +174,29 @@ fn promtool_check(text: &str) {
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success() && said.trim().is_empty(), "promtool check metrics: {said}\n{text}");
 }
+
+#[test]
+fn metrics_dir_in_the_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let load = |extra: &str| {
+        let text = format!(
+            "data_lake:\n  root_dir: {}\n{extra}  profiles:\n    p:\n      source: {{type: local, remote_root: /srv/x}}\n",
+            tmp.path().display()
+        );
+        crate::Config::from_yaml_str(&text, None).unwrap()
+    };
+    let none = load("");
+    assert_eq!(none.metrics_dir, None);
+    assert!(none.warnings.is_empty(), "{:?}", none.warnings);
+
+    let there = load(&format!("  metrics_dir: {}\n", tmp.path().display()));
+    assert_eq!(there.metrics_dir.as_deref(), Some(tmp.path()));
+    assert!(there.warnings.is_empty(), "{:?}", there.warnings);
+
+    let missing = tmp.path().join("textfile");
+    let warned = load(&format!("  metrics_dir: {}\n", missing.display()));
+    assert_eq!(warned.metrics_dir.as_deref(), Some(missing.as_path()));
+    let w: Vec<String> = warned.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].starts_with("3:16: metrics_dir: ") && w[0].contains("is not a directory"), "{w:?}");
+}
