@@ -254,6 +254,7 @@ impl DataLake {
         let duration = clock.elapsed().as_secs_f64();
         if !dry_run {
             // Counters first: seeding them from an old checkpoint's history must not count this run twice.
+            metrics::seed_counters(&mut checkpoint, &profile.name, self.config.metrics_dir.as_deref());
             let counters = checkpoint.counters_mut();
             counters.add_sync(status, stats.files_transferred, stats.bytes_transferred, duration, attempts);
             if let Some(report) = &cleanup {

@@ -202,6 +202,14 @@ def test_counters_only_grow_and_start_from_an_old_checkpoint(ssh_lake: Any, worl
     moved = 'data_lake_bytes_transferred_total{profile="cex_ticks"}'
     assert second[moved] == first[moved]
     assert second['data_lake_last_sync_transferred_bytes{profile="cex_ticks"}'] == 0
+    # The checkpoint is lost (deleted, or moved aside as corrupt): the counters go on from
+    # the previous .prom file instead of starting again at 0.
+    (checkpoints / "cex_ticks.json").unlink()
+    assert run_cli("sync", "cex_ticks", "--config", str(config)).returncode == 0
+    seen.append(samples((textfile / "datalake_cex_ticks.prom").read_text()))
+    assert seen[3]['data_lake_sync_total{profile="cex_ticks",status="success"}'] == 3
+    assert seen[3]['data_lake_sync_total{profile="cex_ticks",status="failed"}'] == 1
+    assert seen[3]['data_lake_consecutive_failures{profile="cex_ticks"}'] == 0
     for a, b in zip(seen, seen[1:]):
         for key, value in a.items():
             if re.match(r"data_lake_\w+(_total|_sum|_count)\{", key):

@@ -5,6 +5,8 @@
 //! quants-infra tool, or by an older datalake) seeds them from what it
 //! records: the runs in `history`, or else the one run of the legacy keys.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::Checkpoint;
@@ -84,6 +86,68 @@ impl Counters {
         self.cleanup_freed_bytes = self.cleanup_freed_bytes.saturating_add(report.freed_bytes);
     }
 
+    /// Raise every counter to at least `other`'s value.
+    pub fn raise_to(&mut self, other: &Counters) {
+        let pairs = [
+            (&mut self.syncs_success, other.syncs_success),
+            (&mut self.syncs_partial, other.syncs_partial),
+            (&mut self.syncs_failed, other.syncs_failed),
+            (&mut self.syncs_interrupted, other.syncs_interrupted),
+            (&mut self.syncs_skipped, other.syncs_skipped),
+            (&mut self.bytes_transferred, other.bytes_transferred),
+            (&mut self.files_transferred, other.files_transferred),
+            (&mut self.rsync_attempts, other.rsync_attempts),
+            (&mut self.cleanups, other.cleanups),
+            (&mut self.cleanup_deleted_dirs, other.cleanup_deleted_dirs),
+            (&mut self.cleanup_deleted_files, other.cleanup_deleted_files),
+            (&mut self.cleanup_freed_bytes, other.cleanup_freed_bytes),
+        ];
+        for (mine, theirs) in pairs {
+            *mine = (*mine).max(theirs);
+        }
+        self.sync_duration_seconds = self.sync_duration_seconds.max(finite(other.sync_duration_seconds));
+    }
+
+    /// The counters of `profile` in an exposition this module wrote (a
+    /// previous `.prom` file); zeros for what it does not hold.
+    pub fn from_exposition(text: &str, profile: &str) -> Counters {
+        let mut c = Counters::default();
+        let own = format!("{{profile=\"{profile}\"");
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let Some((key, value)) = line.rsplit_once(' ') else { continue };
+            let Some((name, labels)) = key.split_once('{') else { continue };
+            if !format!("{{{labels}").starts_with(&own) {
+                continue;
+            }
+            let Ok(v) = value.parse::<f64>() else { continue };
+            let n = if v.is_finite() && v >= 0.0 { v as u64 } else { 0 };
+            let slot = match name {
+                "data_lake_sync_total" => match labels.split("status=\"").nth(1).and_then(|r| r.split('"').next()) {
+                    Some("success") => &mut c.syncs_success,
+                    Some("partial") => &mut c.syncs_partial,
+                    Some("failed") => &mut c.syncs_failed,
+                    Some("interrupted") => &mut c.syncs_interrupted,
+                    Some("skipped") => &mut c.syncs_skipped,
+                    _ => continue,
+                },
+                "data_lake_sync_duration_seconds_sum" => {
+                    c.sync_duration_seconds = finite(v);
+                    continue;
+                }
+                "data_lake_bytes_transferred_total" => &mut c.bytes_transferred,
+                "data_lake_files_transferred_total" => &mut c.files_transferred,
+                "data_lake_rsync_attempts_total" => &mut c.rsync_attempts,
+                "data_lake_cleanup_runs_total" => &mut c.cleanups,
+                "data_lake_cleanup_deleted_dirs_total" => &mut c.cleanup_deleted_dirs,
+                "data_lake_cleanup_deleted_files_total" => &mut c.cleanup_deleted_files,
+                "data_lake_cleanup_freed_bytes_total" => &mut c.cleanup_freed_bytes,
+                _ => continue,
+            };
+            *slot = n;
+        }
+        c
+    }
+
     /// Syncs that ended with `status`.
     pub fn syncs(&self, status: SyncStatus) -> u64 {
         match status {
@@ -126,6 +190,23 @@ fn finite(seconds: f64) -> f64 {
     }
 }
 
+/// Give a checkpoint without counters (new, from the old tool, or replacing
+/// a corrupt one) its starting values: what its runs record, raised to what
+/// the profile's previous `.prom` file in `metrics_dir` said, so the exported
+/// counters do not go backwards when a checkpoint is lost or rewritten.
+pub fn seed(checkpoint: &mut Checkpoint, profile: &str, metrics_dir: Option<&Path>) {
+    if checkpoint.counters.is_some() {
+        return;
+    }
+    let mut counters = Counters::seeded_from(checkpoint);
+    if let Some(dir) = metrics_dir {
+        if let Ok(text) = std::fs::read_to_string(dir.join(super::file_name(profile))) {
+            counters.raise_to(&Counters::from_exposition(&text, profile));
+        }
+    }
+    checkpoint.counters = Some(counters);
+}
+
 impl Checkpoint {
     /// The counters, seeded from the recorded runs the first time.
     pub fn counters_mut(&mut self) -> &mut Counters {
@@ -158,6 +239,39 @@ mod tests {
         assert_eq!((c.syncs_success, c.syncs_total()), (1, 1));
         assert_eq!((c.files_transferred, c.bytes_transferred, c.sync_duration_seconds), (60, 123456789, 12.0));
         assert_eq!(Checkpoint::default().counters(), Counters::default());
+    }
+
+    #[test]
+    fn a_lost_checkpoint_resumes_from_the_previous_file() {
+        let mut before = Counters::default();
+        before.add_sync(SyncStatus::Success, 3, 3000, 2.5, 2);
+        before.add_sync(SyncStatus::Failed, 0, 0, 1.0, 4);
+        before.cleanup_freed_bytes = 77;
+        let snapshot = super::super::Snapshot {
+            profile: "p".into(),
+            enabled: true,
+            timezone: crate::config::Timezone::Utc,
+            checkpoint: None,
+            counters: before.clone(),
+            stats: None,
+        };
+        let text = super::super::render(&[snapshot]);
+        assert_eq!(Counters::from_exposition(&text, "p"), before);
+        assert_eq!(Counters::from_exposition(&text, "q"), Counters::default(), "another profile's file");
+
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("datalake_p.prom"), &text).unwrap();
+        // The old tool rewrote the checkpoint: one run, no counters.
+        let mut cp =
+            Checkpoint { last_sync_status: Some("success".into()), bytes_transferred: 10, ..Checkpoint::new("p") };
+        seed(&mut cp, "p", Some(tmp.path()));
+        let c = cp.counters.clone().unwrap();
+        assert_eq!((c.syncs_success, c.syncs_failed, c.bytes_transferred, c.rsync_attempts), (1, 1, 3000, 6));
+        assert_eq!((c.sync_duration_seconds, c.cleanup_freed_bytes), (3.5, 77));
+        // Counters already there are never replaced.
+        cp.counters_mut().bytes_transferred = 1;
+        seed(&mut cp, "p", Some(tmp.path()));
+        assert_eq!(cp.counters().bytes_transferred, 1);
     }
 
     #[test]

@@ -17,8 +17,9 @@
 //! is a summary, `_sum` and `_count`).
 //!
 //! Counters live in the checkpoint ([`Counters`]) because the `.prom` file is
-//! rewritten each time; they never go backwards, and a checkpoint written by
-//! the quants-infra tool seeds them with the run it records.
+//! rewritten each time; they never go backwards: a checkpoint written by the
+//! quants-infra tool seeds them with the run it records, and a lost one (or
+//! one the old tool rewrote) goes on from the previous `.prom` file.
 //!
 //! A new family is one entry in [`FAMILIES`]: its name, help and a function
 //! reading the value from a [`Snapshot`].
@@ -36,7 +37,7 @@ mod counters;
 mod exposition;
 mod textfile;
 
-pub use counters::{Counters, ALL_STATUSES};
+pub use counters::{seed as seed_counters, Counters, ALL_STATUSES};
 pub use exposition::{format_value, Family, Kind, Sample};
 pub use textfile::{file_name, write_atomically};
 
@@ -115,6 +116,7 @@ pub fn record_cleanup(profile: &Profile, report: &CleanupReport, dir: Option<&Pa
                 ));
             }
             let mut checkpoint = loaded.checkpoint.unwrap_or_else(|| Checkpoint::new(profile.name.clone()));
+            seed_counters(&mut checkpoint, &profile.name, dir);
             checkpoint.counters_mut().add_cleanup(report);
             if let Err(e) = checkpoint.save(path) {
                 warnings.push(format!("the cleanup is not counted in the metrics: {e}"));
