@@ -404,6 +404,43 @@ enum datalake_status datalake_config(const struct datalake_lake *lake, char **co
 void datalake_cancel(const struct datalake_lake *lake);
 
 /**
+ * The Prometheus text exposition of one profile, or of every profile when
+ * `profile` is NULL: the text that sync and cleanup write into the config's
+ * `metrics_dir` as `datalake_<profile>.prom`. Free `*text` with
+ * `datalake_string_free`.
+ *
+ * Errors: `DATALAKE_ERR_PROFILE_NOT_FOUND`, `DATALAKE_ERR_IO` for an
+ * unreadable checkpoint. A lake directory that cannot be read leaves its
+ * families out instead of failing.
+ *
+ * # Safety
+ * `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+ * string; `text` is NULL or writable.
+ */
+enum datalake_status datalake_metrics(const struct datalake_lake *lake,
+                                      const char *profile,
+                                      char **text);
+
+/**
+ * The health check of `datalake status --max-age`: from the checkpoints
+ * only, a problem for every enabled profile that never ran, whose last run
+ * failed or was partial, or whose last success is older than `max_age`
+ * (`"90min"`, `"2h"`, `"1d"`). Returns `DATALAKE_OK` with the verdicts in
+ * `*report_json` (`ok`, `max_age_seconds`, `checked_at`, `profiles` with
+ * their `problems`), whether healthy or not: read `ok`.
+ *
+ * Errors: `DATALAKE_ERR_INVALID_ARGUMENT` for a `max_age` that is not a
+ * positive duration.
+ *
+ * # Safety
+ * `lake` is NULL or a live handle; `max_age` is NULL or a NUL-terminated
+ * string; `report_json` is NULL or writable.
+ */
+enum datalake_status datalake_health(const struct datalake_lake *lake,
+                                     const char *max_age,
+                                     char **report_json);
+
+/**
  * A short static description of `status` (`"ok"`, `"profile not found"`,
  * ...); `"unknown status"` for values outside the enum. Never NULL, never freed.
  */

@@ -21,6 +21,7 @@ use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
+use crate::metrics::Counters;
 use crate::outcome::RunEffect;
 use crate::report::SyncStatus;
 
@@ -104,6 +105,9 @@ pub struct Checkpoint {
     pub history: Vec<RunRecord>,
     /// Present while a sync runs.
     pub running: Option<RunningMarker>,
+    /// Cumulative counters for the Prometheus metrics; `None` in files written
+    /// before they existed (see [`crate::metrics::Counters`]).
+    pub counters: Option<Counters>,
 }
 
 /// What loading a checkpoint file found.
@@ -130,6 +134,8 @@ struct OnDisk<'a> {
     consecutive_failures: u32,
     history: &'a [RunRecord],
     running: Option<&'a RunningMarker>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counters: Option<&'a Counters>,
 }
 
 const BUG_HINT: &str = "this is a bug in datalake; please report it";
@@ -228,6 +234,7 @@ impl Checkpoint {
             consecutive_failures: self.consecutive_failures,
             history: &self.history,
             running: self.running.as_ref(),
+            counters: self.counters.as_ref(),
         }
     }
 

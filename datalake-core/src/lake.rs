@@ -14,7 +14,9 @@ use crate::cleaner::{self, CleanupReport};
 use crate::config::{Config, Profile, Timezone, ValidationReport};
 use crate::connection::{self, ConnectionReport};
 use crate::error::{Error, Result};
+use crate::health::{self, HealthReport};
 use crate::lock::ProfileLock;
+use crate::metrics;
 use crate::outcome::SyncAllReport;
 use crate::progress::Progress;
 use crate::report::SyncReport;
@@ -257,6 +259,13 @@ impl DataLake {
         let finished = Utc::now();
         let duration = clock.elapsed().as_secs_f64();
         if !dry_run {
+            // Counters first: seeding them from an old checkpoint's history must not count this run twice.
+            metrics::seed_counters(&mut checkpoint, &profile.name, self.config.metrics_dir.as_deref());
+            let counters = checkpoint.counters_mut();
+            counters.add_sync(status, stats.files_transferred, stats.bytes_transferred, duration, attempts);
+            if let Some(report) = &cleanup {
+                counters.add_cleanup(report);
+            }
             checkpoint.record_run(RunRecord {
                 started_at: started,
                 status,
@@ -268,6 +277,9 @@ impl DataLake {
             });
             if let Err(e) = checkpoint.save(&profile.checkpoint_file) {
                 errors.push(format!("the sync finished but its checkpoint could not be written: {e}"));
+            }
+            if let Some(dir) = &self.config.metrics_dir {
+                warnings.extend(metrics::write_textfile(dir, profile, Some(checkpoint), today));
             }
         }
         Ok(SyncReport {
@@ -364,7 +376,42 @@ impl DataLake {
         let profile = self.config.profile(name)?;
         let _lock =
             if dry_run { None } else { Some(ProfileLock::acquire(&profile.lock_file, &profile.name, "cleaned")?) };
-        cleaner::clean(profile, today(profile.timezone), dry_run)
+        let today = today(profile.timezone);
+        let mut report = cleaner::clean(profile, today, dry_run)?;
+        if !dry_run {
+            let recorded = metrics::record_cleanup(profile, &report, self.config.metrics_dir.as_deref(), today);
+            report.warnings.extend(recorded);
+        }
+        Ok(report)
+    }
+
+    /// The Prometheus exposition of these profiles (all of them when `names`
+    /// is empty): the text `sync` and `cleanup` write into `metrics_dir`.
+    /// Reads checkpoints and walks the lake; a lake that cannot be read leaves
+    /// its families out (logged as a warning).
+    pub fn metrics(&self, names: &[&str]) -> Result<String> {
+        let profiles: Vec<&Profile> = if names.is_empty() {
+            self.config.profiles.values().collect()
+        } else {
+            names.iter().map(|n| self.config.profile(n)).collect::<Result<_>>()?
+        };
+        let mut snapshots = Vec::with_capacity(profiles.len());
+        for profile in profiles {
+            let checkpoint = Checkpoint::load(&profile.checkpoint_file, true)?.checkpoint;
+            let (snapshot, warning) = metrics::Snapshot::collect(profile, checkpoint, today(profile.timezone));
+            if let Some(w) = warning {
+                log::warn!("{w}");
+            }
+            snapshots.push(snapshot);
+        }
+        Ok(metrics::render(&snapshots))
+    }
+
+    /// The health check of every profile from its checkpoint: problems when an
+    /// enabled profile never ran, its last run failed, or its last success is
+    /// older than `max_age` (see [`crate::health`]).
+    pub fn health(&self, max_age: std::time::Duration) -> HealthReport {
+        health::check(&self.config, max_age, Utc::now())
     }
 
     /// Check that the collector is reachable and readable. The report tells

@@ -38,6 +38,7 @@
 //! - [`lake`] — the [`DataLake`] facade the Python and C bindings wrap.
 //! - [`outcome`] — what a result means for every face: failure or not, the
 //!   error it carries, exit codes, the `sync_all` aggregate, checkpoint counting.
+//! - [`metrics`], [`health`] — Prometheus metrics (node_exporter textfiles) and the `status --max-age` check.
 //!
 //! # Dependencies, and why
 //! - `which`: finds `rsync`/`ssh` on `PATH` exactly as a shell would.
@@ -49,6 +50,11 @@
 //! - `tempfile`: atomic checkpoint writes (temp file in the same directory, then rename).
 //! - `chrono`: dates of partitions and timestamps of checkpoints.
 //! - `serde`/`serde_json`: reports and checkpoints; the JSON is the same for the CLI, Python and C.
+//! - `humantime`: durations people write (`--max-age 90min`, `2h`, `1d`) and print, one grammar for every face.
+//! - No Prometheus client crate: `prometheus-client` writes OpenMetrics only (its `_total` counters are read
+//!   as untyped by node_exporter's textfile collector, a text-format 0.0.4 parser), and the `prometheus`
+//!   crate is a registry of live atomics for long-running servers; here a snapshot read from the checkpoint is printed once, in the four line types of the text
+//!   format (`metrics::exposition`), checked by `promtool check metrics` in the tests.
 
 pub mod cancel;
 pub mod checkpoint;
@@ -57,8 +63,10 @@ pub mod config;
 pub mod connection;
 pub mod error;
 pub mod fswalk;
+pub mod health;
 pub mod lake;
 pub mod lock;
+pub mod metrics;
 pub mod outcome;
 pub mod partition;
 pub mod progress;
@@ -73,6 +81,7 @@ pub use cleaner::CleanupReport;
 pub use config::{Config, Diagnostic, Profile, Severity, Source, ValidationReport};
 pub use connection::{ConnectionReport, ConnectionStatus};
 pub use error::{ConfigErrors, ConnectFailure, Error, ErrorKind, Result};
+pub use health::HealthReport;
 pub use lake::{DataLake, SyncOptions};
 pub use outcome::{all_error_kinds, all_sync_statuses, AggregateFailure, ExitCode, RunEffect, SyncAllReport};
 pub use progress::Progress;

@@ -16,7 +16,7 @@ use crate::status::datalake_status;
 /// `DATALAKE_ERR_LOCKED`).
 #[allow(non_camel_case_types)]
 pub struct datalake_lake {
-    lake: DataLake,
+    pub(crate) lake: DataLake,
 }
 
 // The C contract promises a handle usable from several threads at once.

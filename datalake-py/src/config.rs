@@ -321,6 +321,11 @@ impl PyConfig {
     fn checkpoint_dir(&self) -> PathBuf {
         self.inner.checkpoint_dir.clone()
     }
+    /// node_exporter textfile directory, when set.
+    #[getter]
+    fn metrics_dir(&self) -> Option<PathBuf> {
+        self.inner.metrics_dir.clone()
+    }
     /// Profiles by name, in name order.
     #[getter]
     fn profiles<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {

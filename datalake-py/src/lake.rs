@@ -253,6 +253,23 @@ impl PyDataLake {
         py.detach(|| self.inner.checkpoint(profile)).map(|c| c.map(PyCheckpoint::from)).map_err(|e| to_py_err(py, &e))
     }
 
+    /// The Prometheus exposition of `profiles` (every profile when None): the
+    /// text sync and cleanup write into `metrics_dir`.
+    #[pyo3(signature = (profiles = None))]
+    fn metrics(&self, py: Python<'_>, profiles: Option<Vec<String>>) -> PyResult<String> {
+        logging::reset_cache();
+        crate::ops::metrics(py, &self.inner, profiles)
+    }
+
+    /// Health verdicts from the checkpoints: a problem for every enabled profile
+    /// that never ran, whose last run failed, or whose last success is older than
+    /// `max_age` ("2h", seconds, or a timedelta).
+    fn health(&self, py: Python<'_>, max_age: Bound<'_, PyAny>) -> PyResult<crate::ops::PyHealthReport> {
+        logging::reset_cache();
+        let max_age = crate::ops::max_age_arg(py, &max_age)?;
+        Ok(py.detach(|| self.inner.health(max_age)).into())
+    }
+
     /// Cancel every sync running on this DataLake (callable from any thread).
     fn cancel(&self, py: Python<'_>) {
         py.detach(|| self.inner.cancel());

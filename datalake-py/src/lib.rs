@@ -14,6 +14,7 @@ mod errors;
 mod json;
 mod lake;
 mod logging;
+mod ops;
 mod parsing;
 mod reports;
 mod util;
@@ -40,6 +41,7 @@ fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<checkpoint::PyCheckpoint>()?;
     m.add_class::<checkpoint::PyRunRecord>()?;
     m.add_class::<checkpoint::PyRunningMarker>()?;
+    m.add_class::<ops::PyHealthReport>()?;
     m.add_function(wrap_pyfunction!(lake::validate_file, m)?)?;
     m.add_function(wrap_pyfunction!(lake::human_size, m)?)?;
     m.add_function(wrap_pyfunction!(parsing::partition_date, m)?)?;

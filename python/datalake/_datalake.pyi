@@ -4,6 +4,7 @@ import datetime
 import os
 from pathlib import Path
 from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any, Callable, Literal, final
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Checkpoint",
     "RunRecord",
     "RunningMarker",
+    "HealthReport",
     "validate_file",
     "human_size",
     "partition_date",
@@ -271,6 +273,8 @@ class Config:
     def root_dir(self) -> Path: ...
     @property
     def checkpoint_dir(self) -> Path: ...
+    @property
+    def metrics_dir(self) -> Path | None: ...
     @property
     def profiles(self) -> dict[str, Profile]: ...
     @property
@@ -611,8 +615,28 @@ class DataLake:
     def test_connection(self, profile: str) -> ConnectionReport:
         """A report either way; ``raise_for_status()`` raises the matching error."""
     def checkpoint(self, profile: str) -> Checkpoint | None: ...
+    def metrics(self, profiles: Sequence[str] | None = None) -> str:
+        """Prometheus exposition of ``profiles`` (every profile when None or empty), as written into metrics_dir."""
+    def health(self, max_age: str | float | datetime.timedelta) -> HealthReport:
+        """Verdicts from the checkpoints: never ran, last run failed, last success older than ``max_age``."""
     def cancel(self) -> None:
         """Cancel every sync running on this DataLake; callable from any thread."""
+
+@final
+class HealthReport:
+    """What ``datalake status --max-age`` decides; ``problems`` has one sentence per problem."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def max_age_seconds(self) -> float: ...
+    @property
+    def checked_at(self) -> datetime.datetime: ...
+    @property
+    def problems(self) -> list[str]: ...
+    @property
+    def profiles(self) -> list[dict[str, Any]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
 
 def validate_file(path: _StrPath) -> ValidationReport: ...
 def human_size(bytes: int) -> str: ...

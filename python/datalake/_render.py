@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from datalake import logformat
 from datalake._datalake import CleanupReport, ProfileStats, Progress, SyncReport, human_size
 from datalake._exit import Terminated
 
@@ -43,7 +44,7 @@ def stderr_is_tty() -> bool:
 
 def error(message: str) -> None:
     """One line per message on stderr (multi-line messages keep their lines)."""
-    click.echo(f"Error: {message}", err=True)
+    logformat.echo_err(f"Error: {message}", level="error", event="error")
 
 
 def json_out(doc: Any) -> None:
@@ -127,7 +128,7 @@ class ProgressDisplay:
     def __init__(self, tty: bool, enabled: bool = True, interval: float = 10.0) -> None:
         self.tty = tty
         self.enabled = enabled
-        self.interval = interval if not tty else 0.1
+        self.interval = interval if not tty or logformat.is_json() else 0.1
         self._last = 0.0
         self._drawn = False
         # Last event per profile (every event, not only the drawn ones), for finish().
@@ -144,12 +145,16 @@ class ProgressDisplay:
             self._write("\r" + " " * (width - 1) + "\r")
             self._drawn = False
 
-    def event(self, message: str) -> None:
-        """A one-line event (start, end, warning)."""
+    def event(
+        self, message: str, event: str = "message", profile: str | None = None, level: str = "info", **fields: Any
+    ) -> None:
+        """A one-line event (start, end, warning); `event`, `profile`, `level` and `fields` for --log-format json."""
         if not self.enabled:
             return
         self.clear()
-        if self.tty:
+        if logformat.is_json():
+            self._write(logformat.json_line(level, event, message, profile, **fields) + "\n")
+        elif self.tty:
             self._write(message + "\n")
         else:
             stamp = datetime.now().astimezone().strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -185,7 +190,7 @@ class ProgressDisplay:
             return
         self._last = now
         done, total = p.bytes_done, p.bytes_total
-        if self.tty:
+        if self.tty and not logformat.is_json():
             width = shutil.get_terminal_size((80, 20)).columns
             self._write("\r" + self._bar_line(p.profile, done, total, p.rate, p.current_file, width))
             self._drawn = True
@@ -196,7 +201,16 @@ class ProgressDisplay:
             amount = f"{human_size(done)}/{human_size(total)}" if total else human_size(done)
             pct_text = f" ({pct:.0f}%)" if pct is not None else ""
             current = f" {p.current_file}" if p.current_file else ""
-            self.event(f"sync {p.profile}: {amount}{pct_text}, {p.files_done} files, {rate} {eta}{current}".rstrip())
+            self.event(
+                f"sync {p.profile}: {amount}{pct_text}, {p.files_done} files, {rate} {eta}{current}".rstrip(),
+                "sync_progress",
+                p.profile,
+                bytes_done=done,
+                bytes_total=total,
+                files_done=p.files_done,
+                bytes_per_second=p.rate,
+                current_file=p.current_file,
+            )
 
     def finish(self, report: SyncReport) -> None:
         """End `report`'s bar: at 100% after a success (kept on screen), erased otherwise.
@@ -204,7 +218,7 @@ class ProgressDisplay:
         Off a terminal nothing is drawn: the result event line says it all.
         """
         last = self._latest.pop(report.profile, None)
-        if not (self.enabled and self.tty):
+        if not (self.enabled and self.tty) or logformat.is_json():
             return
         self.clear()
         if last is None or report.status != "success":
@@ -228,8 +242,9 @@ class _EchoHandler(logging.Handler):
 _HANDLER: _EchoHandler | None = None
 
 
-def setup_logging(verbose: int, quiet: bool) -> None:
-    """Send the library's log records to stderr at a level set by -v (-q keeps warnings)."""
+def setup_logging(verbose: int, quiet: bool, log_format: str = "text") -> None:
+    """Send the library's log records to stderr at a level set by -v (-q keeps warnings);
+    with ``log_format="json"`` every stderr line is a JSON object (see datalake.logformat)."""
     global _HANDLER
     logger = logging.getLogger("datalake")
     if _HANDLER is None:
@@ -237,7 +252,8 @@ def setup_logging(verbose: int, quiet: bool) -> None:
         logger.addHandler(_HANDLER)
     tty = stderr_is_tty()
     fmt = "%(levelname)s: %(message)s" if tty else "%(asctime)s %(levelname)s %(name)s: %(message)s"
-    _HANDLER.setFormatter(logging.Formatter(fmt))
+    logformat.set_format(log_format)
+    _HANDLER.setFormatter(logformat.JsonFormatter() if log_format == "json" else logging.Formatter(fmt))
     level = logging.WARNING if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logger.setLevel(level)
 
@@ -250,6 +266,22 @@ def silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests)
         pass
+
+
+def finished_fields(r: SyncReport) -> dict[str, Any]:
+    """The `sync_finished` event of --log-format json."""
+    return {
+        "event": "sync_finished",
+        "profile": r.profile,
+        "level": {"success": "info", "skipped": "info", "failed": "error"}.get(r.status, "warning"),
+        "status": r.status,
+        "dry_run": r.dry_run,
+        "files_transferred": r.files_transferred,
+        "bytes_transferred": r.bytes_transferred,
+        "duration_seconds": r.duration_seconds,
+        "attempts": r.attempts,
+        "rsync_exit_code": r.rsync_exit_code,
+    }
 
 
 def sync_rows(reports: Sequence[SyncReport]) -> str:
@@ -274,14 +306,16 @@ def print_sync_details(reports: Sequence[SyncReport], already_shown: set[str], s
     for r in reports:
         for e in r.errors:
             if e not in already_shown:  # printed as the command's `Error:` line
-                click.echo(f"{r.profile}: error: {e}", err=True)
+                logformat.echo_err(f"{r.profile}: error: {e}", level="error", event="sync_error", profile=r.profile)
         for w in r.warnings:
-            click.echo(f"{r.profile}: warning: {w}", err=True)
+            logformat.echo_err(f"{r.profile}: warning: {w}", level="warning", event="sync_warning", profile=r.profile)
         c = r.cleanup
         if c is None:
             continue
         for w in c.warnings:  # e.g. the newest day kept although expired: a dead collector
-            click.echo(f"{r.profile}: cleanup warning: {w}", err=True)
+            logformat.echo_err(
+                f"{r.profile}: cleanup warning: {w}", level="warning", event="cleanup_warning", profile=r.profile
+            )
         if summary and c.deleted_dirs:
             click.echo(
                 f"{r.profile}: cleanup {'would delete' if c.dry_run else 'deleted'} {c.deleted_dirs} partitions, "
@@ -317,7 +351,9 @@ def cleanup_warnings(reports: Sequence[CleanupReport]) -> None:
     """Cleanup warnings on stderr in every output mode (e.g. a dead collector's newest day kept)."""
     for r in reports:
         for w in r.warnings:
-            click.echo(f"{r.profile}: warning: {w}", err=True)
+            logformat.echo_err(
+                f"{r.profile}: warning: {w}", level="warning", event="cleanup_warning", profile=r.profile
+            )
 
 
 def print_cleanup(reports: Sequence[CleanupReport], verbose: bool, quiet: bool) -> None:

@@ -35,6 +35,7 @@ from typing import Any, Callable, TypeVar, cast
 import click
 
 from datalake import _render as render
+from datalake import logformat
 from datalake._datalake import (
     CleanupReport,
     DataLake,
@@ -166,7 +167,7 @@ def _open(config_path: str) -> DataLake:
     """Open the config; its warnings go to stderr (every front end shows them, -q too)."""
     lake = DataLake.open(config_path)
     for d in lake.config.warnings:
-        click.echo(f"warning: {d}", err=True)
+        logformat.echo_err(f"warning: {d}", level="warning", event="config_warning", key=d.key, line=d.line)
     return lake
 
 
@@ -176,12 +177,21 @@ def _open(config_path: str) -> DataLake:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="No informational lines: only warnings, errors and requested data.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    envvar="DATALAKE_LOG_FORMAT",
+    show_envvar=True,
+    help="stderr lines as text, or one JSON object per line (time, level, profile, event, fields) for log shippers.",
+)
 @click.version_option(package_name="datalake", prog_name="datalake")
 @click.pass_context
-def data_lake(ctx: click.Context, verbose: int, quiet: bool) -> None:
+def data_lake(ctx: click.Context, verbose: int, quiet: bool, log_format: str) -> None:
     """Sync market data from collector machines into the local data lake."""
     ctx.obj = render.State(verbose=verbose, quiet=quiet)
-    render.setup_logging(verbose, quiet)
+    render.setup_logging(verbose, quiet, log_format)
 
 
 @data_lake.command()
@@ -228,7 +238,7 @@ def test_connection(profile: str, config_path: str, fmt: str) -> None:
         ]
         click.echo(render.kv(rows))
         for w in report.warnings:
-            click.echo(f"warning: {w}", err=True)
+            logformat.echo_err(f"warning: {w}", level="warning", event="connection_warning", profile=report.profile)
     if not report.ok:
         render.error(report.message)
     click.get_current_context().exit(report.cli_exit_code)
@@ -259,7 +269,9 @@ def sync(
 
     if all_:
         names = lake.config.enabled_profiles()
-        display.event(f"sync: {len(names)} enabled profiles: {', '.join(names) or 'none'}")
+        display.event(
+            f"sync: {len(names)} enabled profiles: {', '.join(names) or 'none'}", "sync_started", profiles=names
+        )
         try:
             all_reports = lake.sync_all(jobs=jobs, dry_run=dry_run, cleanup=cleanup, progress=display)
         except KeyboardInterrupt as e:  # Terminated (SIGTERM) included
@@ -275,7 +287,8 @@ def sync(
         for r in reports:
             display.event(
                 f"sync {r.profile}: {r.status}, {r.files_transferred} files, "
-                f"{human_size(r.bytes_transferred)} in {render.duration(r.duration_seconds)}"
+                f"{human_size(r.bytes_transferred)} in {render.duration(r.duration_seconds)}",
+                **render.finished_fields(r),
             )
         if fmt == "json":
             render.json_out([r.to_dict() for r in reports])
@@ -286,7 +299,9 @@ def sync(
 
     assert profile is not None
     lake.profile(profile)  # unknown name: ProfileNotFoundError before anything is printed
-    display.event(f"sync {profile}: started{' (dry run)' if dry_run else ''}")
+    display.event(
+        f"sync {profile}: started{' (dry run)' if dry_run else ''}", "sync_started", profile, dry_run=dry_run
+    )
     report: SyncReport | None
     shown: set[str] = set()  # errors already printed as the command's `Error:` line
     try:
@@ -316,7 +331,8 @@ def sync(
     display.finish(report)
     display.event(
         f"sync {report.profile}: {report.status}, {report.files_transferred} files, "
-        f"{human_size(report.bytes_transferred)} in {render.duration(report.duration_seconds)}"
+        f"{human_size(report.bytes_transferred)} in {render.duration(report.duration_seconds)}",
+        **render.finished_fields(report),
     )
     if fmt == "json":
         render.json_out(report.to_dict())
@@ -415,12 +431,22 @@ def cleanup(profile: str | None, all_: bool, dry_run: bool, config_path: str, fm
 
 
 @data_lake.command()
+@click.option(
+    "--max-age",
+    metavar="DURATION",
+    help="Health check (checkpoints only): exit 1 with one line per problem when an enabled profile's last "
+    "success is older than DURATION (90min, 2h, 1d), its last run failed, or it never ran.",
+)
 @_config_option
 @_format_option
 @_handle_errors
-def status(config_path: str, fmt: str) -> None:
+def status(config_path: str, fmt: str, max_age: str | None) -> None:
     """One line per profile: enabled, last sync and its age, status, files, size."""
     lake = _open(config_path)
+    if max_age is not None:
+        from datalake.monitoring import health_check
+
+        health_check(lake, max_age, fmt)
     profiles = lake.config.profiles
     rows: list[Sequence[Any]] = []
     docs: list[dict[str, Any]] = []
@@ -473,7 +499,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         data_lake.main(args=list(argv) if argv is not None else None, prog_name="datalake")
     except KeyboardInterrupt as e:  # outside any command, e.g. between click's parsing steps
-        click.echo(f"Error: {render.interrupted_message(e)}", err=True)
+        logformat.echo_err(f"Error: {render.interrupted_message(e)}", level="error", event="error")
         sys.exit(exit_code_for_error(e))
     except SystemExit as e:
         # A SIGTERM that click caught itself (it turns KeyboardInterrupt into
@@ -484,3 +510,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+# Commands that live in other modules (metrics: datalake.monitoring).
+from datalake import monitoring as _monitoring  # noqa: E402
+
+_monitoring.register(data_lake)

@@ -17,7 +17,7 @@ use super::{
     DEFAULT_IO_TIMEOUT, DEFAULT_PORT, DEFAULT_RETENTION_DAYS, DEFAULT_RETRIES, DEFAULT_SSH_KEY,
 };
 
-const DATA_LAKE_KEYS: &[&str] = &["root_dir", "checkpoint_dir", "timezone", "profiles"];
+const DATA_LAKE_KEYS: &[&str] = &["root_dir", "checkpoint_dir", "timezone", "profiles", "metrics_dir"];
 const PROFILE_KEYS: &[&str] = &[
     "enabled",
     "source",
@@ -114,6 +114,13 @@ pub(super) fn walk(ctx: &mut Ctx<'_>, text: &str) -> Option<Config> {
         _ => root_dir.as_ref().map(|r| r.join(".checkpoints")),
     };
     let timezone = read_timezone(ctx, f.get("timezone"), "timezone").unwrap_or(Timezone::Utc);
+    let metrics_dir = read_local_path(ctx, f.get("metrics_dir"), "metrics_dir");
+    if let (Some(dir), Some(e)) = (&metrics_dir, f.get("metrics_dir")) {
+        if !dir.is_dir() {
+            let message = format!("{} is not a directory: metrics will not be written until it exists (create it, writable by the user running datalake)", dir.display());
+            ctx.warn(e.value.pos, "metrics_dir", message);
+        }
+    }
 
     let mut placed: Vec<Placed> = Vec::new();
     let mut profiles = BTreeMap::new();
@@ -163,6 +170,7 @@ pub(super) fn walk(ctx: &mut Ctx<'_>, text: &str) -> Option<Config> {
         checkpoint_dir: checkpoint_dir?,
         profiles,
         warnings: Vec::new(),
+        metrics_dir,
     })
 }
 

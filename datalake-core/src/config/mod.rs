@@ -15,7 +15,8 @@
 //!
 //! - `data_lake`: `root_dir` (required), `checkpoint_dir` (default
 //!   `{root_dir}/.checkpoints`), `timezone` (`utc` default, or `local`),
-//!   `profiles` (a mapping of names `[A-Za-z0-9_.-]+` to profiles).
+//!   `profiles` (a mapping of names `[A-Za-z0-9_.-]+` to profiles),
+//!   `metrics_dir` (optional: node_exporter textfile directory, see [`crate::metrics`]).
 //! - profile: `enabled` (true), `source`, `local_subdir` (default: the profile
 //!   name), `retention_days` (30, 1..=36500), `rsync_args`, `checkpoint_file`
 //!   (default `{checkpoint_dir}/{name}.json`), `bwlimit` (KiB/s), `io_timeout`
@@ -328,6 +329,9 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     /// Warnings found while loading (never errors: those fail the load).
     pub warnings: Vec<Diagnostic>,
+    /// node_exporter textfile directory: every sync and cleanup rewrites
+    /// `datalake_<profile>.prom` there (see [`crate::metrics`]).
+    pub metrics_dir: Option<PathBuf>,
 }
 
 impl Config {
