@@ -143,7 +143,7 @@ impl<'a> Syncer<'a> {
                 ExitClass::Interrupted => return out.ended(SyncStatus::Interrupted, interrupted()),
                 _ => {}
             }
-            let failure = classify_failure(profile, code, &run.stderr);
+            let failure = classify_failure(profile, code, &run.stderr, run.remaining);
             let message = failure.error.to_string();
             let wait = match failure.class {
                 ExitClass::Partial if !partial_retried => {

@@ -49,6 +49,9 @@ pub struct RunOutcome {
     pub cancelled: bool,
     /// Regular files itemized as transferred (counted from our out-format lines).
     pub files_itemized: u64,
+    /// Bytes still to transfer by rsync's last progress estimate, if it made one
+    /// (what a run that filled the disk still needed).
+    pub remaining: Option<u64>,
 }
 
 enum Event {
@@ -230,7 +233,8 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
     let status = child.wait().map_err(|e| Error::io("wait for", program, e, "rsync could not be waited for"))?;
     let (stats, files_itemized) = out_thread.join().unwrap_or_default();
     let stderr = err_thread.join().unwrap_or_default();
-    Ok(RunOutcome { exit_code: status.code(), stats, stderr, cancelled, files_itemized })
+    let remaining = snapshot.bytes_total.map(|total| total.saturating_sub(snapshot.bytes_done));
+    Ok(RunOutcome { exit_code: status.code(), stats, stderr, cancelled, files_itemized, remaining })
 }
 
 #[cfg(test)]
