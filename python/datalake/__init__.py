@@ -17,6 +17,11 @@ logger ``datalake``; the library never prints by itself.
 
 import logging as _logging
 
+# First, before the slower imports: a signal while the program starts ends it quietly.
+from datalake import _startup
+
+_startup.quiet_until_main()
+
 from datalake._datalake import (
     AuthenticationError,
     CancelledError,

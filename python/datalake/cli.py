@@ -848,6 +848,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     # signal.signal works in the main thread only; elsewhere the caller owns signals.
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, on_sigterm) if in_main_thread else None
+    # As the program, SIGINT had its default action while starting up (datalake._startup):
+    # from here on Ctrl-C raises KeyboardInterrupt, which stops a run cleanly.
+    previous_int = None
+    if in_main_thread and signal.getsignal(signal.SIGINT) is signal.SIG_DFL:
+        previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         data_lake.main(args=list(argv) if argv is not None else None, prog_name="datalake")
     except KeyboardInterrupt as e:  # outside any command, e.g. between click's parsing steps
@@ -860,5 +865,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(EXIT_TERMINATED)
         raise
     finally:
+        # Back to what was found; for the program that is the default action, so a
+        # signal in its last instants ends it without a traceback (shell: 130/143).
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
