@@ -107,7 +107,7 @@ pub fn full_disk_hint(path: &Path, needed: Option<u64>) -> String {
         None => format!("the disk holding {} is full", path.display()),
     };
     if let Some(n) = needed.filter(|n| *n > 0) {
-        text.push_str(&format!(" and this run needed about {} more", human_size(n)));
+        text.push_str(&format!(" while this sync needs about {} for its new data", human_size(n)));
     }
     text.push_str("; free space there or lower retention_days, then run again (partial files are kept and resumed)");
     text
@@ -130,7 +130,7 @@ mod tests {
         assert!(fs.total > 0 && fs.available <= fs.total, "{fs:?}");
         let hint = full_disk_hint(&tmp.path().join("x"), Some(5_000_000));
         assert!(hint.contains(&format!("the filesystem at {}", fs.mount_point.display())), "{hint}");
-        assert!(hint.contains("free") && hint.contains("needed about"), "{hint}");
+        assert!(hint.contains("free") && hint.contains("needs about 4.77 MB"), "{hint}");
     }
 
     #[test]

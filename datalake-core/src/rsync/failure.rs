@@ -264,6 +264,6 @@ mod tests {
         let (_, c, msg) = classify(11, "rsync: write failed on \"/lake/p/x\": No space left on device (28)");
         assert_eq!(c, ExitClass::Permanent);
         assert!(msg.contains("disk is full: the filesystem at /"), "{msg}");
-        assert!(msg.contains("needed about 4.00 MB more"), "{msg}");
+        assert!(msg.contains("needs about 4.00 MB"), "{msg}");
     }
 }
