@@ -10,11 +10,11 @@ before it has started work, and a shell reports 130 or 143. Imported as a
 library, nothing here changes a program's signal handling.
 """
 
-from __future__ import annotations
-
 import os
-import signal
 import sys
+
+# The C module: `signal` itself imports enum, which takes milliseconds.
+import _signal
 
 _SCRIPT_MARK = b"from datalake.cli import main"
 
@@ -39,7 +39,7 @@ def quiet_until_main() -> None:
     """Default actions for SIGINT/SIGTERM, if this is the program and its main thread."""
     if is_the_program():
         try:
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+            _signal.signal(_signal.SIGTERM, _signal.SIG_DFL)
         except ValueError:  # not the main thread: the embedding program owns signals
             pass

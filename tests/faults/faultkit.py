@@ -277,6 +277,18 @@ def no_rsync_left(marker: str, timeout: float = 10) -> None:
 # ------------------------------------------------------------------ the checks
 
 
+def in_interpreter_startup(run: Run) -> bool:
+    """The signal landed while CPython itself was starting (site, .pth files, the
+    console script's own import statement), before the first line of datalake's
+    code ran: Python prints its own KeyboardInterrupt traceback or "Fatal Python
+    error: init_import_site" there, and nothing of datalake has started. Only a
+    signal sent in the first ~50 ms can be that."""
+    if run.signal_sent != signal.SIGINT or run.sent_at is None or run.sent_at > 0.2:
+        return False
+    text = run.stderr
+    return ("Traceback" in text or "Fatal Python error" in text) and "/datalake/" not in text
+
+
 def assert_clean_output(run: Run) -> None:
     text = run.stderr + run.stdout
     for word in INTERNAL:
