@@ -46,13 +46,13 @@ fn fs_type(mount_point: &Path) -> Option<String> {
     let wanted = mount_point.to_string_lossy();
     mounts
         .lines()
-        .filter_map(|l| {
+        .rev()
+        .find_map(|l| {
             let mut fields = l.split(' ');
             let (_dev, dir, kind) = (fields.next()?, fields.next()?, fields.next()?);
             // /proc/self/mounts escapes spaces etc. as octal (\040).
             (unescape_octal(dir) == wanted).then(|| kind.to_string())
         })
-        .last()
 }
 
 fn unescape_octal(s: &str) -> String {
