@@ -66,7 +66,7 @@ def test_sigint_and_sigterm_at_random_moments_of_the_cli(
         assert run.returncode in faultkit.SIGNAL_EXITS[sig], where
         doc = faultkit.load_checkpoint(ckpt)
         faultkit.assert_checkpoint_valid(doc, "remote")
-        assert doc is None or doc.get("running") is None, where
+        assert doc is None or doc.get("running") is None, where  # no SIGKILL here: never left set
         last = _history(doc)[-1] if _history(doc) else None
         if last is not None and last != (_history(prev)[-1] if _history(prev) else None):
             # The run this signal hit records `interrupted`, unless its outcome was

@@ -69,7 +69,7 @@ def test_soak_with_a_changing_collector_and_random_interruptions(
             doc = faultkit.load_checkpoint(ckpt)
             faultkit.assert_checkpoint_valid(doc, "remote")
             if run.signal_sent != signal.SIGKILL and doc is not None:
-                assert doc.get("running") is None, where
+                assert not faultkit.left_running(doc, run), where
                 if run.returncode == 0:
                     assert doc["last_sync_status"] == "success", where
             outcomes[f"exit {run.returncode}"] += 1
