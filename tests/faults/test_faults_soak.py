@@ -7,6 +7,7 @@ run makes the lake equal to the collector. CI runs 20; scripts/faults.sh 120."""
 
 from __future__ import annotations
 
+import random
 import signal
 import threading
 from collections import Counter
@@ -24,7 +25,7 @@ def test_soak_with_a_changing_collector_and_random_interruptions(
     write_config: WriteConfig, ssh_server: sshd.SshServer, collector: Path, tmp_path: Path, outside: Path
 ) -> None:
     rng = faultkit.seeded("soak")
-    writer_rng = faultkit.seeded("soak-writer")
+    writer_rng = random.Random(rng.randrange(1 << 31))  # one seed replays both
     config = write_config(
         {"remote": {"source": {"remote_root": str(collector)}, "bwlimit": 2000, "io_timeout": 20, "retries": 1}}
     )
