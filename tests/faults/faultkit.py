@@ -33,7 +33,7 @@ FULL = os.environ.get("DATALAKE_FAULTS_FULL") == "1"
 # finished; a shell reports those as 130/143 too).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_INT, EXIT_TERM = 0, 1, 2, 3, 130, 143
 DOCUMENTED = {EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_INT, EXIT_TERM, -signal.SIGINT, -signal.SIGTERM}
-SIGNAL_EXITS = {signal.SIGINT: {EXIT_INT, -signal.SIGINT}, signal.SIGTERM: {EXIT_TERM, -signal.SIGTERM}}
+SIGNAL_EXITS: dict[int, set[int]] = {signal.SIGINT: {EXIT_INT, -signal.SIGINT}, signal.SIGTERM: {EXIT_TERM, -signal.SIGTERM}}
 STATUSES = {"success", "partial", "failed", "interrupted", "skipped"}
 INTERNAL = ("Traceback", "internal error", "SystemError", "panicked", "PanicException")
 
@@ -300,7 +300,7 @@ def left_running(doc: Optional[dict[str, Any]], run: Run) -> bool:
     """Whether ``run`` itself left its ``running`` marker (an earlier SIGKILLed
     run's marker stays until the next run that gets as far as its checkpoint)."""
     marker = (doc or {}).get("running")
-    return bool(marker) and marker.get("pid") == run.pid
+    return isinstance(marker, dict) and marker.get("pid") == run.pid
 
 
 def load_checkpoint(path: Path) -> Optional[dict[str, Any]]:
@@ -321,10 +321,6 @@ def assert_checkpoint_valid(doc: Optional[dict[str, Any]], profile: str) -> None
     assert isinstance(doc.get("consecutive_failures", 0), int), doc
     for rec in doc.get("history") or []:
         assert rec["status"] in STATUSES, rec
-
-
-def lake_files(lake: Path) -> dict[str, str]:
-    return trees.tree_digest(lake)
 
 
 def assert_no_half_written(lake: Path, collector: Path) -> None:

@@ -21,6 +21,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import faultkit
 import sshd
@@ -29,10 +30,11 @@ from configs import WriteConfig
 
 
 def _ssh_config(write_config: WriteConfig, collector: Path, bwlimit: int = 400) -> Path:
-    return write_config({"remote": {"source": {"remote_root": str(collector)}, "bwlimit": bwlimit}})
+    path: Path = write_config({"remote": {"source": {"remote_root": str(collector)}, "bwlimit": bwlimit}})
+    return path
 
 
-def _history(doc: dict | None) -> list[dict]:
+def _history(doc: dict[str, Any] | None) -> list[dict[str, Any]]:
     return list((doc or {}).get("history") or [])
 
 
