@@ -15,7 +15,7 @@ use crate::progress::Progress;
 use crate::report::{SyncStatus, TransferStats};
 use crate::rsync::command::{self, RunSpec};
 use crate::rsync::exit_code::{self, ExitClass};
-use crate::rsync::failure::classify_failure;
+use crate::rsync::failure::{classify_failure, disk_full};
 use crate::rsync::process::{self, RunObserver, POLL_INTERVAL};
 use crate::rsync::tools::{self, Tools};
 
@@ -144,7 +144,7 @@ impl<'a> Syncer<'a> {
                 ExitClass::Interrupted => return out.ended(SyncStatus::Interrupted, interrupted()),
                 _ => {}
             }
-            let remaining = match run.stderr.contains("No space left on device") {
+            let remaining = match disk_full(&run.stderr) {
                 true => self.still_to_transfer(today, observer).or(run.remaining),
                 false => run.remaining,
             };

@@ -127,6 +127,11 @@ pub fn ssh_failure(profile: &Profile, stderr: &str) -> Option<Error> {
     })
 }
 
+/// Whether rsync failed because the local disk is full.
+pub fn disk_full(stderr: &str) -> bool {
+    stderr.contains("No space left on device") || stderr.contains("Disk quota exceeded")
+}
+
 /// Turn a failed attempt into a [`Failure`]. `remaining`: bytes rsync still
 /// had to transfer by its last estimate, for the full-disk message.
 pub fn classify_failure(profile: &Profile, code: i32, stderr: &str, remaining: Option<u64>) -> Failure {
@@ -156,7 +161,7 @@ pub fn classify_failure(profile: &Profile, code: i32, stderr: &str, remaining: O
         // The source root itself is missing or unreadable: nothing was transferred.
         class = ExitClass::Permanent;
         hint = format!("remote_root {remote_root} is missing or unreadable on the collector: check remote_root in the config and the directory's permissions");
-    } else if stderr.contains("No space left on device") {
+    } else if disk_full(stderr) {
         class = ExitClass::Permanent;
         hint = crate::diskspace::full_disk_hint(&profile.local_dir, remaining);
     }
