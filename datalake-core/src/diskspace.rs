@@ -44,15 +44,12 @@ fn mount_point(path: &Path) -> PathBuf {
 fn fs_type(mount_point: &Path) -> Option<String> {
     let mounts = std::fs::read_to_string("/proc/self/mounts").ok()?;
     let wanted = mount_point.to_string_lossy();
-    mounts
-        .lines()
-        .rev()
-        .find_map(|l| {
-            let mut fields = l.split(' ');
-            let (_dev, dir, kind) = (fields.next()?, fields.next()?, fields.next()?);
-            // /proc/self/mounts escapes spaces etc. as octal (\040).
-            (unescape_octal(dir) == wanted).then(|| kind.to_string())
-        })
+    mounts.lines().rev().find_map(|l| {
+        let mut fields = l.split(' ');
+        let (_dev, dir, kind) = (fields.next()?, fields.next()?, fields.next()?);
+        // /proc/self/mounts escapes spaces etc. as octal (\040).
+        (unescape_octal(dir) == wanted).then(|| kind.to_string())
+    })
 }
 
 fn unescape_octal(s: &str) -> String {
