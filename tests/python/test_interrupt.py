@@ -115,7 +115,14 @@ def test_ctrl_c_on_the_cli_exits_130(slow_ssh_config: Path, collector: Path, tmp
     )
     try:
         wait_for_rsync(proc)
-        time.sleep(0.5)  # let bytes flow, so there is partial data to keep
+        # Let bytes of the big file flow, so there is partial data to keep (a fixed
+        # sleep was not enough on a loaded machine: rsync was still on the small files).
+        lake_dir = tmp_path / "lake" / "remote"
+        wait_for(
+            lambda: any(p.is_file() and p.stat().st_size > 50_000 for p in lake_dir.rglob("*part_09999*")),
+            60,
+            "bytes of the big file to arrive",
+        )
         os.kill(proc.pid, signal.SIGINT)
         sent = time.monotonic()
         out, err = proc.communicate(timeout=30)
