@@ -26,6 +26,7 @@ def backoff_total(retries: int) -> float:
 
 def dead_link_after(io_timeout: int) -> int:
     # The same derivation as datalake-core/src/rsync/command.rs::keepalive.
+    io_timeout = min(io_timeout, 75)
     interval = max(1, io_timeout // 4)
     count = max(1, io_timeout // interval - 1)
     return interval * (count + 1)

@@ -37,6 +37,10 @@ pub fn quote_for_rsync_e(word: &str) -> String {
     out
 }
 
+/// Longest silence ssh accepts from the collector, whatever `io_timeout` says:
+/// the 75 s ssh was given before the keepalive followed `io_timeout`.
+pub const KEEPALIVE_CAP: u32 = 75;
+
 /// ssh's keepalive (`ServerAliveInterval`, `ServerAliveCountMax`) for an
 /// `io_timeout` of `secs` seconds.
 ///
@@ -49,8 +53,11 @@ pub fn quote_for_rsync_e(word: &str) -> String {
 /// `interval * (count + 1)` seconds of silence. The probes are answered by
 /// sshd itself, so a collector that is busy (a long file-list scan) but
 /// reachable is never cut off. Returns `(interval, count)` with
-/// `interval * (count + 1) <= secs` (2 s for `secs` of 1).
+/// `interval * (count + 1) <= secs` (2 s for `secs` of 1), and never more
+/// than [`KEEPALIVE_CAP`]: a link that answers nothing for that long is dead
+/// whatever `io_timeout` allows rsync itself.
 pub fn keepalive(secs: u32) -> (u32, u32) {
+    let secs = secs.min(KEEPALIVE_CAP);
     let interval = (secs / 4).max(1);
     let count = (secs / interval).saturating_sub(1).max(1);
     (interval, count)
@@ -174,7 +181,9 @@ mod tests {
     #[test]
     fn keepalive_declares_a_silent_link_dead_within_io_timeout() {
         assert_eq!(keepalive(10), (2, 4));
-        assert_eq!(keepalive(300), (75, 3));
+        assert_eq!(keepalive(300), (18, 3));
+        assert_eq!(dead_link_after(300), 72);
+        assert_eq!(keepalive(60), (15, 3));
         assert_eq!(keepalive(7), (1, 6));
         assert_eq!(keepalive(1), (1, 1));
         for secs in 1..=2000 {
@@ -183,7 +192,8 @@ mod tests {
             let dead = dead_link_after(secs);
             // Never later than io_timeout (2 s at the 1 s minimum), never much earlier.
             assert!(dead <= secs.max(2), "{secs}: {dead}");
-            assert!(dead * 4 >= secs * 3 || secs < 8, "{secs}: {dead}");
+            let wanted = secs.min(KEEPALIVE_CAP);
+            assert!(dead * 4 >= wanted * 3 || secs < 8, "{secs}: {dead}");
         }
     }
 
