@@ -14,7 +14,6 @@
 //! writes RFC 3339 UTC everywhere; only [`Checkpoint::save`] writes the legacy
 //! form.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
@@ -186,8 +185,9 @@ impl Checkpoint {
         Ok(Loaded { checkpoint: None, moved_aside: Some(aside) })
     }
 
-    /// Write atomically and durably: temp file in the same directory, fsync,
-    /// rename, fsync the directory. Creates the directory if needed.
+    /// Write atomically and durably, also on a full disk: into the reserved
+    /// spare `.<file>.spare` (or a temp file), fsync, swap in, fsync the
+    /// directory ([`crate::reserved`]). Creates the directory if needed.
     ///
     /// `saved_at` is written as the current time (the value in `self` is not
     /// used); a crash at any point leaves either the old or the new file.
@@ -200,23 +200,18 @@ impl Checkpoint {
         let mut text = serialise(&self.on_disk(Some(Utc::now())), path)?;
         text.push(b'\n');
 
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let write_err = |e| Error::io_default("write checkpoint", path, e);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{file_name}."))
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| Error::io_default("create temporary checkpoint in", dir, e))?;
-        tmp.write_all(&text).map_err(write_err)?;
-        // tempfile creates 0600; a checkpoint is a plain record other tools read.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(write_err)?;
-        }
-        tmp.as_file().sync_all().map_err(write_err)?;
-        tmp.persist(path).map_err(|e| Error::io_default("replace checkpoint", path, e.error))?;
-        sync_dir(dir)
+        // Through a reserved spare, so the record of a run that filled the disk
+        // does not need the space the run used up (see crate::reserved).
+        crate::reserved::replace(path, &text, 0o644).map_err(|e| {
+            let action = format!("{} for checkpoint", e.action);
+            match crate::diskspace::is_full(&e.source) {
+                true => {
+                    let hint = crate::diskspace::full_disk_hint(&e.path, Some(text.len() as u64));
+                    Error::io(action, e.path, e.source, hint)
+                }
+                false => Error::io_default(action, e.path, e.source),
+            }
+        })
     }
 
     /// The on-disk form with `saved_at` as given (legacy keys first, legacy time format).
@@ -292,19 +287,6 @@ fn corrupt_name(path: &Path) -> PathBuf {
         n += 1;
     }
     candidate
-}
-
-/// Make a rename in `dir` durable.
-fn sync_dir(dir: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| Error::io_default("flush checkpoint directory", dir, e))?;
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
 }
 
 /// `null` reads as the type's default (Python may write `None`).
@@ -414,7 +396,7 @@ mod tests {
         let saved_at = back.saved_at.take().unwrap();
         assert!(saved_at >= before && saved_at <= Utc::now() + TimeDelta::seconds(1), "{saved_at}");
         assert_eq!(back, cp);
-        assert_eq!(dir_entries(path.parent().unwrap()), ["cex.json"]);
+        assert_eq!(dir_entries(path.parent().unwrap()), [".cex.json.spare", "cex.json"]);
 
         // The front-end JSON form (RFC 3339 everywhere) reads back too.
         let json = serde_json::to_string(&cp).unwrap();
@@ -582,7 +564,7 @@ mod tests {
             cp.save(&path).unwrap();
             assert_eq!(Checkpoint::load(&path, true).unwrap().checkpoint.unwrap().files_transferred, i);
         }
-        assert_eq!(dir_entries(tmp.path()), ["cex.json"]);
+        assert_eq!(dir_entries(tmp.path()), [".cex.json.spare", "cex.json"]);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

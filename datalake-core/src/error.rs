@@ -367,13 +367,16 @@ impl Error {
 
     /// Build an [`Error::Io`] with the generic hint derived from the io error kind.
     pub fn io_default(action: impl Into<String>, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        let path = path.into();
         let hint = match source.kind() {
-            std::io::ErrorKind::NotFound => "check that the path exists",
-            std::io::ErrorKind::PermissionDenied => "check the permissions of the path and its parent directories",
+            std::io::ErrorKind::NotFound => "check that the path exists".to_string(),
+            std::io::ErrorKind::PermissionDenied => {
+                "check the permissions of the path and its parent directories".to_string()
+            }
+            _ if crate::diskspace::is_full(&source) => crate::diskspace::full_disk_hint(&path, None),
             _ => match source.raw_os_error() {
-                Some(28) => "the disk is full: free space or lower retention_days",
-                Some(30) => "the filesystem is read-only",
-                _ => "check the path and the disk",
+                Some(30) => "the filesystem is read-only".to_string(),
+                _ => "check the path and the disk".to_string(),
             },
         };
         Error::io(action, path, source, hint)

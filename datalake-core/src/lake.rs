@@ -19,7 +19,7 @@ use crate::lock::ProfileLock;
 use crate::metrics;
 use crate::outcome::SyncAllReport;
 use crate::progress::Progress;
-use crate::report::SyncReport;
+use crate::report::{SyncReport, SyncStatus};
 use crate::rsync::process::{RunObserver, POLL_INTERVAL};
 use crate::stats::{self, ProfileStats};
 use crate::syncer::{Syncer, TransferOutcome};
@@ -67,6 +67,24 @@ pub fn today(tz: Timezone) -> NaiveDate {
 
 fn local_hms(t: DateTime<Utc>) -> String {
     t.with_timezone(&Local).format("%H:%M:%S").to_string()
+}
+
+/// A stop request that came after rsync's last poll (a signal in the last
+/// milliseconds of the transfer, or during cleanup) still ends a successful
+/// or partial run `interrupted`, before its outcome is recorded (a failure
+/// stays the failure it was). Returns true if it changed the status.
+fn interrupted_meanwhile(
+    profile: &Profile,
+    observer: &mut dyn RunObserver,
+    status: &mut SyncStatus,
+    error: &mut Option<Error>,
+) -> bool {
+    if !matches!(status, SyncStatus::Success | SyncStatus::Partial) || !observer.should_cancel() {
+        return false;
+    }
+    *status = SyncStatus::Interrupted;
+    *error = Some(Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() });
+    true
 }
 
 /// Observer for a run on the calling thread: forwards to the caller's callbacks.
@@ -243,9 +261,10 @@ impl DataLake {
         }
 
         let today = today(profile.timezone);
-        let TransferOutcome { status, stats, exit_code, attempts, error, warnings: transfer_warnings } =
+        let TransferOutcome { mut status, stats, exit_code, attempts, mut error, warnings: transfer_warnings } =
             syncer.run(dry_run, today, observer);
         warnings.extend(transfer_warnings);
+        interrupted_meanwhile(profile, observer, &mut status, &mut error);
         let mut errors: Vec<String> = error.iter().map(ToString::to_string).collect();
 
         let mut cleanup = None;
@@ -256,6 +275,9 @@ impl DataLake {
             }
         }
 
+        if interrupted_meanwhile(profile, observer, &mut status, &mut error) {
+            errors.extend(error.iter().map(ToString::to_string));
+        }
         let finished = Utc::now();
         let duration = clock.elapsed().as_secs_f64();
         if !dry_run {

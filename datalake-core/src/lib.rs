@@ -32,7 +32,9 @@
 //! - [`config`] — the quants-infra YAML format, validated with file:line:column diagnostics.
 //! - [`rsync`] — argv building, output parsing, exit codes, the process runner.
 //! - [`syncer`] — attempts, retries and backoff for one profile.
-//! - [`checkpoint`], [`lock`] — per-profile run records and mutual exclusion.
+//! - [`checkpoint`], [`lock`] — per-profile run records and mutual exclusion;
+//!   [`reserved`] writes the records so that a full disk cannot stop them,
+//!   [`diskspace`] says which filesystem is full and how full.
 //! - [`partition`], [`cleaner`], [`stats`] — what a dated partition is, retention, statistics.
 //! - [`connection`] — the `test_connection` check.
 //! - [`lake`] — the [`DataLake`] facade the Python and C bindings wrap.
@@ -46,7 +48,8 @@
 //! - `shellexpand`: `~` and `${VAR}` in config paths, with unset variables as errors.
 //! - `strsim`: "did you mean" for unknown keys and profile names.
 //! - `walkdir`: tree walks that never follow symlinks and stay on one filesystem.
-//! - `nix`: signalling rsync's process group on cancel.
+//! - `nix`: signalling rsync's process group on cancel; `fallocate`,
+//!   `renameat2(RENAME_EXCHANGE)` and `statvfs` for records that survive a full disk.
 //! - `tempfile`: atomic checkpoint writes (temp file in the same directory, then rename).
 //! - `chrono`: dates of partitions and timestamps of checkpoints.
 //! - `serde`/`serde_json`: reports and checkpoints; the JSON is the same for the CLI, Python and C.
@@ -61,6 +64,7 @@ pub mod checkpoint;
 pub mod cleaner;
 pub mod config;
 pub mod connection;
+pub mod diskspace;
 pub mod error;
 pub mod fswalk;
 pub mod health;
@@ -71,6 +75,7 @@ pub mod outcome;
 pub mod partition;
 pub mod progress;
 pub mod report;
+pub mod reserved;
 pub mod rsync;
 pub mod stats;
 pub mod syncer;

@@ -35,7 +35,7 @@ pub struct ProfileStats {
     pub exists: bool,
     /// Bytes of regular files (legacy key).
     pub total_size: u64,
-    /// `1.5 GB` style (legacy key, same units as quants-infra).
+    /// `1.50 GiB` style (legacy key; IEC units, see [`human_size`]).
     pub total_size_human: String,
     /// Regular files, partial files excluded (legacy key).
     pub file_count: u64,

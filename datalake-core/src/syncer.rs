@@ -10,10 +10,11 @@ use chrono::NaiveDate;
 use crate::config::Profile;
 use crate::error::{Error, Result};
 use crate::partition::{cutoff_date, expired_exclude_patterns};
+use crate::progress::Progress;
 use crate::report::{SyncStatus, TransferStats};
 use crate::rsync::command::{self, RunSpec};
 use crate::rsync::exit_code::{self, ExitClass};
-use crate::rsync::failure::classify_failure;
+use crate::rsync::failure::{classify_failure, disk_full};
 use crate::rsync::process::{self, RunObserver, POLL_INTERVAL};
 use crate::rsync::tools::{self, Tools};
 
@@ -131,7 +132,11 @@ impl<'a> Syncer<'a> {
                 ExitClass::Interrupted => return out.ended(SyncStatus::Interrupted, interrupted()),
                 _ => {}
             }
-            let failure = classify_failure(profile, code, &run.stderr);
+            let remaining = match disk_full(&run.stderr) {
+                true => self.still_to_transfer(today, observer).or(run.remaining),
+                false => run.remaining,
+            };
+            let failure = classify_failure(profile, code, &run.stderr, remaining);
             let message = failure.error.to_string();
             let wait = match failure.class {
                 ExitClass::Partial if !partial_retried => {
@@ -163,6 +168,25 @@ impl<'a> Syncer<'a> {
                 return out.ended(SyncStatus::Interrupted, interrupted());
             }
         }
+    }
+}
+
+/// Forwards only cancellation: a measuring dry run shows no progress.
+struct Quiet<'o>(&'o mut dyn RunObserver);
+
+impl RunObserver for Quiet<'_> {
+    fn progress(&mut self, _: &Progress) {}
+    fn should_cancel(&mut self) -> bool {
+        self.0.should_cancel()
+    }
+}
+
+impl Syncer<'_> {
+    /// Bytes the sync still has to bring over (rsync's own dry-run figure),
+    /// for the message of a run that filled the disk: it says how much was needed.
+    fn still_to_transfer(&self, today: NaiveDate, observer: &mut dyn RunObserver) -> Option<u64> {
+        let run = process::run(&self.argv(true, today), &self.profile.name, &mut Quiet(observer)).ok()?;
+        (run.exit_code == Some(0) && !run.cancelled).then_some(run.stats.bytes_transferred)
     }
 }
 

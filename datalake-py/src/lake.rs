@@ -5,6 +5,9 @@
 //! - The core runs inside `py.detach`, so other Python threads keep running.
 //! - The core calls `progress` and `interrupt_check` on this (the calling)
 //!   thread; both re-attach to the interpreter for the duration of the call.
+//! - Log records are queued by the core and handed to Python logging only at
+//!   those polls and at the end of each call ([`logging`]), never where an
+//!   exception raised meanwhile would have nowhere to go.
 //! - An exception raised by the progress callback, or the `KeyboardInterrupt`
 //!   that `check_signals` raises after Ctrl-C, is parked, the run is
 //!   cancelled through a [`CancelToken`], and the parked exception is raised
@@ -92,9 +95,12 @@ impl PyDataLake {
                 if pending.is_set() {
                     return true;
                 }
-                // Runs the Python signal handlers (main thread only; elsewhere a
-                // no-op): after Ctrl-C the default handler raises KeyboardInterrupt.
-                Python::attach(|py| match py.check_signals() {
+                // Queued log records first, then the Python signal handlers (main
+                // thread only; elsewhere a no-op): after Ctrl-C the default handler
+                // raises KeyboardInterrupt. A handler may also run inside a logging
+                // handler: its exception comes back from `flush` and stops the run
+                // the same way.
+                Python::attach(|py| match logging::flush(py).and_then(|()| py.check_signals()) {
                     Ok(()) => false,
                     Err(err) => {
                         pending.record(err);
@@ -115,6 +121,11 @@ impl PyDataLake {
             }
             op(lake, &mut sync_options)
         });
+        // Records logged after the last poll, and a signal that arrived after it
+        // (during the final checkpoint write, say): raised by the caller with the report.
+        if let Err(err) = logging::flush(py).and_then(|()| py.check_signals()) {
+            pending.record(err);
+        }
         (out, pending.take())
     }
 }
@@ -143,17 +154,19 @@ impl PyDataLake {
     /// Load and validate the config file; raises ConfigError listing every problem.
     #[staticmethod]
     fn open(py: Python<'_>, config_path: PathBuf) -> PyResult<Self> {
-        logging::reset_cache();
-        py.detach(|| DataLake::open(&config_path)).map(|inner| PyDataLake { inner }).map_err(|e| to_py_err(py, &e))
+        logging::refresh(py)?;
+        let out = py.detach(|| DataLake::open(&config_path));
+        logging::flush(py)?;
+        out.map(|inner| PyDataLake { inner }).map_err(|e| to_py_err(py, &e))
     }
 
     /// Load and validate a config given as YAML (or JSON) text instead of a file.
     #[staticmethod]
     fn from_yaml(py: Python<'_>, text: &str) -> PyResult<Self> {
-        logging::reset_cache();
-        datalake_core::Config::from_yaml_str(text, None)
-            .map(|config| PyDataLake { inner: DataLake::from_config(config) })
-            .map_err(|e| to_py_err(py, &e))
+        logging::refresh(py)?;
+        let out = datalake_core::Config::from_yaml_str(text, None);
+        logging::flush(py)?;
+        out.map(|config| PyDataLake { inner: DataLake::from_config(config) }).map_err(|e| to_py_err(py, &e))
     }
 
     /// The loaded configuration.
@@ -163,9 +176,11 @@ impl PyDataLake {
     }
 
     /// Re-validate the config file: every error and warning, never raises.
-    fn validate(&self, py: Python<'_>) -> PyValidationReport {
-        logging::reset_cache();
-        PyValidationReport::from(py.detach(|| self.inner.validate()))
+    fn validate(&self, py: Python<'_>) -> PyResult<PyValidationReport> {
+        logging::refresh(py)?;
+        let out = py.detach(|| self.inner.validate());
+        logging::flush(py)?;
+        Ok(PyValidationReport::from(out))
     }
 
     /// A profile by name; raises ProfileNotFoundError (a KeyError) with a suggestion.
@@ -186,7 +201,7 @@ impl PyDataLake {
         cleanup: bool,
         progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Py<PySyncReport>> {
-        logging::reset_cache();
+        logging::refresh(py)?;
         let options = RunOptions { dry_run, cleanup, jobs: 1, progress: checked_callback(progress)? };
         let (result, pending) = self.run_detached(py, options, |lake, opts| lake.sync(profile, opts));
         let report = match result {
@@ -216,7 +231,7 @@ impl PyDataLake {
         cleanup: bool,
         progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PySyncAllReport> {
-        logging::reset_cache();
+        logging::refresh(py)?;
         let options = RunOptions { dry_run, cleanup, jobs, progress: checked_callback(progress)? };
         let (all, pending) = self.run_detached(py, options, |lake, opts| lake.sync_all(opts));
         let all = PySyncAllReport::new(py, all)?;
@@ -229,45 +244,57 @@ impl PyDataLake {
 
     /// Statistics of one profile's directory and checkpoint.
     fn stats(&self, py: Python<'_>, profile: &str) -> PyResult<PyProfileStats> {
-        logging::reset_cache();
-        py.detach(|| self.inner.stats(profile)).map(PyProfileStats::from).map_err(|e| to_py_err(py, &e))
+        logging::refresh(py)?;
+        let out = py.detach(|| self.inner.stats(profile));
+        logging::flush(py)?;
+        out.map(PyProfileStats::from).map_err(|e| to_py_err(py, &e))
     }
 
     /// Apply retention to one profile (a dry run only reports what would go).
     #[pyo3(signature = (profile, *, dry_run = false))]
     fn cleanup(&self, py: Python<'_>, profile: &str, dry_run: bool) -> PyResult<PyCleanupReport> {
-        logging::reset_cache();
-        py.detach(|| self.inner.cleanup(profile, dry_run)).map(PyCleanupReport::from).map_err(|e| to_py_err(py, &e))
+        logging::refresh(py)?;
+        let out = py.detach(|| self.inner.cleanup(profile, dry_run));
+        logging::flush(py)?;
+        out.map(PyCleanupReport::from).map_err(|e| to_py_err(py, &e))
     }
 
     /// Check that the collector is reachable and readable. Returns a report
     /// either way (see `.ok`, `.status`, `.raise_for_status()`).
     fn test_connection(&self, py: Python<'_>, profile: &str) -> PyResult<PyConnectionReport> {
-        logging::reset_cache();
-        py.detach(|| self.inner.test_connection(profile)).map(PyConnectionReport::from).map_err(|e| to_py_err(py, &e))
+        logging::refresh(py)?;
+        let out = py.detach(|| self.inner.test_connection(profile));
+        logging::flush(py)?;
+        out.map(PyConnectionReport::from).map_err(|e| to_py_err(py, &e))
     }
 
     /// The profile's checkpoint, or None if no sync has been recorded yet.
     fn checkpoint(&self, py: Python<'_>, profile: &str) -> PyResult<Option<PyCheckpoint>> {
-        logging::reset_cache();
-        py.detach(|| self.inner.checkpoint(profile)).map(|c| c.map(PyCheckpoint::from)).map_err(|e| to_py_err(py, &e))
+        logging::refresh(py)?;
+        let out = py.detach(|| self.inner.checkpoint(profile));
+        logging::flush(py)?;
+        out.map(|c| c.map(PyCheckpoint::from)).map_err(|e| to_py_err(py, &e))
     }
 
     /// The Prometheus exposition of `profiles` (every profile when None): the
     /// text sync and cleanup write into `metrics_dir`.
     #[pyo3(signature = (profiles = None))]
     fn metrics(&self, py: Python<'_>, profiles: Option<Vec<String>>) -> PyResult<String> {
-        logging::reset_cache();
-        crate::ops::metrics(py, &self.inner, profiles)
+        logging::refresh(py)?;
+        let out = crate::ops::metrics(py, &self.inner, profiles);
+        logging::flush(py)?;
+        out
     }
 
     /// Health verdicts from the checkpoints: a problem for every enabled profile
     /// that never ran, whose last run failed, or whose last success is older than
     /// `max_age` ("2h", seconds, or a timedelta).
     fn health(&self, py: Python<'_>, max_age: Bound<'_, PyAny>) -> PyResult<crate::ops::PyHealthReport> {
-        logging::reset_cache();
+        logging::refresh(py)?;
         let max_age = crate::ops::max_age_arg(py, &max_age)?;
-        Ok(py.detach(|| self.inner.health(max_age)).into())
+        let out = py.detach(|| self.inner.health(max_age));
+        logging::flush(py)?;
+        Ok(out.into())
     }
 
     /// Cancel every sync running on this DataLake (callable from any thread).
@@ -284,9 +311,11 @@ impl PyDataLake {
 
 /// Validate a config file without opening it: every error and warning, never raises.
 #[pyfunction]
-pub fn validate_file(py: Python<'_>, path: PathBuf) -> PyValidationReport {
-    logging::reset_cache();
-    PyValidationReport::from(py.detach(|| datalake_core::Config::validate_file(&path)))
+pub fn validate_file(py: Python<'_>, path: PathBuf) -> PyResult<PyValidationReport> {
+    logging::refresh(py)?;
+    let out = py.detach(|| datalake_core::Config::validate_file(&path));
+    logging::flush(py)?;
+    Ok(PyValidationReport::from(out))
 }
 
 /// Every error kind of the core, by name (as pydantic-core's `list_all_errors`).

@@ -23,7 +23,7 @@ mod util;
 #[pymodule]
 #[pyo3(name = "_datalake")]
 fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    logging::install(m.py())?;
+    logging::install();
     errors::register(m)?;
     m.add_class::<lake::PyDataLake>()?;
     m.add_class::<config::PyConfig>()?;

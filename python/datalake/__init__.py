@@ -16,7 +16,12 @@ on the command line). Rust log records arrive in :mod:`logging` under the
 logger ``datalake``; the library never prints by itself.
 """
 
-import logging as _logging
+# First, before any slower import: a signal while the program starts ends it quietly.
+from datalake import _startup
+
+_startup.quiet_until_main()
+
+import logging as _logging  # noqa: E402
 
 from datalake._datalake import (
     AuthenticationError,

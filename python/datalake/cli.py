@@ -493,21 +493,37 @@ def main(argv: Sequence[str] | None = None) -> None:
         received.append(signum)
         raise Terminated(f"terminated by {signal.Signals(signum).name}")
 
+    def on_sigint(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
     # signal.signal works in the main thread only; elsewhere the caller owns signals.
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, on_sigterm) if in_main_thread else None
+    # Ctrl-C raises KeyboardInterrupt as Python's default handler does (and so stops
+    # a run cleanly), and is remembered. As the program, SIGINT had its default
+    # action while starting up (datalake._startup). A handler the embedding
+    # program installed itself is left alone.
+    previous_int = None
+    if in_main_thread and signal.getsignal(signal.SIGINT) in (signal.SIG_DFL, signal.default_int_handler):
+        previous_int = signal.signal(signal.SIGINT, on_sigint)
     try:
         data_lake.main(args=list(argv) if argv is not None else None, prog_name="datalake")
     except KeyboardInterrupt as e:  # outside any command, e.g. between click's parsing steps
         logformat.echo_err(f"Error: {render.interrupted_message(e)}", level="error", event="error")
         sys.exit(exit_code_for_error(e))
     except SystemExit as e:
-        # A SIGTERM that click caught itself (it turns KeyboardInterrupt into
-        # "Aborted!", exit 1) or that reached the core as a plain cancellation.
-        if received and e.code not in (0, None, EXIT_TERMINATED):
-            sys.exit(EXIT_TERMINATED)
+        # A signal is never lost: one that click caught itself (it turns
+        # KeyboardInterrupt into "Aborted!", exit 1), or that reached the core as
+        # a plain cancellation, still gives the signal's exit code.
+        if received and e.code not in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+            sys.exit(EXIT_TERMINATED if received[-1] == signal.SIGTERM else EXIT_INTERRUPTED)
         raise
     finally:
+        # Back to what was found; for the program that is the default action, so a
+        # signal in its last instants ends it without a traceback (shell: 130/143).
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
 

@@ -47,6 +47,9 @@ pub struct RunOutcome {
     pub stderr: String,
     /// True when the run was cancelled.
     pub cancelled: bool,
+    /// Bytes still to transfer by rsync's last progress estimate, if it made one
+    /// (what a run that filled the disk still needed).
+    pub remaining: Option<u64>,
 }
 
 enum Event {
@@ -235,7 +238,8 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
     };
     let stats = out_thread.join().map_err(|_| reader_panicked("stdout"))?;
     let stderr = err_thread.join().map_err(|_| reader_panicked("stderr"))?;
-    Ok(RunOutcome { exit_code: status.code(), stats, stderr, cancelled })
+    let remaining = snapshot.bytes_total.map(|total| total.saturating_sub(snapshot.bytes_done));
+    Ok(RunOutcome { exit_code: status.code(), stats, stderr, cancelled, remaining })
 }
 
 #[cfg(test)]
