@@ -51,6 +51,7 @@ step "cargo doc" env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
 
 if [[ -d python ]]; then
     step "mypy stubtest" .venv/bin/python -m mypy.stubtest datalake._datalake
+    step "mypy --strict (python/datalake)" .venv/bin/python -m mypy
 else
     skip "mypy stubtest" "no python/ directory yet"
 fi

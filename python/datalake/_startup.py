@@ -14,7 +14,7 @@ import os
 import sys
 
 # The C module: `signal` itself imports enum, which takes milliseconds.
-import _signal
+import _signal  # type: ignore[import-not-found]  # no typeshed stub for the C module
 
 _SCRIPT_MARK = b"from datalake.cli import main"
 
