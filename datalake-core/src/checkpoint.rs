@@ -14,6 +14,7 @@
 //! writes RFC 3339 UTC everywhere; only [`Checkpoint::save`] writes the legacy
 //! form.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -102,6 +103,10 @@ pub struct Checkpoint {
     pub history: Vec<RunRecord>,
     /// Present while a sync runs.
     pub running: Option<RunningMarker>,
+    /// Failed Parquet checks in a row, per file (relative path), for files
+    /// in quarantine; see [`crate::quarantine`].
+    #[serde(deserialize_with = "null_default", skip_serializing_if = "BTreeMap::is_empty")]
+    pub quarantine_failures: BTreeMap<String, u32>,
 }
 
 /// What loading a checkpoint file found.

@@ -16,6 +16,7 @@ use crate::connection::{self, ConnectionReport};
 use crate::error::{Error, Result};
 use crate::lock::ProfileLock;
 use crate::progress::Progress;
+use crate::quarantine;
 use crate::report::{SyncReport, SyncStatus};
 use crate::rsync::process::{RunObserver, POLL_INTERVAL};
 use crate::stats::{self, ProfileStats};
@@ -235,10 +236,42 @@ impl DataLake {
         }
 
         let today = today(profile.timezone);
-        let TransferOutcome { status, stats, exit_code, attempts, error, warnings: transfer_warnings } =
-            syncer.run(dry_run, today, observer);
+        let TransferOutcome {
+            mut status,
+            stats,
+            exit_code,
+            attempts,
+            error,
+            warnings: transfer_warnings,
+            too_recent,
+            landed,
+        } = syncer.run(dry_run, today, observer);
         warnings.extend(transfer_warnings);
         let mut errors: Vec<String> = error.iter().map(ToString::to_string).collect();
+        if too_recent > 0 {
+            warnings.push(format!(
+                "{too_recent} files modified on the collector less than min_age ({}) ago were left for the next run",
+                humantime::format_duration(profile.min_age)
+            ));
+        }
+        let landing = if dry_run || !profile.check_parquet {
+            quarantine::LandingCheck::default()
+        } else {
+            match quarantine::check_landed(&profile.local_dir, &landed, &mut checkpoint.quarantine_failures) {
+                Ok(found) => found,
+                Err(e) => {
+                    errors.push(format!("checking the transferred Parquet files failed: {e}"));
+                    quarantine::LandingCheck::default()
+                }
+            }
+        };
+        for q in &landing.quarantined {
+            warnings.push(quarantine::describe(q));
+        }
+        if !landing.quarantined.is_empty() && status == SyncStatus::Success {
+            // Not everything that arrived is usable.
+            status = SyncStatus::Partial;
+        }
 
         let mut cleanup = None;
         if matches!(status, SyncStatus::Success | SyncStatus::Partial) && !no_cleanup {
@@ -285,6 +318,9 @@ impl DataLake {
             warnings,
             error_kind: error.as_ref().map(Error::kind),
             cleanup,
+            too_recent_files: too_recent,
+            parquet_checked: landing.checked,
+            quarantined: landing.quarantined,
             error,
         })
     }

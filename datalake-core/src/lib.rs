@@ -34,6 +34,10 @@
 //! - [`checkpoint`], [`lock`] — per-profile run records and mutual exclusion.
 //! - [`partition`], [`cleaner`], [`stats`] — what a dated partition is, retention, statistics.
 //! - [`connection`] — the `test_connection` check.
+//! - [`min_age`] — files the collector is still writing wait for the next run.
+//! - [`parquet_check`], [`quarantine`] — footer checks of landed files; broken ones moved aside.
+//! - [`verify`] — footer checks of the whole lake, and a checksum comparison with the collector.
+//! - [`coverage`] — series, missing days, stopped series.
 //! - [`lake`] — the [`DataLake`] facade the Python and C bindings wrap.
 //!
 //! # Dependencies, and why
@@ -46,29 +50,47 @@
 //! - `tempfile`: atomic checkpoint writes (temp file in the same directory, then rename).
 //! - `chrono`: dates of partitions and timestamps of checkpoints.
 //! - `serde`/`serde_json`: reports and checkpoints; the JSON is the same for the CLI, Python and C.
+//! - `humantime`: `min_age: 1m` / `90s` / `1h 30m`. The small, long-lived
+//!   parser that `rclone`-style durations users know map onto; `0` is
+//!   accepted for "off" before it is asked.
+//! - `parquet` (arrow-rs, default features off): decodes Parquet footers for
+//!   the landing check and `verify`. The Apache Arrow project's own reader,
+//!   kept in step with the format (new footer fields, encodings); without its
+//!   default features it pulls no Arrow and no compression codecs, only the
+//!   Thrift metadata decoder. A hand-written Thrift decoder would be smaller
+//!   but would have to follow the format by itself; the tests use the same
+//!   crate's writer to make real files.
 
 pub mod cancel;
 pub mod checkpoint;
 pub mod cleaner;
 pub mod config;
 pub mod connection;
+pub mod coverage;
 pub mod error;
 pub mod lake;
 pub mod lock;
+pub mod min_age;
+pub mod parquet_check;
 pub mod partition;
 pub mod progress;
+pub mod quarantine;
 pub mod report;
 pub mod rsync;
 pub mod stats;
 pub mod syncer;
+pub mod verify;
 
 pub use cancel::CancelToken;
 pub use checkpoint::Checkpoint;
 pub use cleaner::CleanupReport;
 pub use config::{Config, Diagnostic, Profile, Severity, Source, ValidationReport};
 pub use connection::{ConnectionReport, ConnectionStatus};
+pub use coverage::{Coverage, DayState, SeriesCoverage};
 pub use error::{ConfigErrors, ConnectFailure, Error, ErrorKind, Result};
 pub use lake::{DataLake, SyncOptions};
 pub use progress::Progress;
 pub use report::{overall_status, SyncReport, SyncStatus, TransferStats};
+pub use quarantine::QuarantinedFile;
 pub use stats::ProfileStats;
+pub use verify::{VerifyOptions, VerifyReport};

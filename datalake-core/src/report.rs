@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::cleaner::CleanupReport;
 use crate::error::{Error, ErrorKind};
+use crate::quarantine::QuarantinedFile;
 
 /// How a sync run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -115,6 +116,13 @@ pub struct SyncReport {
     pub error_kind: Option<ErrorKind>,
     /// The retention run after the sync, if any.
     pub cleanup: Option<CleanupReport>,
+    /// Files left on the collector because they were modified less than
+    /// `min_age` ago (by its clock); the next run takes them.
+    pub too_recent_files: u64,
+    /// `.parquet` files of this run whose footer was checked.
+    pub parquet_checked: u64,
+    /// Files of this run that failed the check, moved into quarantine.
+    pub quarantined: Vec<QuarantinedFile>,
     /// The typed cause of a failed or interrupted run (not serialized;
     /// bindings use it to raise the matching exception / status).
     #[serde(skip)]
@@ -147,6 +155,9 @@ impl SyncReport {
             warnings: Vec::new(),
             error_kind: error.as_ref().map(Error::kind),
             cleanup: None,
+            too_recent_files: 0,
+            parquet_checked: 0,
+            quarantined: Vec::new(),
             error,
         }
     }

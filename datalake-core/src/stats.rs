@@ -20,8 +20,10 @@ use serde::Serialize;
 use crate::checkpoint::Checkpoint;
 use crate::cleaner::{cutoff_date, PARTIAL_DIR};
 use crate::config::Profile;
+use crate::coverage::{self, Coverage, PartitionSeen};
 use crate::error::{Error, Result};
 use crate::partition::partition_date;
+use crate::quarantine::{self, QUARANTINE_DIR};
 
 /// Statistics of one profile's local directory.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -74,6 +76,12 @@ pub struct ProfileStats {
     pub last_success_time: Option<DateTime<Utc>>,
     /// From the checkpoint.
     pub consecutive_failures: u32,
+    /// Files in the quarantine folder (broken Parquet files a sync moved aside).
+    pub quarantined_files: u64,
+    /// Days missing, summed over the series (see [`crate::coverage`]).
+    pub missing_days: u64,
+    /// Series without a partition for the profile's latest day.
+    pub stopped_series: u64,
 }
 
 /// `1.5 GB` style sizes with 1024 steps and units B, KB, MB, GB, TB, as the
@@ -103,6 +111,34 @@ pub fn human_size(bytes: u64) -> String {
 /// during the walk (a cleanup running) are ignored; an unreadable directory is
 /// an error. Like `du`, the walk crosses into mounted filesystems.
 pub fn collect(profile: &Profile, checkpoint: Option<&Checkpoint>, today: NaiveDate) -> Result<ProfileStats> {
+    collect_with_coverage(profile, checkpoint, today).map(|(stats, _)| stats)
+}
+
+/// [`collect`], and the coverage worked out from the same walk. The
+/// quarantine folder is not walked as lake data: its files are counted in
+/// `quarantined_files`.
+pub fn collect_with_coverage(
+    profile: &Profile,
+    checkpoint: Option<&Checkpoint>,
+    today: NaiveDate,
+) -> Result<(ProfileStats, Coverage)> {
+    let mut partitions = Vec::new();
+    let mut stats = walk_lake(profile, checkpoint, today, &mut partitions)?;
+    let quarantined = if stats.exists { quarantine::list(&profile.local_dir)? } else { Vec::new() };
+    let cutoff = cutoff_date(today, profile.retention_days);
+    let coverage = coverage::analyze(&profile.name, today, cutoff, &partitions, &quarantined);
+    stats.quarantined_files = coverage.quarantined_files;
+    stats.missing_days = coverage.missing_days;
+    stats.stopped_series = coverage.stopped_series;
+    Ok((stats, coverage))
+}
+
+fn walk_lake(
+    profile: &Profile,
+    checkpoint: Option<&Checkpoint>,
+    today: NaiveDate,
+    partitions: &mut Vec<PartitionSeen>,
+) -> Result<ProfileStats> {
     let ran = checkpoint.filter(|c| c.last_sync_time.is_some() || c.last_sync_status.is_some());
     let mut stats = ProfileStats {
         profile_name: profile.name.clone(),
@@ -129,6 +165,9 @@ pub fn collect(profile: &Profile, checkpoint: Option<&Checkpoint>, today: NaiveD
         last_sync_bytes: ran.map(|c| c.bytes_transferred),
         last_success_time: checkpoint.and_then(|c| c.last_success_time),
         consecutive_failures: checkpoint.map_or(0, |c| c.consecutive_failures),
+        quarantined_files: 0,
+        missing_days: 0,
+        stopped_series: 0,
     };
     let root = profile.local_dir.as_path();
     match std::fs::metadata(root) {
@@ -160,7 +199,8 @@ pub fn collect(profile: &Profile, checkpoint: Option<&Checkpoint>, today: NaiveD
         }
         Err(e) => return Err(Error::io_default("read directory", root, e.into())),
     };
-    let mut walker = Walker { root, cutoff, rel: PathBuf::new(), newest: None, stats: &mut stats };
+    let mut walker =
+        Walker { root, cutoff, rel: PathBuf::new(), newest: None, stats: &mut stats, partitions, current: None };
     walker.walk(&mut dir, 0, false, None)?;
     let newest = walker.newest;
     stats.total_size_human = human_size(stats.total_size);
@@ -185,6 +225,10 @@ struct Walker<'a> {
     /// Newest regular-file mtime, as (seconds, nanoseconds).
     newest: Option<(i64, i64)>,
     stats: &'a mut ProfileStats,
+    /// Partition directories met, for coverage.
+    partitions: &'a mut Vec<PartitionSeen>,
+    /// Index in `partitions` of the nearest partition ancestor.
+    current: Option<usize>,
 }
 
 impl Walker<'_> {
@@ -236,6 +280,14 @@ impl Walker<'_> {
                         },
                     };
                     let len = st.st_size.max(0) as u64;
+                    if let Some(i) = self.current {
+                        let seen = &mut self.partitions[i];
+                        if in_partial {
+                            seen.partial = true;
+                        } else {
+                            seen.files += 1;
+                        }
+                    }
                     if in_partial {
                         self.stats.partial_files += 1;
                         self.stats.partial_bytes += len;
@@ -253,6 +305,10 @@ impl Walker<'_> {
                 }
                 Type::Directory => {
                     let os_name = OsStr::from_bytes(name.to_bytes());
+                    if depth == 0 && os_name == QUARANTINE_DIR {
+                        // Not lake data: counted apart by `collect_with_coverage`.
+                        continue;
+                    }
                     let mut sub = match Dir::openat(Some(fd), name, DIR_FLAGS, Mode::empty()) {
                         Ok(sub) => sub,
                         Err(Errno::ENOENT) => continue,
@@ -261,6 +317,7 @@ impl Walker<'_> {
                     self.rel.push(os_name);
                     let mut sub_partial = in_partial;
                     let mut sub_partition = partition;
+                    let outer = self.current;
                     if in_partial {
                         // Nothing below a partial directory counts as a directory.
                     } else if os_name == PARTIAL_DIR {
@@ -274,9 +331,17 @@ impl Walker<'_> {
                             self.stats.earliest_date = Some(self.stats.earliest_date.map_or(date, |e| e.min(date)));
                             self.stats.latest_date = Some(self.stats.latest_date.map_or(date, |l| l.max(date)));
                             sub_partition = Some(expired);
+                            self.current = Some(self.partitions.len());
+                            self.partitions.push(PartitionSeen {
+                                rel: self.rel.clone(),
+                                date,
+                                files: 0,
+                                partial: false,
+                            });
                         }
                     }
                     let result = self.walk(&mut sub, depth + 1, sub_partial, sub_partition);
+                    self.current = outer;
                     self.rel.pop();
                     result?;
                 }

@@ -10,7 +10,7 @@ use super::rules::{check_local_subdir, check_login_word, check_profile_name, did
 use super::yaml::{self, Kind, Node, Pos};
 use super::{
     rsync_args, Config, Diagnostic, HostKeyChecking, Profile, Severity, Source, SshSource, Timezone,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_PORT, DEFAULT_RETENTION_DAYS, DEFAULT_RETRIES,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_PORT, DEFAULT_RETENTION_DAYS, DEFAULT_RETRIES, DEFAULT_MIN_AGE, MAX_MIN_AGE,
     DEFAULT_SSH_KEY,
 };
 
@@ -33,6 +33,8 @@ const PROFILE_KEYS: &[&str] = &[
     "known_hosts",
     "host_key_checking",
     "timezone",
+    "min_age",
+    "check_parquet",
 ];
 const SOURCE_KEYS: &[&str] = &["type", "host", "port", "user", "ssh_key", "remote_root"];
 
@@ -287,6 +289,35 @@ fn read_int(ctx: &mut Ctx<'_>, e: Option<Entry<'_>>, key: &str, min: u64, max: u
                 format!("an integer from {min} to {max}")
             };
             ctx.error(e.value.pos, key, format!("expected {range}{unit}, got {}", e.value.describe()));
+            None
+        }
+    }
+}
+
+/// A duration such as `1m`, `90s`, `1h 30m` (humantime's syntax) or a bare
+/// `0` (off); `None` when absent, null or invalid (then reported).
+fn read_duration(ctx: &mut Ctx<'_>, e: Option<Entry<'_>>, key: &str) -> Option<std::time::Duration> {
+    let e = e?;
+    if e.value.is_null() {
+        return None;
+    }
+    let parsed = match &e.value.kind {
+        Kind::Scalar { text, .. } if text.trim() == "0" => Some(std::time::Duration::ZERO),
+        Kind::Scalar { text, .. } => humantime::parse_duration(text.trim()).ok(),
+        _ => None,
+    };
+    match parsed {
+        Some(d) if d <= MAX_MIN_AGE => Some(d),
+        Some(_) => {
+            ctx.error(e.value.pos, key, "at most 7d: a file older than that is not being written any more");
+            None
+        }
+        None => {
+            ctx.error(
+                e.value.pos,
+                key,
+                format!("expected a duration such as 1m, 90s or 2h (0 turns it off), got {}", e.value.describe()),
+            );
             None
         }
     }
@@ -682,6 +713,8 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
     let host_key_checking = read_host_key_checking(ctx, f.get("host_key_checking"), &key("host_key_checking"))
         .unwrap_or(HostKeyChecking::AcceptNew);
     let timezone = read_timezone(ctx, f.get("timezone"), &key("timezone")).unwrap_or(env.timezone);
+    let min_age = read_duration(ctx, f.get("min_age"), &key("min_age")).unwrap_or(DEFAULT_MIN_AGE);
+    let check_parquet = read_bool(ctx, f.get("check_parquet"), &key("check_parquet")).unwrap_or(true);
 
     if matches!(source, Some(Source::Local { .. })) {
         for k in ["known_hosts", "host_key_checking", "connect_timeout"] {
@@ -721,6 +754,8 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
         known_hosts,
         host_key_checking,
         timezone,
+        min_age,
+        check_parquet,
     };
     Some((profile, placed))
 }

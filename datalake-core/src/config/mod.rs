@@ -22,7 +22,8 @@
 //!   (300 s, 1..=86400), `connect_timeout` (15 s, 1..=3600), `retries` (3,
 //!   0..=20), `exclude` (list of rsync patterns), `known_hosts`,
 //!   `host_key_checking` (`accept-new` default or `yes`; `no` is refused),
-//!   `timezone` (overrides the data_lake one).
+//!   `timezone` (overrides the data_lake one), `min_age` (a duration, `1m`;
+//!   `0` turns it off), `check_parquet` (true).
 //! - `source`: `type` (`ssh` default, or `local`), `host`, `port` (6677),
 //!   `user`, `ssh_key` (`~/.ssh/lightsail_key.pem`), `remote_root`. A `local`
 //!   source takes only `type` and `remote_root`.
@@ -79,6 +80,12 @@ pub const DEFAULT_IO_TIMEOUT: u32 = 300;
 pub const DEFAULT_CONNECT_TIMEOUT: u32 = 15;
 /// Default number of retries after a transient failure.
 pub const DEFAULT_RETRIES: u32 = 3;
+
+/// Default `min_age`: files the collector modified less than a minute ago
+/// are left for the next run.
+pub const DEFAULT_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+/// Largest `min_age` accepted.
+pub const MAX_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
 
 /// Whether a [`Diagnostic`] stops the config from loading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -256,6 +263,12 @@ pub struct Profile {
     pub host_key_checking: HostKeyChecking,
     /// Calendar used for retention.
     pub timezone: Timezone,
+    /// Files modified on the collector more recently than this (by its
+    /// clock) wait for the next run; zero turns the check off.
+    pub min_age: std::time::Duration,
+    /// Check the footer of every `.parquet` file a run transfers and
+    /// quarantine the broken ones.
+    pub check_parquet: bool,
 }
 
 /// A loaded, validated configuration.
@@ -379,6 +392,8 @@ data_lake:
       # known_hosts: ~/.ssh/known_hosts      # ssh UserKnownHostsFile; default: ssh's own
       # host_key_checking: accept-new        # accept-new (trust on first use) or yes; "no" is refused
       # timezone: utc                        # overrides data_lake.timezone for this profile
+      # min_age: 1m                          # skip files the collector modified this recently (0 = off)
+      # check_parquet: true                  # check each transferred .parquet footer; quarantine broken ones
     # A collector directory mounted on this machine (disk, NFS): same engine, no SSH.
     # local_copy:
     #   source:

@@ -49,6 +49,10 @@ pub struct RunOutcome {
     pub cancelled: bool,
     /// Regular files itemized as transferred (counted from our out-format lines).
     pub files_itemized: u64,
+    /// Their names, relative to the destination, as rsync printed them (`%n`).
+    pub transferred: Vec<String>,
+    /// Names itemized as `*deleting` (with `--delete`, e.g. verify's dry run).
+    pub deleted: Vec<String>,
 }
 
 enum Event {
@@ -141,6 +145,7 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
     let out_thread = thread::spawn(move || {
         let mut stats = TransferStats::default();
         let mut files = 0u64;
+        let (mut transferred, mut deleted) = (Vec::new(), Vec::new());
         if let Some(out) = stdout {
             for_each_line(out, |line| match output::parse_line(line, &mut stats) {
                 Line::Progress { bytes, percent, files_done, list_complete } => {
@@ -149,13 +154,16 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
                 Line::Item { flags, name } => {
                     if output::is_file_transfer(&flags) {
                         files += 1;
+                        transferred.push(name.clone());
                         let _ = tx.send(Event::File(name));
+                    } else if let Some(name) = output::deleted_name(&flags, &name) {
+                        deleted.push(name);
                     }
                 }
                 Line::Stat | Line::Other => {}
             });
         }
-        (stats, files)
+        (stats, files, transferred, deleted)
     });
     let err_thread = thread::spawn(move || {
         let mut lines: std::collections::VecDeque<String> = Default::default();
@@ -228,9 +236,9 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
         observer.progress(&snapshot);
     }
     let status = child.wait().map_err(|e| Error::io("wait for", program, e, "rsync could not be waited for"))?;
-    let (stats, files_itemized) = out_thread.join().unwrap_or_default();
+    let (stats, files_itemized, transferred, deleted) = out_thread.join().unwrap_or_default();
     let stderr = err_thread.join().unwrap_or_default();
-    Ok(RunOutcome { exit_code: status.code(), stats, stderr, cancelled, files_itemized })
+    Ok(RunOutcome { exit_code: status.code(), stats, stderr, cancelled, files_itemized, transferred, deleted })
 }
 
 #[cfg(test)]

@@ -1,0 +1,241 @@
+//! Is a Parquet file complete? A check of its ends and its footer only.
+//!
+//! A Parquet file is `PAR1`, column chunks, the footer (Thrift
+//! `FileMetaData`), the footer's length (4 bytes, little endian) and `PAR1`
+//! again. A file cut short (still being written, an interrupted copy) loses
+//! its trailing magic; a damaged end gives a length that does not fit or a
+//! footer that does not decode. The check reads 4 bytes at the start, 8 at the
+//! end and the footer itself (a few KiB), never the data pages, so it costs
+//! one `open` and three `pread`s per file.
+//!
+//! The footer is decoded by the `parquet` crate (arrow-rs) with its default
+//! features off: the Thrift decoder and the metadata types, no Arrow, no
+//! compression codecs (footers are never compressed).
+
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use parquet::file::metadata::ParquetMetaDataReader;
+use serde::Serialize;
+
+/// The magic bytes at both ends of a plain Parquet file.
+const MAGIC: &[u8; 4] = b"PAR1";
+/// The trailing magic of a file with an encrypted footer.
+const MAGIC_ENCRYPTED: &[u8; 4] = b"PARE";
+/// Smallest possible file: two magics and the footer length.
+const MIN_LEN: u64 = 12;
+/// Footers larger than this are refused (a corrupt length must not allocate gigabytes).
+const MAX_FOOTER: u64 = 256 * 1024 * 1024;
+
+/// What is wrong with a file that is not a complete Parquet file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Problem {
+    /// Shorter than the 12 bytes of an empty Parquet file.
+    TooShort,
+    /// The first 4 bytes are not `PAR1`.
+    BadHeaderMagic,
+    /// The last 4 bytes are not `PAR1`: truncated, or still being written.
+    BadFooterMagic,
+    /// The footer length does not fit in the file.
+    BadFooterLength,
+    /// The footer does not decode as Parquet metadata.
+    BadFooter,
+    /// A column chunk reaches past the footer's start.
+    ChunkOutOfBounds,
+    /// The file could not be read.
+    Unreadable,
+}
+
+impl Problem {
+    /// snake_case name, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Problem::TooShort => "too_short",
+            Problem::BadHeaderMagic => "bad_header_magic",
+            Problem::BadFooterMagic => "bad_footer_magic",
+            Problem::BadFooterLength => "bad_footer_length",
+            Problem::BadFooter => "bad_footer",
+            Problem::ChunkOutOfBounds => "chunk_out_of_bounds",
+            Problem::Unreadable => "unreadable",
+        }
+    }
+}
+
+/// Why a file failed the check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Defect {
+    /// The kind of problem.
+    pub problem: Problem,
+    /// A sentence for people: what was found.
+    pub reason: String,
+}
+
+impl Defect {
+    fn new(problem: Problem, reason: impl Into<String>) -> Defect {
+        Defect { problem, reason: reason.into() }
+    }
+}
+
+/// Whether `path` names a file the checks apply to (`*.parquet`, any case).
+pub fn is_parquet_name(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+/// Check one file: `Ok(None)` when it is a complete Parquet file, `Ok(Some)`
+/// with the defect otherwise. A file that cannot be opened or read is an
+/// [`Problem::Unreadable`] defect; a file that vanished is `Err(NotFound)`.
+pub fn check_file(path: &Path) -> io::Result<Option<Defect>> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(e),
+        Err(e) => return Ok(Some(Defect::new(Problem::Unreadable, format!("cannot be opened: {e}")))),
+    };
+    let len = file.metadata()?.len();
+    Ok(check_open(&file, len).err())
+}
+
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Result<(), Defect> {
+    file.read_exact_at(buf, offset).map_err(|e| Defect::new(Problem::Unreadable, format!("cannot be read: {e}")))
+}
+
+fn check_open(file: &File, len: u64) -> Result<(), Defect> {
+    if len < MIN_LEN {
+        return Err(Defect::new(
+            Problem::TooShort,
+            format!("{len} bytes, shorter than any Parquet file (12): truncated or still being written"),
+        ));
+    }
+    let mut head = [0u8; 4];
+    read_at(file, &mut head, 0)?;
+    if &head != MAGIC {
+        return Err(Defect::new(Problem::BadHeaderMagic, "does not start with PAR1: not a Parquet file"));
+    }
+    let mut tail = [0u8; 8];
+    read_at(file, &mut tail, len - 8)?;
+    let footer_len = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    if &tail[4..] == MAGIC_ENCRYPTED {
+        // Encrypted footers cannot be decoded without the key; the ends are intact.
+        return if footer_len + MIN_LEN <= len {
+            Ok(())
+        } else {
+            Err(Defect::new(Problem::BadFooterLength, "encrypted footer length larger than the file"))
+        };
+    }
+    if &tail[4..] != MAGIC {
+        return Err(Defect::new(
+            Problem::BadFooterMagic,
+            format!("does not end with PAR1 ({len} bytes): truncated, or still being written"),
+        ));
+    }
+    if footer_len + MIN_LEN > len || footer_len > MAX_FOOTER {
+        return Err(Defect::new(
+            Problem::BadFooterLength,
+            format!("footer length {footer_len} does not fit in a file of {len} bytes"),
+        ));
+    }
+    let footer_start = len - 8 - footer_len;
+    let mut footer = vec![0u8; footer_len as usize];
+    read_at(file, &mut footer, footer_start)?;
+    let metadata = ParquetMetaDataReader::decode_metadata(&footer)
+        .map_err(|e| Defect::new(Problem::BadFooter, format!("footer does not decode: {e}")))?;
+    for (i, group) in metadata.row_groups().iter().enumerate() {
+        for column in group.columns() {
+            let (start, size) = column.byte_range();
+            if start < 4 || start.saturating_add(size) > footer_start {
+                return Err(Defect::new(
+                    Problem::ChunkOutOfBounds,
+                    format!(
+                        "row group {i}, column {}: bytes {start}..{} lie outside the data area (4..{footer_start})",
+                        column.column_path(),
+                        start.saturating_add(size)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    use parquet::data_type::Int64Type;
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+
+    /// A real Parquet file with one Int64 column of `rows` values.
+    pub(crate) fn parquet_bytes(rows: usize) -> Vec<u8> {
+        let schema = Arc::new(parse_message_type("message tick { required int64 ts; }").unwrap());
+        let mut out = Vec::new();
+        let mut writer = SerializedFileWriter::new(&mut out, schema, Arc::new(WriterProperties::builder().build()))
+            .unwrap();
+        let mut group = writer.next_row_group().unwrap();
+        let mut col = group.next_column().unwrap().unwrap();
+        let values: Vec<i64> = (0..rows as i64).collect();
+        col.typed::<Int64Type>().write_batch(&values, None, None).unwrap();
+        col.close().unwrap();
+        group.close().unwrap();
+        writer.close().unwrap();
+        out
+    }
+
+    fn check_bytes(bytes: &[u8]) -> Option<Problem> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.parquet");
+        std::fs::write(&p, bytes).unwrap();
+        check_file(&p).unwrap().map(|d| d.problem)
+    }
+
+    #[test]
+    fn complete_file_passes() {
+        assert_eq!(check_bytes(&parquet_bytes(1000)), None);
+        assert_eq!(check_bytes(&parquet_bytes(0)), None);
+    }
+
+    #[test]
+    fn every_defect_is_named() {
+        let good = parquet_bytes(1000);
+        assert_eq!(check_bytes(&good[..5]), Some(Problem::TooShort));
+        assert_eq!(check_bytes(&good[..good.len() - 1]), Some(Problem::BadFooterMagic));
+        assert_eq!(check_bytes(&good[..good.len() / 2]), Some(Problem::BadFooterMagic));
+        let mut bad = good.clone();
+        bad[0] = b'X';
+        assert_eq!(check_bytes(&bad), Some(Problem::BadHeaderMagic));
+        let mut bad = good.clone();
+        let n = bad.len();
+        bad[n - 8..n - 4].copy_from_slice(&(n as u32).to_le_bytes());
+        assert_eq!(check_bytes(&bad), Some(Problem::BadFooterLength));
+        // Garbage in the footer itself.
+        let mut bad = good.clone();
+        let footer_len = u32::from_le_bytes(bad[n - 8..n - 4].try_into().unwrap()) as usize;
+        for b in &mut bad[n - 8 - footer_len..n - 8] {
+            *b = 0xff;
+        }
+        assert_eq!(check_bytes(&bad), Some(Problem::BadFooter));
+        // A footer that decodes but describes a longer file: the middle cut out.
+        let mut cut = good[..4].to_vec();
+        cut.extend_from_slice(&good[good.len() - 8 - footer_len..]);
+        assert_eq!(check_bytes(&cut), Some(Problem::ChunkOutOfBounds));
+        assert_eq!(check_bytes(b"plain text, not parquet at all"), Some(Problem::BadHeaderMagic));
+    }
+
+    #[test]
+    fn vanished_file_is_an_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(check_file(&dir.path().join("gone.parquet")).unwrap_err().kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn names() {
+        assert!(is_parquet_name(Path::new("a/part_1.parquet")));
+        assert!(is_parquet_name(Path::new("A.PARQUET")));
+        assert!(!is_parquet_name(Path::new("a.parquet.tmp")));
+        assert!(!is_parquet_name(Path::new("parquet")));
+    }
+}
