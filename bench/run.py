@@ -81,6 +81,9 @@ def write_config(path: Path, lake: Path, server: sshd.SshServer, remote_root: Pa
         "      local_subdir: bench\n"
         f"      retention_days: {retention}\n"
         f"      known_hosts: {server.known_hosts}\n"
+        # Generated just before the run, Parquet-framed random bytes: as plain rsync sees them.
+        "      min_age: 0\n"
+        "      check_parquet: false\n"
     )
 
 

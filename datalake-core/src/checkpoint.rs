@@ -133,6 +133,8 @@ struct OnDisk<'a> {
     consecutive_failures: u32,
     history: &'a [RunRecord],
     running: Option<&'a RunningMarker>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    quarantine_failures: &'a BTreeMap<String, u32>,
 }
 
 impl Checkpoint {
@@ -199,6 +201,7 @@ impl Checkpoint {
             consecutive_failures: self.consecutive_failures,
             history: &self.history,
             running: self.running.as_ref(),
+            quarantine_failures: &self.quarantine_failures,
         };
         // serde_json writes non-finite floats as null, so this cannot fail.
         let mut text = serde_json::to_vec_pretty(&on_disk).unwrap_or_default();

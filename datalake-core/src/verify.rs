@@ -220,10 +220,11 @@ fn compare_argv(tools: &Tools, profile: &Profile, today: chrono::NaiveDate, excl
         argv.push(format!("--exclude={p}").into());
     }
     if let Some(file) = exclude_from {
+        // rsync reads the file when it parses this option: --from0 must come first.
+        argv.push("--from0".into());
         let mut arg = OsString::from("--exclude-from=");
         arg.push(file);
         argv.push(arg);
-        argv.push("--from0".into());
     }
     let mut source = OsString::new();
     match &profile.source {

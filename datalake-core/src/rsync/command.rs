@@ -109,10 +109,11 @@ pub fn build(tools: &Tools, profile: &Profile, spec: &RunSpec) -> Vec<OsString> 
         argv.push(format!("--exclude={pattern}").into());
     }
     if let Some(file) = &spec.exclude_from {
+        // rsync reads the file when it parses this option: --from0 must come first.
+        argv.push("--from0".into());
         let mut arg = OsString::from("--exclude-from=");
         arg.push(file);
         argv.push(arg);
-        argv.push("--from0".into());
     }
     let mut source = OsString::new();
     match &profile.source {
