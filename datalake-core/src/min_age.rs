@@ -145,6 +145,10 @@ pub fn list(tools: &Tools, profile: &Profile, prune: &[String]) -> Result<Recent
         }
     }
     let Some((collector_now, paths)) = parse(&out.stdout) else {
+        if out.status.code() == Some(3) {
+            // remote_root cannot be entered: rsync itself says why, with its own exit code.
+            return with_exclude_file(Vec::new(), 0);
+        }
         return Err(listing_error(profile, failure::stderr_tail(&stderr, 3)));
     };
     if !out.status.success() {
@@ -155,6 +159,17 @@ pub fn list(tools: &Tools, profile: &Profile, prune: &[String]) -> Result<Recent
         }
         log::warn!("profile {}: listing recent files: {}", profile.name, failure::stderr_tail(&stderr, 3));
     }
+    log::debug!(
+        "profile {}: {} files younger than {}s on the collector (its clock {collector_now})",
+        profile.name,
+        paths.len(),
+        profile.min_age.as_secs()
+    );
+    with_exclude_file(paths, collector_now)
+}
+
+/// The exclude file for `paths`, and the listing.
+fn with_exclude_file(paths: Vec<Vec<u8>>, collector_now: i64) -> Result<RecentFiles> {
     let mut exclude_file = tempfile::Builder::new()
         .prefix("datalake-min-age-")
         .tempfile()
@@ -168,12 +183,6 @@ pub fn list(tools: &Tools, profile: &Profile, prune: &[String]) -> Result<Recent
         .write_all(&buf)
         .and_then(|()| exclude_file.flush())
         .map_err(|e| Error::io_default("write", exclude_file.path(), e))?;
-    log::debug!(
-        "profile {}: {} files younger than {}s on the collector (its clock {collector_now})",
-        profile.name,
-        paths.len(),
-        profile.min_age.as_secs()
-    );
     Ok(RecentFiles { collector_now, paths, exclude_file })
 }
 

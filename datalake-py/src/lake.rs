@@ -17,12 +17,13 @@ use std::sync::Mutex;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
-use datalake_core::{CancelToken, DataLake, Progress, SyncOptions};
+use datalake_core::{CancelToken, DataLake, Progress, SyncOptions, VerifyOptions};
 
 use crate::checkpoint::PyCheckpoint;
 use crate::config::{PyConfig, PyProfile, PyValidationReport};
 use crate::errors::to_py_err;
 use crate::logging;
+use crate::quality::{PyCoverage, PyVerifyReport};
 use crate::reports::{PyCleanupReport, PyConnectionReport, PyProfileStats, PyProgress, PySyncReport};
 use crate::util::py_repr;
 
@@ -221,6 +222,41 @@ impl PyDataLake {
     fn stats(&self, py: Python<'_>, profile: &str) -> PyResult<PyProfileStats> {
         logging::reset_cache();
         py.detach(|| self.inner.stats(profile)).map(PyProfileStats::from).map_err(|e| to_py_err(py, &e))
+    }
+
+    /// Check every Parquet file of a profile (in parallel); with `remote`,
+    /// also compare with the collector by checksum. Broken files do not
+    /// raise: see `.ok`. KeyboardInterrupt after Ctrl-C.
+    #[pyo3(signature = (profile, *, remote = false, progress = None))]
+    fn verify(
+        &self,
+        py: Python<'_>,
+        profile: &str,
+        remote: bool,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<PyVerifyReport> {
+        logging::reset_cache();
+        let options = RunOptions { dry_run: true, no_cleanup: true, jobs: 1, progress: checked_callback(progress)? };
+        let (result, pending) = self.run_detached(py, options, |lake, opts| {
+            let mut verify = VerifyOptions {
+                remote,
+                jobs: 0,
+                progress: opts.progress.take(),
+                interrupt_check: opts.interrupt_check.take(),
+            };
+            lake.verify(profile, &mut verify)
+        });
+        match (result, pending) {
+            (_, Some(err)) => Err(err),
+            (Ok(report), None) => Ok(PyVerifyReport::from(report)),
+            (Err(e), None) => Err(to_py_err(py, &e)),
+        }
+    }
+
+    /// Coverage of one profile: days present and missing per series, stopped series.
+    fn coverage(&self, py: Python<'_>, profile: &str) -> PyResult<PyCoverage> {
+        logging::reset_cache();
+        py.detach(|| self.inner.coverage(profile)).map(PyCoverage::from).map_err(|e| to_py_err(py, &e))
     }
 
     /// Apply retention to one profile (a dry run only reports what would go).

@@ -14,6 +14,7 @@ mod errors;
 mod json;
 mod lake;
 mod logging;
+mod quality;
 mod reports;
 mod util;
 
@@ -35,6 +36,8 @@ fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reports::PyProfileStats>()?;
     m.add_class::<reports::PyConnectionReport>()?;
     m.add_class::<reports::PyProgress>()?;
+    m.add_class::<quality::PyVerifyReport>()?;
+    m.add_class::<quality::PyCoverage>()?;
     m.add_class::<checkpoint::PyCheckpoint>()?;
     m.add_class::<checkpoint::PyRunRecord>()?;
     m.add_class::<checkpoint::PyRunningMarker>()?;

@@ -862,3 +862,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+# `verify` and `coverage` live in their own module and register themselves on the group.
+from datalake import quality as _quality  # noqa: E402,F401

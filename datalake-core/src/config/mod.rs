@@ -264,11 +264,16 @@ pub struct Profile {
     /// Calendar used for retention.
     pub timezone: Timezone,
     /// Files modified on the collector more recently than this (by its
-    /// clock) wait for the next run; zero turns the check off.
+    /// clock) wait for the next run; zero turns the check off. In JSON: seconds.
+    #[serde(serialize_with = "as_seconds")]
     pub min_age: std::time::Duration,
     /// Check the footer of every `.parquet` file a run transfers and
     /// quarantine the broken ones.
     pub check_parquet: bool,
+}
+
+fn as_seconds<S: serde::Serializer>(d: &std::time::Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
 }
 
 /// A loaded, validated configuration.
