@@ -81,7 +81,8 @@ pub fn check_landed(local_dir: &Path, landed: &[PathBuf], failures: &mut BTreeMa
         let target = move_to_quarantine(local_dir, rel)?;
         let count = failures.entry(key).or_insert(0);
         *count += 1;
-        log::warn!("{}: {}; moved to {}", path.display(), defect.reason, target.display());
+        // Info: the report's warnings carry it, and the front ends print those.
+        log::info!("{}: {}; moved to {}", path.display(), defect.reason, target.display());
         out.quarantined.push(QuarantinedFile {
             path: rel.clone(),
             quarantined_as: target,
