@@ -171,8 +171,7 @@ pub fn series_of(rel: &Path) -> Option<(String, NaiveDate)> {
             // `<prefix>_YYYYMMDD`: keep the prefix, unless the name is only a date.
             // The whole-name layouts: `YYYYMMDD`, `YYYY-MM-DD`, `YYYY_MM_DD`, `date=`, `dt=`.
             let separated = last.len() == 10 && matches!(last[4], b'-' | b'_') && last[7] == last[4];
-            let whole_date =
-                last.len() == 8 || separated || last.starts_with(b"date=") || last.starts_with(b"dt=");
+            let whole_date = last.len() == 8 || separated || last.starts_with(b"date=") || last.starts_with(b"dt=");
             if !whole_date && last.len() > 9 {
                 base.push(OsStr::from_bytes(&last[..last.len() - 9]));
             }
@@ -293,12 +292,7 @@ impl Coverage {
         let dates: Vec<NaiveDate> = start.iter_days().take_while(|d| *d <= latest).collect();
         let width = self.series.iter().map(|s| s.series.chars().count()).max().unwrap_or(6).max(6);
         let header = |f: &dyn Fn(NaiveDate) -> char| dates.iter().map(|d| f(*d)).collect::<String>();
-        out.push_str(&format!(
-            "{:width$}  {} .. {}\n",
-            "series",
-            start.format("%Y-%m-%d"),
-            latest.format("%Y-%m-%d")
-        ));
+        out.push_str(&format!("{:width$}  {} .. {}\n", "series", start.format("%Y-%m-%d"), latest.format("%Y-%m-%d")));
         let tens = header(&|d| char::from(b'0' + (chrono::Datelike::day(&d) / 10) as u8));
         let units = header(&|d| char::from(b'0' + (chrono::Datelike::day(&d) % 10) as u8));
         out.push_str(&format!("{:width$}  {tens}\n{:width$}  {units}\n", "", ""));

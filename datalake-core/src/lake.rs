@@ -250,8 +250,10 @@ impl DataLake {
         let mut errors: Vec<String> = error.iter().map(ToString::to_string).collect();
         if too_recent > 0 {
             warnings.push(format!(
-                "{too_recent} files modified on the collector less than min_age ({}) ago were left for the next run",
-                humantime::format_duration(profile.min_age)
+                "{too_recent} file{} modified on the collector less than min_age ({}) ago {} left for the next run",
+                if too_recent == 1 { "" } else { "s" },
+                humantime::format_duration(profile.min_age),
+                if too_recent == 1 { "was" } else { "were" }
             ));
         }
         let landing = if dry_run || !profile.check_parquet {

@@ -90,7 +90,7 @@ pub use coverage::{Coverage, DayState, SeriesCoverage};
 pub use error::{ConfigErrors, ConnectFailure, Error, ErrorKind, Result};
 pub use lake::{DataLake, SyncOptions};
 pub use progress::Progress;
-pub use report::{overall_status, SyncReport, SyncStatus, TransferStats};
 pub use quarantine::QuarantinedFile;
+pub use report::{overall_status, SyncReport, SyncStatus, TransferStats};
 pub use stats::ProfileStats;
 pub use verify::{VerifyOptions, VerifyReport};

@@ -22,9 +22,9 @@ use tempfile::NamedTempFile;
 
 use crate::config::{Profile, Source};
 use crate::error::{ConnectFailure, Error, Result};
+use crate::rsync::command;
 use crate::rsync::failure;
 use crate::rsync::tools::Tools;
-use crate::rsync::command;
 
 /// The marker before the collector's clock in the listing's output.
 const MARK_NOW: &[u8] = b"DATALAKE_NOW ";

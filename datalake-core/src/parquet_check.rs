@@ -173,8 +173,8 @@ pub(crate) mod tests {
     pub(crate) fn parquet_bytes(rows: usize) -> Vec<u8> {
         let schema = Arc::new(parse_message_type("message tick { required int64 ts; }").unwrap());
         let mut out = Vec::new();
-        let mut writer = SerializedFileWriter::new(&mut out, schema, Arc::new(WriterProperties::builder().build()))
-            .unwrap();
+        let mut writer =
+            SerializedFileWriter::new(&mut out, schema, Arc::new(WriterProperties::builder().build())).unwrap();
         let mut group = writer.next_row_group().unwrap();
         let mut col = group.next_column().unwrap().unwrap();
         let values: Vec<i64> = (0..rows as i64).collect();

@@ -55,7 +55,11 @@ pub struct LandingCheck {
 /// and quarantine the broken ones. `failures` is the checkpoint's count of
 /// failed checks per path, updated in place. Files that vanished meanwhile
 /// are skipped; a file that cannot be moved is an error.
-pub fn check_landed(local_dir: &Path, landed: &[PathBuf], failures: &mut BTreeMap<String, u32>) -> Result<LandingCheck> {
+pub fn check_landed(
+    local_dir: &Path,
+    landed: &[PathBuf],
+    failures: &mut BTreeMap<String, u32>,
+) -> Result<LandingCheck> {
     let mut out = LandingCheck::default();
     for rel in landed.iter().filter(|p| parquet_check::is_parquet_name(p)) {
         let path = local_dir.join(rel);

@@ -146,7 +146,11 @@ impl<'a> Syncer<'a> {
                 Err(e) if e.is_transient() && transient_retries < profile.retries => {
                     transient_retries += 1;
                     let wait = backoff(transient_retries);
-                    out.warnings.push(format!("attempt {} failed, retried after {}s: {e}", out.attempts, wait.as_secs()));
+                    out.warnings.push(format!(
+                        "attempt {} failed, retried after {}s: {e}",
+                        out.attempts,
+                        wait.as_secs()
+                    ));
                     if cancellable_sleep(wait, observer) {
                         return out.ended(SyncStatus::Interrupted, interrupted());
                     }

@@ -207,7 +207,12 @@ impl RunObserver for VerifyObserver<'_, '_> {
 }
 
 /// rsync's argv for the checksum comparison.
-fn compare_argv(tools: &Tools, profile: &Profile, today: chrono::NaiveDate, exclude_from: Option<&Path>) -> Vec<OsString> {
+fn compare_argv(
+    tools: &Tools,
+    profile: &Profile,
+    today: chrono::NaiveDate,
+    exclude_from: Option<&Path>,
+) -> Vec<OsString> {
     let mut argv: Vec<OsString> = vec![tools.rsync.clone().into_os_string()];
     for a in ["-r", "--checksum", "--dry-run", "--delete", "--no-motd"] {
         argv.push(a.into());

@@ -45,8 +45,9 @@ fn part(symbol: &str, n: u64) -> String {
 
 /// A real Parquet file: `rows` ticks (timestamp, symbol), several row groups.
 fn parquet_bytes(rows: usize, seed: i64) -> Vec<u8> {
-    let schema =
-        Arc::new(parse_message_type("message tick { required int64 ts; required binary sym (UTF8); }").expect("schema"));
+    let schema = Arc::new(
+        parse_message_type("message tick { required int64 ts; required binary sym (UTF8); }").expect("schema"),
+    );
     let props = Arc::new(WriterProperties::builder().set_max_row_group_row_count(Some(20_000)).build());
     let mut out = Vec::new();
     let mut writer = SerializedFileWriter::new(&mut out, schema, props).expect("writer");
@@ -59,7 +60,8 @@ fn parquet_bytes(rows: usize, seed: i64) -> Vec<u8> {
         col.typed::<Int64Type>().write_batch(&ts, None, None).expect("write ts");
         col.close().expect("close ts");
         let mut col = group.next_column().expect("column").expect("sym");
-        let sym: Vec<ByteArray> = (0..n).map(|i| ByteArray::from(format!("SYM{}", (i as i64 + seed) % 97).as_str())).collect();
+        let sym: Vec<ByteArray> =
+            (0..n).map(|i| ByteArray::from(format!("SYM{}", (i as i64 + seed) % 97).as_str())).collect();
         col.typed::<ByteArrayType>().write_batch(&sym, None, None).expect("write sym");
         col.close().expect("close sym");
         group.close().expect("close group");
@@ -246,10 +248,7 @@ fn broken_files_are_quarantined_refetched_and_reported_broken_after_repeated_fai
         let broken = run == BROKEN_AFTER;
         assert_eq!(
             names,
-            vec![
-                (format!("{p}/bad_footer.parquet"), run, broken),
-                (format!("{p}/truncated.parquet"), run, broken)
-            ],
+            vec![(format!("{p}/bad_footer.parquet"), run, broken), (format!("{p}/truncated.parquet"), run, broken)],
             "run {run}"
         );
         let reasons: Vec<&str> = report.quarantined.iter().map(|q| q.defect.problem.as_str()).collect();

@@ -41,7 +41,8 @@ class _VerifyBar:
         self.profile = profile
         self.enabled = enabled
         self.tty = _stderr_is_tty()
-        self._last = 0.0
+        # Off a terminal only runs longer than 10 s print (one line every 10 s).
+        self._last = 0.0 if self.tty else time.monotonic()
         self._drawn = False
 
     def __call__(self, p: Progress) -> None:

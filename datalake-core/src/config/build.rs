@@ -10,8 +10,8 @@ use super::rules::{check_local_subdir, check_login_word, check_profile_name, did
 use super::yaml::{self, Kind, Node, Pos};
 use super::{
     rsync_args, Config, Diagnostic, HostKeyChecking, Profile, Severity, Source, SshSource, Timezone,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_PORT, DEFAULT_RETENTION_DAYS, DEFAULT_RETRIES, DEFAULT_MIN_AGE, MAX_MIN_AGE,
-    DEFAULT_SSH_KEY,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_MIN_AGE, DEFAULT_PORT, DEFAULT_RETENTION_DAYS,
+    DEFAULT_RETRIES, DEFAULT_SSH_KEY, MAX_MIN_AGE,
 };
 
 /// Biggest config file read; a real one is a few KiB.
