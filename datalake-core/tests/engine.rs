@@ -535,7 +535,7 @@ fn sync_all_runs_profiles_in_parallel_and_isolates_failures() {
     area.put(&format!("{}/a.parquet", recent()), 10, 1);
     let s = server();
     let yaml = format!(
-        "data_lake:\n  root_dir: {lake:?}\n  profiles:\n    good:\n      source: {{type: ssh, host: 127.0.0.1, port: {port}, user: {user}, ssh_key: {key:?}, remote_root: {remote:?}}}\n      known_hosts: {kh:?}\n      retries: 0\n      min_age: 0\n    local_copy:\n      source: {{type: local, remote_root: {remote:?}}}\n      min_age: 0\n    bad:\n      source: {{type: local, remote_root: {missing:?}}}\n      retries: 0\n    off:\n      enabled: false\n      source: {{type: local, remote_root: {remote:?}}}\n",
+        "data_lake:\n  root_dir: {lake:?}\n  profiles:\n    good:\n      source: {{type: ssh, host: 127.0.0.1, port: {port}, user: {user}, ssh_key: {key:?}, remote_root: {remote:?}}}\n      known_hosts: {kh:?}\n      retries: 0\n      min_age: 0\n      check_parquet: false\n    local_copy:\n      source: {{type: local, remote_root: {remote:?}}}\n      min_age: 0\n      check_parquet: false\n    bad:\n      source: {{type: local, remote_root: {missing:?}}}\n      retries: 0\n    off:\n      enabled: false\n      source: {{type: local, remote_root: {remote:?}}}\n",
         lake = area.lake,
         port = s.port,
         user = s.user,
