@@ -189,4 +189,27 @@ mod tests {
         assert!(root.join(&rel).exists());
         assert_eq!(list(root).unwrap(), Vec::<PathBuf>::new());
     }
+
+    #[test]
+    fn cleanup_applies_retention_inside_the_quarantine_and_stats_count_it_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let profile = crate::cleaner::test_profile(root, 3);
+        let today: chrono::NaiveDate = "2026-11-30".parse().unwrap();
+        for rel in ["x_20261130/a.parquet", "x_20261101/a.parquet"] {
+            std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
+            std::fs::write(root.join(rel), parquet_bytes(10)).unwrap();
+        }
+        for rel in ["x_20261130/b.parquet", "x_20261101/b.parquet"] {
+            let q = root.join(QUARANTINE_DIR).join(rel);
+            std::fs::create_dir_all(q.parent().unwrap()).unwrap();
+            std::fs::write(q, b"broken").unwrap();
+        }
+        let stats = crate::stats::collect(&profile, None, today).unwrap();
+        assert_eq!((stats.file_count, stats.quarantined_files, stats.partition_count), (2, 2, 2));
+        let report = crate::cleaner::clean(&profile, today, false).unwrap();
+        assert!(report.deleted_paths.contains(&root.join(QUARANTINE_DIR).join("x_20261101")), "{report:?}");
+        assert!(report.deleted_paths.contains(&root.join("x_20261101")));
+        assert_eq!(list(root).unwrap(), vec![PathBuf::from("x_20261130/b.parquet")]);
+    }
 }

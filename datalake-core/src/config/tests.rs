@@ -743,3 +743,22 @@ fn example_file_in_the_repository_is_current() {
     let loaded = Config::from_yaml_str(&on_disk, Some(&path)).expect("the example loads");
     assert!(loaded.profiles.contains_key("cex_ticks"));
 }
+
+#[test]
+fn min_age_and_check_parquet() {
+    let c = load(&with_profile_keys("")).unwrap();
+    let p = c.profiles.values().next().unwrap();
+    assert_eq!((p.min_age, p.check_parquet), (DEFAULT_MIN_AGE, true));
+    for (text, secs) in [("0", 0), ("1m", 60), ("90s", 90), ("\"1h 30m\"", 5400), ("7d", 7 * 86_400)] {
+        let c = load(&with_profile_keys(&format!("      min_age: {text}\n      check_parquet: no\n"))).unwrap();
+        let p = c.profiles.values().next().unwrap();
+        assert_eq!(p.min_age.as_secs(), secs, "{text}");
+        assert!(!p.check_parquet);
+    }
+    let e = errors(&with_profile_keys("      min_age: soon\n"));
+    assert_has(&e, "min_age: expected a duration such as 1m, 90s or 2h (0 turns it off)");
+    let e = errors(&with_profile_keys("      min_age: 8d\n"));
+    assert_has(&e, "min_age: at most 7d");
+    let e = errors(&with_profile_keys("      min_age: -1m\n"));
+    assert_has(&e, "min_age: expected a duration");
+}
