@@ -4,9 +4,10 @@
 //! `FileMetaData`), the footer's length (4 bytes, little endian) and `PAR1`
 //! again. A file cut short (still being written, an interrupted copy) loses
 //! its trailing magic; a damaged end gives a length that does not fit or a
-//! footer that does not decode. The check reads 4 bytes at the start, 8 at the
-//! end and the footer itself (a few KiB), never the data pages, so it costs
-//! one `open` and three `pread`s per file.
+//! footer that does not decode. The check reads the first 4 bytes and the
+//! footer (a few KiB), never the data pages: one `open` and one `pread` of the
+//! last 64 KiB for most files (one more for the start of a bigger file, and
+//! one for a footer that does not fit in those 64 KiB).
 //!
 //! The footer is decoded by the `parquet` crate (arrow-rs) with its default
 //! features off: the Thrift decoder and the metadata types, no Arrow, no
@@ -26,6 +27,8 @@ const MAGIC: &[u8; 4] = b"PAR1";
 const MAGIC_ENCRYPTED: &[u8; 4] = b"PARE";
 /// Smallest possible file: two magics and the footer length.
 const MIN_LEN: u64 = 12;
+/// Bytes read from the end of a file at once.
+const TAIL_READ: u64 = 64 * 1024;
 /// Footers larger than this are refused (a corrupt length must not allocate gigabytes).
 const MAX_FOOTER: u64 = 256 * 1024 * 1024;
 
@@ -88,13 +91,18 @@ pub fn is_parquet_name(path: &Path) -> bool {
 /// with the defect otherwise. A file that cannot be opened or read is an
 /// [`Problem::Unreadable`] defect; a file that vanished is `Err(NotFound)`.
 pub fn check_file(path: &Path) -> io::Result<Option<Defect>> {
+    check_file_sized(path).map(|(defect, _)| defect)
+}
+
+/// [`check_file`], and the file's size (0 when it could not be opened).
+pub fn check_file_sized(path: &Path) -> io::Result<(Option<Defect>, u64)> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(e),
-        Err(e) => return Ok(Some(Defect::new(Problem::Unreadable, format!("cannot be opened: {e}")))),
+        Err(e) => return Ok((Some(Defect::new(Problem::Unreadable, format!("cannot be opened: {e}"))), 0)),
     };
     let len = file.metadata()?.len();
-    Ok(check_open(&file, len).err())
+    Ok((check_open(&file, len).err(), len))
 }
 
 fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Result<(), Defect> {
@@ -108,15 +116,24 @@ fn check_open(file: &File, len: u64) -> Result<(), Defect> {
             format!("{len} bytes, shorter than any Parquet file (12): truncated or still being written"),
         ));
     }
+    // One read for the end of the file: it holds the footer of nearly every
+    // file (a market-data footer is a few KiB); a bigger footer costs a second read.
+    let tail_len = len.min(TAIL_READ);
+    let mut tail = vec![0u8; tail_len as usize];
+    read_at(file, &mut tail, len - tail_len)?;
     let mut head = [0u8; 4];
-    read_at(file, &mut head, 0)?;
+    if tail.len() as u64 == len {
+        head.copy_from_slice(&tail[..4]);
+    } else {
+        read_at(file, &mut head, 0)?;
+    }
     if &head != MAGIC {
         return Err(Defect::new(Problem::BadHeaderMagic, "does not start with PAR1: not a Parquet file"));
     }
-    let mut tail = [0u8; 8];
-    read_at(file, &mut tail, len - 8)?;
-    let footer_len = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
-    if &tail[4..] == MAGIC_ENCRYPTED {
+    let n = tail.len();
+    let footer_len = u64::from(u32::from_le_bytes([tail[n - 8], tail[n - 7], tail[n - 6], tail[n - 5]]));
+    let end_magic = &tail[n - 4..];
+    if end_magic == MAGIC_ENCRYPTED {
         // Encrypted footers cannot be decoded without the key; the ends are intact.
         return if footer_len + MIN_LEN <= len {
             Ok(())
@@ -124,7 +141,7 @@ fn check_open(file: &File, len: u64) -> Result<(), Defect> {
             Err(Defect::new(Problem::BadFooterLength, "encrypted footer length larger than the file"))
         };
     }
-    if &tail[4..] != MAGIC {
+    if end_magic != MAGIC {
         return Err(Defect::new(
             Problem::BadFooterMagic,
             format!("does not end with PAR1 ({len} bytes): truncated, or still being written"),
@@ -137,9 +154,16 @@ fn check_open(file: &File, len: u64) -> Result<(), Defect> {
         ));
     }
     let footer_start = len - 8 - footer_len;
-    let mut footer = vec![0u8; footer_len as usize];
-    read_at(file, &mut footer, footer_start)?;
-    let metadata = ParquetMetaDataReader::decode_metadata(&footer)
+    let big;
+    let footer: &[u8] = if footer_len as usize + 8 <= n {
+        &tail[n - 8 - footer_len as usize..n - 8]
+    } else {
+        let mut buf = vec![0u8; footer_len as usize];
+        read_at(file, &mut buf, footer_start)?;
+        big = buf;
+        &big
+    };
+    let metadata = ParquetMetaDataReader::decode_metadata(footer)
         .map_err(|e| Defect::new(Problem::BadFooter, format!("footer does not decode: {e}")))?;
     for (i, group) in metadata.row_groups().iter().enumerate() {
         for column in group.columns() {
@@ -223,6 +247,17 @@ pub(crate) mod tests {
         cut.extend_from_slice(&good[good.len() - 8 - footer_len..]);
         assert_eq!(check_bytes(&cut), Some(Problem::ChunkOutOfBounds));
         assert_eq!(check_bytes(b"plain text, not parquet at all"), Some(Problem::BadHeaderMagic));
+    }
+
+    #[test]
+    fn files_larger_than_the_tail_read() {
+        let good = parquet_bytes(100_000);
+        assert!(good.len() as u64 > TAIL_READ);
+        assert_eq!(check_bytes(&good), None);
+        let mut bad = good.clone();
+        bad[1] = b'X';
+        assert_eq!(check_bytes(&bad), Some(Problem::BadHeaderMagic));
+        assert_eq!(check_bytes(&good[..good.len() - 100]), Some(Problem::BadFooterMagic));
     }
 
     #[test]
