@@ -91,18 +91,28 @@ pub fn is_parquet_name(path: &Path) -> bool {
 /// with the defect otherwise. A file that cannot be opened or read is an
 /// [`Problem::Unreadable`] defect; a file that vanished is `Err(NotFound)`.
 pub fn check_file(path: &Path) -> io::Result<Option<Defect>> {
-    check_file_sized(path).map(|(defect, _)| defect)
+    check_file_of_size(path, None)
 }
 
-/// [`check_file`], and the file's size (0 when it could not be opened).
-pub fn check_file_sized(path: &Path) -> io::Result<(Option<Defect>, u64)> {
+/// [`check_file`] for a file whose size a directory walk just read (saves an
+/// `fstat` per file); if the file changed size since, it is checked again
+/// with its current size.
+pub fn check_file_of_size(path: &Path, size: Option<u64>) -> io::Result<Option<Defect>> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(e),
-        Err(e) => return Ok((Some(Defect::new(Problem::Unreadable, format!("cannot be opened: {e}"))), 0)),
+        Err(e) => return Ok(Some(Defect::new(Problem::Unreadable, format!("cannot be opened: {e}")))),
     };
+    if let Some(len) = size {
+        match check_open(&file, len) {
+            Ok(()) => return Ok(None),
+            // A short read: the walk's size is stale. Anything else is the file's own defect.
+            Err(d) if d.problem != Problem::Unreadable => return Ok(Some(d)),
+            Err(_) => {}
+        }
+    }
     let len = file.metadata()?.len();
-    Ok((check_open(&file, len).err(), len))
+    Ok(check_open(&file, len).err())
 }
 
 fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Result<(), Defect> {

@@ -151,7 +151,7 @@ fn check_all(
                 if token.is_cancelled() {
                     break;
                 }
-                let defect = match parquet_check::check_file(&root.join(rel)) {
+                let defect = match parquet_check::check_file_of_size(&root.join(rel), Some(*len)) {
                     Ok(d) => d,
                     // Removed meanwhile (a cleanup): nothing to say about it.
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
