@@ -15,9 +15,10 @@
 
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use parquet::file::metadata::{ParquetMetaDataOptions, ParquetMetaDataReader, ParquetStatisticsPolicy};
@@ -100,7 +101,7 @@ pub fn check_file(path: &Path) -> io::Result<Option<Defect>> {
 /// `fstat` per file); if the file changed size since, it is checked again
 /// with its current size.
 pub fn check_file_of_size(path: &Path, size: Option<u64>) -> io::Result<Option<Defect>> {
-    let file = match File::open(path) {
+    let file = match open_noatime(path) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(e),
         Err(e) => return Ok(Some(Defect::new(Problem::Unreadable, format!("cannot be opened: {e}")))),
@@ -115,6 +116,24 @@ pub fn check_file_of_size(path: &Path, size: Option<u64>) -> io::Result<Option<D
     }
     let len = file.metadata()?.len();
     Ok(check_open(&file, len).err())
+}
+
+/// Cleared once `O_NOATIME` was refused (files owned by another user).
+static TRY_NOATIME: AtomicBool = AtomicBool::new(true);
+
+/// Open for reading without updating the access time where the kernel
+/// allows it (the file's owner): checking a freshly synced lake must not
+/// dirty every inode it reads.
+fn open_noatime(path: &Path) -> io::Result<File> {
+    if TRY_NOATIME.load(Ordering::Relaxed) {
+        match std::fs::OpenOptions::new().read(true).custom_flags(nix::fcntl::OFlag::O_NOATIME.bits()).open(path) {
+            Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EPERM as i32) => {
+                TRY_NOATIME.store(false, Ordering::Relaxed);
+            }
+            other => return other,
+        }
+    }
+    File::open(path)
 }
 
 /// Column statistics are walked over by the Thrift decoder (so their
