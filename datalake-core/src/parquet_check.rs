@@ -13,14 +13,19 @@
 //! features off: the Thrift decoder and the metadata types, no Arrow, no
 //! compression codecs (footers are never compressed).
 
+use std::ffi::CStr;
 use std::fs::File;
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
+use nix::errno::Errno;
+use nix::fcntl::{openat, OFlag};
+use nix::sys::stat::Mode;
 use parquet::file::metadata::{ParquetMetaDataOptions, ParquetMetaDataReader, ParquetStatisticsPolicy};
 use serde::Serialize;
 
@@ -106,8 +111,14 @@ pub fn check_file_of_size(path: &Path, size: Option<u64>) -> io::Result<Option<D
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(e),
         Err(e) => return Ok(Some(Defect::new(Problem::Unreadable, format!("cannot be opened: {e}")))),
     };
+    check_opened(&file, size)
+}
+
+/// Check a file opened by the caller (e.g. with [`open_in`]); `size` as in
+/// [`check_file_of_size`].
+pub fn check_opened(file: &File, size: Option<u64>) -> io::Result<Option<Defect>> {
     if let Some(len) = size {
-        match check_open(&file, len) {
+        match check_open(file, len) {
             Ok(()) => return Ok(None),
             // A short read: the walk's size is stale. Anything else is the file's own defect.
             Err(d) if d.problem != Problem::Unreadable => return Ok(Some(d)),
@@ -115,7 +126,25 @@ pub fn check_file_of_size(path: &Path, size: Option<u64>) -> io::Result<Option<D
         }
     }
     let len = file.metadata()?.len();
-    Ok(check_open(&file, len).err())
+    Ok(check_open(file, len).err())
+}
+
+/// Open `name` in the open directory `dir` (`openat`: no path lookup from
+/// the root for every file of a big lake), without following a symlink and,
+/// where allowed, without updating the access time.
+pub fn open_in(dir: &File, name: &CStr) -> io::Result<File> {
+    let base = OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW;
+    let flags = if TRY_NOATIME.load(Ordering::Relaxed) { base | OFlag::O_NOATIME } else { base };
+    let fd = match openat(Some(dir.as_raw_fd()), name, flags, Mode::empty()) {
+        Err(Errno::EPERM) if flags.contains(OFlag::O_NOATIME) => {
+            TRY_NOATIME.store(false, Ordering::Relaxed);
+            openat(Some(dir.as_raw_fd()), name, base, Mode::empty())
+        }
+        other => other,
+    }
+    .map_err(io::Error::from)?;
+    // SAFETY: `openat` just returned this descriptor and nothing else owns it.
+    Ok(unsafe { File::from_raw_fd(fd) })
 }
 
 /// Cleared once `O_NOATIME` was refused (files owned by another user).

@@ -10,13 +10,19 @@
 //! its itemized output names the files whose content differs, the files only
 //! on the collector and the files only in the lake. Nothing is written.
 
-use std::ffi::OsString;
-use std::os::unix::ffi::OsStringExt;
+use std::ffi::{CString, OsStr, OsString};
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use nix::dir::{Dir, Type};
+use nix::errno::Errno;
+use nix::fcntl::{AtFlags, OFlag};
+use nix::sys::stat::{fstatat, Mode, SFlag};
 use serde::Serialize;
 
 use crate::cancel::CancelToken;
@@ -97,9 +103,26 @@ pub struct VerifyReport {
     pub duration_seconds: f64,
 }
 
-/// The Parquet files of the lake, with sizes, skipping partial and quarantine folders.
-fn parquet_files(root: &Path) -> Result<Vec<(PathBuf, u64)>> {
-    let mut out = Vec::new();
+/// The Parquet files of the lake, grouped by directory.
+struct LakeFiles {
+    /// Directories, relative to the root.
+    dirs: Vec<PathBuf>,
+    /// (index in `dirs`, file name, size).
+    files: Vec<(usize, CString, u64)>,
+}
+
+impl LakeFiles {
+    fn rel(&self, i: usize) -> PathBuf {
+        let (d, name, _) = &self.files[i];
+        self.dirs[*d].join(OsStr::from_bytes(name.as_bytes()))
+    }
+}
+
+/// Walk the lake (never following symlinks, skipping partial and quarantine
+/// folders); each directory is read once more through its descriptor, and
+/// sizes come from `fstatat` relative to it.
+fn parquet_files(root: &Path) -> Result<LakeFiles> {
+    let mut out = LakeFiles { dirs: Vec::new(), files: Vec::new() };
     let mut walk = walkdir::WalkDir::new(root).follow_links(false).into_iter();
     while let Some(entry) = walk.next() {
         let entry = match entry {
@@ -112,16 +135,51 @@ fn parquet_files(root: &Path) -> Result<Vec<(PathBuf, u64)>> {
                 return Err(Error::io_default("read directory", path, std::io::Error::other(e.to_string())));
             }
         };
+        if !entry.file_type().is_dir() {
+            continue;
+        }
         let name = entry.file_name();
-        if entry.file_type().is_dir() && (name == PARTIAL_DIR || (entry.depth() == 1 && name == QUARANTINE_DIR)) {
+        if entry.depth() > 0 && (name == PARTIAL_DIR || (entry.depth() == 1 && name == QUARANTINE_DIR)) {
             walk.skip_current_dir();
             continue;
         }
-        if entry.file_type().is_file() && parquet_check::is_parquet_name(entry.path()) {
-            let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            if let Ok(rel) = entry.path().strip_prefix(root) {
-                out.push((rel.to_path_buf(), len));
+        let Ok(rel) = entry.path().strip_prefix(root) else { continue };
+        let mut dir =
+            match Dir::open(entry.path(), OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()) {
+                Ok(d) => d,
+                Err(Errno::ENOENT) => continue,
+                Err(e) => return Err(Error::io_default("read directory", entry.path(), e.into())),
+            };
+        let fd = dir.as_raw_fd();
+        let index = out.dirs.len();
+        let mut any = false;
+        for item in dir.iter() {
+            let item = item.map_err(|e| Error::io_default("read directory", entry.path(), e.into()))?;
+            let file_name = item.file_name();
+            if !matches!(item.file_type(), Some(Type::File) | None)
+                || !parquet_check::is_parquet_name(Path::new(OsStr::from_bytes(file_name.to_bytes())))
+            {
+                continue;
             }
+            let st = match fstatat(Some(fd), file_name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+                Ok(st) => st,
+                Err(Errno::ENOENT) => continue,
+                Err(e) => {
+                    return Err(Error::io_default(
+                        "read metadata of",
+                        entry.path().join(OsStr::from_bytes(file_name.to_bytes())),
+                        e.into(),
+                    ))
+                }
+            };
+            if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
+                continue;
+            }
+            out.files.push((index, file_name.to_owned(), st.st_size.max(0) as u64));
+            any = true;
+        }
+        if any {
+            out.dirs.push(rel.to_path_buf());
         }
     }
     Ok(out)
@@ -131,7 +189,7 @@ fn parquet_files(root: &Path) -> Result<Vec<(PathBuf, u64)>> {
 fn check_all(
     profile: &str,
     root: &Path,
-    files: &[(PathBuf, u64)],
+    lake: &LakeFiles,
     jobs: usize,
     options: &mut VerifyOptions<'_>,
 ) -> Result<Vec<BrokenFile>> {
@@ -140,35 +198,47 @@ fn check_all(
     let bytes = AtomicU64::new(0);
     let broken = Mutex::new(Vec::new());
     let token = CancelToken::new();
-    let total_bytes: u64 = files.iter().map(|f| f.1).sum();
+    let total_bytes: u64 = lake.files.iter().map(|f| f.2).sum();
     let started = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             let (next, done, bytes, broken, token) = (&next, &done, &bytes, &broken, token.clone());
-            scope.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((rel, len)) = files.get(i) else { break };
-                if token.is_cancelled() {
-                    break;
+            scope.spawn(move || {
+                // The directory of the last file: consecutive files mostly share it.
+                let mut current: Option<(usize, std::io::Result<File>)> = None;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((d, name, len)) = lake.files.get(i) else { break };
+                    if token.is_cancelled() {
+                        break;
+                    }
+                    if current.as_ref().is_none_or(|(open, _)| open != d) {
+                        current = Some((*d, File::open(root.join(&lake.dirs[*d]))));
+                    }
+                    let opened = match current.as_ref().map(|(_, dir)| dir) {
+                        Some(Ok(dir)) => parquet_check::open_in(dir, name),
+                        Some(Err(e)) => Err(std::io::Error::new(e.kind(), e.to_string())),
+                        None => Err(std::io::Error::other("no directory")),
+                    };
+                    let defect = match opened.and_then(|file| parquet_check::check_opened(&file, Some(*len))) {
+                        Ok(d) => d,
+                        // Removed meanwhile (a cleanup): nothing to say about it.
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                        Err(e) => Some(Defect { problem: Problem::Unreadable, reason: format!("cannot be read: {e}") }),
+                    };
+                    if let Some(d) = defect {
+                        let entry = BrokenFile { path: lake.rel(i), problem: d.problem, reason: d.reason };
+                        broken.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(entry);
+                    }
+                    bytes.fetch_add(*len, Ordering::Relaxed);
+                    done.fetch_add(1, Ordering::Relaxed);
                 }
-                let defect = match parquet_check::check_file_of_size(&root.join(rel), Some(*len)) {
-                    Ok(d) => d,
-                    // Removed meanwhile (a cleanup): nothing to say about it.
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                    Err(e) => Some(Defect { problem: Problem::Unreadable, reason: format!("cannot be read: {e}") }),
-                };
-                if let Some(d) = defect {
-                    let entry = BrokenFile { path: rel.clone(), problem: d.problem, reason: d.reason };
-                    broken.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(entry);
-                }
-                bytes.fetch_add(*len, Ordering::Relaxed);
-                done.fetch_add(1, Ordering::Relaxed);
             });
         }
         let mut progress = Progress { profile: profile.to_string(), ..Progress::default() };
         progress.bytes_total = Some(total_bytes);
         loop {
-            let finished = done.load(Ordering::Relaxed) as usize >= files.len();
+            let finished = done.load(Ordering::Relaxed) as usize >= lake.files.len();
             progress.files_done = done.load(Ordering::Relaxed);
             progress.bytes_done = bytes.load(Ordering::Relaxed);
             let secs = started.elapsed().as_secs_f64();
@@ -311,7 +381,7 @@ pub fn verify(profile: &Profile, options: &mut VerifyOptions<'_>) -> Result<Veri
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     }
-    .clamp(1, files.len().max(1));
+    .clamp(1, files.files.len().max(1));
     let broken = check_all(&profile.name, root, &files, jobs, options)?;
     let mut warnings = Vec::new();
     let remote = if options.remote { Some(compare(profile, options, &mut warnings)?) } else { None };
@@ -319,8 +389,8 @@ pub fn verify(profile: &Profile, options: &mut VerifyOptions<'_>) -> Result<Veri
     Ok(VerifyReport {
         profile: profile.name.clone(),
         ok,
-        files_checked: files.len() as u64,
-        bytes_checked: files.iter().map(|f| f.1).sum(),
+        files_checked: files.files.len() as u64,
+        bytes_checked: files.files.iter().map(|f| f.2).sum(),
         broken,
         quarantined: quarantine::list(root)?,
         remote,
