@@ -8,10 +8,13 @@ Measures (median of N runs, wall time and peak RSS of the measured process):
   * stats               vs  ``du -s`` plus ``find | wc -l``
   * cleanup (retention) vs  ``rm -rf`` of the same expired directories
   * config load+validate (in process, mean of 2,000 loads; target < 1 ms)
+  * verify (footer check of a 60,000-file tree of real Parquet files, all cores)
+                        vs  a Python loop of ``pyarrow.parquet.read_metadata`` over the same files
 
 Peak RSS needs GNU time (/usr/bin/time, Debian package `time`); without it the column reads 0.
 
 Targets (issue #2): sync <= 1.05x rsync, stats <= 1.5x du+find, cleanup <= 1.2x rm -rf.
+Target (issue #12): verify >= 10x faster than the read_metadata loop (pyarrow from .venv).
 Everything talks to 127.0.0.1 only. Results are printed, never asserted: the machines
 are shared and noisy, so a benchmark informs and a test does not time anything.
 """
@@ -81,6 +84,9 @@ def write_config(path: Path, lake: Path, server: sshd.SshServer, remote_root: Pa
         "      local_subdir: bench\n"
         f"      retention_days: {retention}\n"
         f"      known_hosts: {server.known_hosts}\n"
+        # Generated just before the run, Parquet-framed random bytes: as plain rsync sees them.
+        "      min_age: 0\n"
+        "      check_parquet: false\n"
     )
 
 
@@ -123,16 +129,96 @@ def row(name: str, ours: tuple[float, int, str], base: tuple[float, int, str], b
     )
 
 
+PYARROW_LOOP = """
+import sys
+from pathlib import Path
+import pyarrow.parquet as pq
+n = 0
+for p in Path(sys.argv[1]).rglob("*.parquet"):
+    pq.read_metadata(p)
+    n += 1
+print(n)
+"""
+
+
+def verify_bench(work: Path, quick: bool, repeat: int) -> str:
+    """Footer-check a tree of real Parquet files: datalake verify vs a read_metadata loop."""
+    import parquet_files  # needs pyarrow: run with .venv/bin/python (scripts/setup.sh installs it)
+
+    days, symbols, parts = (5, 4, 100) if quick else (30, 20, 100)
+    tree = work / "vlake" / "ptree"
+    variants = [parquet_files.parquet_bytes(rows=50 + 10 * i, seed=i) for i in range(16)]
+    today = trees.utc_today()
+    n = 0
+    for d in range(days):
+        day = today - dt.timedelta(days=d)
+        for s in range(symbols):
+            part_dir = tree / trees.partition_name(f"SYM{s}-USDT", day)
+            part_dir.mkdir(parents=True)
+            for k in range(parts):
+                (part_dir / f"part_{k:05d}.parquet").write_bytes(variants[(d + s + k) % len(variants)])
+                n += 1
+    config = work / "verify.yml"
+    config.write_text(
+        "data_lake:\n"
+        f"  root_dir: {work / 'vlake'}\n"
+        "  profiles:\n"
+        "    ptree:\n"
+        f"      source: {{type: local, remote_root: {work / 'collector'}}}\n"
+        f"      retention_days: {days + 5}\n"
+    )
+    print(f"verify tree: {n} real Parquet files ({sum(map(len, variants)) // len(variants)} bytes each on average)")
+    ours_argv = [str(BENCH_BIN), "verify", str(config), "ptree"]
+    base_argv = [sys.executable, "-c", PYARROW_LOOP, str(tree)]
+    run_cpu(ours_argv)  # warm the page cache for both
+    ours = [run_cpu(ours_argv) for _ in range(repeat)]
+    base = [run_cpu(base_argv) for _ in range(repeat)]
+    if {o[2].split()[0] for o in ours} != {str(n)} or {b[2] for b in base} != {str(n)}:
+        raise SystemExit(f"verify bench: expected {n} files, got {ours[0][2]!r} and {base[0][2]!r}")
+    wall_ours, wall_base = statistics.median(o[0] for o in ours), statistics.median(b[0] for b in base)
+    cpu_ours, cpu_base = statistics.median(o[1] for o in ours), statistics.median(b[1] for b in base)
+    speedup = wall_base / wall_ours if wall_ours > 0 else float("inf")
+    cpu_ratio = cpu_base / cpu_ours if cpu_ours > 0 else float("inf")
+    verdict = "ok" if speedup >= 10 else "UNDER TARGET"
+    with open("/proc/loadavg") as f:
+        load = f.read().split()[0]
+    return (
+        f"{'verify':<10} datalake {wall_ours * 1000:9.1f} ms (cpu {cpu_ours * 1000:.0f} ms) | "
+        f"{'read_metadata':<16} {wall_base * 1000:9.1f} ms (cpu {cpu_base * 1000:.0f} ms) | "
+        f"speedup {speedup:5.1f}x wall, {cpu_ratio:.1f}x cpu (target >= 10x) {verdict}; load average {load}"
+    )
+
+
+def run_cpu(argv: list[str]) -> tuple[float, float, str]:
+    """Run argv; return (wall seconds, user+system CPU seconds of it and its children, stdout)."""
+    before = os.times()
+    start = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    after = os.times()
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(argv)}\n{proc.stderr}")
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return wall, cpu, proc.stdout.strip()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small tree, for a smoke run")
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (median is reported)")
+    ap.add_argument("--only", choices=["verify"], help="run one benchmark only")
     args = ap.parse_args()
 
     print("building target/release/examples/bench_ops ...", flush=True)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "datalake-core", "--example", "bench_ops"], cwd=ROOT, check=True)
 
     work = sshd.world_tmpdir("datalake-bench-")
+    if args.only == "verify":
+        try:
+            print(verify_bench(work, args.quick, args.repeat))
+        finally:
+            sshd.remove_tree(work)
+        return
     server = sshd.start()
     try:
         today = trees.utc_today()
@@ -193,6 +279,8 @@ def main() -> None:
         ours = median_of(args.repeat, restore, lambda: run_measured([str(BENCH_BIN), "cleanup", str(cleanup_config), "bench"]))
         base = median_of(args.repeat, restore, lambda: run_measured(["rm", "-rf", *[str(local / n) for n in expired_names]]))
         results.append(row("cleanup", ours, base, "rm -rf", 1.2))
+
+        results.append(verify_bench(work, args.quick, args.repeat))
 
         ten = work / "ten.yml"
         write_ten_profile_config(ten)

@@ -333,6 +333,44 @@ enum datalake_status datalake_stats(const struct datalake_lake *lake,
                                     char **stats_json);
 
 /**
+ * Check every Parquet file of one profile (footer intact: `PAR1` at both
+ * ends, footer length and metadata), in parallel over the cores; with
+ * `remote`, also compare the lake with the collector by checksum (rsync
+ * `--checksum --dry-run`, within retention). Returns the verify report (JSON,
+ * the fields of the CLI's `verify --format json`: `ok`, `files_checked`,
+ * `broken`, `quarantined`, `remote` with `differ`, `missing_locally`,
+ * `missing_on_collector`).
+ *
+ * Broken files are findings, not errors: the status is `DATALAKE_OK` and the
+ * report's `ok` is false. `progress` (may be NULL) is called on this thread
+ * about 10 times a second with `files_done`, `bytes_done`, `bytes_total`.
+ *
+ * # Safety
+ * `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+ * string; `report_json` is NULL or writable; `progress`, when set, is safe
+ * to call with `userdata`.
+ */
+enum datalake_status datalake_verify(const struct datalake_lake *lake,
+                                     const char *profile,
+                                     bool remote,
+                                     datalake_progress_cb progress,
+                                     void *userdata,
+                                     char **report_json);
+
+/**
+ * Coverage of one profile (JSON, the fields of the CLI's `coverage --format
+ * json`): per series the days present, `missing_days`, `expired_days`,
+ * `partial_days`, `stopped`, `new`; totals `missing_days`, `stopped_series`.
+ *
+ * # Safety
+ * `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+ * string; `coverage_json` is NULL or writable.
+ */
+enum datalake_status datalake_coverage(const struct datalake_lake *lake,
+                                       const char *profile,
+                                       char **coverage_json);
+
+/**
  * Apply retention to one profile: delete partitions older than
  * `retention_days` (never the newest day, never through symlinks), or with
  * `dry_run` only report what would go. Returns the cleanup report (JSON, the

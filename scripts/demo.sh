@@ -61,6 +61,8 @@ data_lake:
       retention_days: 30
       known_hosts: $SSH_KNOWN_HOSTS
       exclude: ["*.tmp"]
+      min_age: 0             # the demo tree was written a moment ago
+      check_parquet: false   # and holds Parquet-framed random bytes, not real Parquet
 EOF
 echo "config: $CONFIG"
 export DATALAKE_CONFIG=$CONFIG

@@ -71,10 +71,10 @@ setup_venv() {
         setup_log "creating .venv"
         python3 -m venv .venv || setup_die "python3 -m venv failed: apt-get install python3-venv, then rerun"
     fi
-    if ! .venv/bin/python -c 'import pytest, mypy, click' 2>/dev/null || ! .venv/bin/maturin --version >/dev/null 2>&1; then
-        setup_log "installing maturin, pytest, mypy, click into .venv"
+    if ! .venv/bin/python -c 'import pytest, mypy, click, pyarrow' 2>/dev/null || ! .venv/bin/maturin --version >/dev/null 2>&1; then
+        setup_log "installing maturin, pytest, mypy, click, pyarrow into .venv"
         .venv/bin/python -m pip install -q --upgrade pip
-        .venv/bin/python -m pip install -q maturin pytest mypy click
+        .venv/bin/python -m pip install -q maturin pytest mypy click pyarrow  # pyarrow: tests and bench write real Parquet
     fi
     if [[ -f pyproject.toml ]]; then
         # No build isolation: use the venv's maturin instead of fetching one per build, and

@@ -60,7 +60,8 @@ def write_config(ssh_server: sshd.SshServer, tmp_path: Path) -> WriteConfig:
     """Factory: ``write_config(profiles, root_dir=None, **data_lake_keys) -> Path``.
 
     ``profiles`` maps names to profile dicts, written as given, with these defaults:
-    ``local_subdir`` = the profile name; ``source.type`` = ``ssh``; for ssh sources
+    ``local_subdir`` = the profile name; ``min_age`` = 0 and ``check_parquet`` = false
+    (generated trees are fresh, fake Parquet); ``source.type`` = ``ssh``; for ssh sources
     ``host``, ``port``, ``user``, ``ssh_key`` point at ``ssh_server``, and ``known_hosts``
     (a profile key) at its known_hosts file. A key whose value is ``None`` is left out,
     which drops the default, e.g. ``{"known_hosts": None}``. ``root_dir`` defaults to

@@ -5,6 +5,7 @@
 //! bench_ops sync CONFIG PROFILE        # full sync (no cleanup), prints files and bytes
 //! bench_ops stats CONFIG PROFILE       # prints file count and bytes
 //! bench_ops cleanup CONFIG PROFILE     # prints deleted dirs and bytes
+//! bench_ops verify CONFIG PROFILE      # footer check of every Parquet file: prints files and broken
 //! bench_ops config-load CONFIG N       # prints the mean load+validate time in microseconds
 //! ```
 
@@ -15,7 +16,7 @@ use datalake_core::{Config, DataLake, SyncOptions};
 
 fn run(args: &[String]) -> Result<String, String> {
     let [op, config, arg] = args else {
-        return Err("usage: bench_ops sync|stats|cleanup|config-load CONFIG PROFILE|N".into());
+        return Err("usage: bench_ops sync|stats|cleanup|verify|config-load CONFIG PROFILE|N".into());
     };
     if op == "config-load" {
         let n: u32 = arg.parse().map_err(|_| format!("N must be a number, got {arg}"))?;
@@ -39,6 +40,10 @@ fn run(args: &[String]) -> Result<String, String> {
         "stats" => {
             let s = lake.stats(arg).map_err(|e| e.to_string())?;
             Ok(format!("{} {}", s.file_count, s.total_size))
+        }
+        "verify" => {
+            let v = lake.verify(arg, &mut datalake_core::VerifyOptions::default()).map_err(|e| e.to_string())?;
+            Ok(format!("{} {}", v.files_checked, v.broken.len()))
         }
         "cleanup" => {
             let c = lake.cleanup(arg, false).map_err(|e| e.to_string())?;

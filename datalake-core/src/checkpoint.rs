@@ -14,6 +14,7 @@
 //! writes RFC 3339 UTC everywhere; only [`Checkpoint::save`] writes the legacy
 //! form.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
@@ -107,6 +108,10 @@ pub struct Checkpoint {
     /// Cumulative counters for the Prometheus metrics; `None` in files written
     /// before they existed (see [`crate::metrics::Counters`]).
     pub counters: Option<Counters>,
+    /// Failed Parquet checks in a row, per file (relative path), for files
+    /// in quarantine; see [`crate::quarantine`].
+    #[serde(deserialize_with = "null_default", skip_serializing_if = "BTreeMap::is_empty")]
+    pub quarantine_failures: BTreeMap<String, u32>,
 }
 
 /// What loading a checkpoint file found.
@@ -135,6 +140,8 @@ struct OnDisk<'a> {
     running: Option<&'a RunningMarker>,
     #[serde(skip_serializing_if = "Option::is_none")]
     counters: Option<&'a Counters>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    quarantine_failures: &'a BTreeMap<String, u32>,
 }
 
 const BUG_HINT: &str = "this is a bug in datalake; please report it";
@@ -230,6 +237,7 @@ impl Checkpoint {
             history: &self.history,
             running: self.running.as_ref(),
             counters: self.counters.as_ref(),
+            quarantine_failures: &self.quarantine_failures,
         }
     }
 

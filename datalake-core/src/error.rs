@@ -275,6 +275,18 @@ pub enum Error {
         message: String,
     },
 
+    /// Files that arrived failed the Parquet landing check and went to
+    /// quarantine: the run is partial (data the user expects is missing).
+    #[error("{count} Parquet file{} of profile {profile} failed the landing check and {} moved to {}/ (first: {first}); the next run fetches {} again; a file that keeps failing is broken on the collector", if *count == 1 { "" } else { "s" }, if *count == 1 { "was" } else { "were" }, crate::quarantine::QUARANTINE_DIR, if *count == 1 { "it" } else { "them" })]
+    Quarantined {
+        /// The profile synced.
+        profile: String,
+        /// How many files were quarantined by this run.
+        count: usize,
+        /// The first of them, relative to the profile directory.
+        first: String,
+    },
+
     /// Another process holds the profile's lock.
     #[error("{}", locked_message(profile, activity, *pid, since.as_deref()))]
     Locked {
@@ -329,7 +341,9 @@ impl Error {
             Error::Connect { .. } => ErrorKind::Connect,
             Error::Authentication { .. } => ErrorKind::Authentication,
             Error::HostKey { .. } => ErrorKind::HostKey,
-            Error::Rsync { .. } | Error::RsyncKilled { .. } | Error::Remote { .. } => ErrorKind::Sync,
+            Error::Rsync { .. } | Error::RsyncKilled { .. } | Error::Remote { .. } | Error::Quarantined { .. } => {
+                ErrorKind::Sync
+            }
             Error::Locked { .. } => ErrorKind::Locked,
             Error::Interrupted { .. } => ErrorKind::Interrupted,
         }
@@ -352,6 +366,8 @@ impl Error {
             | Error::Authentication { .. }
             | Error::HostKey { .. }
             | Error::Remote { .. } => false,
+            // Refetched by the next run anyway; retrying now would fetch the same bytes.
+            Error::Quarantined { .. } => false,
         }
     }
 

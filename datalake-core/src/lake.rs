@@ -19,6 +19,7 @@ use crate::lock::ProfileLock;
 use crate::metrics;
 use crate::outcome::SyncAllReport;
 use crate::progress::Progress;
+use crate::quarantine;
 use crate::report::{SyncReport, SyncStatus};
 use crate::rsync::process::{RunObserver, POLL_INTERVAL};
 use crate::stats::{self, ProfileStats};
@@ -261,11 +262,52 @@ impl DataLake {
         }
 
         let today = today(profile.timezone);
-        let TransferOutcome { mut status, stats, exit_code, attempts, mut error, warnings: transfer_warnings } =
-            syncer.run(dry_run, today, observer);
+        let TransferOutcome {
+            mut status,
+            stats,
+            exit_code,
+            attempts,
+            mut error,
+            warnings: transfer_warnings,
+            too_recent,
+            landed,
+        } = syncer.run(dry_run, today, observer);
         warnings.extend(transfer_warnings);
         interrupted_meanwhile(profile, observer, &mut status, &mut error);
         let mut errors: Vec<String> = error.iter().map(ToString::to_string).collect();
+        if too_recent > 0 {
+            warnings.push(format!(
+                "{too_recent} file{} modified on the collector less than min_age ({}) ago {} left for the next run",
+                if too_recent == 1 { "" } else { "s" },
+                humantime::format_duration(profile.min_age),
+                if too_recent == 1 { "was" } else { "were" }
+            ));
+        }
+        let landing = if dry_run || !profile.check_parquet {
+            quarantine::LandingCheck::default()
+        } else {
+            match quarantine::check_landed(&profile.local_dir, &landed, &mut checkpoint.quarantine_failures) {
+                Ok(found) => found,
+                Err(e) => {
+                    errors.push(format!("checking the transferred Parquet files failed: {e}"));
+                    quarantine::LandingCheck::default()
+                }
+            }
+        };
+        for q in &landing.quarantined {
+            warnings.push(quarantine::describe(q));
+        }
+        if let (Some(first), SyncStatus::Success) = (landing.quarantined.first(), status) {
+            // Not everything that arrived is usable.
+            status = SyncStatus::Partial;
+            let quarantined = Error::Quarantined {
+                profile: profile.name.clone(),
+                count: landing.quarantined.len(),
+                first: first.path.display().to_string(),
+            };
+            errors.push(quarantined.to_string());
+            error = Some(quarantined);
+        }
 
         let mut cleanup = None;
         if status.runs_cleanup() && run_cleanup {
@@ -326,6 +368,9 @@ impl DataLake {
             config_warnings,
             error_kind: error.as_ref().map(Error::kind),
             cleanup,
+            too_recent_files: too_recent,
+            parquet_checked: landing.checked,
+            quarantined: landing.quarantined,
             error,
         })
     }

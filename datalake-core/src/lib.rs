@@ -37,6 +37,10 @@
 //!   [`diskspace`] says which filesystem is full and how full.
 //! - [`partition`], [`cleaner`], [`stats`] — what a dated partition is, retention, statistics.
 //! - [`connection`] — the `test_connection` check.
+//! - [`min_age`] — files the collector is still writing wait for the next run.
+//! - [`parquet_check`], [`quarantine`] — footer checks of landed files; broken ones moved aside.
+//! - [`verify`] — footer checks of the whole lake, and a checksum comparison with the collector.
+//! - [`coverage`] — series, missing days, stopped series.
 //! - [`lake`] — the [`DataLake`] facade the Python and C bindings wrap.
 //! - [`outcome`] — what a result means for every face: failure or not, the
 //!   error it carries, exit codes, the `sync_all` aggregate, checkpoint counting.
@@ -53,17 +57,26 @@
 //! - `tempfile`: atomic checkpoint writes (temp file in the same directory, then rename).
 //! - `chrono`: dates of partitions and timestamps of checkpoints.
 //! - `serde`/`serde_json`: reports and checkpoints; the JSON is the same for the CLI, Python and C.
-//! - `humantime`: durations people write (`--max-age 90min`, `2h`, `1d`) and print, one grammar for every face.
+//! - `humantime`: durations people write (`--max-age 90min`, `2h`, `1d`, `min_age: 1m`) and print, one
+//!   grammar for every face; `0` is accepted for "off" before it is asked.
 //! - No Prometheus client crate: `prometheus-client` writes OpenMetrics only (its `_total` counters are read
 //!   as untyped by node_exporter's textfile collector, a text-format 0.0.4 parser), and the `prometheus`
 //!   crate is a registry of live atomics for long-running servers; here a snapshot read from the checkpoint is printed once, in the four line types of the text
 //!   format (`metrics::exposition`), checked by `promtool check metrics` in the tests.
+//! - `parquet` (arrow-rs, default features off): decodes Parquet footers for
+//!   the landing check and `verify`. The Apache Arrow project's own reader,
+//!   kept in step with the format (new footer fields, encodings); without its
+//!   default features it pulls no Arrow and no compression codecs, only the
+//!   Thrift metadata decoder. A hand-written Thrift decoder would be smaller
+//!   but would have to follow the format by itself; the tests use the same
+//!   crate's writer to make real files.
 
 pub mod cancel;
 pub mod checkpoint;
 pub mod cleaner;
 pub mod config;
 pub mod connection;
+pub mod coverage;
 pub mod diskspace;
 pub mod error;
 pub mod fswalk;
@@ -71,24 +84,31 @@ pub mod health;
 pub mod lake;
 pub mod lock;
 pub mod metrics;
+pub mod min_age;
 pub mod outcome;
+pub mod parquet_check;
 pub mod partition;
 pub mod progress;
+pub mod quarantine;
 pub mod report;
 pub mod reserved;
 pub mod rsync;
 pub mod stats;
 pub mod syncer;
+pub mod verify;
 
 pub use cancel::CancelToken;
 pub use checkpoint::Checkpoint;
 pub use cleaner::CleanupReport;
 pub use config::{Config, Diagnostic, Profile, Severity, Source, ValidationReport};
 pub use connection::{ConnectionReport, ConnectionStatus};
+pub use coverage::{Coverage, DayState, SeriesCoverage};
 pub use error::{ConfigErrors, ConnectFailure, Error, ErrorKind, Result};
 pub use health::HealthReport;
 pub use lake::{DataLake, SyncOptions};
 pub use outcome::{all_error_kinds, all_sync_statuses, AggregateFailure, ExitCode, RunEffect, SyncAllReport};
 pub use progress::Progress;
+pub use quarantine::QuarantinedFile;
 pub use report::{SyncReport, SyncStatus, TransferStats};
 pub use stats::ProfileStats;
+pub use verify::{VerifyOptions, VerifyReport};

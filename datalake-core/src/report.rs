@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cleaner::CleanupReport;
 use crate::error::{Error, ErrorKind};
+use crate::quarantine::QuarantinedFile;
 
 /// How a sync run ended. Declared in severity order: the derived `Ord`
 /// makes the worst the largest. What each status means for the faces is in
@@ -106,6 +107,13 @@ pub struct SyncReport {
     pub error_kind: Option<ErrorKind>,
     /// The retention run after the sync, if any.
     pub cleanup: Option<CleanupReport>,
+    /// Files left on the collector because they were modified less than
+    /// `min_age` ago (by its clock); the next run takes them.
+    pub too_recent_files: u64,
+    /// `.parquet` files of this run whose footer was checked.
+    pub parquet_checked: u64,
+    /// Files of this run that failed the check, moved into quarantine.
+    pub quarantined: Vec<QuarantinedFile>,
     /// Why the run did not succeed: set for every status but `success`
     /// (not serialized; the faces take it from [`SyncReport::failure`]).
     #[serde(skip)]
@@ -146,6 +154,9 @@ impl SyncReport {
             config_warnings: Vec::new(),
             error_kind: Some(error.kind()),
             cleanup: None,
+            too_recent_files: 0,
+            parquet_checked: 0,
+            quarantined: Vec::new(),
             error: Some(error),
         }
     }

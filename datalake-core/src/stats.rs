@@ -18,9 +18,11 @@ use serde::Serialize;
 
 use crate::checkpoint::Checkpoint;
 use crate::config::Profile;
+use crate::coverage::{self, Coverage, PartitionSeen};
 use crate::error::{Error, Result};
 use crate::fswalk::{self, EntryKind, MAX_DEPTH};
 use crate::partition::{cutoff_date, partition_date, PARTIAL_DIR};
+use crate::quarantine::{self, QUARANTINE_DIR};
 
 /// Statistics of one profile's local directory.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -73,6 +75,12 @@ pub struct ProfileStats {
     pub last_success_time: Option<DateTime<Utc>>,
     /// From the checkpoint.
     pub consecutive_failures: u32,
+    /// Files in the quarantine folder (broken Parquet files a sync moved aside).
+    pub quarantined_files: u64,
+    /// Days missing, summed over the series (see [`crate::coverage`]).
+    pub missing_days: u64,
+    /// Series without a partition for the profile's latest day.
+    pub stopped_series: u64,
 }
 
 /// `1.50 GiB` style sizes: IEC binary units (1 KiB = 1024 B), so the number and
@@ -107,6 +115,34 @@ pub fn human_size(bytes: u64) -> String {
 /// during the walk (a cleanup running) are ignored; an unreadable directory is
 /// an error. Like `du`, the walk crosses into mounted filesystems.
 pub fn collect(profile: &Profile, checkpoint: Option<&Checkpoint>, today: NaiveDate) -> Result<ProfileStats> {
+    collect_with_coverage(profile, checkpoint, today).map(|(stats, _)| stats)
+}
+
+/// [`collect`], and the coverage worked out from the same walk. The
+/// quarantine folder is not walked as lake data: its files are counted in
+/// `quarantined_files`.
+pub fn collect_with_coverage(
+    profile: &Profile,
+    checkpoint: Option<&Checkpoint>,
+    today: NaiveDate,
+) -> Result<(ProfileStats, Coverage)> {
+    let mut partitions = Vec::new();
+    let mut stats = walk_lake(profile, checkpoint, today, &mut partitions)?;
+    let quarantined = if stats.exists { quarantine::list(&profile.local_dir)? } else { Vec::new() };
+    let cutoff = cutoff_date(today, profile.retention_days);
+    let coverage = coverage::analyze(&profile.name, today, cutoff, &partitions, &quarantined);
+    stats.quarantined_files = coverage.quarantined_files;
+    stats.missing_days = coverage.missing_days;
+    stats.stopped_series = coverage.stopped_series;
+    Ok((stats, coverage))
+}
+
+fn walk_lake(
+    profile: &Profile,
+    checkpoint: Option<&Checkpoint>,
+    today: NaiveDate,
+    partitions: &mut Vec<PartitionSeen>,
+) -> Result<ProfileStats> {
     let ran = checkpoint.filter(|c| c.last_sync_time.is_some() || c.last_sync_status.is_some());
     let mut stats = ProfileStats {
         profile_name: profile.name.clone(),
@@ -133,6 +169,9 @@ pub fn collect(profile: &Profile, checkpoint: Option<&Checkpoint>, today: NaiveD
         last_sync_bytes: ran.map(|c| c.bytes_transferred),
         last_success_time: checkpoint.and_then(|c| c.last_success_time),
         consecutive_failures: checkpoint.map_or(0, |c| c.consecutive_failures),
+        quarantined_files: 0,
+        missing_days: 0,
+        stopped_series: 0,
     };
     let root = profile.local_dir.as_path();
     if fswalk::profile_dir(root, "read directory")?.is_none() {
@@ -153,7 +192,8 @@ pub fn collect(profile: &Profile, checkpoint: Option<&Checkpoint>, today: NaiveD
         }
         Err(e) => return Err(Error::io_default("read directory", root, e.into())),
     };
-    let mut walker = Walker { root, cutoff, rel: PathBuf::new(), newest: None, stats: &mut stats };
+    let mut walker =
+        Walker { root, cutoff, rel: PathBuf::new(), newest: None, stats: &mut stats, partitions, current: None };
     walker.walk(&mut dir, 0, false, None)?;
     let newest = walker.newest;
     stats.total_size_human = human_size(stats.total_size);
@@ -175,6 +215,10 @@ struct Walker<'a> {
     /// Newest regular-file mtime, as (seconds, nanoseconds).
     newest: Option<(i64, i64)>,
     stats: &'a mut ProfileStats,
+    /// Partition directories met, for coverage.
+    partitions: &'a mut Vec<PartitionSeen>,
+    /// Index in `partitions` of the nearest partition ancestor.
+    current: Option<usize>,
 }
 
 impl Walker<'_> {
@@ -209,6 +253,14 @@ impl Walker<'_> {
                         },
                     };
                     let len = st.st_size.max(0) as u64;
+                    if let Some(i) = self.current {
+                        let seen = &mut self.partitions[i];
+                        if in_partial {
+                            seen.partial = true;
+                        } else {
+                            seen.files += 1;
+                        }
+                    }
                     if in_partial {
                         self.stats.partial_files += 1;
                         self.stats.partial_bytes += len;
@@ -226,6 +278,10 @@ impl Walker<'_> {
                 }
                 EntryKind::Directory => {
                     let os_name = OsStr::from_bytes(name.to_bytes());
+                    if depth == 0 && os_name == QUARANTINE_DIR {
+                        // Not lake data: counted apart by `collect_with_coverage`.
+                        continue;
+                    }
                     let mut sub = match fswalk::open_subdir(fd, &entry) {
                         Ok(Some(sub)) => sub,
                         Ok(None) => continue,
@@ -234,6 +290,7 @@ impl Walker<'_> {
                     self.rel.push(os_name);
                     let mut sub_partial = in_partial;
                     let mut sub_partition = partition;
+                    let outer = self.current;
                     if in_partial {
                         // Nothing below a partial directory counts as a directory.
                     } else if os_name == PARTIAL_DIR {
@@ -247,9 +304,17 @@ impl Walker<'_> {
                             self.stats.earliest_date = Some(self.stats.earliest_date.map_or(date, |e| e.min(date)));
                             self.stats.latest_date = Some(self.stats.latest_date.map_or(date, |l| l.max(date)));
                             sub_partition = Some(expired);
+                            self.current = Some(self.partitions.len());
+                            self.partitions.push(PartitionSeen {
+                                rel: self.rel.clone(),
+                                date,
+                                files: 0,
+                                partial: false,
+                            });
                         }
                     }
                     let result = self.walk(&mut sub, depth + 1, sub_partial, sub_partition);
+                    self.current = outer;
                     self.rel.pop();
                     result?;
                 }

@@ -2,6 +2,9 @@
 //! into a status. Locking, checkpoints and cleanup are the facade's job
 //! ([`crate::DataLake::sync`]); this module only moves data.
 
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -9,12 +12,15 @@ use chrono::NaiveDate;
 
 use crate::config::Profile;
 use crate::error::{Error, Result};
+use crate::min_age::{self, RecentFiles};
 use crate::partition::{cutoff_date, expired_exclude_patterns};
 use crate::progress::Progress;
+use crate::quarantine::QUARANTINE_DIR;
 use crate::report::{SyncStatus, TransferStats};
 use crate::rsync::command::{self, RunSpec};
 use crate::rsync::exit_code::{self, ExitClass};
 use crate::rsync::failure::{classify_failure, disk_full};
+use crate::rsync::output::unescape_name;
 use crate::rsync::process::{self, RunObserver, POLL_INTERVAL};
 use crate::rsync::tools::{self, Tools};
 
@@ -36,6 +42,11 @@ pub struct TransferOutcome {
     pub error: Option<Error>,
     /// Warnings (vanished files, retried attempts, old rsync).
     pub warnings: Vec<String>,
+    /// Files left on the collector because they were younger than `min_age`
+    /// (at the last attempt).
+    pub too_recent: u64,
+    /// Regular files rsync transferred, relative to the profile directory.
+    pub landed: Vec<std::path::PathBuf>,
 }
 
 /// Moves one profile's data with rsync.
@@ -81,15 +92,30 @@ impl<'a> Syncer<'a> {
 
     /// The argv of one attempt (for logs and tests).
     pub fn argv(&self, dry_run: bool, today: NaiveDate) -> Vec<std::ffi::OsString> {
+        self.argv_with(dry_run, today, None)
+    }
+
+    fn argv_with(&self, dry_run: bool, today: NaiveDate, exclude_from: Option<PathBuf>) -> Vec<std::ffi::OsString> {
         let cutoff = cutoff_date(today, self.profile.retention_days);
-        let spec = RunSpec { dry_run, extra_excludes: expired_exclude_patterns(cutoff) };
+        let mut extra_excludes = expired_exclude_patterns(cutoff);
+        // Anchored: only the profile's own quarantine folder.
+        extra_excludes.push(format!("/{QUARANTINE_DIR}/"));
+        let spec = RunSpec { dry_run, extra_excludes, exclude_from };
         command::build(&self.tools, self.profile, &spec)
+    }
+
+    /// The files younger than `min_age` on the collector (none when it is 0).
+    fn recent_files(&self, today: NaiveDate) -> Result<Option<RecentFiles>> {
+        if self.profile.min_age.is_zero() {
+            return Ok(None);
+        }
+        let cutoff = cutoff_date(today, self.profile.retention_days);
+        min_age::list(&self.tools, self.profile, &expired_exclude_patterns(cutoff)).map(Some)
     }
 
     /// Transfer with retries: 23 is retried once then `partial`; transient
     /// codes back off exponentially up to `retries`; permanent ones stop at once.
     pub fn run(&self, dry_run: bool, today: NaiveDate, observer: &mut dyn RunObserver) -> TransferOutcome {
-        let argv = self.argv(dry_run, today);
         let profile = self.profile;
         let mut out = TransferOutcome {
             status: SyncStatus::Failed,
@@ -98,6 +124,8 @@ impl<'a> Syncer<'a> {
             attempts: 0,
             error: None,
             warnings: Vec::new(),
+            too_recent: 0,
+            landed: Vec::new(),
         };
         if let Some(w) = tools::version_line(&self.tools.rsync).and_then(|l| tools::version_warning("local", &l)) {
             out.warnings.push(w);
@@ -107,10 +135,32 @@ impl<'a> Syncer<'a> {
         let mut transient_retries = 0u32;
         loop {
             out.attempts += 1;
+            // Listed again at every attempt: files age between attempts.
+            let recent = match self.recent_files(today) {
+                Ok(r) => r,
+                Err(e) if e.is_transient() && transient_retries < profile.retries => {
+                    transient_retries += 1;
+                    let wait = backoff(transient_retries);
+                    out.warnings.push(format!(
+                        "attempt {} failed, retried after {}s: {e}",
+                        out.attempts,
+                        wait.as_secs()
+                    ));
+                    if cancellable_sleep(wait, observer) {
+                        return out.ended(SyncStatus::Interrupted, interrupted());
+                    }
+                    continue;
+                }
+                Err(e) => return out.ended(SyncStatus::Failed, e),
+            };
+            out.too_recent = recent.as_ref().map_or(0, |r| r.paths.len() as u64);
+            let argv = self.argv_with(dry_run, today, recent.as_ref().map(|r| r.exclude_file.path().to_path_buf()));
             let run = match process::run(&argv, &profile.name, observer) {
                 Ok(r) => r,
                 Err(e) => return out.ended(SyncStatus::Failed, e),
             };
+            drop(recent);
+            out.landed.extend(run.transferred.iter().map(|n| PathBuf::from(OsString::from_vec(unescape_name(n)))));
             add_stats(&mut out.stats, &run.stats);
             out.exit_code = run.exit_code;
             if run.cancelled {

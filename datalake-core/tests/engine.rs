@@ -69,7 +69,7 @@ impl Area {
     fn config_ssh_at(&self, name: &str, remote_root: &Path, extra: &str, file: &str) -> PathBuf {
         let s = server();
         let yaml = format!(
-            "data_lake:\n  root_dir: {lake:?}\n  profiles:\n    {name}:\n      source:\n        type: ssh\n        host: 127.0.0.1\n        port: {port}\n        user: {user}\n        ssh_key: {key:?}\n        remote_root: {remote:?}\n      local_subdir: {name}\n      retention_days: 30\n      known_hosts: {kh:?}\n      retries: 0\n{extra}",
+            "data_lake:\n  root_dir: {lake:?}\n  profiles:\n    {name}:\n      source:\n        type: ssh\n        host: 127.0.0.1\n        port: {port}\n        user: {user}\n        ssh_key: {key:?}\n        remote_root: {remote:?}\n      local_subdir: {name}\n      retention_days: 30\n      known_hosts: {kh:?}\n      retries: 0\n      min_age: 0\n      check_parquet: false\n{extra}",
             lake = self.lake,
             port = s.port,
             user = s.user,
@@ -84,7 +84,7 @@ impl Area {
 
     fn config_local(&self, name: &str, extra: &str) -> PathBuf {
         let yaml = format!(
-            "data_lake:\n  root_dir: {lake:?}\n  profiles:\n    {name}:\n      source:\n        type: local\n        remote_root: {remote:?}\n      local_subdir: {name}\n{extra}",
+            "data_lake:\n  root_dir: {lake:?}\n  profiles:\n    {name}:\n      source:\n        type: local\n        remote_root: {remote:?}\n      local_subdir: {name}\n      min_age: 0\n      check_parquet: false\n{extra}",
             lake = self.lake,
             remote = self.collector,
         );
@@ -535,7 +535,7 @@ fn sync_all_runs_profiles_in_parallel_and_isolates_failures() {
     area.put(&format!("{}/a.parquet", recent()), 10, 1);
     let s = server();
     let yaml = format!(
-        "data_lake:\n  root_dir: {lake:?}\n  profiles:\n    good:\n      source: {{type: ssh, host: 127.0.0.1, port: {port}, user: {user}, ssh_key: {key:?}, remote_root: {remote:?}}}\n      known_hosts: {kh:?}\n      retries: 0\n    local_copy:\n      source: {{type: local, remote_root: {remote:?}}}\n    bad:\n      source: {{type: local, remote_root: {missing:?}}}\n      retries: 0\n    off:\n      enabled: false\n      source: {{type: local, remote_root: {remote:?}}}\n",
+        "data_lake:\n  root_dir: {lake:?}\n  profiles:\n    good:\n      source: {{type: ssh, host: 127.0.0.1, port: {port}, user: {user}, ssh_key: {key:?}, remote_root: {remote:?}}}\n      known_hosts: {kh:?}\n      retries: 0\n      min_age: 0\n      check_parquet: false\n    local_copy:\n      source: {{type: local, remote_root: {remote:?}}}\n      min_age: 0\n      check_parquet: false\n    bad:\n      source: {{type: local, remote_root: {missing:?}}}\n      retries: 0\n    off:\n      enabled: false\n      source: {{type: local, remote_root: {remote:?}}}\n",
         lake = area.lake,
         port = s.port,
         user = s.user,

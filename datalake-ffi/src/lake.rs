@@ -1,11 +1,11 @@
 //! The handle and the operations on it: thin adapters over `DataLake`.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 
-use datalake_core::{Config, DataLake, Error};
+use datalake_core::{Config, DataLake, Error, VerifyOptions};
 
 use crate::boundary::{call, out_arg, ref_arg, str_arg, to_json, Failure};
-use crate::options::{datalake_sync_options, with_core_options};
+use crate::options::{datalake_progress_cb, datalake_sync_options, with_core_options};
 use crate::status::datalake_status;
 
 /// An open data lake: a loaded configuration and the operations on it.
@@ -193,6 +193,73 @@ pub unsafe extern "C" fn datalake_stats(
         let out = unsafe { out_arg(stats_json, "stats_json") }?;
         let stats = lake.lake.stats(profile)?;
         *out = to_json(&stats, "stats")?;
+        Ok(())
+    })
+}
+
+/// Check every Parquet file of one profile (footer intact: `PAR1` at both
+/// ends, footer length and metadata), in parallel over the cores; with
+/// `remote`, also compare the lake with the collector by checksum (rsync
+/// `--checksum --dry-run`, within retention). Returns the verify report (JSON,
+/// the fields of the CLI's `verify --format json`: `ok`, `files_checked`,
+/// `broken`, `quarantined`, `remote` with `differ`, `missing_locally`,
+/// `missing_on_collector`).
+///
+/// Broken files are findings, not errors: the status is `DATALAKE_OK` and the
+/// report's `ok` is false. `progress` (may be NULL) is called on this thread
+/// about 10 times a second with `files_done`, `bytes_done`, `bytes_total`.
+///
+/// # Safety
+/// `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+/// string; `report_json` is NULL or writable; `progress`, when set, is safe
+/// to call with `userdata`.
+#[no_mangle]
+pub unsafe extern "C" fn datalake_verify(
+    lake: *const datalake_lake,
+    profile: *const c_char,
+    remote: bool,
+    progress: datalake_progress_cb,
+    userdata: *mut c_void,
+    report_json: *mut *mut c_char,
+) -> datalake_status {
+    call("datalake_verify", || {
+        let lake = unsafe { ref_arg(lake, "lake") }?;
+        let profile = unsafe { str_arg(profile, "profile") }?;
+        let out = unsafe { out_arg(report_json, "report_json") }?;
+        let options = datalake_sync_options { progress, userdata, ..datalake_sync_options::default() };
+        let report = with_core_options(Some(&options), |o| {
+            let mut verify = VerifyOptions {
+                remote,
+                jobs: 0,
+                progress: o.progress.take(),
+                interrupt_check: o.interrupt_check.take(),
+            };
+            lake.lake.verify(profile, &mut verify)
+        })?;
+        *out = to_json(&report, "verify report")?;
+        Ok(())
+    })
+}
+
+/// Coverage of one profile (JSON, the fields of the CLI's `coverage --format
+/// json`): per series the days present, `missing_days`, `expired_days`,
+/// `partial_days`, `stopped`, `new`; totals `missing_days`, `stopped_series`.
+///
+/// # Safety
+/// `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+/// string; `coverage_json` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn datalake_coverage(
+    lake: *const datalake_lake,
+    profile: *const c_char,
+    coverage_json: *mut *mut c_char,
+) -> datalake_status {
+    call("datalake_coverage", || {
+        let lake = unsafe { ref_arg(lake, "lake") }?;
+        let profile = unsafe { str_arg(profile, "profile") }?;
+        let out = unsafe { out_arg(coverage_json, "coverage_json") }?;
+        let coverage = lake.lake.coverage(profile)?;
+        *out = to_json(&coverage, "coverage")?;
         Ok(())
     })
 }

@@ -35,7 +35,7 @@ fn metrics_and_health_of_a_synced_lake() {
     std::fs::write(
         &config,
         format!(
-            "data_lake:\n  root_dir: {r}/lake\n  metrics_dir: {r}/textfile\n  profiles:\n    cex_ticks:\n      source:\n        type: local\n        remote_root: {r}/collector\n",
+            "data_lake:\n  root_dir: {r}/lake\n  metrics_dir: {r}/textfile\n  profiles:\n    cex_ticks:\n      min_age: 0\n      check_parquet: false\n      source:\n        type: local\n        remote_root: {r}/collector\n",
             r = root.display()
         ),
     )

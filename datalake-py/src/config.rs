@@ -268,6 +268,15 @@ impl PyProfile {
     fn retries(&self) -> u32 {
         self.inner.retries
     }
+    /// Seconds: files younger than this on the collector wait for the next run (0: off).
+    #[getter]
+    fn min_age(&self) -> f64 {
+        self.inner.min_age.as_secs_f64()
+    }
+    #[getter]
+    fn check_parquet(&self) -> bool {
+        self.inner.check_parquet
+    }
     #[getter]
     fn exclude(&self) -> Vec<String> {
         self.inner.exclude.clone()

@@ -258,7 +258,7 @@ fn set_variant_attributes(exc: &Bound<'_, PyAny>, err: &Error) -> PyResult<()> {
             exc.setattr("profile", profile)?;
             exc.setattr("stderr", stderr)?;
         }
-        Error::Remote { profile, .. } => {
+        Error::Remote { profile, .. } | Error::Quarantined { profile, .. } => {
             exc.setattr("profile", profile)?;
         }
         Error::Locked { profile, pid, since, .. } => {

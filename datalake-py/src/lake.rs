@@ -19,12 +19,13 @@ use std::sync::Mutex;
 
 use pyo3::prelude::*;
 
-use datalake_core::{CancelToken, DataLake, Progress, SyncOptions};
+use datalake_core::{CancelToken, DataLake, Progress, SyncOptions, VerifyOptions};
 
 use crate::checkpoint::PyCheckpoint;
 use crate::config::{PyConfig, PyProfile, PyValidationReport};
 use crate::errors::to_py_err;
 use crate::logging;
+use crate::quality::{PyCoverage, PyVerifyReport};
 use crate::reports::{PyCleanupReport, PyConnectionReport, PyProfileStats, PyProgress, PySyncAllReport, PySyncReport};
 use crate::util::py_repr;
 
@@ -248,6 +249,43 @@ impl PyDataLake {
         let out = py.detach(|| self.inner.stats(profile));
         logging::flush(py)?;
         out.map(PyProfileStats::from).map_err(|e| to_py_err(py, &e))
+    }
+
+    /// Check every Parquet file of a profile (in parallel); with `remote`,
+    /// also compare with the collector by checksum. Broken files do not
+    /// raise: see `.ok`. KeyboardInterrupt after Ctrl-C.
+    #[pyo3(signature = (profile, *, remote = false, progress = None))]
+    fn verify(
+        &self,
+        py: Python<'_>,
+        profile: &str,
+        remote: bool,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<PyVerifyReport> {
+        logging::refresh(py)?;
+        let options = RunOptions { dry_run: true, cleanup: false, jobs: 1, progress: checked_callback(progress)? };
+        let (result, pending) = self.run_detached(py, options, |lake, opts| {
+            let mut verify = VerifyOptions {
+                remote,
+                jobs: 0,
+                progress: opts.progress.take(),
+                interrupt_check: opts.interrupt_check.take(),
+            };
+            lake.verify(profile, &mut verify)
+        });
+        match (result, pending) {
+            (_, Some(err)) => Err(err),
+            (Ok(report), None) => Ok(PyVerifyReport::from(report)),
+            (Err(e), None) => Err(to_py_err(py, &e)),
+        }
+    }
+
+    /// Coverage of one profile: days present and missing per series, stopped series.
+    fn coverage(&self, py: Python<'_>, profile: &str) -> PyResult<PyCoverage> {
+        logging::refresh(py)?;
+        let out = py.detach(|| self.inner.coverage(profile));
+        logging::flush(py)?;
+        out.map(PyCoverage::from).map_err(|e| to_py_err(py, &e))
     }
 
     /// Apply retention to one profile (a dry run only reports what would go).

@@ -16,6 +16,7 @@ mod lake;
 mod logging;
 mod ops;
 mod parsing;
+mod quality;
 mod reports;
 mod util;
 
@@ -38,6 +39,8 @@ fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reports::PyProfileStats>()?;
     m.add_class::<reports::PyConnectionReport>()?;
     m.add_class::<reports::PyProgress>()?;
+    m.add_class::<quality::PyVerifyReport>()?;
+    m.add_class::<quality::PyCoverage>()?;
     m.add_class::<checkpoint::PyCheckpoint>()?;
     m.add_class::<checkpoint::PyRunRecord>()?;
     m.add_class::<checkpoint::PyRunningMarker>()?;

@@ -137,6 +137,21 @@ impl PySyncReport {
     fn cli_exit_code(&self) -> i32 {
         self.inner.exit_code().code()
     }
+    /// Files left on the collector: modified less than `min_age` ago.
+    #[getter]
+    fn too_recent_files(&self) -> u64 {
+        self.inner.too_recent_files
+    }
+    /// `.parquet` files of this run whose footer was checked.
+    #[getter]
+    fn parquet_checked(&self) -> u64 {
+        self.inner.parquet_checked
+    }
+    /// Files that failed the check and were moved into quarantine (dicts).
+    #[getter]
+    fn quarantined<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json::to_py(py, &self.inner.quarantined)
+    }
     /// The retention run after the sync, if one ran.
     #[getter]
     fn cleanup(&self) -> Option<PyCleanupReport> {
@@ -492,6 +507,18 @@ impl PyProfileStats {
     #[getter]
     fn consecutive_failures(&self) -> u32 {
         self.inner.consecutive_failures
+    }
+    #[getter]
+    fn quarantined_files(&self) -> u64 {
+        self.inner.quarantined_files
+    }
+    #[getter]
+    fn missing_days(&self) -> u64 {
+        self.inner.missing_days
+    }
+    #[getter]
+    fn stopped_series(&self) -> u64 {
+        self.inner.stopped_series
     }
 
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

@@ -532,3 +532,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 from datalake import monitoring as _monitoring  # noqa: E402
 
 _monitoring.register(data_lake)
+
+# `verify` and `coverage` live in their own module and register themselves on the group.
+from datalake import quality as _quality  # noqa: E402,F401

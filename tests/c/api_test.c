@@ -11,6 +11,9 @@
  *   api_test progress   CONFIG PROFILE                  progress callbacks on the calling thread
  *   api_test cancel     CONFIG PROFILE                  datalake_cancel from a second thread
  *   api_test parallel   CONFIG PROFILE1 PROFILE2        two syncs on one handle at once
+ *   api_test quality    CONFIG PROFILE                  sync (a broken file quarantined), verify local
+ *                                                       and remote, coverage; prints the four JSON
+ *                                                       documents, one per line, for the driver to check
  *
  * Every check failure prints where and why, and exits 1. Exit 0 means all passed.
  */
@@ -502,6 +505,52 @@ static int cmd_parallel(const char *config, const char *p1, const char *p2) {
 
 /* ---- main ---------------------------------------------------------------------------- */
 
+/* ---- quality ------------------------------------------------------------------------- */
+
+static int cmd_quality(const char *config, const char *profile) {
+  datalake_lake *lake = open_or_die(config);
+  char *json = NULL;
+  char *untouched = UNTOUCHED;
+  struct counter progress = {0};
+
+  CHECK_STATUS(datalake_verify(NULL, profile, false, NULL, NULL, &untouched), DATALAKE_ERR_INVALID_ARGUMENT,
+               "datalake_verify(lake NULL)");
+  CHECK_STATUS(datalake_verify(lake, NULL, false, NULL, NULL, &untouched), DATALAKE_ERR_INVALID_ARGUMENT,
+               "datalake_verify(profile NULL)");
+  CHECK_STATUS(datalake_verify(lake, profile, false, NULL, NULL, NULL), DATALAKE_ERR_INVALID_ARGUMENT,
+               "datalake_verify(out NULL)");
+  CHECK_STATUS(datalake_coverage(lake, NULL, &untouched), DATALAKE_ERR_INVALID_ARGUMENT,
+               "datalake_coverage(profile NULL)");
+  CHECK_STATUS(datalake_coverage(lake, profile, NULL), DATALAKE_ERR_INVALID_ARGUMENT, "datalake_coverage(out NULL)");
+  CHECK(untouched == UNTOUCHED, "an out-parameter was written on failure");
+
+  /* A quarantined file makes the run partial: DATALAKE_ERR_SYNC, with the report. */
+  CHECK_STATUS(datalake_sync(lake, profile, NULL, &json), DATALAKE_ERR_SYNC, "datalake_sync (a broken file)");
+  CHECK(json != NULL, "no sync report");
+  printf("%s\n", json);
+  datalake_string_free(json);
+
+  json = NULL;
+  CHECK_STATUS(datalake_verify(lake, profile, false, count_progress, &progress, &json), DATALAKE_OK,
+               "datalake_verify");
+  CHECK(progress.calls > 0, "no progress callback during verify");
+  printf("%s\n", json);
+  datalake_string_free(json);
+
+  json = NULL;
+  CHECK_STATUS(datalake_verify(lake, profile, true, NULL, NULL, &json), DATALAKE_OK, "datalake_verify (remote)");
+  printf("%s\n", json);
+  datalake_string_free(json);
+
+  json = NULL;
+  CHECK_STATUS(datalake_coverage(lake, profile, &json), DATALAKE_OK, "datalake_coverage");
+  printf("%s\n", json);
+  datalake_string_free(json);
+
+  datalake_free(lake);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : "";
   if (strcmp(cmd, "args") == 0 && argc == 4) return cmd_args(argv[2], argv[3]);
@@ -511,6 +560,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "progress") == 0 && argc == 4) return cmd_progress(argv[2], argv[3]);
   if (strcmp(cmd, "cancel") == 0 && argc == 4) return cmd_cancel(argv[2], argv[3]);
   if (strcmp(cmd, "parallel") == 0 && argc == 5) return cmd_parallel(argv[2], argv[3], argv[4]);
+  if (strcmp(cmd, "quality") == 0 && argc == 4) return cmd_quality(argv[2], argv[3]);
   fprintf(stderr, "usage: see the comment at the top of tests/c/api_test.c (got %d arguments for \"%s\")\n", argc - 1,
           cmd);
   return 2;

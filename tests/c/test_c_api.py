@@ -10,6 +10,7 @@ and again under valgrind memcheck (no leaks, no errors) on small trees.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import fcntl
 import os
 import shutil
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
+import parquet_files as pf
 import pytest
 import sshd
 import trees
@@ -236,6 +238,32 @@ def test_lifecycle(programs: Path, config: Path, collector: Path, mode: str) -> 
     run([API_TEST, "lifecycle", config, PROFILE, TREE_FILES, len(expired)], mode=mode)
     assert not any(p.exists() for p in expired), "cleanup did not delete the expired partitions"
     assert trees.tree_digest(lake / PROFILE) == trees.tree_digest(collector)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_verify_and_coverage(programs: Path, write_config: WriteConfig, world_tmp: Path, mode: str) -> None:
+    """A truncated Parquet file is quarantined by sync; verify (local, remote) and coverage from C."""
+    collector = world_tmp / "real"
+    collector.mkdir(mode=0o755)
+    days = [trees.utc_today() - dt.timedelta(days=n) for n in range(4)]
+    for n, day in enumerate(days):
+        if n != 2:  # a missing day
+            pf.write_parquet(collector, f"{trees.partition_name('BTC-USDT', day)}/p.parquet", rows=500, seed=n)
+    good = pf.parquet_bytes(500, 9)
+    pf.write(collector, f"{trees.partition_name('BTC-USDT', days[0])}/cut.parquet", good[: len(good) // 2])
+    config = write_config(
+        {PROFILE: {"source": {"remote_root": str(collector)}, "min_age": "1m", "check_parquet": True}}
+    )
+    out = run([API_TEST, "quality", config, PROFILE], mode=mode).stdout.splitlines()
+    sync, local, remote, coverage = (json.loads(line) for line in out[-4:])
+    cut = f"{trees.partition_name('BTC-USDT', days[0])}/cut.parquet"
+    assert sync["status"] == "partial" and [q["path"] for q in sync["quarantined"]] == [cut]
+    assert local["ok"] is True and local["files_checked"] == 3 and local["quarantined"] == [cut]
+    assert remote["remote"]["missing_locally"] == [cut]  # quarantined: the next sync fetches it again
+    assert remote["remote"]["differ"] == []
+    assert coverage["missing_days"] == 1 and coverage["series"][0]["series"] == "gate_io_BTC-USDT"
+    assert coverage["series"][0]["missing_days"] == [str(days[2])]
+    assert coverage["series"][0]["partial_days"] == [str(days[0])]
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -28,6 +28,10 @@ def ssh_profile_defaults(
     out: dict[str, Any] = {"source": source}
     out.update({k: v for k, v in profile.items() if k != "source"})
     out.setdefault("local_subdir", name)
+    # The generated trees are written just before the sync and hold Parquet-framed
+    # random bytes, not real Parquet: tests of min_age and the Parquet check set these.
+    out.setdefault("min_age", 0)
+    out.setdefault("check_parquet", False)
     if source["type"] == "ssh":
         out.setdefault("known_hosts", str(server.known_hosts))
     cleaned: dict[str, Any] = drop_none(out)

@@ -274,6 +274,8 @@ pub(crate) fn test_profile(local_dir: &Path, retention_days: u32) -> Profile {
         known_hosts: None,
         host_key_checking: HostKeyChecking::AcceptNew,
         timezone: Timezone::Utc,
+        min_age: crate::config::DEFAULT_MIN_AGE,
+        check_parquet: true,
     }
 }
 

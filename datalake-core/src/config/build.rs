@@ -14,7 +14,7 @@ use super::rules::{check_local_subdir, check_login_word, check_profile_name, did
 use super::yaml::{self, Kind, Node, Pos};
 use super::{
     Config, HostKeyChecking, Profile, Severity, Source, SshSource, Timezone, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_IO_TIMEOUT, DEFAULT_PORT, DEFAULT_RETENTION_DAYS, DEFAULT_RETRIES, DEFAULT_SSH_KEY,
+    DEFAULT_IO_TIMEOUT, DEFAULT_MIN_AGE, DEFAULT_PORT, DEFAULT_RETENTION_DAYS, DEFAULT_RETRIES, DEFAULT_SSH_KEY,
 };
 
 const DATA_LAKE_KEYS: &[&str] = &["root_dir", "checkpoint_dir", "timezone", "profiles", "metrics_dir"];
@@ -33,6 +33,8 @@ const PROFILE_KEYS: &[&str] = &[
     "known_hosts",
     "host_key_checking",
     "timezone",
+    "min_age",
+    "check_parquet",
 ];
 const SOURCE_KEYS: &[&str] = &["type", "host", "port", "user", "ssh_key", "remote_root"];
 
@@ -262,6 +264,8 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
     let host_key_checking = read_host_key_checking(ctx, f.get("host_key_checking"), &key("host_key_checking"))
         .unwrap_or(HostKeyChecking::AcceptNew);
     let timezone = read_timezone(ctx, f.get("timezone"), &key("timezone")).unwrap_or(env.timezone);
+    let min_age = read_duration(ctx, f.get("min_age"), &key("min_age")).unwrap_or(DEFAULT_MIN_AGE);
+    let check_parquet = read_bool(ctx, f.get("check_parquet"), &key("check_parquet")).unwrap_or(true);
 
     if matches!(source, Some(Source::Local { .. })) {
         for k in ["known_hosts", "host_key_checking", "connect_timeout"] {
@@ -301,6 +305,8 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
         known_hosts,
         host_key_checking,
         timezone,
+        min_age,
+        check_parquet,
     };
     Some((profile, placed))
 }

@@ -8,7 +8,7 @@ use super::expand::expand_local;
 use super::load::{join, Ctx};
 use super::rules::{did_you_mean, normalize};
 use super::yaml::{Kind, Node, Pos};
-use super::{rsync_args, HostKeyChecking, Timezone};
+use super::{rsync_args, HostKeyChecking, Timezone, MAX_MIN_AGE};
 
 /// A known key found in a mapping.
 #[derive(Clone, Copy)]
@@ -152,6 +152,35 @@ pub(super) fn parse_int(text: &str, plain: bool) -> Option<i128> {
         digits.parse::<i128>().ok()?
     };
     Some(if negative { -value } else { value })
+}
+
+/// A duration such as `1m`, `90s`, `1h 30m` (humantime's syntax) or a bare
+/// `0` (off); `None` when absent, null or invalid (then reported).
+pub(super) fn read_duration(ctx: &mut Ctx<'_>, e: Option<Entry<'_>>, key: &str) -> Option<std::time::Duration> {
+    let e = e?;
+    if e.value.is_null() {
+        return None;
+    }
+    let parsed = match &e.value.kind {
+        Kind::Scalar { text, .. } if text.trim() == "0" => Some(std::time::Duration::ZERO),
+        Kind::Scalar { text, .. } => humantime::parse_duration(text.trim()).ok(),
+        _ => None,
+    };
+    match parsed {
+        Some(d) if d <= MAX_MIN_AGE => Some(d),
+        Some(_) => {
+            ctx.error(e.value.pos, key, "at most 7d: a file older than that is not being written any more");
+            None
+        }
+        None => {
+            ctx.error(
+                e.value.pos,
+                key,
+                format!("expected a duration such as 1m, 90s or 2h (0 turns it off), got {}", e.value.describe()),
+            );
+            None
+        }
+    }
 }
 
 /// A boolean; YAML 1.1 spellings (yes/no/on/off) too, as PyYAML read them.

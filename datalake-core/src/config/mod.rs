@@ -23,7 +23,8 @@
 //!   (300 s, 1..=86400), `connect_timeout` (15 s, 1..=3600), `retries` (3,
 //!   0..=20), `exclude` (list of rsync patterns), `known_hosts`,
 //!   `host_key_checking` (`accept-new` default or `yes`; `no` is refused),
-//!   `timezone` (overrides the data_lake one).
+//!   `timezone` (overrides the data_lake one), `min_age` (a duration, `1m`;
+//!   `0` turns it off), `check_parquet` (true).
 //! - `source`: `type` (`ssh` default, or `local`), `host`, `port` (6677),
 //!   `user`, `ssh_key` (`~/.ssh/lightsail_key.pem`), `remote_root`. A `local`
 //!   source takes only `type` and `remote_root`.
@@ -83,6 +84,12 @@ pub const DEFAULT_IO_TIMEOUT: u32 = 300;
 pub const DEFAULT_CONNECT_TIMEOUT: u32 = 15;
 /// Default number of retries after a transient failure.
 pub const DEFAULT_RETRIES: u32 = 3;
+
+/// Default `min_age`: files the collector modified less than a minute ago
+/// are left for the next run.
+pub const DEFAULT_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(60);
+/// Largest `min_age` accepted.
+pub const MAX_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
 
 /// Whether a [`Diagnostic`] stops the config from loading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -314,6 +321,17 @@ pub struct Profile {
     pub host_key_checking: HostKeyChecking,
     /// Calendar used for retention.
     pub timezone: Timezone,
+    /// Files modified on the collector more recently than this (by its
+    /// clock) wait for the next run; zero turns the check off. In JSON: seconds.
+    #[serde(serialize_with = "as_seconds")]
+    pub min_age: std::time::Duration,
+    /// Check the footer of every `.parquet` file a run transfers and
+    /// quarantine the broken ones.
+    pub check_parquet: bool,
+}
+
+fn as_seconds<S: serde::Serializer>(d: &std::time::Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
 }
 
 /// A loaded, validated configuration.

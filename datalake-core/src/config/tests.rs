@@ -722,3 +722,21 @@ fn crlf_and_bom_files_load() {
     let e = errors(&crlf.replace("retention_days: 30", "retention_day: 30"));
     assert_has(&e, "config/data_lake.yml:15:7: profiles.cex_ticks.retention_day");
 }
+#[test]
+fn min_age_and_check_parquet() {
+    let c = load(&with_profile_keys("")).unwrap();
+    let p = c.profiles.values().next().unwrap();
+    assert_eq!((p.min_age, p.check_parquet), (DEFAULT_MIN_AGE, true));
+    for (text, secs) in [("0", 0), ("1m", 60), ("90s", 90), ("\"1h 30m\"", 5400), ("7d", 7 * 86_400)] {
+        let c = load(&with_profile_keys(&format!("      min_age: {text}\n      check_parquet: no\n"))).unwrap();
+        let p = c.profiles.values().next().unwrap();
+        assert_eq!(p.min_age.as_secs(), secs, "{text}");
+        assert!(!p.check_parquet);
+    }
+    let e = errors(&with_profile_keys("      min_age: soon\n"));
+    assert_has(&e, "min_age: expected a duration such as 1m, 90s or 2h (0 turns it off)");
+    let e = errors(&with_profile_keys("      min_age: 8d\n"));
+    assert_has(&e, "min_age: at most 7d");
+    let e = errors(&with_profile_keys("      min_age: -1m\n"));
+    assert_has(&e, "min_age: expected a duration");
+}

@@ -115,6 +115,8 @@ pub struct RunSpec {
     pub dry_run: bool,
     /// Extra exclude patterns (expired partitions), after the profile's own.
     pub extra_excludes: Vec<String>,
+    /// A NUL-separated exclude file (files younger than `min_age`), read with `--from0`.
+    pub exclude_from: Option<std::path::PathBuf>,
 }
 
 /// The full argv for syncing `profile` (program first).
@@ -138,6 +140,13 @@ pub fn build(tools: &Tools, profile: &Profile, spec: &RunSpec) -> Vec<OsString> 
     }
     for pattern in profile.exclude.iter().chain(&spec.extra_excludes) {
         argv.push(format!("--exclude={pattern}").into());
+    }
+    if let Some(file) = &spec.exclude_from {
+        // rsync reads the file when it parses this option: --from0 must come first.
+        argv.push("--from0".into());
+        let mut arg = OsString::from("--exclude-from=");
+        arg.push(file);
+        argv.push(arg);
     }
     let mut source = OsString::new();
     match &profile.source {

@@ -122,6 +122,36 @@ pub fn is_file_transfer(flags: &str) -> bool {
     flags.starts_with(">f")
 }
 
+/// The name of a `*deleting` item: `%i` pads `*deleting` to its 11-character
+/// width, so the name arrives after two extra spaces.
+pub fn deleted_name(flags: &str, name: &str) -> Option<String> {
+    (flags == "*deleting").then(|| name.strip_prefix("  ").unwrap_or(name).to_string())
+}
+
+/// A name as rsync printed it, back to its bytes: rsync writes bytes it
+/// considers unprintable as `\#ooo` (three octal digits).
+pub fn unescape_name(name: &str) -> Vec<u8> {
+    let b = name.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 4 < b.len() && b[i + 1] == b'#' {
+            let oct = &b[i + 2..i + 5];
+            if oct.iter().all(|d| (b'0'..=b'7').contains(d)) {
+                let v = oct.iter().fold(0u32, |acc, d| acc * 8 + u32::from(d - b'0'));
+                if let Ok(byte) = u8::try_from(v) {
+                    out.push(byte);
+                    i += 5;
+                    continue;
+                }
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +222,15 @@ total size is 1,234,567,890  speedup is 1.23
         assert_eq!(parse_line("receiving incremental file list", &mut s), Line::Other);
         assert_eq!(parse_line("", &mut s), Line::Other);
         assert_eq!(s, TransferStats::default());
+    }
+
+    #[test]
+    fn escaped_names() {
+        assert_eq!(unescape_name("a\\#012b.parquet"), b"a\nb.parquet");
+        assert_eq!(unescape_name("plain"), b"plain");
+        assert_eq!(unescape_name("x\\#9"), b"x\\#9");
+        assert_eq!(deleted_name("*deleting", "  a/b"), Some("a/b".into()));
+        assert_eq!(deleted_name(">f+++++++++", "a/b"), None);
     }
 
     #[test]

@@ -50,6 +50,10 @@ pub struct RunOutcome {
     /// Bytes still to transfer by rsync's last progress estimate, if it made one
     /// (what a run that filled the disk still needed).
     pub remaining: Option<u64>,
+    /// Their names, relative to the destination, as rsync printed them (`%n`).
+    pub transferred: Vec<String>,
+    /// Names itemized as `*deleting` (with `--delete`, e.g. verify's dry run).
+    pub deleted: Vec<String>,
 }
 
 enum Event {
@@ -141,6 +145,7 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
     let stderr = child.stderr.take();
     let out_thread = thread::spawn(move || {
         let mut stats = TransferStats::default();
+        let (mut transferred, mut deleted) = (Vec::new(), Vec::new());
         if let Some(out) = stdout {
             for_each_line(out, |line| match output::parse_line(line, &mut stats) {
                 Line::Progress { bytes, percent, files_done, list_complete } => {
@@ -148,13 +153,16 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
                 }
                 Line::Item { flags, name } => {
                     if output::is_file_transfer(&flags) {
+                        transferred.push(name.clone());
                         let _ = tx.send(Event::File(name));
+                    } else if let Some(name) = output::deleted_name(&flags, &name) {
+                        deleted.push(name);
                     }
                 }
                 Line::Stat | Line::Other => {}
             });
         }
-        stats
+        (stats, transferred, deleted)
     });
     let err_thread = thread::spawn(move || {
         let mut lines: std::collections::VecDeque<String> = Default::default();
@@ -236,10 +244,10 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
             "this is a bug in datalake: please report it; the next run resumes the transfer",
         )
     };
-    let stats = out_thread.join().map_err(|_| reader_panicked("stdout"))?;
+    let (stats, transferred, deleted) = out_thread.join().map_err(|_| reader_panicked("stdout"))?;
     let stderr = err_thread.join().map_err(|_| reader_panicked("stderr"))?;
     let remaining = snapshot.bytes_total.map(|total| total.saturating_sub(snapshot.bytes_done));
-    Ok(RunOutcome { exit_code: status.code(), stats, stderr, cancelled, remaining })
+    Ok(RunOutcome { exit_code: status.code(), stats, stderr, cancelled, remaining, transferred, deleted })
 }
 
 #[cfg(test)]

@@ -383,7 +383,8 @@ fn path_value(path: &Path) -> Value {
 }
 
 /// An ssh profile reading `remote_root` from `server`: host, port, user, ssh_key and
-/// known_hosts point at the server, `local_subdir` is the name.
+/// known_hosts point at the server, `local_subdir` is the name; `min_age: 0` and
+/// `check_parquet: false`, since generated trees are fresh and fake Parquet.
 pub fn ssh_profile(server: &SshServer, name: &str, remote_root: &Path) -> ProfileSpec {
     let mut source = Mapping::new();
     source.insert("type".into(), "ssh".into());
@@ -395,6 +396,8 @@ pub fn ssh_profile(server: &SshServer, name: &str, remote_root: &Path) -> Profil
     ProfileSpec { name: name.into(), source, keys: Mapping::new() }
         .set("local_subdir", name)
         .set_path("known_hosts", &server.known_hosts)
+        .set("min_age", 0u64)
+        .set("check_parquet", false)
 }
 
 /// A `type: local` profile reading `remote_root` on this machine.
@@ -402,7 +405,10 @@ pub fn local_profile(name: &str, remote_root: &Path) -> ProfileSpec {
     let mut source = Mapping::new();
     source.insert("type".into(), "local".into());
     source.insert("remote_root".into(), path_value(remote_root));
-    ProfileSpec { name: name.into(), source, keys: Mapping::new() }.set("local_subdir", name)
+    ProfileSpec { name: name.into(), source, keys: Mapping::new() }
+        .set("local_subdir", name)
+        .set("min_age", 0u64)
+        .set("check_parquet", false)
 }
 
 /// A `data_lake:` YAML document with `root_dir` and the given profiles.

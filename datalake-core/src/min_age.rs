@@ -1,0 +1,222 @@
+//! `min_age`: files the collector is still writing stay there until the next run.
+//!
+//! rsync has no age filter, so before each attempt one command runs on the
+//! collector (over the same ssh options as rsync; `sh -c` for a local
+//! source): it reads the collector's own clock (`date +%s`) and lists, NUL
+//! separated, the regular files modified less than `min_age` ago
+//! (`find -newermt @<now - min_age>`, GNU find). Partitions that retention
+//! excludes are pruned from that walk with the same patterns rsync gets, so it
+//! only stats what the run may transfer. The list becomes an rsync
+//! `--exclude-from` file read with `--from0`, each name anchored at the
+//! transfer root (`/name`) and its wildcard characters escaped, so any byte
+//! sequence a collector can put in a file name (newlines, `*`, `[`, a leading
+//! `#` or `- `) excludes exactly that file and nothing else.
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use tempfile::NamedTempFile;
+
+use crate::config::{Profile, Source};
+use crate::error::{ConnectFailure, Error, Result};
+use crate::rsync::command;
+use crate::rsync::failure;
+use crate::rsync::tools::Tools;
+
+/// The marker before the collector's clock in the listing's output.
+const MARK_NOW: &[u8] = b"DATALAKE_NOW ";
+
+/// What the listing found.
+#[derive(Debug)]
+pub struct RecentFiles {
+    /// The collector's clock when it listed (seconds since the epoch).
+    pub collector_now: i64,
+    /// Files too recent, relative to remote_root, as raw bytes.
+    pub paths: Vec<Vec<u8>>,
+    /// The exclude file for rsync (`--exclude-from` with `--from0`); kept
+    /// alive as long as this value.
+    pub exclude_file: NamedTempFile,
+}
+
+/// The POSIX sh script that lists recently modified files below `root`,
+/// pruning the directories matched by the rsync-style `prune` patterns.
+pub fn script(root: &str, min_age: Duration, prune: &[String]) -> String {
+    let mut prune_expr = String::new();
+    for pattern in prune {
+        let p = pattern.trim_end_matches('/');
+        if p.is_empty() {
+            continue;
+        }
+        if !prune_expr.is_empty() {
+            prune_expr.push_str(" -o ");
+        }
+        // rsync matches a pattern with an inner `/` against the trailing path
+        // components; find's -path against the whole path (`./a/b`).
+        if p.contains('/') {
+            prune_expr.push_str("-path ");
+            prune_expr.push_str(&shell_words::quote(&format!("*/{p}")));
+        } else {
+            prune_expr.push_str("-name ");
+            prune_expr.push_str(&shell_words::quote(p));
+        }
+    }
+    let prune_part =
+        if prune_expr.is_empty() { String::new() } else { format!("-type d \\( {prune_expr} \\) -prune -o ") };
+    format!(
+        "cd {root} || exit 3; now=$(date +%s) || exit 4; printf 'DATALAKE_NOW %s\\n' \"$now\"; \
+         exec find . {prune_part}-type f -newermt \"@$((now - {age}))\" -print0",
+        root = shell_words::quote(root),
+        age = min_age.as_secs().max(1),
+    )
+}
+
+/// One excluded name as an rsync pattern: anchored at the transfer root, and
+/// with `*?[]\` escaped when it holds a wildcard (rsync compares a pattern
+/// without wildcards literally, backslashes included).
+pub fn exclude_pattern(rel: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rel.len() + 8);
+    out.push(b'/');
+    let wild = rel.iter().any(|b| matches!(b, b'*' | b'?' | b'['));
+    for &b in rel {
+        if wild && matches!(b, b'*' | b'?' | b'[' | b']' | b'\\') {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// Parse the listing: the clock line, then NUL-terminated `./path` entries.
+fn parse(stdout: &[u8]) -> Option<(i64, Vec<Vec<u8>>)> {
+    let at = stdout.windows(MARK_NOW.len()).position(|w| w == MARK_NOW)?;
+    let rest = &stdout[at + MARK_NOW.len()..];
+    let nl = rest.iter().position(|b| *b == b'\n')?;
+    let now = std::str::from_utf8(&rest[..nl]).ok()?.trim().parse().ok()?;
+    let paths = rest[nl + 1..]
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| p.strip_prefix(b"./").unwrap_or(p).to_vec())
+        .collect();
+    Some((now, paths))
+}
+
+fn listing_error(profile: &Profile, detail: String) -> Error {
+    Error::Rsync {
+        profile: profile.name.clone(),
+        code: -1,
+        meaning: "listing files younger than min_age on the collector failed".into(),
+        stderr: detail,
+        hint: "min_age needs sh, date and GNU find (-newermt) on the collector; install findutils there or set min_age: 0 in the profile to turn the check off".into(),
+    }
+}
+
+/// List the files younger than `profile.min_age` on the collector and write
+/// the exclude file. `prune`: rsync patterns of directories not transferred.
+pub fn list(tools: &Tools, profile: &Profile, prune: &[String]) -> Result<RecentFiles> {
+    let (mut cmd, root) = match (&profile.source, &tools.ssh) {
+        (Source::Ssh(src), Some(ssh)) => {
+            let mut cmd = Command::new(ssh);
+            cmd.args(command::ssh_args(src, profile)).arg("--").arg(format!("{}@{}", src.user, src.host));
+            (cmd, src.remote_root.clone())
+        }
+        (Source::Ssh(_), None) => {
+            return Err(Error::ToolNotFound { tool: "ssh".into(), package: "openssh-client".into() });
+        }
+        (Source::Local { remote_root }, _) => {
+            let mut cmd = Command::new("sh");
+            cmd.arg("-c");
+            (cmd, remote_root.display().to_string())
+        }
+    };
+    cmd.arg(script(&root, profile.min_age, prune)).stdin(Stdio::null()).env("LC_ALL", "C");
+    let out = cmd.output().map_err(|e| Error::io("start", "ssh", e, "check that ssh and sh are installed"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if let Source::Ssh(src) = &profile.source {
+        if out.status.code() == Some(255) {
+            return Err(failure::ssh_failure(profile, &stderr).unwrap_or_else(|| Error::Connect {
+                target: src.target(),
+                reason: ConnectFailure::Network,
+                detail: failure::stderr_tail(&stderr, 3),
+                hint: "ssh failed for a reason datalake does not recognise; try the same ssh command by hand".into(),
+            }));
+        }
+    }
+    let Some((collector_now, paths)) = parse(&out.stdout) else {
+        if out.status.code() == Some(3) {
+            // remote_root cannot be entered: rsync itself says why, with its own exit code.
+            return with_exclude_file(Vec::new(), 0);
+        }
+        return Err(listing_error(profile, failure::stderr_tail(&stderr, 3)));
+    };
+    if !out.status.success() {
+        // find lists what it can read and complains about the rest: rsync
+        // cannot read those either. An unknown -newermt lists nothing.
+        if paths.is_empty() && (stderr.contains("newermt") || out.status.code() != Some(1)) {
+            return Err(listing_error(profile, failure::stderr_tail(&stderr, 3)));
+        }
+        log::warn!("profile {}: listing recent files: {}", profile.name, failure::stderr_tail(&stderr, 3));
+    }
+    log::debug!(
+        "profile {}: {} files younger than {}s on the collector (its clock {collector_now})",
+        profile.name,
+        paths.len(),
+        profile.min_age.as_secs()
+    );
+    with_exclude_file(paths, collector_now)
+}
+
+/// The exclude file for `paths`, and the listing.
+fn with_exclude_file(paths: Vec<Vec<u8>>, collector_now: i64) -> Result<RecentFiles> {
+    let mut exclude_file = tempfile::Builder::new()
+        .prefix("datalake-min-age-")
+        .tempfile()
+        .map_err(|e| Error::io_default("create", std::env::temp_dir(), e))?;
+    let mut buf = Vec::new();
+    for p in &paths {
+        buf.extend_from_slice(&exclude_pattern(p));
+        buf.push(0);
+    }
+    exclude_file
+        .write_all(&buf)
+        .and_then(|()| exclude_file.flush())
+        .map_err(|e| Error::io_default("write", exclude_file.path(), e))?;
+    Ok(RecentFiles { collector_now, paths, exclude_file })
+}
+
+/// A path of the listing, for messages.
+pub fn display(path: &[u8]) -> String {
+    OsStr::from_bytes(path).to_string_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_escape_only_wildcard_names() {
+        assert_eq!(exclude_pattern(b"a_20261101/p.parquet"), b"/a_20261101/p.parquet");
+        assert_eq!(exclude_pattern(b"a\\b"), b"/a\\b");
+        assert_eq!(exclude_pattern(b"a*b[1]\\?"), b"/a\\*b\\[1\\]\\\\\\?");
+        assert_eq!(exclude_pattern(b"# x\nnew"), b"/# x\nnew");
+    }
+
+    #[test]
+    fn parse_listing() {
+        let out = b"banner\nDATALAKE_NOW 1700000000\n./a/b.parquet\0./new\nline\0";
+        let (now, paths) = parse(out).unwrap();
+        assert_eq!(now, 1_700_000_000);
+        assert_eq!(paths, vec![b"a/b.parquet".to_vec(), b"new\nline".to_vec()]);
+        assert!(parse(b"nothing").is_none());
+    }
+
+    #[test]
+    fn script_prunes_with_find_syntax() {
+        let s = script("/data/x y", Duration::from_secs(60), &["*_2026102[0-6]/".into(), "[0-1][0-9]/[0-9]/".into()]);
+        assert!(s.starts_with("cd '/data/x y' ||"), "{s}");
+        assert!(s.contains("-name '*_2026102[0-6]' -o -path '*/[0-1][0-9]/[0-9]'"), "{s}");
+        assert!(s.contains("\"@$((now - 60))\""), "{s}");
+    }
+}
