@@ -72,8 +72,12 @@ def test_broken_files_are_quarantined_and_reported(write_config: WriteConfig, co
     pf.write(collector, f"{part('ETH', 0)}/cut.parquet", good[: len(good) // 3])
     lake = datalake.DataLake.open(local_config(write_config, collector))
     for run in (1, 2, 3):
-        r = lake.sync(P)  # partial: returned, not raised
-        assert r.status == "partial"
+        # A quarantined file makes the run partial, which is a failure: raised with the report.
+        with pytest.raises(datalake.SyncError) as raised:
+            lake.sync(P)
+        r = raised.value.report
+        assert r.status == "partial" and r.cli_exit_code == 1
+        assert "failed the landing check" in str(raised.value) and "quarantine" in str(raised.value)
         [q] = r.quarantined
         assert q["path"] == f"{part('ETH', 0)}/cut.parquet"
         assert q["defect"]["problem"] == "bad_footer_magic" and "truncated" in q["defect"]["reason"]

@@ -11,11 +11,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import re
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
+import parquet_files as pf
 import pytest
 import sshd
 import trees
@@ -584,6 +587,14 @@ def test_syncer_sync(manager: DataLakeManager, collector: Path, world_tmp: Path)
     assert trees.tree_digest(local) == trees.tree_digest(collector)
     # A bare directory and a local source: a one-profile lake, nothing past retention applied.
     old = dated_dirs(collector, [400])[400]
+    # A bare call gets datalake's defaults: min_age (1m) leaves files the collector wrote this
+    # very minute for the next run, and check_parquet quarantines what is not real Parquet.
+    # So here the collector holds real Parquet files, written an hour ago.
+    an_hour_ago = time.time() - 3600
+    for i, f in enumerate(sorted(p for p in collector.rglob("*") if p.is_file())):
+        if f.suffix == ".parquet":
+            f.write_bytes(pf.parquet_bytes(100, i))
+        os.utime(f, (an_hour_ago, an_hour_ago))
     dest = world_tmp / "bare" / "dest"
     bare = RsyncSyncer().sync({"type": "local", "remote_root": str(collector)}, str(dest), verbose=False)
     assert bare["success"] is True and bare["files_transferred"] == 13 and (dest / old.name).is_dir()
