@@ -294,6 +294,21 @@ pub static FAMILIES: &[Family] = &[
         "Bytes of interrupted transfers kept for resuming (.rsync-partial).",
         |s| lake(s, |st, _| st.partial_bytes as f64),
     ),
+    Family::gauge(
+        "data_lake_missing_partitions",
+        "Missing daily partitions (days with no partition between each series' first day and the latest day, within retention; datalake coverage).",
+        |s| lake(s, |st, _| st.missing_days as f64),
+    ),
+    Family::gauge(
+        "data_lake_stopped_series",
+        "Series with no partition for the profile's latest day: the collector stopped producing them.",
+        |s| lake(s, |st, _| st.stopped_series as f64),
+    ),
+    Family::gauge(
+        "data_lake_quarantined_files",
+        "Files that failed the Parquet landing check, kept in .datalake-quarantine until a good copy arrives.",
+        |s| lake(s, |st, _| st.quarantined_files as f64),
+    ),
 ];
 
 #[cfg(test)]
