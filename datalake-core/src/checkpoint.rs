@@ -102,6 +102,9 @@ pub struct Checkpoint {
     pub history: Vec<RunRecord>,
     /// Present while a sync runs.
     pub running: Option<RunningMarker>,
+    /// Start of the last successful full sync (the planner's safety net).
+    #[serde(deserialize_with = "time::optional")]
+    pub last_full_sync_time: Option<DateTime<Utc>>,
 }
 
 /// What loading a checkpoint file found.
@@ -128,6 +131,7 @@ struct OnDisk<'a> {
     consecutive_failures: u32,
     history: &'a [RunRecord],
     running: Option<&'a RunningMarker>,
+    last_full_sync_time: Option<DateTime<Utc>>,
 }
 
 impl Checkpoint {
@@ -194,6 +198,7 @@ impl Checkpoint {
             consecutive_failures: self.consecutive_failures,
             history: &self.history,
             running: self.running.as_ref(),
+            last_full_sync_time: self.last_full_sync_time,
         };
         // serde_json writes non-finite floats as null, so this cannot fail.
         let mut text = serde_json::to_vec_pretty(&on_disk).unwrap_or_default();

@@ -607,6 +607,9 @@ pub(crate) fn test_profile(local_dir: &Path, retention_days: u32) -> Profile {
         known_hosts: None,
         host_key_checking: HostKeyChecking::AcceptNew,
         timezone: Timezone::Utc,
+        window_days: crate::config::DEFAULT_WINDOW_DAYS,
+        full_sync_every: crate::config::DEFAULT_FULL_SYNC_EVERY,
+        parallel: 1,
     }
 }
 

@@ -15,6 +15,7 @@ use crate::config::{Config, Profile, Timezone, ValidationReport};
 use crate::connection::{self, ConnectionReport};
 use crate::error::{Error, Result};
 use crate::lock::ProfileLock;
+use crate::planner;
 use crate::progress::Progress;
 use crate::report::{SyncReport, SyncStatus};
 use crate::rsync::process::{RunObserver, POLL_INTERVAL};
@@ -28,6 +29,8 @@ pub struct SyncOptions<'a> {
     pub dry_run: bool,
     /// Skip the retention run after a successful or partial sync.
     pub no_cleanup: bool,
+    /// Transfer the whole tree (expired partitions excluded) instead of the window.
+    pub full: bool,
     /// Profiles synced at once by `sync_all` (0 or 1: one at a time).
     pub jobs: u32,
     /// Called on the calling thread with progress, at most ~10 times a second per profile.
@@ -182,15 +185,16 @@ impl DataLake {
         let _active = self.register(token.clone());
         let dry_run = options.dry_run;
         let no_cleanup = options.no_cleanup;
+        let full = options.full;
         let mut observer = DirectObserver { options, token };
-        self.sync_profile(profile, dry_run, no_cleanup, &mut observer)
+        self.sync_profile(profile, (dry_run, full), no_cleanup, &mut observer)
     }
 
     /// The whole sync of one profile, on the current thread.
     fn sync_profile(
         &self,
         profile: &Profile,
-        dry_run: bool,
+        (dry_run, full): (bool, bool),
         no_cleanup: bool,
         observer: &mut dyn RunObserver,
     ) -> Result<SyncReport> {
@@ -235,8 +239,14 @@ impl DataLake {
         }
 
         let today = today(profile.timezone);
-        let TransferOutcome { status, stats, exit_code, attempts, error, warnings: transfer_warnings } =
-            syncer.run(dry_run, today, observer);
+        let request = planner::Request {
+            full_requested: full,
+            last_full_sync: checkpoint.last_full_sync_time,
+            now: Utc::now(),
+            lake_today: today,
+        };
+        let (outcome, plan) = planner::transfer(&syncer, profile, request, dry_run, observer);
+        let TransferOutcome { status, stats, exit_code, attempts, error, warnings: transfer_warnings } = outcome;
         warnings.extend(transfer_warnings);
         let mut errors: Vec<String> = error.iter().map(ToString::to_string).collect();
 
@@ -251,6 +261,8 @@ impl DataLake {
         let finished = Utc::now();
         let duration = clock.elapsed().as_secs_f64();
         if !dry_run {
+            checkpoint.last_full_sync_time =
+                planner::last_full_after(checkpoint.last_full_sync_time, &plan, status, started);
             checkpoint.record_run(RunRecord {
                 started_at: started,
                 status: status.as_str().to_string(),
@@ -285,6 +297,11 @@ impl DataLake {
             warnings,
             error_kind: error.as_ref().map(Error::kind),
             cleanup,
+            mode: Some(plan.mode),
+            full_sync_reason: plan.full_sync_reason,
+            partitions_covered: plan.partitions_covered,
+            files_missed_by_window: plan.files_missed_by_window,
+            streams: plan.streams,
             error,
         })
     }
@@ -308,7 +325,7 @@ impl DataLake {
         let queue = Mutex::new(names.iter().cloned().enumerate().collect::<VecDeque<_>>());
         let results: Mutex<Vec<(usize, SyncReport)>> = Mutex::new(Vec::new());
         let (tx, rx) = mpsc::channel::<Progress>();
-        let (dry_run, no_cleanup) = (options.dry_run, options.no_cleanup);
+        let (dry_run, no_cleanup, full) = (options.dry_run, options.no_cleanup, options.full);
 
         std::thread::scope(|scope| {
             for _ in 0..jobs {
@@ -322,7 +339,7 @@ impl DataLake {
                         let Some((index, name)) = next else { break };
                         let report = match self
                             .enabled_profile(&name)
-                            .and_then(|p| self.sync_profile(p, dry_run, no_cleanup, &mut observer))
+                            .and_then(|p| self.sync_profile(p, (dry_run, full), no_cleanup, &mut observer))
                         {
                             Ok(r) => r,
                             Err(e) => Self::not_started(&name, e),

@@ -34,6 +34,7 @@
 //! - [`checkpoint`], [`lock`] — per-profile run records and mutual exclusion.
 //! - [`partition`], [`cleaner`], [`stats`] — what a dated partition is, retention, statistics.
 //! - [`connection`] — the `test_connection` check.
+//! - [`planner`] — windowed and full runs, parallel streams: what each run hands rsync.
 //! - [`lake`] — the [`DataLake`] facade the Python and C bindings wrap.
 //!
 //! # Dependencies, and why
@@ -45,6 +46,9 @@
 //! - `nix`: signalling rsync's process group on cancel.
 //! - `tempfile`: atomic checkpoint writes (temp file in the same directory, then rename).
 //! - `chrono`: dates of partitions and timestamps of checkpoints.
+//! - `humantime`: `full_sync_every` durations (`24h`, `6h`, `7d`) in the
+//!   spelling users know from systemd and other Rust tools, with clear parse
+//!   errors; hand-parsing units would be a second, worse copy of it.
 //! - `serde`/`serde_json`: reports and checkpoints; the JSON is the same for the CLI, Python and C.
 
 pub mod cancel;
@@ -56,6 +60,7 @@ pub mod error;
 pub mod lake;
 pub mod lock;
 pub mod partition;
+pub mod planner;
 pub mod progress;
 pub mod report;
 pub mod rsync;
@@ -69,6 +74,7 @@ pub use config::{Config, Diagnostic, Profile, Severity, Source, ValidationReport
 pub use connection::{ConnectionReport, ConnectionStatus};
 pub use error::{ConfigErrors, ConnectFailure, Error, ErrorKind, Result};
 pub use lake::{DataLake, SyncOptions};
+pub use planner::SyncMode;
 pub use progress::Progress;
 pub use report::{overall_status, SyncReport, SyncStatus, TransferStats};
 pub use stats::ProfileStats;

@@ -115,6 +115,17 @@ pub struct SyncReport {
     pub error_kind: Option<ErrorKind>,
     /// The retention run after the sync, if any.
     pub cleanup: Option<CleanupReport>,
+    /// `window` or `full`: what the planner handed rsync (`None` when no transfer started).
+    pub mode: Option<crate::planner::SyncMode>,
+    /// Why the run was full (first sync, `--full`, `full_sync_every` elapsed, window not computable).
+    pub full_sync_reason: Option<String>,
+    /// Dated partitions the run covered.
+    pub partitions_covered: u64,
+    /// On a full run: files that arrived in partitions the window skipped since
+    /// the last full run (late arrivals; not zero means `window_days` is small).
+    pub files_missed_by_window: Option<u64>,
+    /// rsync streams that ran at once.
+    pub streams: u32,
     /// The typed cause of a failed or interrupted run (not serialized;
     /// bindings use it to raise the matching exception / status).
     #[serde(skip)]
@@ -147,6 +158,11 @@ impl SyncReport {
             warnings: Vec::new(),
             error_kind: error.as_ref().map(Error::kind),
             cleanup: None,
+            mode: None,
+            full_sync_reason: None,
+            partitions_covered: 0,
+            files_missed_by_window: None,
+            streams: 0,
             error,
         }
     }

@@ -86,15 +86,33 @@ impl<'a> Syncer<'a> {
 
     /// The argv of one attempt (for logs and tests).
     pub fn argv(&self, dry_run: bool, today: NaiveDate) -> Vec<std::ffi::OsString> {
-        let cutoff = cutoff_date(today, self.profile.retention_days);
-        let spec = RunSpec { dry_run, extra_excludes: expired_exclude_patterns(cutoff) };
+        self.argv_with(dry_run, today, None)
+    }
+
+    /// The argv of one attempt over a `--files-from` list (the planner's window or bucket).
+    pub fn argv_with(
+        &self,
+        dry_run: bool,
+        today: NaiveDate,
+        files_from: Option<std::path::PathBuf>,
+    ) -> Vec<std::ffi::OsString> {
+        let spec = RunSpec { dry_run, extra_excludes: self.expired_excludes(today), files_from };
         command::build(&self.tools, self.profile, &spec)
+    }
+
+    /// The patterns that keep expired partitions from being downloaded.
+    pub fn expired_excludes(&self, today: NaiveDate) -> Vec<String> {
+        expired_exclude_patterns(cutoff_date(today, self.profile.retention_days))
     }
 
     /// Transfer with retries: 23 is retried once then `partial`; transient
     /// codes back off exponentially up to `retries`; permanent ones stop at once.
     pub fn run(&self, dry_run: bool, today: NaiveDate, observer: &mut dyn RunObserver) -> TransferOutcome {
-        let argv = self.argv(dry_run, today);
+        self.run_argv(&self.argv(dry_run, today), observer)
+    }
+
+    /// [`Syncer::run`] for a given argv (one planner bucket, or the whole run).
+    pub fn run_argv(&self, argv: &[std::ffi::OsString], observer: &mut dyn RunObserver) -> TransferOutcome {
         let profile = self.profile;
         let mut out = TransferOutcome {
             status: SyncStatus::Failed,
@@ -112,7 +130,7 @@ impl<'a> Syncer<'a> {
         let mut transient_retries = 0u32;
         loop {
             out.attempts += 1;
-            let run = match process::run(&argv, &profile.name, observer) {
+            let run = match process::run(argv, &profile.name, observer) {
                 Ok(r) => r,
                 Err(e) => return out.ended(SyncStatus::Failed, Some(e)),
             };
@@ -179,6 +197,18 @@ impl<'a> Syncer<'a> {
 }
 
 impl TransferOutcome {
+    /// An outcome before anything ran (a failed run with no attempts).
+    pub fn empty() -> TransferOutcome {
+        TransferOutcome {
+            status: SyncStatus::Failed,
+            stats: TransferStats::default(),
+            exit_code: None,
+            attempts: 0,
+            error: None,
+            warnings: Vec::new(),
+        }
+    }
+
     /// Set how the transfer ended and hand the outcome back.
     fn ended(mut self, status: SyncStatus, error: Option<Error>) -> TransferOutcome {
         self.status = status;

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::expand::{expand_local, expand_vars};
 use super::rules::{check_local_subdir, check_login_word, check_profile_name, did_you_mean, normalize};
@@ -13,6 +14,7 @@ use super::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT, DEFAULT_PORT, DEFAULT_RETENTION_DAYS, DEFAULT_RETRIES,
     DEFAULT_SSH_KEY,
 };
+use super::{DEFAULT_FULL_SYNC_EVERY, DEFAULT_PARALLEL, DEFAULT_WINDOW_DAYS};
 
 /// Biggest config file read; a real one is a few KiB.
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -33,6 +35,9 @@ const PROFILE_KEYS: &[&str] = &[
     "known_hosts",
     "host_key_checking",
     "timezone",
+    "window_days",
+    "full_sync_every",
+    "parallel",
 ];
 const SOURCE_KEYS: &[&str] = &["type", "host", "port", "user", "ssh_key", "remote_root"];
 
@@ -263,6 +268,23 @@ fn read_str(ctx: &mut Ctx<'_>, e: Option<Entry<'_>>, key: &str) -> Option<String
         Kind::Scalar { text, .. } => Some(text.clone()),
         _ => {
             ctx.error(e.value.pos, key, format!("expected a string, got {}", e.value.describe()));
+            None
+        }
+    }
+}
+
+/// A duration such as `24h`, `6h`, `7d` (humantime syntax), at least a minute.
+fn read_duration(ctx: &mut Ctx<'_>, e: Option<Entry<'_>>, key: &str) -> Option<Duration> {
+    let pos = e.as_ref()?.value.pos;
+    let text = read_str(ctx, e, key)?;
+    match humantime::parse_duration(text.trim()) {
+        Ok(d) if d >= Duration::from_secs(60) => Some(d),
+        Ok(_) => {
+            ctx.error(pos, key, format!("{text:?} is shorter than a minute; use e.g. 6h, 24h or 7d"));
+            None
+        }
+        Err(e) => {
+            ctx.error(pos, key, format!("{text:?} is not a duration ({e}); use e.g. 6h, 24h or 7d"));
             None
         }
     }
@@ -682,6 +704,13 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
     let host_key_checking = read_host_key_checking(ctx, f.get("host_key_checking"), &key("host_key_checking"))
         .unwrap_or(HostKeyChecking::AcceptNew);
     let timezone = read_timezone(ctx, f.get("timezone"), &key("timezone")).unwrap_or(env.timezone);
+    // Transfer planner (issue 11): window, full-run period, parallel streams.
+    let window_days = read_int(ctx, f.get("window_days"), &key("window_days"), 0, 36_500, " (days; 0 = always full)")
+        .map_or(DEFAULT_WINDOW_DAYS, |n| n as u32);
+    let full_sync_every =
+        read_duration(ctx, f.get("full_sync_every"), &key("full_sync_every")).unwrap_or(DEFAULT_FULL_SYNC_EVERY);
+    let parallel = read_int(ctx, f.get("parallel"), &key("parallel"), 1, 16, " (rsync streams at once)")
+        .map_or(DEFAULT_PARALLEL, |n| n as u32);
 
     if matches!(source, Some(Source::Local { .. })) {
         for k in ["known_hosts", "host_key_checking", "connect_timeout"] {
@@ -721,6 +750,9 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
         known_hosts,
         host_key_checking,
         timezone,
+        window_days,
+        full_sync_every,
+        parallel,
     };
     Some((profile, placed))
 }

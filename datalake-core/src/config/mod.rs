@@ -22,7 +22,9 @@
 //!   (300 s, 1..=86400), `connect_timeout` (15 s, 1..=3600), `retries` (3,
 //!   0..=20), `exclude` (list of rsync patterns), `known_hosts`,
 //!   `host_key_checking` (`accept-new` default or `yes`; `no` is refused),
-//!   `timezone` (overrides the data_lake one).
+//!   `timezone` (overrides the data_lake one), `window_days` (2, 0..=36500;
+//!   0 = always full), `full_sync_every` (`24h`; a duration such as `6h`,
+//!   `7d`), `parallel` (1, 1..=16 rsync streams): see [`crate::planner`].
 //! - `source`: `type` (`ssh` default, or `local`), `host`, `port` (6677),
 //!   `user`, `ssh_key` (`~/.ssh/lightsail_key.pem`), `remote_root`. A `local`
 //!   source takes only `type` and `remote_root`.
@@ -79,6 +81,13 @@ pub const DEFAULT_IO_TIMEOUT: u32 = 300;
 pub const DEFAULT_CONNECT_TIMEOUT: u32 = 15;
 /// Default number of retries after a transient failure.
 pub const DEFAULT_RETRIES: u32 = 3;
+
+/// Default window of a regular sync, in days back from the collector's today.
+pub const DEFAULT_WINDOW_DAYS: u32 = 2;
+/// Default longest time between two full syncs.
+pub const DEFAULT_FULL_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// Default number of rsync streams.
+pub const DEFAULT_PARALLEL: u32 = 1;
 
 /// Whether a [`Diagnostic`] stops the config from loading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -256,6 +265,13 @@ pub struct Profile {
     pub host_key_checking: HostKeyChecking,
     /// Calendar used for retention.
     pub timezone: Timezone,
+    /// Regular runs transfer partitions dated within this many days of the
+    /// collector's today (plus new and undated ones); 0 = every run is full.
+    pub window_days: u32,
+    /// A full run happens when the last one is older than this.
+    pub full_sync_every: std::time::Duration,
+    /// rsync streams at once (1..=16).
+    pub parallel: u32,
 }
 
 /// A loaded, validated configuration.
@@ -379,6 +395,9 @@ data_lake:
       # known_hosts: ~/.ssh/known_hosts      # ssh UserKnownHostsFile; default: ssh's own
       # host_key_checking: accept-new        # accept-new (trust on first use) or yes; "no" is refused
       # timezone: utc                        # overrides data_lake.timezone for this profile
+      # window_days: 2                       # regular runs copy the last N days + new partitions; 0 = always full
+      # full_sync_every: 24h                 # a full run (whole tree) at least this often (6h, 24h, 7d...)
+      # parallel: 1                          # rsync streams at once (1..16); helps on long or throttled links
     # A collector directory mounted on this machine (disk, NFS): same engine, no SSH.
     # local_copy:
     #   source:

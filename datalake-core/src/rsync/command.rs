@@ -82,6 +82,9 @@ pub struct RunSpec {
     pub dry_run: bool,
     /// Extra exclude patterns (expired partitions), after the profile's own.
     pub extra_excludes: Vec<String>,
+    /// A NUL-separated list of paths below remote_root to transfer instead of
+    /// the whole tree (the planner's window or bucket).
+    pub files_from: Option<std::path::PathBuf>,
 }
 
 /// The full argv for syncing `profile` (program first).
@@ -102,6 +105,14 @@ pub fn build(tools: &Tools, profile: &Profile, spec: &RunSpec) -> Vec<OsString> 
     }
     if spec.dry_run {
         argv.push("--dry-run".into());
+    }
+    if let Some(list) = &spec.files_from {
+        // -a does not imply -r with --files-from; -r makes listed directories recurse.
+        argv.push("-r".into());
+        argv.push("--from0".into());
+        let mut arg = OsString::from("--files-from=");
+        arg.push(list);
+        argv.push(arg);
     }
     for pattern in profile.exclude.iter().chain(&spec.extra_excludes) {
         argv.push(format!("--exclude={pattern}").into());
