@@ -54,6 +54,7 @@ impl Pending {
 struct RunOptions {
     dry_run: bool,
     no_cleanup: bool,
+    full: bool,
     jobs: u32,
     progress: Option<Py<PyAny>>,
 }
@@ -75,7 +76,7 @@ impl PyDataLake {
         let pending = Pending::default();
         let cancel = CancelToken::new();
         let lake = &self.inner;
-        let RunOptions { dry_run, no_cleanup, jobs, progress } = options;
+        let RunOptions { dry_run, no_cleanup, full, jobs, progress } = options;
         let out = py.detach(|| {
             let mut on_progress = |p: &Progress| {
                 let Some(callback) = progress.as_ref() else { return };
@@ -106,6 +107,7 @@ impl PyDataLake {
             let mut sync_options = SyncOptions {
                 dry_run,
                 no_cleanup,
+                full,
                 jobs,
                 progress: None,
                 interrupt_check: Some(&mut interrupt_check),
@@ -168,7 +170,7 @@ impl PyDataLake {
     /// Sync one profile. Returns the report for success, partial and skipped;
     /// raises the matching DataLakeError (with `.report`) when it failed,
     /// KeyboardInterrupt after Ctrl-C, or what the progress callback raised.
-    #[pyo3(signature = (profile, *, dry_run = false, cleanup = true, progress = None))]
+    #[pyo3(signature = (profile, *, dry_run = false, cleanup = true, progress = None, full = false))]
     fn sync(
         &self,
         py: Python<'_>,
@@ -176,9 +178,11 @@ impl PyDataLake {
         dry_run: bool,
         cleanup: bool,
         progress: Option<Bound<'_, PyAny>>,
+        full: bool,
     ) -> PyResult<Py<PySyncReport>> {
         logging::reset_cache();
-        let options = RunOptions { dry_run, no_cleanup: !cleanup, jobs: 1, progress: checked_callback(progress)? };
+        let options =
+            RunOptions { dry_run, no_cleanup: !cleanup, full, jobs: 1, progress: checked_callback(progress)? };
         let (result, pending) = self.run_detached(py, options, |lake, opts| lake.sync(profile, opts));
         let report = match result {
             Ok(report) => Bound::new(py, PySyncReport::from(report))?,
@@ -197,7 +201,7 @@ impl PyDataLake {
     /// Sync every enabled profile, `jobs` at a time. Failures do not raise:
     /// each profile's report carries its status. KeyboardInterrupt and
     /// callback exceptions are raised with the reports as `.reports`.
-    #[pyo3(signature = (*, jobs = 1, dry_run = false, cleanup = true, progress = None))]
+    #[pyo3(signature = (*, jobs = 1, dry_run = false, cleanup = true, progress = None, full = false))]
     fn sync_all(
         &self,
         py: Python<'_>,
@@ -205,9 +209,10 @@ impl PyDataLake {
         dry_run: bool,
         cleanup: bool,
         progress: Option<Bound<'_, PyAny>>,
+        full: bool,
     ) -> PyResult<Vec<Py<PySyncReport>>> {
         logging::reset_cache();
-        let options = RunOptions { dry_run, no_cleanup: !cleanup, jobs, progress: checked_callback(progress)? };
+        let options = RunOptions { dry_run, no_cleanup: !cleanup, full, jobs, progress: checked_callback(progress)? };
         let (reports, pending) = self.run_detached(py, options, |lake, opts| lake.sync_all(opts));
         let reports = reports.into_iter().map(|r| Py::new(py, PySyncReport::from(r))).collect::<PyResult<Vec<_>>>()?;
         if let Some(err) = pending {

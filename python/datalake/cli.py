@@ -560,6 +560,18 @@ def _print_sync_details(reports: Sequence[SyncReport], already_shown: set[str], 
             )
 
 
+def _plan_event(display: ProgressDisplay, r: SyncReport) -> None:
+    """One line on what the planner chose: window or full (and why), partitions, streams."""
+    if r.mode is None:
+        return
+    why = f" ({r.full_sync_reason})" if r.full_sync_reason else ""
+    streams = f", {r.streams} streams" if r.streams > 1 else ""
+    missed = ""
+    if r.files_missed_by_window is not None:
+        missed = f", {r.files_missed_by_window} files missed by the window"
+    display.event(f"sync {r.profile}: {r.mode} run{why}, {r.partitions_covered} partitions{streams}{missed}")
+
+
 @data_lake.command()
 @click.argument("profile", required=False, shell_complete=_complete_profiles)
 @click.option("--all", "all_", is_flag=True, help="Sync every enabled profile.")
@@ -568,11 +580,19 @@ def _print_sync_details(reports: Sequence[SyncReport], already_shown: set[str], 
     "--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="Profiles at once (--all)."
 )
 @click.option("--no-cleanup", is_flag=True, help="Skip the retention run after the sync.")
+@click.option("--full", is_flag=True, help="Transfer the whole tree, not just the recent window.")
 @_config_option
 @_format_option
 @_handle_errors
 def sync(
-    profile: str | None, all_: bool, dry_run: bool, jobs: int, no_cleanup: bool, config_path: str, fmt: str
+    profile: str | None,
+    all_: bool,
+    dry_run: bool,
+    jobs: int,
+    no_cleanup: bool,
+    full: bool,
+    config_path: str,
+    fmt: str,
 ) -> None:
     """Pull new data for PROFILE (or --all enabled profiles) from the collectors."""
     _profile_selection(profile, all_)
@@ -585,7 +605,9 @@ def sync(
         names = lake.config.enabled_profiles()
         display.event(f"sync: {len(names)} enabled profiles: {', '.join(names) or 'none'}")
         try:
-            reports = lake.sync_all(jobs=jobs, dry_run=dry_run, cleanup=not no_cleanup, progress=display)
+            reports = lake.sync_all(
+                jobs=jobs, dry_run=dry_run, cleanup=not no_cleanup, progress=display, full=full
+            )
         except KeyboardInterrupt as e:  # Terminated (SIGTERM) included
             display.clear()
             reports = list(getattr(e, "reports", None) or [])
@@ -600,6 +622,7 @@ def sync(
                 f"sync {r.profile}: {r.status}, {r.files_transferred} files, "
                 f"{human_size(r.bytes_transferred)} in {_duration(r.duration_seconds)}"
             )
+            _plan_event(display, r)
         if fmt == "json":
             _json_out([r.to_dict() for r in reports])
         elif not state.quiet:
@@ -613,7 +636,7 @@ def sync(
     report: SyncReport | None
     shown = _config_warning_texts(lake)
     try:
-        report = lake.sync(profile, dry_run=dry_run, cleanup=not no_cleanup, progress=display)
+        report = lake.sync(profile, dry_run=dry_run, cleanup=not no_cleanup, progress=display, full=full)
         code = exit_code_for_report(report)
     except KeyboardInterrupt as e:  # Terminated (SIGTERM) included
         display.clear()
@@ -641,6 +664,7 @@ def sync(
         f"sync {report.profile}: {report.status}, {report.files_transferred} files, "
         f"{human_size(report.bytes_transferred)} in {_duration(report.duration_seconds)}"
     )
+    _plan_event(display, report)
     if fmt == "json":
         _json_out(report.to_dict())
     elif not state.quiet:
