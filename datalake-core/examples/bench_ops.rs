@@ -48,6 +48,7 @@ fn run(args: &[String]) -> Result<String, String> {
             let checkpoint = lake.checkpoint(arg).map_err(|e| e.to_string())?;
             let req = Request {
                 full_requested: false,
+                previous_incomplete: false,
                 last_full_sync: checkpoint.and_then(|c| c.last_full_sync_time),
                 now: chrono::Utc::now(),
                 lake_today: chrono::Utc::now().date_naive(),

@@ -231,6 +231,10 @@ impl DataLake {
                 prev.pid
             ));
         }
+        // A run that did not finish may have left a new partition half-copied: the window
+        // would then take it for one the lake already has, so the next run is full.
+        let previous_incomplete = checkpoint.running.is_some()
+            || matches!(checkpoint.last_sync_status.as_deref(), Some("failed" | "interrupted"));
         if !dry_run {
             checkpoint.running = Some(RunningMarker { pid: std::process::id(), started_at: started });
             checkpoint.save(&profile.checkpoint_file)?;
@@ -241,6 +245,7 @@ impl DataLake {
         let today = today(profile.timezone);
         let request = planner::Request {
             full_requested: full,
+            previous_incomplete,
             last_full_sync: checkpoint.last_full_sync_time,
             now: Utc::now(),
             lake_today: today,

@@ -69,6 +69,8 @@ pub struct Plan {
 pub struct Request {
     /// `--full` / `full=True` / the C option.
     pub full_requested: bool,
+    /// The previous run failed, was interrupted or crashed.
+    pub previous_incomplete: bool,
     /// From the checkpoint.
     pub last_full_sync: Option<DateTime<Utc>>,
     /// Now, on this machine.
@@ -119,6 +121,8 @@ pub fn decide(profile: &Profile, listing: Result<&Listing, &str>, req: Request) 
         Some("a full sync was asked for (--full)".to_string())
     } else if profile.window_days == 0 {
         Some("window_days is 0".to_string())
+    } else if req.previous_incomplete {
+        Some("the previous run did not complete (a new partition may be half-copied)".to_string())
     } else {
         full_period_elapsed(req.last_full_sync, req.now, profile.full_sync_every)
     };
@@ -276,7 +280,13 @@ mod tests {
             ],
         );
         let now = l.remote_now;
-        let req = Request { full_requested: false, last_full_sync: Some(now), now, lake_today: now.date_naive() };
+        let req = Request {
+            full_requested: false,
+            previous_incomplete: false,
+            last_full_sync: Some(now),
+            now,
+            lake_today: now.date_naive(),
+        };
         let plan = decide(&p, Ok(&l), req);
         assert_eq!(plan.mode, SyncMode::Window, "{:?}", plan.full_reason);
         assert_eq!(
@@ -294,6 +304,7 @@ mod tests {
         let full = |req: Request, p: &Profile, l: Result<&Listing, &str>| decide(p, l, req).full_reason.unwrap();
         assert!(full(Request { full_requested: true, ..req }, &p, Ok(&l)).contains("asked"));
         assert!(full(Request { last_full_sync: None, ..req }, &p, Ok(&l)).contains("first sync"));
+        assert!(full(Request { previous_incomplete: true, ..req }, &p, Ok(&l)).contains("did not complete"));
         let old = now - chrono::Duration::hours(25);
         assert!(full(Request { last_full_sync: Some(old), ..req }, &p, Ok(&l)).contains("full_sync_every (1day)"));
         assert!(full(req, &p, Err("ssh: connection refused")).contains("connection refused"));
