@@ -258,6 +258,7 @@ fn parallel_streams_copy_everything_and_a_failed_bucket_is_partial_with_the_file
     let lake = area.config(server(), "      parallel: 4\n");
     let r = sync(&lake);
     ok(&r);
+    let r_first_started = r.started_at;
     assert_eq!(r.streams, 4);
     assert_eq!(r.files_transferred, 24);
     assert_eq!(support::tree_digest(&area.collector), support::tree_digest(&area.lake.join("p")));
@@ -277,11 +278,13 @@ fn parallel_streams_copy_everything_and_a_failed_bucket_is_partial_with_the_file
     assert!(!area.local(&bad).exists());
     let cp = lake.checkpoint("p").unwrap().unwrap();
     assert_eq!(cp.last_sync_status.as_deref(), Some("partial"));
-    // A partial full run does not count as the last full sync: the next run is full again.
+    // The file is in today's partition: once readable, the next (windowed) run takes it.
+    // The partial full run did not become the last full sync.
     let next = sync(&lake);
     ok(&next);
-    assert_eq!(next.mode, Some(SyncMode::Full));
+    assert_eq!(next.mode, Some(SyncMode::Window));
     assert!(area.local(&bad).is_file());
+    assert_eq!(lake.checkpoint("p").unwrap().unwrap().last_full_sync_time, Some(r_first_started));
 }
 
 /// Processes whose command line mentions `needle`.
@@ -298,19 +301,26 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
     found
 }
 
-/// Cancel a throttled run once partial data exists; return its report.
-fn cancel_midway(lake: &DataLake, partials: &[PathBuf], check: impl Fn()) -> SyncReport {
+/// The ssh connections of rsyncs reading `collector` (one per stream).
+fn ssh_connections(collector: &str) -> usize {
+    processes_mentioning(collector)
+        .iter()
+        .filter(|p| p.split(' ').nth(1).is_some_and(|a| a.ends_with("/ssh") || a == "ssh"))
+        .count()
+}
+
+/// Cancel a throttled run once `procs` streams reading `collector` have run for a while.
+fn cancel_midway<T>(lake: &DataLake, collector: &str, procs: usize, check: impl Fn() -> T) -> (SyncReport, T) {
     std::thread::scope(|s| {
         let handle = s.spawn(|| sync(lake));
         let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline
-            && !partials.iter().all(|p| fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false))
-        {
-            std::thread::sleep(Duration::from_millis(100));
+        while Instant::now() < deadline && ssh_connections(collector) < procs {
+            std::thread::sleep(Duration::from_millis(50));
         }
-        check();
+        std::thread::sleep(Duration::from_millis(1500));
+        let seen = check();
         lake.cancel();
-        handle.join().expect("no panic")
+        (handle.join().expect("no panic"), seen)
     })
 }
 
@@ -332,11 +342,12 @@ fn interrupted_windowed_and_parallel_runs_resume_hold_the_lock_and_cancel_every_
         .collect();
     let collector = area.collector.display().to_string();
     let lock_file = area.lake.join(".checkpoints/p.lock");
-    let r = cancel_midway(&slow, &partials, || {
-        assert!(processes_mentioning(&collector).len() >= 2, "two rsyncs run at once");
-        let err = ProfileLock::acquire(&lock_file, "p", "synced").expect_err("the lock is held across all buckets");
-        assert_eq!(err.kind(), ErrorKind::Locked);
+    let (r, (running, lock)) = cancel_midway(&slow, &collector, 2, || {
+        (ssh_connections(&collector), ProfileLock::acquire(&lock_file, "p", "synced").map(|_| ()))
     });
+    assert_eq!(running, 2, "two streams, each over its own ssh connection: {r:?}");
+    let err = lock.expect_err("the lock is held across all buckets");
+    assert_eq!(err.kind(), ErrorKind::Locked);
     assert_eq!(r.status, SyncStatus::Interrupted, "{r:?}");
     assert_eq!(r.mode, Some(SyncMode::Window));
     assert_eq!(r.streams, 2);
@@ -360,7 +371,7 @@ fn interrupted_windowed_and_parallel_runs_resume_hold_the_lock_and_cancel_every_
     area.put(&one, 3 * 1024 * 1024, 9);
     let slow1 = area.config(server(), "      bwlimit: 512\n");
     let partial1 = area.local(&format!("{}/.rsync-partial/big2.parquet", part(days_ago(0), "A")));
-    let r = cancel_midway(&slow1, std::slice::from_ref(&partial1), || {});
+    let (r, ()) = cancel_midway(&slow1, &collector, 1, || {});
     assert_eq!(r.status, SyncStatus::Interrupted);
     assert_eq!(r.mode, Some(SyncMode::Window));
     assert!(partial1.is_file() && !area.local(&one).exists());

@@ -1,9 +1,9 @@
 //! Splitting a run's units into buckets for parallel streams: balanced by
 //! bytes, whole partitions, a cap on files per bucket (fpsync's approach).
 //!
-//! Sizes come from one `rsync --list-only -r` of the units (client side, the
-//! same file list a transfer would build), so this costs O(files of the run)
-//! and is only done when `parallel > 1`.
+//! Sizes come from one `rsync --dry-run` of the units into the lake (the same
+//! file list a transfer builds, and only what would move is counted), so this
+//! costs O(files of the run) and is only done when `parallel > 1`.
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
@@ -15,6 +15,9 @@ use crate::rsync::output::parse_number;
 use crate::rsync::tools::Tools;
 
 use super::window::Unit;
+
+/// Marks our size lines in the sizing dry run.
+const SIZE_PREFIX: &str = "dl-size ";
 
 /// Most files one bucket takes (a unit bigger than this is a bucket of its own).
 pub const MAX_FILES_PER_BUCKET: u64 = 20_000;
@@ -84,29 +87,20 @@ pub fn write_list(paths: &[Vec<u8>]) -> std::io::Result<tempfile::NamedTempFile>
 }
 
 /// Sizes of `units` from one recursive `--list-only` with the run's excludes.
-pub fn measure(
-    tools: &Tools,
-    profile: &Profile,
-    units: Vec<Unit>,
-    excludes: &[String],
-) -> Result<Vec<Sized>, String> {
+pub fn measure(tools: &Tools, profile: &Profile, units: Vec<Unit>, excludes: &[String]) -> Result<Vec<Sized>, String> {
     let paths: Vec<Vec<u8>> = units.iter().map(|u| u.path.clone()).collect();
     let list = write_list(&paths).map_err(|e| format!("cannot write the file list: {e}"))?;
-    let spec = RunSpec {
-        dry_run: false,
-        extra_excludes: excludes.to_vec(),
-        files_from: Some(list.path().to_path_buf()),
-    };
+    // A dry run into the lake itself: rsync prints what it would transfer, so
+    // buckets balance the bytes that actually have to move.
+    let spec =
+        RunSpec { dry_run: true, extra_excludes: excludes.to_vec(), files_from: Some(list.path().to_path_buf()) };
     let mut argv = command::build(tools, profile, &spec);
-    // Keep the source and everything before `--`; list instead of copying.
-    let dd = argv.iter().position(|a| a == "--").ok_or("no -- in argv")?;
-    let source = argv[dd + 1].clone();
-    argv.truncate(dd);
     argv.retain(|a| {
         let s = a.to_string_lossy();
         !(s.starts_with("--out-format") || s.starts_with("--info") || s == "--stats")
     });
-    argv.extend([OsString::from("--list-only"), OsString::from("--no-h"), OsString::from("--"), source]);
+    let dd = argv.iter().position(|a| a == "--").ok_or("no -- in the rsync command")?;
+    argv.insert(dd, OsString::from(format!("--out-format={SIZE_PREFIX}%l %n")));
     let mut child = Command::new(&argv[0])
         .args(&argv[1..])
         .stdin(Stdio::null())
@@ -121,14 +115,13 @@ pub fn measure(
     let keys: Vec<Vec<u8>> = order.iter().map(|i| sized[*i].unit.path.clone()).collect();
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).split(b'\n').map_while(Result::ok) {
-            if line.first() != Some(&b'-') {
+            let Some(rest) = line.strip_prefix(SIZE_PREFIX.as_bytes()) else { continue };
+            let Some(space) = rest.iter().position(|b| *b == b' ') else { continue };
+            let Some(size) = parse_number(&String::from_utf8_lossy(&rest[..space])) else { continue };
+            let name = &rest[space + 1..];
+            if name.ends_with(b"/") {
                 continue;
             }
-            let mut fields = line.split(|b| *b == b' ').filter(|f| !f.is_empty());
-            let _perms = fields.next();
-            let Some(size) = fields.next().and_then(|s| parse_number(&String::from_utf8_lossy(s))) else { continue };
-            // The name is after the time field; find it by position.
-            let Some(name) = name_of(&line) else { continue };
             if let Some(i) = unit_of(&keys, name) {
                 let s = &mut sized[order[i]];
                 s.bytes += size;
@@ -141,18 +134,6 @@ pub fn measure(
         Some(0 | 23 | 24) => Ok(sized),
         other => Err(format!("sizing the run's partitions failed (rsync exit {other:?})")),
     }
-}
-
-/// The name of a `--list-only` line (after perms, size, date and time).
-fn name_of(line: &[u8]) -> Option<&[u8]> {
-    let mut rest = line;
-    for _ in 0..4 {
-        let start = rest.iter().position(|b| *b != b' ')?;
-        rest = &rest[start..];
-        let end = rest.iter().position(|b| *b == b' ')?;
-        rest = &rest[end..];
-    }
-    rest.strip_prefix(b" ")
 }
 
 /// Index in `keys` (sorted) of the unit containing `name` (escaped bytes are
@@ -197,6 +178,5 @@ mod tests {
         assert_eq!(unit_of(&keys, b"2026/11/30/a/b.parquet"), Some(0));
         assert_eq!(unit_of(&keys, b"README"), Some(1));
         assert_eq!(unit_of(&keys, b"other/file"), None);
-        assert_eq!(name_of(b"-rw-r--r--         12 2026/11/30 05:00:00 a b"), Some(&b"a b"[..]));
     }
 }

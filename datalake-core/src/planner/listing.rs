@@ -184,8 +184,12 @@ fn list_ssh(
     let err = String::from_utf8_lossy(&err_thread.join().unwrap_or_default()).into_owned();
     match status.code() {
         Some(0) => {}
-        Some(NO_ROOT_EXIT) => return Err(format!("remote_root {} cannot be entered on the collector", src.remote_root)),
-        Some(code) => return Err(format!("the listing on the collector failed (exit {code}): {}", stderr_tail(&err, 3))),
+        Some(NO_ROOT_EXIT) => {
+            return Err(format!("remote_root {} cannot be entered on the collector", src.remote_root))
+        }
+        Some(code) => {
+            return Err(format!("the listing on the collector failed (exit {code}): {}", stderr_tail(&err, 3)))
+        }
         None => return Err("the listing on the collector was killed by a signal".into()),
     }
     parse_listing(&out)
@@ -321,7 +325,8 @@ lrwxrwxrwx              4 2026/11/30 05:00:00 link -> target\n";
         let out = Command::new("sh").arg("-c").arg(remote_script(&root.display().to_string())).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let listing = parse_listing(&out.stdout).unwrap();
-        let paths: Vec<String> = listing.entries.iter().map(|e| String::from_utf8_lossy(&e.path).into_owned()).collect();
+        let paths: Vec<String> =
+            listing.entries.iter().map(|e| String::from_utf8_lossy(&e.path).into_owned()).collect();
         assert_eq!(
             paths,
             [

@@ -82,7 +82,11 @@ fn unescape_item(name: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 4 < b.len() && b[i + 1] == b'#' && b[i + 2..i + 5].iter().all(|d| (b'0'..=b'7').contains(d)) {
+        if b[i] == b'\\'
+            && i + 4 < b.len()
+            && b[i + 1] == b'#'
+            && b[i + 2..i + 5].iter().all(|d| (b'0'..=b'7').contains(d))
+        {
             out.push(b[i + 2..i + 5].iter().fold(0u8, |a, d| a.wrapping_mul(8).wrapping_add(d - b'0')));
             i += 5;
         } else {
@@ -155,8 +159,11 @@ fn run_plan(
     let Some(units) = units else {
         return syncer.run_argv(&syncer.argv(dry_run, today), observer);
     };
+    let mut note = None;
     if profile.parallel > 1 && units.len() > 1 {
         match buckets::measure(syncer.tools(), profile, units.clone(), &syncer.expired_excludes(today)) {
+            // Nothing to move: one rsync checks it all without N ssh handshakes.
+            Ok(sized) if sized.iter().all(|s| s.files == 0) => {}
             Ok(sized) => {
                 let split = buckets::split(sized, profile.parallel as usize, buckets::MAX_FILES_PER_BUCKET);
                 let planned: u64 = split.iter().map(|b| b.bytes).sum();
@@ -181,6 +188,7 @@ fn run_plan(
             }
             Err(e) => {
                 log::warn!("profile {}: cannot split the run into streams ({e}); using one", profile.name);
+                note = Some(format!("the run could not be split into {} streams ({e}); it used one", profile.parallel));
             }
         }
     }
@@ -190,7 +198,9 @@ fn run_plan(
         Err(e) => return failed_start(format!("cannot write a temporary file list: {e}")),
     };
     let argv = syncer.argv_with(dry_run, today, Some(list.path().to_path_buf()));
-    syncer.run_argv(&argv, observer)
+    let mut outcome = syncer.run_argv(&argv, observer);
+    outcome.warnings.extend(note);
+    outcome
 }
 
 /// Units for a parallel full run: top-level entries, nested layouts by year.

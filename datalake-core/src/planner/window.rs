@@ -265,12 +265,12 @@ mod tests {
         let l = listing(
             "2026-11-30T01:00:00Z",
             &[
-                ("x_20261001", d),      // expired
-                ("x_20261120", d),      // old, present locally: outside
-                ("x_20261121", d),      // old, missing locally: new partition
-                ("x_20261129", d),      // yesterday
-                ("x_20261130", d),      // today
-                ("meta", d),            // undated
+                ("x_20261001", d), // expired
+                ("x_20261120", d), // old, present locally: outside
+                ("x_20261121", d), // old, missing locally: new partition
+                ("x_20261129", d), // yesterday
+                ("x_20261130", d), // today
+                ("meta", d),       // undated
                 ("README", EntryKind::File),
                 ("2026", d),
                 ("2026/11", d),

@@ -109,6 +109,9 @@ pub fn build(tools: &Tools, profile: &Profile, spec: &RunSpec) -> Vec<OsString> 
     if let Some(list) = &spec.files_from {
         // -a does not imply -r with --files-from; -r makes listed directories recurse.
         argv.push("-r".into());
+        // A listed partition the collector's own cleanup removed since the
+        // listing is not an error (it would otherwise make the run partial).
+        argv.push("--ignore-missing-args".into());
         argv.push("--from0".into());
         let mut arg = OsString::from("--files-from=");
         arg.push(list);
