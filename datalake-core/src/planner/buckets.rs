@@ -68,7 +68,7 @@ pub fn split(mut units: Vec<Sized>, streams: usize, max_files: u64) -> Vec<Bucke
     }
     buckets.retain(|b| !b.paths.is_empty());
     // Biggest first, so the longest stream starts at once.
-    buckets.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+    buckets.sort_by_key(|b| std::cmp::Reverse(b.bytes));
     buckets
 }
 
