@@ -44,7 +44,7 @@ fn run(args: &[String]) -> Result<String, String> {
         "plan" => {
             let profile = lake.profile(arg).map_err(|e| e.to_string())?;
             let tools = Tools::locate(profile).map_err(|e| e.to_string())?;
-            let listing = listing::list(profile, &tools, &mut NoObserver)?;
+            let listing = listing::list(profile, &tools, &mut NoObserver, &[])?;
             let checkpoint = lake.checkpoint(arg).map_err(|e| e.to_string())?;
             let req = Request {
                 full_requested: false,

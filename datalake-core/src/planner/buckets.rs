@@ -86,15 +86,21 @@ pub fn write_list(paths: &[Vec<u8>]) -> std::io::Result<tempfile::NamedTempFile>
     Ok(file)
 }
 
-/// Sizes of `units` from one recursive `--list-only` with the run's excludes.
-pub fn measure(tools: &Tools, profile: &Profile, units: Vec<Unit>, excludes: &[String]) -> Result<Vec<Sized>, String> {
+/// Sizes of `units` (what would move) from one dry run with the run's excludes.
+pub fn measure(
+    tools: &Tools,
+    profile: &Profile,
+    units: Vec<Unit>,
+    excludes: &[String],
+    ssh_options: &[String],
+) -> Result<Vec<Sized>, String> {
     let paths: Vec<Vec<u8>> = units.iter().map(|u| u.path.clone()).collect();
     let list = write_list(&paths).map_err(|e| format!("cannot write the file list: {e}"))?;
     // A dry run into the lake itself: rsync prints what it would transfer, so
     // buckets balance the bytes that actually have to move.
     let spec =
         RunSpec { dry_run: true, extra_excludes: excludes.to_vec(), files_from: Some(list.path().to_path_buf()) };
-    let mut argv = command::build(tools, profile, &spec);
+    let mut argv = super::shared_ssh::with_ssh_options(command::build(tools, profile, &spec), ssh_options);
     argv.retain(|a| {
         let s = a.to_string_lossy();
         !(s.starts_with("--out-format") || s.starts_with("--info") || s == "--stats")

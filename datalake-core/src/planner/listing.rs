@@ -80,11 +80,17 @@ fn remote_script(remote_root: &str) -> String {
 pub type ListError = String;
 
 /// List the collector (or the local source). `Err` explains why, for the report.
-pub fn list(profile: &Profile, tools: &Tools, observer: &mut dyn RunObserver) -> Result<Listing, ListError> {
+/// `ssh_options` are added to ssh's (a shared connection's master options).
+pub fn list(
+    profile: &Profile,
+    tools: &Tools,
+    observer: &mut dyn RunObserver,
+    ssh_options: &[String],
+) -> Result<Listing, ListError> {
     match &profile.source {
         Source::Local { remote_root } => list_local(remote_root),
         Source::Ssh(src) => match &tools.ssh {
-            Some(ssh) => list_ssh(ssh, src, profile, observer),
+            Some(ssh) => list_ssh(ssh, src, profile, observer, ssh_options),
             None => Err("ssh was not found".into()),
         },
     }
@@ -142,9 +148,11 @@ fn list_ssh(
     src: &SshSource,
     profile: &Profile,
     observer: &mut dyn RunObserver,
+    ssh_options: &[String],
 ) -> Result<Listing, ListError> {
     let mut cmd = Command::new(ssh);
     cmd.args(command::ssh_args(src, profile))
+        .args(ssh_options)
         .arg("--")
         .arg(format!("{}@{}", src.user, src.host))
         .arg(remote_script(&src.remote_root))

@@ -22,6 +22,7 @@
 
 pub mod buckets;
 pub mod listing;
+pub mod shared_ssh;
 pub mod streams;
 pub mod window;
 
@@ -105,7 +106,13 @@ pub fn transfer(
     dry_run: bool,
     observer: &mut dyn RunObserver,
 ) -> (TransferOutcome, PlanSummary) {
-    let listing = listing::list(profile, syncer.tools(), observer);
+    let shared = match (&profile.source, &syncer.tools().ssh) {
+        (crate::config::Source::Ssh(src), Some(ssh)) => shared_ssh::SharedSsh::new(ssh, src),
+        _ => None,
+    };
+    let master = shared.as_ref().map(shared_ssh::SharedSsh::master_options).unwrap_or_default();
+    let client = shared.as_ref().map(shared_ssh::SharedSsh::client_options).unwrap_or_default();
+    let listing = listing::list(profile, syncer.tools(), observer, &master);
     let plan = window::decide(profile, listing.as_ref().map_err(String::as_str), req);
     drop(listing);
     let mut summary = PlanSummary {
@@ -118,7 +125,8 @@ pub fn transfer(
     };
     let count = plan.mode == SyncMode::Full && req.last_full_sync.is_some() && plan.all_units.is_some();
     let mut counting = Counting { inner: observer, outside: &plan.outside_window, missed: 0 };
-    let mut outcome = run_plan(syncer, profile, &plan, req.lake_today, dry_run, &mut counting, &mut summary);
+    let mut outcome = run_plan(syncer, profile, &plan, (req.lake_today, dry_run), &client, &mut counting, &mut summary);
+    drop(shared);
     if count {
         summary.files_missed_by_window = Some(counting.missed);
         if counting.missed > 0 {
@@ -139,8 +147,8 @@ fn run_plan(
     syncer: &Syncer<'_>,
     profile: &Profile,
     plan: &Plan,
-    today: NaiveDate,
-    dry_run: bool,
+    (today, dry_run): (NaiveDate, bool),
+    shared_ssh: &[String],
     observer: &mut dyn RunObserver,
     summary: &mut PlanSummary,
 ) -> TransferOutcome {
@@ -157,11 +165,12 @@ fn run_plan(
         out
     };
     let Some(units) = units else {
-        return syncer.run_argv(&syncer.argv(dry_run, today), observer);
+        let argv = shared_ssh::with_ssh_options(syncer.argv(dry_run, today), shared_ssh);
+        return syncer.run_argv(&argv, observer);
     };
     let mut note = None;
     if profile.parallel > 1 && units.len() > 1 {
-        match buckets::measure(syncer.tools(), profile, units.clone(), &syncer.expired_excludes(today)) {
+        match buckets::measure(syncer.tools(), profile, units.clone(), &syncer.expired_excludes(today), shared_ssh) {
             // Nothing to move: one rsync checks it all without N ssh handshakes.
             Ok(sized) if sized.iter().all(|s| s.files == 0) => {}
             Ok(sized) => {
@@ -198,6 +207,7 @@ fn run_plan(
         Err(e) => return failed_start(format!("cannot write a temporary file list: {e}")),
     };
     let argv = syncer.argv_with(dry_run, today, Some(list.path().to_path_buf()));
+    let argv = shared_ssh::with_ssh_options(argv, shared_ssh);
     let mut outcome = syncer.run_argv(&argv, observer);
     outcome.warnings.extend(note);
     outcome
