@@ -171,10 +171,12 @@ fn run_plan(
     let mut note = None;
     if profile.parallel > 1 && units.len() > 1 {
         match buckets::measure(syncer.tools(), profile, units.clone(), &syncer.expired_excludes(today), shared_ssh) {
-            // Nothing to move: one rsync checks it all without N ssh handshakes.
-            Ok(sized) if sized.iter().all(|s| s.files == 0) => {}
+            // Work in at most one unit: one rsync does it without N ssh handshakes.
+            Ok(sized) if sized.iter().filter(|s| s.files > 0).count() <= 1 => {}
             Ok(sized) => {
-                let split = buckets::split(sized, profile.parallel as usize, buckets::MAX_FILES_PER_BUCKET);
+                let busy = sized.iter().filter(|s| s.files > 0).count();
+                let streams = (profile.parallel as usize).min(busy);
+                let split = buckets::split(sized, streams, buckets::MAX_FILES_PER_BUCKET);
                 let planned: u64 = split.iter().map(|b| b.bytes).sum();
                 let mut lists = Vec::new();
                 for b in &split {
