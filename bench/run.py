@@ -175,6 +175,7 @@ def planner_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: P
     base = median_of(args.repeat, noop, lambda: run_measured(plain_argv))
     n = shape[0] * shape[1] * shape[2]
     out.append(ratio_row(f"no-op {n} files", ours[0], base[0], "rsync -a no-op", 0.1))
+    print(out[-1], flush=True)
 
     ours_t, base_t = [], []
     for rep in range(args.repeat):
@@ -225,6 +226,8 @@ def planner_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: P
         relay.wait()
 
     # --- first sync of the 60k tree without relay: parallel 1 vs rsync -a, parallel 2 vs 1.
+    if args.skip_first_sync:
+        return out
     shape = tree_shape(args.big_tree)
     collector = cached_tree(cache, "big", shape, 4096, today)
     lake, plain = work / "big-lake", work / "big-plain"
@@ -295,6 +298,7 @@ def main() -> None:
     ap.add_argument("--big-tree", default=None, help="DAYSxSYMBOLSxPARTS of the first-sync tree (60x50x20)")
     ap.add_argument("--backfill-tree", default=None, help="DAYSxSYMBOLSxPARTS of the backfill (15x10x8)")
     ap.add_argument("--backfill-size", type=int, default=256 * 1024, help="bytes per backfill file")
+    ap.add_argument("--skip-first-sync", action="store_true", help="planner: skip the 60,000-file first-sync rows")
     ap.add_argument("--relay-rate", type=float, default=8_000_000, help="relay cap, bytes/s per connection")
     args = ap.parse_args()
     quick_or = lambda full, quick: quick if args.quick else full  # noqa: E731
