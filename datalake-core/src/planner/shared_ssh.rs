@@ -6,7 +6,7 @@
 //! their own connections: sharing one TCP stream is what they avoid.
 //!
 //! The control socket lives in a fresh private temp directory, the master
-//! exits on its own after [`PERSIST_SECS`] idle, and is told to exit when the
+//! exits on its own after 30 idle seconds, and is told to exit when the
 //! run ends. If the master is gone, `ControlMaster=no` clients connect on their own.
 
 use std::path::{Path, PathBuf};
