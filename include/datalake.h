@@ -12,10 +12,13 @@
  *    only on DATALAKE_OK, with these documented exceptions where a report
  *    exists even though the call did not succeed:
  *      * datalake_sync / datalake_sync_all: a sync that ran but ended `failed`,
- *        `partial` or `interrupted` still hands its report out; the status is
- *        DATALAKE_ERR_SYNC for `partial` (and for rsync's own failures),
- *        the cause's status for `failed` (e.g. DATALAKE_ERR_CONNECT), and
- *        DATALAKE_ERR_INTERRUPTED for `interrupted`;
+ *        `partial` or `interrupted` (or, in sync_all, `skipped` because another
+ *        run holds the lock) still hands its report out; the status is
+ *        DATALAKE_ERR_SYNC for `partial` (some files did not arrive: a failure;
+ *        those that did are kept) and for rsync's own failures, the cause's
+ *        status for `failed` (e.g. DATALAKE_ERR_CONNECT),
+ *        DATALAKE_ERR_INTERRUPTED for `interrupted` and DATALAKE_ERR_LOCKED
+ *        for a locked profile;
  *      * datalake_test_connection: a failed test hands its report out with the
  *        cause's status;
  *      * datalake_validate: an invalid file hands its report out with
@@ -63,6 +66,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+/* The former name of DATALAKE_ERR_TOOL_NOT_FOUND (rsync *or ssh* missing). */
+#define DATALAKE_ERR_RSYNC_NOT_FOUND DATALAKE_ERR_TOOL_NOT_FOUND
+
 
 /**
  * The result of every fallible call.
@@ -95,9 +101,10 @@ typedef enum datalake_status {
    */
   DATALAKE_ERR_IO = 4,
   /**
-   * `rsync` or `ssh` is not installed on this machine.
+   * `rsync` or `ssh` is not installed on this machine (formerly
+   * `DATALAKE_ERR_RSYNC_NOT_FOUND`, still defined as an alias).
    */
-  DATALAKE_ERR_RSYNC_NOT_FOUND = 5,
+  DATALAKE_ERR_TOOL_NOT_FOUND = 5,
   /**
    * The collector could not be reached (DNS, refused, timeout, network).
    */
@@ -111,7 +118,7 @@ typedef enum datalake_status {
    */
   DATALAKE_ERR_HOST_KEY = 8,
   /**
-   * rsync ran and failed, or the sync ended `partial`.
+   * rsync ran and failed, the sync ended `partial`, or the collector cannot serve the profile.
    */
   DATALAKE_ERR_SYNC = 9,
   /**
@@ -278,14 +285,14 @@ enum datalake_status datalake_validate(const char *config_path, char **report_js
  * When the run could not start (unknown or disabled profile, locked, rsync
  * missing, ...) the status says why and `*report_json` is not written.
  * When it ran but did not succeed, the report is still handed out in
- * `*report_json` and the status says how it ended:
- * - `partial`: `DATALAKE_ERR_SYNC`;
+ * `*report_json` and the status is that of the error the core attached:
+ * - `partial` (some files did not arrive; those that did are kept): `DATALAKE_ERR_SYNC`;
  * - `failed`: the status of the cause (`DATALAKE_ERR_CONNECT`,
  *   `DATALAKE_ERR_AUTHENTICATION`, `DATALAKE_ERR_HOST_KEY`, ...; rsync's own
  *   failures are `DATALAKE_ERR_SYNC`);
  * - `interrupted` (`datalake_cancel`): `DATALAKE_ERR_INTERRUPTED`.
  *
- * A `success` or `skipped` run returns `DATALAKE_OK`.
+ * A `success` run returns `DATALAKE_OK`.
  *
  * # Safety
  * `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
@@ -303,10 +310,12 @@ enum datalake_status datalake_sync(struct datalake_lake *lake,
  *
  * `options` may be NULL for `datalake_sync_options_default()`. The array is
  * always handed out (an empty lake gives `[]`). The status is that of the
- * worst report (`failed` over `interrupted` over `partial`, mapped as in
- * `datalake_sync`; the first in name order among equals), `DATALAKE_OK`
- * when every report is `success` or `skipped`; the last error message then
- * names every profile that did not succeed.
+ * worst report, mapped as in `datalake_sync` (`interrupted` over `failed`
+ * over `partial` over a profile locked by another run, which gives
+ * `DATALAKE_ERR_LOCKED`; the first in name order among equals: the same
+ * order as the CLI's exit codes), `DATALAKE_OK` when every report is
+ * `success`; the last error message then names every profile that did not
+ * succeed.
  *
  * # Safety
  * As for `datalake_sync`.
@@ -351,7 +360,7 @@ enum datalake_status datalake_cleanup(struct datalake_lake *lake,
  * Like a failed sync, a failed test still hands the report out: the status
  * is then that of the cause (`DATALAKE_ERR_CONNECT`,
  * `DATALAKE_ERR_AUTHENTICATION`, `DATALAKE_ERR_HOST_KEY`,
- * `DATALAKE_ERR_RSYNC_NOT_FOUND`; a collector without rsync or without a
+ * `DATALAKE_ERR_TOOL_NOT_FOUND`; a collector without rsync or without a
  * readable `remote_root` gives `DATALAKE_ERR_SYNC`) and `*report_json` is
  * set. An unknown profile gives `DATALAKE_ERR_PROFILE_NOT_FOUND` and no report.
  *
@@ -398,6 +407,43 @@ enum datalake_status datalake_config(const struct datalake_lake *lake, char **co
  * `lake` is NULL or a live handle.
  */
 void datalake_cancel(const struct datalake_lake *lake);
+
+/**
+ * The Prometheus text exposition of one profile, or of every profile when
+ * `profile` is NULL: the text that sync and cleanup write into the config's
+ * `metrics_dir` as `datalake_<profile>.prom`. Free `*text` with
+ * `datalake_string_free`.
+ *
+ * Errors: `DATALAKE_ERR_PROFILE_NOT_FOUND`, `DATALAKE_ERR_IO` for an
+ * unreadable checkpoint. A lake directory that cannot be read leaves its
+ * families out instead of failing.
+ *
+ * # Safety
+ * `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+ * string; `text` is NULL or writable.
+ */
+enum datalake_status datalake_metrics(const struct datalake_lake *lake,
+                                      const char *profile,
+                                      char **text);
+
+/**
+ * The health check of `datalake status --max-age`: from the checkpoints
+ * only, a problem for every enabled profile that never ran, whose last run
+ * failed or was partial, or whose last success is older than `max_age`
+ * (`"90min"`, `"2h"`, `"1d"`). Returns `DATALAKE_OK` with the verdicts in
+ * `*report_json` (`ok`, `max_age_seconds`, `checked_at`, `profiles` with
+ * their `problems`), whether healthy or not: read `ok`.
+ *
+ * Errors: `DATALAKE_ERR_INVALID_ARGUMENT` for a `max_age` that is not a
+ * positive duration.
+ *
+ * # Safety
+ * `lake` is NULL or a live handle; `max_age` is NULL or a NUL-terminated
+ * string; `report_json` is NULL or writable.
+ */
+enum datalake_status datalake_health(const struct datalake_lake *lake,
+                                     const char *max_age,
+                                     char **report_json);
 
 /**
  * A short static description of `status` (`"ok"`, `"profile not found"`,

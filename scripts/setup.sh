@@ -3,6 +3,7 @@
 # as often as you like; it only installs what is missing.
 #
 #   - apt packages: rsync, openssh-server/client (real ones, used by the tests), valgrind,
+#     prometheus (promtool) and prometheus-node-exporter (metrics tests), systemd (systemd-analyze),
 #     pkg-config, make, gcc, g++ (C tests), python3-venv when venv does not work
 #   - Rust: checks cargo, rustfmt and clippy (install Rust with https://rustup.rs)
 #   - .venv with maturin, pytest, mypy, click, and the project itself (`pip install .`)
@@ -22,7 +23,7 @@ setup_die() {
 }
 
 setup_apt() {
-    local -a want=(rsync openssh-server openssh-client valgrind pkg-config make gcc g++ time) missing=()
+    local -a want=(rsync openssh-server openssh-client valgrind pkg-config make gcc g++ time prometheus prometheus-node-exporter systemd) missing=()
     local pkg sudo=()
     # A system python3 without ensurepip cannot create the venv (Debian splits it out).
     if ! command -v python3 >/dev/null; then

@@ -51,14 +51,22 @@ step "cargo doc" env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
 
 if [[ -d python ]]; then
     step "mypy stubtest" .venv/bin/python -m mypy.stubtest datalake._datalake
+    step "mypy --strict (python/datalake)" .venv/bin/python -m mypy
 else
     skip "mypy stubtest" "no python/ directory yet"
 fi
+
+step "wheel (build, install in a clean venv, smoke test)" bash scripts/wheel-check.sh
 
 if [[ -d tests ]]; then
     step "pytest" run_pytest
 else
     skip "pytest" "no tests/ directory yet"
 fi
+
+# The README's first command, end to end (its own throwaway sshd and directory).
+demo_dir=$(mktemp -d /tmp/datalake-demo.XXXXXX)
+step "demo (scripts/demo.sh)" env DATALAKE_DEMO_DIR="$demo_dir" bash scripts/demo.sh
+rm -rf "$demo_dir"
 
 banner "ALL CHECKS PASSED ($STEP steps)"

@@ -34,9 +34,9 @@ fn run(args: &[String]) -> Result<String, String> {
     match op.as_str() {
         "sync" => {
             let r = lake
-                .sync(arg, &mut SyncOptions { no_cleanup: true, ..SyncOptions::default() })
+                .sync(arg, &mut SyncOptions { cleanup: false, ..SyncOptions::default() })
                 .map_err(|e| e.to_string())?;
-            match r.error {
+            match r.failure() {
                 Some(e) => Err(e.to_string()),
                 None => Ok(format!("{} {}", r.files_transferred, r.bytes_transferred)),
             }

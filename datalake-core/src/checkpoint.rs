@@ -14,13 +14,15 @@
 //! writes RFC 3339 UTC everywhere; only [`Checkpoint::save`] writes the legacy
 //! form.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Local, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::{Error, Result};
+use crate::metrics::Counters;
+use crate::outcome::RunEffect;
+use crate::report::SyncStatus;
 
 /// Maximum number of runs kept in [`Checkpoint::history`].
 pub const HISTORY_LEN: usize = 20;
@@ -41,8 +43,8 @@ pub struct RunRecord {
     /// When the run started.
     #[serde(deserialize_with = "time::required")]
     pub started_at: DateTime<Utc>,
-    /// `success`, `partial`, `failed`, `interrupted`.
-    pub status: String,
+    /// How the run ended.
+    pub status: SyncStatus,
     /// Regular files transferred.
     #[serde(default, deserialize_with = "null_default")]
     pub files_transferred: u64,
@@ -91,10 +93,10 @@ pub struct Checkpoint {
     /// When this file was written.
     #[serde(deserialize_with = "time::optional")]
     pub saved_at: Option<DateTime<Utc>>,
-    /// Start of the last successful (or partial) run.
+    /// Start of the last successful run (`partial` is not one).
     #[serde(deserialize_with = "time::optional")]
     pub last_success_time: Option<DateTime<Utc>>,
-    /// Failed or interrupted runs since the last success.
+    /// Failed, partial or interrupted runs since the last success.
     #[serde(deserialize_with = "null_default")]
     pub consecutive_failures: u32,
     /// The last [`HISTORY_LEN`] runs, oldest first.
@@ -105,6 +107,9 @@ pub struct Checkpoint {
     /// Start of the last successful full sync (the planner's safety net).
     #[serde(deserialize_with = "time::optional")]
     pub last_full_sync_time: Option<DateTime<Utc>>,
+    /// Cumulative counters for the Prometheus metrics; `None` in files written
+    /// before they existed (see [`crate::metrics::Counters`]).
+    pub counters: Option<Counters>,
 }
 
 /// What loading a checkpoint file found.
@@ -126,12 +131,22 @@ struct OnDisk<'a> {
     bytes_transferred: u64,
     duration_seconds: f64,
     errors: &'a [String],
-    saved_at: String,
+    saved_at: Option<String>,
     last_success_time: Option<DateTime<Utc>>,
     consecutive_failures: u32,
     history: &'a [RunRecord],
     running: Option<&'a RunningMarker>,
     last_full_sync_time: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    counters: Option<&'a Counters>,
+}
+
+const BUG_HINT: &str = "this is a bug in datalake; please report it";
+
+/// The checkpoint's JSON text: an unserialisable checkpoint is an error, never an empty file.
+fn serialise(on_disk: &OnDisk<'_>, path: &Path) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(on_disk)
+        .map_err(|e| Error::io("serialise checkpoint", path, std::io::Error::other(e), BUG_HINT))
 }
 
 impl Checkpoint {
@@ -174,8 +189,9 @@ impl Checkpoint {
         Ok(Loaded { checkpoint: None, moved_aside: Some(aside) })
     }
 
-    /// Write atomically and durably: temp file in the same directory, fsync,
-    /// rename, fsync the directory. Creates the directory if needed.
+    /// Write atomically and durably, also on a full disk: into the reserved
+    /// spare `.<file>.spare` (or a temp file), fsync, swap in, fsync the
+    /// directory ([`crate::reserved`]). Creates the directory if needed.
     ///
     /// `saved_at` is written as the current time (the value in `self` is not
     /// used); a crash at any point leaves either the old or the new file.
@@ -185,7 +201,26 @@ impl Checkpoint {
             _ => Path::new("."),
         };
         std::fs::create_dir_all(dir).map_err(|e| Error::io_default("create checkpoint directory", dir, e))?;
-        let on_disk = OnDisk {
+        let mut text = serialise(&self.on_disk(Some(Utc::now())), path)?;
+        text.push(b'\n');
+
+        // Through a reserved spare, so the record of a run that filled the disk
+        // does not need the space the run used up (see crate::reserved).
+        crate::reserved::replace(path, &text, 0o644).map_err(|e| {
+            let action = format!("{} for checkpoint", e.action);
+            match crate::diskspace::is_full(&e.source) {
+                true => {
+                    let hint = crate::diskspace::full_disk_hint(&e.path, Some(text.len() as u64));
+                    Error::io(action, e.path, e.source, hint)
+                }
+                false => Error::io_default(action, e.path, e.source),
+            }
+        })
+    }
+
+    /// The on-disk form with `saved_at` as given (legacy keys first, legacy time format).
+    fn on_disk(&self, saved_at: Option<DateTime<Utc>>) -> OnDisk<'_> {
+        OnDisk {
             profile_name: &self.profile_name,
             last_sync_time: self.last_sync_time.map(legacy_time),
             last_sync_status: self.last_sync_status.as_deref(),
@@ -193,55 +228,44 @@ impl Checkpoint {
             bytes_transferred: self.bytes_transferred,
             duration_seconds: self.duration_seconds,
             errors: &self.errors,
-            saved_at: legacy_time(Utc::now()),
+            saved_at: saved_at.map(legacy_time),
             last_success_time: self.last_success_time,
             consecutive_failures: self.consecutive_failures,
             history: &self.history,
             running: self.running.as_ref(),
             last_full_sync_time: self.last_full_sync_time,
-        };
-        // serde_json writes non-finite floats as null, so this cannot fail.
-        let mut text = serde_json::to_vec_pretty(&on_disk).unwrap_or_default();
-        text.push(b'\n');
-
-        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let write_err = |e| Error::io_default("write checkpoint", path, e);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(&format!(".{file_name}."))
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| Error::io_default("create temporary checkpoint in", dir, e))?;
-        tmp.write_all(&text).map_err(write_err)?;
-        // tempfile creates 0600; a checkpoint is a plain record other tools read.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(write_err)?;
+            counters: self.counters.as_ref(),
         }
-        tmp.as_file().sync_all().map_err(write_err)?;
-        tmp.persist(path).map_err(|e| Error::io_default("replace checkpoint", path, e.error))?;
-        sync_dir(dir)
+    }
+
+    /// The JSON text [`Checkpoint::save`] would write, with this checkpoint's
+    /// own `saved_at`: the form quants-infra code reads, keys in file order.
+    pub fn to_legacy_json(&self) -> Result<String> {
+        let text = serialise(&self.on_disk(self.saved_at), Path::new(&self.profile_name))?;
+        String::from_utf8(text).map_err(|e| {
+            Error::io("serialise checkpoint", Path::new(&self.profile_name), std::io::Error::other(e), BUG_HINT)
+        })
     }
 
     /// Record a finished run: updates the legacy keys, `last_success_time`,
     /// `consecutive_failures`, appends to `history` (bounded) and clears `running`.
     ///
-    /// `success` and `partial` count as successes; `skipped` leaves the
-    /// counters alone; anything else (`failed`, `interrupted`) is a failure.
+    /// The status's [`RunEffect`] decides: only `success` advances
+    /// `last_success_time`; `partial`, `failed` and `interrupted` count as failures.
     pub fn record_run(&mut self, run: RunRecord) {
         self.last_sync_time = Some(run.started_at);
-        self.last_sync_status = Some(run.status.clone());
+        self.last_sync_status = Some(run.status.as_str().to_string());
         self.files_transferred = run.files_transferred;
         self.bytes_transferred = run.bytes_transferred;
         self.duration_seconds = run.duration_seconds;
         self.errors = run.errors.clone();
-        match run.status.as_str() {
-            "success" | "partial" => {
+        match run.status.run_effect() {
+            RunEffect::Success => {
                 self.last_success_time = Some(run.started_at);
                 self.consecutive_failures = 0;
             }
-            "skipped" => {}
-            _ => self.consecutive_failures = self.consecutive_failures.saturating_add(1),
+            RunEffect::Neutral => {}
+            RunEffect::Failure => self.consecutive_failures = self.consecutive_failures.saturating_add(1),
         }
         self.history.push(run);
         if self.history.len() > HISTORY_LEN {
@@ -268,19 +292,6 @@ fn corrupt_name(path: &Path) -> PathBuf {
         n += 1;
     }
     candidate
-}
-
-/// Make a rename in `dir` durable.
-fn sync_dir(dir: &Path) -> Result<()> {
-    #[cfg(unix)]
-    {
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| Error::io_default("flush checkpoint directory", dir, e))?;
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
 }
 
 /// `null` reads as the type's default (Python may write `None`).
@@ -349,7 +360,7 @@ mod tests {
     fn run(status: &str, started: DateTime<Utc>) -> RunRecord {
         RunRecord {
             started_at: started,
-            status: status.to_string(),
+            status: serde_json::from_value(serde_json::Value::from(status)).expect("a status name"),
             files_transferred: 7,
             bytes_transferred: 7000,
             duration_seconds: 1.25,
@@ -390,7 +401,7 @@ mod tests {
         let saved_at = back.saved_at.take().unwrap();
         assert!(saved_at >= before && saved_at <= Utc::now() + TimeDelta::seconds(1), "{saved_at}");
         assert_eq!(back, cp);
-        assert_eq!(dir_entries(path.parent().unwrap()), ["cex.json"]);
+        assert_eq!(dir_entries(path.parent().unwrap()), [".cex.json.spare", "cex.json"]);
 
         // The front-end JSON form (RFC 3339 everywhere) reads back too.
         let json = serde_json::to_string(&cp).unwrap();
@@ -427,6 +438,35 @@ mod tests {
         assert!(out.status.success(), "python could not read it: {}", String::from_utf8_lossy(&out.stderr));
         let printed = String::from_utf8(out.stdout).unwrap();
         assert_eq!(printed.trim(), format!("{} 7 7000 1.25", expected.format("%Y-%m-%dT%H:%M:%S")));
+    }
+
+    #[test]
+    fn legacy_json_is_the_file_with_its_own_saved_at() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("cex.json");
+        let mut cp = Checkpoint::new("cex");
+        cp.record_run(run("failed", utc("2026-11-26T03:03:41Z")));
+        assert!(serde_json::from_str::<serde_json::Value>(&cp.to_legacy_json().unwrap()).unwrap()["saved_at"].is_null());
+        cp.save(&path).unwrap();
+        let file = std::fs::read_to_string(&path).unwrap();
+        let loaded = Checkpoint::load(&path, true).unwrap().checkpoint.unwrap();
+        // Same text as the file (keys in file order), saved_at included.
+        assert_eq!(loaded.to_legacy_json().unwrap().trim_end(), file.trim_end());
+        let keys: Vec<String> =
+            file.lines().filter_map(|l| l.strip_prefix("  \"")?.split('"').next().map(String::from)).collect();
+        assert_eq!(
+            keys[..8],
+            [
+                "profile_name",
+                "last_sync_time",
+                "last_sync_status",
+                "files_transferred",
+                "bytes_transferred",
+                "duration_seconds",
+                "errors",
+                "saved_at"
+            ]
+        );
     }
 
     #[test]
@@ -529,7 +569,7 @@ mod tests {
             cp.save(&path).unwrap();
             assert_eq!(Checkpoint::load(&path, true).unwrap().checkpoint.unwrap().files_transferred, i);
         }
-        assert_eq!(dir_entries(tmp.path()), ["cex.json"]);
+        assert_eq!(dir_entries(tmp.path()), [".cex.json.spare", "cex.json"]);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -570,8 +610,10 @@ mod tests {
         let t2 = t1 + TimeDelta::hours(3);
         cp.record_run(run("failed", t2));
         assert_eq!(cp.errors, ["boom"]);
+        // Partial: files are missing, so it counts as a failure.
         cp.record_run(run("partial", t2 + TimeDelta::hours(1)));
-        assert_eq!((cp.last_success_time, cp.consecutive_failures), (Some(t2 + TimeDelta::hours(1)), 0));
+        assert_eq!((cp.last_success_time, cp.consecutive_failures), (Some(t0), 4));
+        assert_eq!(cp.last_sync_status.as_deref(), Some("partial"));
         assert!(cp.errors.is_empty());
         assert_eq!((cp.files_transferred, cp.bytes_transferred, cp.duration_seconds), (7, 7000, 1.25));
 

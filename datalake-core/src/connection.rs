@@ -102,7 +102,7 @@ impl Finding {
     }
 }
 
-fn interpret_script_output(stdout: &str, profile: &Profile, remote_root: &str) -> Finding {
+fn interpret_script_output(stdout: &str, profile: &Profile, target: &str, remote_root: &str) -> Finding {
     let mut f = Finding {
         status: ConnectionStatus::Ok,
         message: String::new(),
@@ -110,36 +110,44 @@ fn interpret_script_output(stdout: &str, profile: &Profile, remote_root: &str) -
         remote_version: None,
         entries: None,
     };
-    let sync_error = |code: i32, hint: String| Error::Rsync {
-        profile: profile.name.clone(),
-        code,
-        meaning: crate::rsync::exit_code::meaning(code).to_string(),
-        stderr: String::new(),
-        hint,
-    };
+    let problem =
+        |status: ConnectionStatus, message: String| (status, Error::Remote { profile: profile.name.clone(), message });
+    let mut found = None;
     for line in stdout.lines().map(str::trim) {
         if line == MARK_NO_RSYNC {
-            f.status = ConnectionStatus::RemoteRsyncMissing;
-            f.message = "rsync is not installed on the collector: install it there (sudo apt-get install rsync)".into();
-            f.error = Some(sync_error(127, f.message.clone()));
+            found = Some(problem(
+                ConnectionStatus::RemoteRsyncMissing,
+                "rsync is not installed on the collector: install it there (sudo apt-get install rsync)".into(),
+            ));
         } else if let Some(v) = line.strip_prefix(MARK_VERSION) {
             f.remote_version = Some(v.trim().to_string()).filter(|v| !v.is_empty());
         } else if line == MARK_NO_ROOT {
-            f.status = ConnectionStatus::RemoteRootMissing;
-            f.message =
-                format!("remote_root {remote_root} does not exist on the collector: check remote_root in the config");
-            f.error = Some(sync_error(23, f.message.clone()));
+            found = Some(problem(
+                ConnectionStatus::RemoteRootMissing,
+                format!("remote_root {remote_root} does not exist on the collector: check remote_root in the config"),
+            ));
         } else if line == MARK_UNREADABLE {
-            f.status = ConnectionStatus::RemoteRootUnreadable;
-            f.message = format!("remote_root {remote_root} exists but cannot be listed by this user: check its permissions on the collector");
-            f.error = Some(sync_error(23, f.message.clone()));
+            found = Some(problem(
+                ConnectionStatus::RemoteRootUnreadable,
+                format!("remote_root {remote_root} exists but cannot be listed by this user: check its permissions on the collector"),
+            ));
         } else if let Some(n) = line.strip_prefix(MARK_ENTRIES) {
             f.entries = n.trim().parse().ok();
         }
     }
-    if f.status == ConnectionStatus::Ok && f.entries.is_none() {
-        f.status = ConnectionStatus::Network;
-        f.message = format!("the collector answered but the check did not complete; output was: {}", stdout.trim());
+    if found.is_none() && f.entries.is_none() {
+        let error = Error::Connect {
+            target: target.to_string(),
+            reason: ConnectFailure::Network,
+            detail: format!("the collector answered but the check did not complete; output was: {}", stdout.trim()),
+            hint: "run the same ssh command by hand to see what the collector's shell prints".into(),
+        };
+        found = Some((ConnectionStatus::Network, error));
+    }
+    if let Some((status, error)) = found {
+        f.status = status;
+        f.message = error.to_string();
+        f.error = Some(error);
     }
     f
 }
@@ -155,6 +163,7 @@ fn status_of(error: &Error) -> ConnectionStatus {
             ConnectFailure::Network => ConnectionStatus::Network,
         },
         Error::ToolNotFound { .. } => ConnectionStatus::LocalToolMissing,
+        // `ssh_failure` yields only the kinds above; anything else is a network failure.
         _ => ConnectionStatus::Network,
     }
 }
@@ -166,7 +175,7 @@ fn test_local(remote_root: &Path, profile: &Profile) -> Finding {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => MARK_NO_ROOT.to_string(),
         Err(_) => MARK_UNREADABLE.to_string(),
     };
-    interpret_script_output(&out, profile, &root)
+    interpret_script_output(&out, profile, &root, &root)
 }
 
 fn test_ssh(ssh: &Path, src: &SshSource, profile: &Profile) -> Finding {
@@ -195,7 +204,7 @@ fn test_ssh(ssh: &Path, src: &SshSource, profile: &Profile) -> Finding {
         });
         return Finding::failed(status_of(&error), error);
     }
-    interpret_script_output(&stdout, profile, &src.remote_root)
+    interpret_script_output(&stdout, profile, &src.target(), &src.remote_root)
 }
 
 /// Run the connection test for `profile`: one ssh round trip that checks

@@ -18,9 +18,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 ///
 /// The bindings map on this, not on the variants: Python picks the exception
 /// class from it, the C ABI the `datalake_status` code.
+///
+/// Deliberately exhaustive: a new kind fails to compile in every face (C
+/// status, Python exception, exit code) until each one maps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
-#[non_exhaustive]
 pub enum ErrorKind {
     /// A caller passed something unusable (bad option, disabled profile).
     InvalidArgument,
@@ -31,7 +33,7 @@ pub enum ErrorKind {
     /// A local filesystem operation failed.
     Io,
     /// `rsync` or `ssh` is not installed on this machine.
-    RsyncNotFound,
+    ToolNotFound,
     /// The collector could not be reached (DNS, refused, timeout, network).
     Connect,
     /// SSH authentication with the configured key was rejected.
@@ -47,6 +49,39 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order (see [`crate::outcome::all_error_kinds`]).
+    pub const ALL: [ErrorKind; 11] = [
+        ErrorKind::InvalidArgument,
+        ErrorKind::Config,
+        ErrorKind::ProfileNotFound,
+        ErrorKind::Io,
+        ErrorKind::ToolNotFound,
+        ErrorKind::Connect,
+        ErrorKind::Authentication,
+        ErrorKind::HostKey,
+        ErrorKind::Sync,
+        ErrorKind::Locked,
+        ErrorKind::Interrupted,
+    ];
+
+    /// Position in [`ErrorKind::ALL`]; an exhaustive match, so a new kind
+    /// cannot be added without placing it in the list (a test checks the order).
+    pub fn index(self) -> usize {
+        match self {
+            ErrorKind::InvalidArgument => 0,
+            ErrorKind::Config => 1,
+            ErrorKind::ProfileNotFound => 2,
+            ErrorKind::Io => 3,
+            ErrorKind::ToolNotFound => 4,
+            ErrorKind::Connect => 5,
+            ErrorKind::Authentication => 6,
+            ErrorKind::HostKey => 7,
+            ErrorKind::Sync => 8,
+            ErrorKind::Locked => 9,
+            ErrorKind::Interrupted => 10,
+        }
+    }
+
     /// Short snake_case name, as used in JSON output.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -54,7 +89,7 @@ impl ErrorKind {
             ErrorKind::Config => "config",
             ErrorKind::ProfileNotFound => "profile_not_found",
             ErrorKind::Io => "io",
-            ErrorKind::RsyncNotFound => "rsync_not_found",
+            ErrorKind::ToolNotFound => "tool_not_found",
             ErrorKind::Connect => "connect",
             ErrorKind::Authentication => "authentication",
             ErrorKind::HostKey => "host_key",
@@ -115,9 +150,8 @@ impl fmt::Display for ConfigErrors {
     }
 }
 
-/// The crate's error type.
+/// The crate's error type (exhaustive, like [`ErrorKind`]).
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum Error {
     /// The configuration is invalid; carries every problem found.
     #[error("{0}")]
@@ -222,6 +256,25 @@ pub enum Error {
         hint: String,
     },
 
+    /// rsync was killed by a signal datalake did not send.
+    #[error("rsync for profile {profile} was killed by a signal{}; something outside datalake killed it (out of memory? a timeout wrapper?); the next run resumes", if stderr.is_empty() { String::new() } else { format!(": {stderr}") })]
+    RsyncKilled {
+        /// The profile being synced.
+        profile: String,
+        /// The last lines rsync wrote on stderr.
+        stderr: String,
+    },
+
+    /// The collector answered but cannot serve the profile: no rsync there,
+    /// or remote_root missing or unreadable (found by `test_connection`).
+    #[error("{message}")]
+    Remote {
+        /// The profile tested.
+        profile: String,
+        /// What is wrong and what to do.
+        message: String,
+    },
+
     /// Another process holds the profile's lock.
     #[error("{}", locked_message(profile, activity, *pid, since.as_deref()))]
     Locked {
@@ -272,11 +325,11 @@ impl Error {
             Error::ProfileNotFound { .. } => ErrorKind::ProfileNotFound,
             Error::ProfileDisabled { .. } | Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
             Error::Io { .. } => ErrorKind::Io,
-            Error::ToolNotFound { .. } => ErrorKind::RsyncNotFound,
+            Error::ToolNotFound { .. } => ErrorKind::ToolNotFound,
             Error::Connect { .. } => ErrorKind::Connect,
             Error::Authentication { .. } => ErrorKind::Authentication,
             Error::HostKey { .. } => ErrorKind::HostKey,
-            Error::Rsync { .. } => ErrorKind::Sync,
+            Error::Rsync { .. } | Error::RsyncKilled { .. } | Error::Remote { .. } => ErrorKind::Sync,
             Error::Locked { .. } => ErrorKind::Locked,
             Error::Interrupted { .. } => ErrorKind::Interrupted,
         }
@@ -289,7 +342,16 @@ impl Error {
             Error::Connect { .. } => true,
             Error::Locked { .. } | Error::Interrupted { .. } => true,
             Error::Rsync { code, .. } => crate::rsync::exit_code::classify(*code).is_transient(),
-            _ => false,
+            Error::RsyncKilled { .. } => true,
+            Error::Config(_)
+            | Error::ProfileNotFound { .. }
+            | Error::ProfileDisabled { .. }
+            | Error::InvalidArgument(_)
+            | Error::Io { .. }
+            | Error::ToolNotFound { .. }
+            | Error::Authentication { .. }
+            | Error::HostKey { .. }
+            | Error::Remote { .. } => false,
         }
     }
 
@@ -305,13 +367,16 @@ impl Error {
 
     /// Build an [`Error::Io`] with the generic hint derived from the io error kind.
     pub fn io_default(action: impl Into<String>, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        let path = path.into();
         let hint = match source.kind() {
-            std::io::ErrorKind::NotFound => "check that the path exists",
-            std::io::ErrorKind::PermissionDenied => "check the permissions of the path and its parent directories",
+            std::io::ErrorKind::NotFound => "check that the path exists".to_string(),
+            std::io::ErrorKind::PermissionDenied => {
+                "check the permissions of the path and its parent directories".to_string()
+            }
+            _ if crate::diskspace::is_full(&source) => crate::diskspace::full_disk_hint(&path, None),
             _ => match source.raw_os_error() {
-                Some(28) => "the disk is full: free space or lower retention_days",
-                Some(30) => "the filesystem is read-only",
-                _ => "check the path and the disk",
+                Some(30) => "the filesystem is read-only".to_string(),
+                _ => "check the path and the disk".to_string(),
             },
         };
         Error::io(action, path, source, hint)

@@ -14,7 +14,10 @@ use crate::cleaner::{self, CleanupReport};
 use crate::config::{Config, Profile, Timezone, ValidationReport};
 use crate::connection::{self, ConnectionReport};
 use crate::error::{Error, Result};
+use crate::health::{self, HealthReport};
 use crate::lock::ProfileLock;
+use crate::metrics;
+use crate::outcome::SyncAllReport;
 use crate::planner;
 use crate::progress::Progress;
 use crate::report::{SyncReport, SyncStatus};
@@ -23,12 +26,11 @@ use crate::stats::{self, ProfileStats};
 use crate::syncer::{Syncer, TransferOutcome};
 
 /// Options for [`DataLake::sync`] and [`DataLake::sync_all`].
-#[derive(Default)]
 pub struct SyncOptions<'a> {
     /// Change nothing on disk (rsync `--dry-run`, cleanup as a dry run, no checkpoint, no lock).
     pub dry_run: bool,
-    /// Skip the retention run after a successful or partial sync.
-    pub no_cleanup: bool,
+    /// Run retention after a successful or partial sync (default `true`).
+    pub cleanup: bool,
     /// Transfer the whole tree (expired partitions excluded) instead of the window.
     pub full: bool,
     /// Profiles synced at once by `sync_all` (0 or 1: one at a time).
@@ -40,6 +42,20 @@ pub struct SyncOptions<'a> {
     pub interrupt_check: Option<&'a mut dyn FnMut() -> bool>,
     /// An extra cancellation token to honour.
     pub cancel: Option<CancelToken>,
+}
+
+impl Default for SyncOptions<'_> {
+    fn default() -> Self {
+        SyncOptions {
+            dry_run: false,
+            cleanup: true,
+            full: false,
+            jobs: 0,
+            progress: None,
+            interrupt_check: None,
+            cancel: None,
+        }
+    }
 }
 
 /// A loaded lake configuration and the operations on it.
@@ -62,6 +78,24 @@ pub fn today(tz: Timezone) -> NaiveDate {
 
 fn local_hms(t: DateTime<Utc>) -> String {
     t.with_timezone(&Local).format("%H:%M:%S").to_string()
+}
+
+/// A stop request that came after rsync's last poll (a signal in the last
+/// milliseconds of the transfer, or during cleanup) still ends a successful
+/// or partial run `interrupted`, before its outcome is recorded (a failure
+/// stays the failure it was). Returns true if it changed the status.
+fn interrupted_meanwhile(
+    profile: &Profile,
+    observer: &mut dyn RunObserver,
+    status: &mut SyncStatus,
+    error: &mut Option<Error>,
+) -> bool {
+    if !matches!(status, SyncStatus::Success | SyncStatus::Partial) || !observer.should_cancel() {
+        return false;
+    }
+    *status = SyncStatus::Interrupted;
+    *error = Some(Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() });
+    true
 }
 
 /// Observer for a run on the calling thread: forwards to the caller's callbacks.
@@ -183,11 +217,9 @@ impl DataLake {
         let profile = self.enabled_profile(name)?;
         let token = CancelToken::new();
         let _active = self.register(token.clone());
-        let dry_run = options.dry_run;
-        let no_cleanup = options.no_cleanup;
-        let full = options.full;
+        let (dry_run, cleanup, full) = (options.dry_run, options.cleanup, options.full);
         let mut observer = DirectObserver { options, token };
-        self.sync_profile(profile, (dry_run, full), no_cleanup, &mut observer)
+        self.sync_profile(profile, (dry_run, full), cleanup, &mut observer)
     }
 
     /// The whole sync of one profile, on the current thread.
@@ -195,7 +227,7 @@ impl DataLake {
         &self,
         profile: &Profile,
         (dry_run, full): (bool, bool),
-        no_cleanup: bool,
+        run_cleanup: bool,
         observer: &mut dyn RunObserver,
     ) -> Result<SyncReport> {
         let started = Utc::now();
@@ -205,13 +237,14 @@ impl DataLake {
             if dry_run { None } else { Some(ProfileLock::acquire(&profile.lock_file, &profile.name, "synced")?) };
         // The config warnings that concern this profile (or the whole file).
         let own_key = format!("profiles.{}.", profile.name);
-        let mut warnings: Vec<String> = self
+        let config_warnings: Vec<String> = self
             .config
             .warnings
             .iter()
             .filter(|d| d.key.starts_with(&own_key) || !d.key.starts_with("profiles."))
             .map(ToString::to_string)
             .collect();
+        let mut warnings = Vec::new();
 
         let loaded = Checkpoint::load(&profile.checkpoint_file, dry_run)?;
         if let Some(aside) = &loaded.moved_aside {
@@ -233,8 +266,13 @@ impl DataLake {
         }
         // A run that did not finish may have left a new partition half-copied: the window
         // would then take it for one the lake already has, so the next run is full.
+        // A partial run counts too (the outcome model: files are missing).
         let previous_incomplete = checkpoint.running.is_some()
-            || matches!(checkpoint.last_sync_status.as_deref(), Some("failed" | "interrupted"));
+            || match checkpoint.history.last() {
+                Some(run) => run.status.is_failure(),
+                // A quants-infra checkpoint has no history, only the legacy status string.
+                None => matches!(checkpoint.last_sync_status.as_deref(), Some("failed" | "partial" | "interrupted")),
+            };
         if !dry_run {
             checkpoint.running = Some(RunningMarker { pid: std::process::id(), started_at: started });
             checkpoint.save(&profile.checkpoint_file)?;
@@ -251,26 +289,38 @@ impl DataLake {
             lake_today: today,
         };
         let (outcome, plan) = planner::transfer(&syncer, profile, request, dry_run, observer);
-        let TransferOutcome { status, stats, exit_code, attempts, error, warnings: transfer_warnings } = outcome;
+        let TransferOutcome { mut status, stats, exit_code, attempts, mut error, warnings: transfer_warnings } =
+            outcome;
         warnings.extend(transfer_warnings);
+        interrupted_meanwhile(profile, observer, &mut status, &mut error);
         let mut errors: Vec<String> = error.iter().map(ToString::to_string).collect();
 
         let mut cleanup = None;
-        if matches!(status, SyncStatus::Success | SyncStatus::Partial) && !no_cleanup {
+        if status.runs_cleanup() && run_cleanup {
             match cleaner::clean(profile, today, dry_run) {
                 Ok(report) => cleanup = Some(report),
                 Err(e) => errors.push(format!("cleanup after sync failed: {e}")),
             }
         }
 
+        if interrupted_meanwhile(profile, observer, &mut status, &mut error) {
+            errors.extend(error.iter().map(ToString::to_string));
+        }
         let finished = Utc::now();
         let duration = clock.elapsed().as_secs_f64();
         if !dry_run {
             checkpoint.last_full_sync_time =
                 planner::last_full_after(checkpoint.last_full_sync_time, &plan, status, started);
+            // Counters first: seeding them from an old checkpoint's history must not count this run twice.
+            metrics::seed_counters(&mut checkpoint, &profile.name, self.config.metrics_dir.as_deref());
+            let counters = checkpoint.counters_mut();
+            counters.add_sync(status, stats.files_transferred, stats.bytes_transferred, duration, attempts);
+            if let Some(report) = &cleanup {
+                counters.add_cleanup(report);
+            }
             checkpoint.record_run(RunRecord {
                 started_at: started,
-                status: status.as_str().to_string(),
+                status,
                 files_transferred: stats.files_transferred,
                 bytes_transferred: stats.bytes_transferred,
                 duration_seconds: duration,
@@ -279,6 +329,9 @@ impl DataLake {
             });
             if let Err(e) = checkpoint.save(&profile.checkpoint_file) {
                 errors.push(format!("the sync finished but its checkpoint could not be written: {e}"));
+            }
+            if let Some(dir) = &self.config.metrics_dir {
+                warnings.extend(metrics::write_textfile(dir, profile, Some(checkpoint), today));
             }
         }
         Ok(SyncReport {
@@ -300,6 +353,7 @@ impl DataLake {
             attempts,
             errors,
             warnings,
+            config_warnings,
             error_kind: error.as_ref().map(Error::kind),
             cleanup,
             mode: Some(plan.mode),
@@ -311,18 +365,10 @@ impl DataLake {
         })
     }
 
-    /// A report for a profile whose sync could not start.
-    fn not_started(name: &str, error: Error) -> SyncReport {
-        let status = match error {
-            Error::Locked { .. } | Error::ProfileDisabled { .. } => SyncStatus::Skipped,
-            _ => SyncStatus::Failed,
-        };
-        SyncReport::without_transfer(name, status, Some(error))
-    }
-
     /// Sync every enabled profile, `options.jobs` at a time. One failing
-    /// profile never stops the others; each gets a report, in name order.
-    pub fn sync_all(&self, options: &mut SyncOptions<'_>) -> Vec<SyncReport> {
+    /// profile never stops the others; each gets a report, in name order, and
+    /// the aggregate says what they add up to.
+    pub fn sync_all(&self, options: &mut SyncOptions<'_>) -> SyncAllReport {
         let names: Vec<String> = self.config.enabled_profiles().map(|p| p.name.clone()).collect();
         let token = CancelToken::new();
         let _active = self.register(token.clone());
@@ -330,7 +376,7 @@ impl DataLake {
         let queue = Mutex::new(names.iter().cloned().enumerate().collect::<VecDeque<_>>());
         let results: Mutex<Vec<(usize, SyncReport)>> = Mutex::new(Vec::new());
         let (tx, rx) = mpsc::channel::<Progress>();
-        let (dry_run, no_cleanup, full) = (options.dry_run, options.no_cleanup, options.full);
+        let (dry_run, cleanup, full) = (options.dry_run, options.cleanup, options.full);
 
         std::thread::scope(|scope| {
             for _ in 0..jobs {
@@ -344,10 +390,10 @@ impl DataLake {
                         let Some((index, name)) = next else { break };
                         let report = match self
                             .enabled_profile(&name)
-                            .and_then(|p| self.sync_profile(p, (dry_run, full), no_cleanup, &mut observer))
+                            .and_then(|p| self.sync_profile(p, (dry_run, full), cleanup, &mut observer))
                         {
                             Ok(r) => r,
-                            Err(e) => Self::not_started(&name, e),
+                            Err(e) => SyncReport::without_transfer(&name, e),
                         };
                         results.lock().unwrap_or_else(PoisonError::into_inner).push((index, report));
                     }
@@ -372,7 +418,7 @@ impl DataLake {
         });
         let mut results = results.into_inner().unwrap_or_else(PoisonError::into_inner);
         results.sort_by_key(|(i, _)| *i);
-        results.into_iter().map(|(_, r)| r).collect()
+        SyncAllReport::new(results.into_iter().map(|(_, r)| r).collect())
     }
 
     /// Statistics of one profile (disabled profiles too).
@@ -387,7 +433,42 @@ impl DataLake {
         let profile = self.config.profile(name)?;
         let _lock =
             if dry_run { None } else { Some(ProfileLock::acquire(&profile.lock_file, &profile.name, "cleaned")?) };
-        cleaner::clean(profile, today(profile.timezone), dry_run)
+        let today = today(profile.timezone);
+        let mut report = cleaner::clean(profile, today, dry_run)?;
+        if !dry_run {
+            let recorded = metrics::record_cleanup(profile, &report, self.config.metrics_dir.as_deref(), today);
+            report.warnings.extend(recorded);
+        }
+        Ok(report)
+    }
+
+    /// The Prometheus exposition of these profiles (all of them when `names`
+    /// is empty): the text `sync` and `cleanup` write into `metrics_dir`.
+    /// Reads checkpoints and walks the lake; a lake that cannot be read leaves
+    /// its families out (logged as a warning).
+    pub fn metrics(&self, names: &[&str]) -> Result<String> {
+        let profiles: Vec<&Profile> = if names.is_empty() {
+            self.config.profiles.values().collect()
+        } else {
+            names.iter().map(|n| self.config.profile(n)).collect::<Result<_>>()?
+        };
+        let mut snapshots = Vec::with_capacity(profiles.len());
+        for profile in profiles {
+            let checkpoint = Checkpoint::load(&profile.checkpoint_file, true)?.checkpoint;
+            let (snapshot, warning) = metrics::Snapshot::collect(profile, checkpoint, today(profile.timezone));
+            if let Some(w) = warning {
+                log::warn!("{w}");
+            }
+            snapshots.push(snapshot);
+        }
+        Ok(metrics::render(&snapshots))
+    }
+
+    /// The health check of every profile from its checkpoint: problems when an
+    /// enabled profile never ran, its last run failed, or its last success is
+    /// older than `max_age` (see [`crate::health`]).
+    pub fn health(&self, max_age: std::time::Duration) -> HealthReport {
+        health::check(&self.config, max_age, Utc::now())
     }
 
     /// Check that the collector is reachable and readable. The report tells

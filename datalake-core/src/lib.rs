@@ -20,8 +20,9 @@
 //!         report.bytes_transferred,
 //!         report.duration_seconds
 //!     );
-//!     if let Some(err) = &report.error {
+//!     if let Some(err) = report.failure() {
 //!         eprintln!("{err}");
+//!         std::process::exit(report.exit_code().code());
 //!     }
 //!     Ok(())
 //! }
@@ -31,11 +32,16 @@
 //! - [`config`] — the quants-infra YAML format, validated with file:line:column diagnostics.
 //! - [`rsync`] — argv building, output parsing, exit codes, the process runner.
 //! - [`syncer`] — attempts, retries and backoff for one profile.
-//! - [`checkpoint`], [`lock`] — per-profile run records and mutual exclusion.
+//! - [`checkpoint`], [`lock`] — per-profile run records and mutual exclusion;
+//!   [`reserved`] writes the records so that a full disk cannot stop them,
+//!   [`diskspace`] says which filesystem is full and how full.
 //! - [`partition`], [`cleaner`], [`stats`] — what a dated partition is, retention, statistics.
 //! - [`connection`] — the `test_connection` check.
 //! - [`planner`] — windowed and full runs, parallel streams: what each run hands rsync.
 //! - [`lake`] — the [`DataLake`] facade the Python and C bindings wrap.
+//! - [`outcome`] — what a result means for every face: failure or not, the
+//!   error it carries, exit codes, the `sync_all` aggregate, checkpoint counting.
+//! - [`metrics`], [`health`] — Prometheus metrics (node_exporter textfiles) and the `status --max-age` check.
 //!
 //! # Dependencies, and why
 //! - `which`: finds `rsync`/`ssh` on `PATH` exactly as a shell would.
@@ -43,26 +49,36 @@
 //! - `shellexpand`: `~` and `${VAR}` in config paths, with unset variables as errors.
 //! - `strsim`: "did you mean" for unknown keys and profile names.
 //! - `walkdir`: tree walks that never follow symlinks and stay on one filesystem.
-//! - `nix`: signalling rsync's process group on cancel.
+//! - `nix`: signalling rsync's process group on cancel; `fallocate`,
+//!   `renameat2(RENAME_EXCHANGE)` and `statvfs` for records that survive a full disk.
 //! - `tempfile`: atomic checkpoint writes (temp file in the same directory, then rename).
 //! - `chrono`: dates of partitions and timestamps of checkpoints.
-//! - `humantime`: `full_sync_every` durations (`24h`, `6h`, `7d`) in the
-//!   spelling users know from systemd and other Rust tools, with clear parse
-//!   errors; hand-parsing units would be a second, worse copy of it.
 //! - `serde`/`serde_json`: reports and checkpoints; the JSON is the same for the CLI, Python and C.
+//! - `humantime`: durations people write (`--max-age 90min`, `full_sync_every: 24h`, `7d`) and print, one grammar
+//!   for every face, with clear parse errors.
+//! - No Prometheus client crate: `prometheus-client` writes OpenMetrics only (its `_total` counters are read
+//!   as untyped by node_exporter's textfile collector, a text-format 0.0.4 parser), and the `prometheus`
+//!   crate is a registry of live atomics for long-running servers; here a snapshot read from the checkpoint is printed once, in the four line types of the text
+//!   format (`metrics::exposition`), checked by `promtool check metrics` in the tests.
 
 pub mod cancel;
 pub mod checkpoint;
 pub mod cleaner;
 pub mod config;
 pub mod connection;
+pub mod diskspace;
 pub mod error;
+pub mod fswalk;
+pub mod health;
 pub mod lake;
 pub mod lock;
+pub mod metrics;
+pub mod outcome;
 pub mod partition;
 pub mod planner;
 pub mod progress;
 pub mod report;
+pub mod reserved;
 pub mod rsync;
 pub mod stats;
 pub mod syncer;
@@ -73,8 +89,10 @@ pub use cleaner::CleanupReport;
 pub use config::{Config, Diagnostic, Profile, Severity, Source, ValidationReport};
 pub use connection::{ConnectionReport, ConnectionStatus};
 pub use error::{ConfigErrors, ConnectFailure, Error, ErrorKind, Result};
+pub use health::HealthReport;
 pub use lake::{DataLake, SyncOptions};
+pub use outcome::{all_error_kinds, all_sync_statuses, AggregateFailure, ExitCode, RunEffect, SyncAllReport};
 pub use planner::SyncMode;
 pub use progress::Progress;
-pub use report::{overall_status, SyncReport, SyncStatus, TransferStats};
+pub use report::{SyncReport, SyncStatus, TransferStats};
 pub use stats::ProfileStats;

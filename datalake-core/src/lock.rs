@@ -69,9 +69,12 @@ impl ProfileLock {
         let holder = Holder { pid: std::process::id(), activity: activity.to_string(), started_at: Utc::now() };
         // Serialising a struct of plain fields cannot fail.
         let record = serde_json::to_vec(&holder).unwrap_or_default();
-        file.set_len(0)
-            .and_then(|()| file.seek(SeekFrom::Start(0)))
+        // Overwrite in place, then trim: the record fits in the block the file
+        // already owns, so taking the lock works on a full disk (truncating
+        // first would free that block and need a new one).
+        file.seek(SeekFrom::Start(0))
             .and_then(|_| file.write_all(&record))
+            .and_then(|()| file.set_len(record.len() as u64))
             .and_then(|()| file.flush())
             .map_err(|e| Error::io_default("write lock file", path, e))?;
         Ok(ProfileLock { file, path: path.to_path_buf() })

@@ -1,5 +1,6 @@
-//! Recognising date partitions in directory names, and the rsync exclude
-//! patterns that keep expired partitions from being downloaded.
+//! Recognising date partitions in directory names, the retention cutoff,
+//! the partial-transfer directory, and the rsync exclude patterns that keep
+//! expired partitions from being downloaded.
 //!
 //! Every layout is fixed-width (`month=1` is not accepted, `month=01` is), so
 //! that the date digits sort lexicographically in calendar order: this is what
@@ -8,7 +9,20 @@
 
 use std::path::{Component, Path};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
+
+/// Name of the partial-transfer directory the syncer gives rsync
+/// (`--partial-dir`), that stats counts apart and the cleaner empties.
+pub const PARTIAL_DIR: &str = ".rsync-partial";
+
+/// The first day kept: `today - (retention_days - 1)`. The syncer excludes
+/// partitions before it, stats counts them as expired, the cleaner deletes them.
+///
+/// `retention_days` below 1 is treated as 1 (the config rejects it anyway).
+pub fn cutoff_date(today: NaiveDate, retention_days: u32) -> NaiveDate {
+    let back = u64::from(retention_days.max(1) - 1);
+    today.checked_sub_days(Days::new(back)).unwrap_or(NaiveDate::MIN)
+}
 
 /// How a partition directory spells its date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,20 +1,23 @@
 //! The result of one sync run.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cleaner::CleanupReport;
 use crate::error::{Error, ErrorKind};
 
-/// How a sync run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// How a sync run ended. Declared in severity order: the derived `Ord`
+/// makes the worst the largest. What each status means for the faces is in
+/// [`crate::outcome`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncStatus {
     /// Everything transferred (rsync 0, or 24: files vanished on the collector).
     Success,
     /// Not run: disabled, or locked by another run in `sync_all`.
     Skipped,
-    /// Some files could not be transferred (rsync 23 after a retry).
+    /// Some files could not be transferred (rsync 23 after a retry): a
+    /// failure, although the files that arrived are kept.
     Partial,
     /// Cancelled; partial data is kept for the next run.
     Interrupted,
@@ -33,22 +36,6 @@ impl SyncStatus {
             SyncStatus::Failed => "failed",
         }
     }
-
-    /// Severity order for "the overall status is the worst".
-    pub fn severity(self) -> u8 {
-        match self {
-            SyncStatus::Success => 0,
-            SyncStatus::Skipped => 1,
-            SyncStatus::Partial => 2,
-            SyncStatus::Interrupted => 3,
-            SyncStatus::Failed => 4,
-        }
-    }
-}
-
-/// The overall status of several runs: the worst of them (success when empty).
-pub fn overall_status(reports: &[SyncReport]) -> SyncStatus {
-    reports.iter().map(|r| r.status).max_by_key(|s| s.severity()).unwrap_or(SyncStatus::Success)
 }
 
 /// Numbers parsed from rsync's `--stats` block.
@@ -109,9 +96,13 @@ pub struct SyncReport {
     pub attempts: u32,
     /// Error messages, one per failed attempt or step.
     pub errors: Vec<String>,
-    /// Warnings (config warnings, unfinished previous run, vanished files...).
+    /// Warnings about this run (unfinished previous run, vanished files, retries...).
     pub warnings: Vec<String>,
-    /// Kind of the failure, when `status` is failed or interrupted.
+    /// The config file's warnings that concern this profile (or the whole
+    /// file), kept apart so a front end that showed them on opening the
+    /// config does not show them again.
+    pub config_warnings: Vec<String>,
+    /// Kind of `error` (set for every status but success).
     pub error_kind: Option<ErrorKind>,
     /// The retention run after the sync, if any.
     pub cleanup: Option<CleanupReport>,
@@ -126,16 +117,23 @@ pub struct SyncReport {
     pub files_missed_by_window: Option<u64>,
     /// rsync streams that ran at once.
     pub streams: u32,
-    /// The typed cause of a failed or interrupted run (not serialized;
-    /// bindings use it to raise the matching exception / status).
+    /// Why the run did not succeed: set for every status but `success`
+    /// (not serialized; the faces take it from [`SyncReport::failure`]).
     #[serde(skip)]
     pub error: Option<Error>,
 }
 
 impl SyncReport {
-    /// A report with zero counters: for runs that ended before rsync moved
-    /// anything (not started, skipped). `errors` holds the error's message.
-    pub fn without_transfer(profile: &str, status: SyncStatus, error: Option<Error>) -> SyncReport {
+    /// A report with zero counters for a run that ended before rsync moved
+    /// anything: `skipped` when locked or disabled, `interrupted` when
+    /// cancelled, `failed` otherwise. `errors` holds the error's message.
+    pub fn without_transfer(profile: &str, error: Error) -> SyncReport {
+        let status = match error.kind() {
+            ErrorKind::Locked => SyncStatus::Skipped,
+            ErrorKind::Interrupted => SyncStatus::Interrupted,
+            _ if matches!(error, Error::ProfileDisabled { .. }) => SyncStatus::Skipped,
+            _ => SyncStatus::Failed,
+        };
         let now = Utc::now();
         SyncReport {
             profile: profile.to_string(),
@@ -154,35 +152,22 @@ impl SyncReport {
             rsync_exit_code: None,
             rsync_exit_meaning: None,
             attempts: 0,
-            errors: error.iter().map(ToString::to_string).collect(),
+            errors: vec![error.to_string()],
             warnings: Vec::new(),
-            error_kind: error.as_ref().map(Error::kind),
+            config_warnings: Vec::new(),
+            error_kind: Some(error.kind()),
             cleanup: None,
             mode: None,
             full_sync_reason: None,
             partitions_covered: 0,
             files_missed_by_window: None,
             streams: 0,
-            error,
+            error: Some(error),
         }
     }
 
     /// The report as a JSON value: exactly the fields of the CLI's `--format json`.
     pub fn to_json_value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn overall_status_is_the_worst() {
-        let r = |s| SyncReport::without_transfer("p", s, None);
-        assert_eq!(overall_status(&[]), SyncStatus::Success);
-        assert_eq!(overall_status(&[r(SyncStatus::Success), r(SyncStatus::Skipped)]), SyncStatus::Skipped);
-        assert_eq!(overall_status(&[r(SyncStatus::Partial), r(SyncStatus::Success)]), SyncStatus::Partial);
-        assert_eq!(overall_status(&[r(SyncStatus::Interrupted), r(SyncStatus::Failed)]), SyncStatus::Failed);
     }
 }

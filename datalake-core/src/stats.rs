@@ -5,23 +5,22 @@
 //! are `fstatat`ed, for their size and mtime.
 
 use std::ffi::{CStr, OsStr};
-use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use nix::dir::{Dir, Type};
+use nix::dir::Dir;
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag};
-use nix::sys::stat::{fstatat, Mode, SFlag};
+use nix::sys::stat::{fstatat, Mode};
 use serde::Serialize;
 
 use crate::checkpoint::Checkpoint;
-use crate::cleaner::{cutoff_date, PARTIAL_DIR};
 use crate::config::Profile;
 use crate::error::{Error, Result};
-use crate::partition::partition_date;
+use crate::fswalk::{self, EntryKind, MAX_DEPTH};
+use crate::partition::{cutoff_date, partition_date, PARTIAL_DIR};
 
 /// Statistics of one profile's local directory.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,7 +35,7 @@ pub struct ProfileStats {
     pub exists: bool,
     /// Bytes of regular files (legacy key).
     pub total_size: u64,
-    /// `1.5 GB` style (legacy key, same units as quants-infra).
+    /// `1.50 GiB` style (legacy key; IEC units, see [`human_size`]).
     pub total_size_human: String,
     /// Regular files, partial files excluded (legacy key).
     pub file_count: u64,
@@ -76,14 +75,19 @@ pub struct ProfileStats {
     pub consecutive_failures: u32,
 }
 
-/// `1.5 GB` style sizes with 1024 steps and units B, KB, MB, GB, TB, as the
-/// quants-infra tool printed them.
+/// `1.50 GiB` style sizes: IEC binary units (1 KiB = 1024 B), so the number and
+/// its unit agree (`17694720` bytes is `16.88 MiB`, never `16.88 MB`).
 ///
-/// Always two decimals (`512.00 B`, `1.50 GB`); sizes beyond 1024 TB stay in TB.
+/// Whole bytes below 1 KiB (`512 B`), two decimals above (`1.50 GiB`); sizes
+/// beyond 1024 PiB stay in PiB. The quants-infra adapter keeps that tool's own
+/// `KB`/`MB` strings where its users see them.
 pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
     // f64 is exact enough for two decimals at any u64 size.
-    let mut size = bytes as f64;
+    let mut size = bytes as f64 / 1024.0;
     let mut unit = 0;
     while size >= 1024.0 && unit < UNITS.len() - 1 {
         size /= 1024.0;
@@ -131,22 +135,11 @@ pub fn collect(profile: &Profile, checkpoint: Option<&Checkpoint>, today: NaiveD
         consecutive_failures: checkpoint.map_or(0, |c| c.consecutive_failures),
     };
     let root = profile.local_dir.as_path();
-    match std::fs::metadata(root) {
-        Ok(meta) if meta.is_dir() => stats.exists = true,
-        Ok(_) => {
-            return Err(Error::io(
-                "read directory",
-                root,
-                io::Error::new(io::ErrorKind::NotADirectory, "not a directory"),
-                "the profile's local directory is a file: move it away or change local_subdir",
-            ))
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            stats.total_size_human = human_size(0);
-            return Ok(stats);
-        }
-        Err(e) => return Err(Error::io_default("read directory", root, e)),
+    if fswalk::profile_dir(root, "read directory")?.is_none() {
+        stats.total_size_human = human_size(0);
+        return Ok(stats);
     }
+    stats.exists = true;
 
     let cutoff = cutoff_date(today, profile.retention_days);
     // The profile directory itself may be a symlink (to a bigger disk): follow
@@ -167,9 +160,6 @@ pub fn collect(profile: &Profile, checkpoint: Option<&Checkpoint>, today: NaiveD
     stats.newest_file_mtime = newest.and_then(|(secs, nanos)| DateTime::from_timestamp(secs, nanos as u32));
     Ok(stats)
 }
-
-/// Nesting limit of the walk (each level holds a descriptor open).
-const MAX_DEPTH: usize = 256;
 
 /// The walk itself: directories are read through descriptors (`openat` with
 /// `O_NOFOLLOW`, `fstatat` relative to the directory), as `du` does, so no
@@ -192,41 +182,24 @@ impl Walker<'_> {
     /// directory; `partition`: whether the nearest partition ancestor is expired.
     fn walk(&mut self, dir: &mut Dir, depth: usize, in_partial: bool, partition: Option<bool>) -> Result<()> {
         if depth > MAX_DEPTH {
-            return Err(Error::io(
-                "read directory",
-                self.root.join(&self.rel),
-                io::Error::other("directory tree too deep"),
-                format!("more than {MAX_DEPTH} levels below the profile directory; is there a loop of bind mounts?"),
-            ));
+            let hint = "below the profile directory; is there a loop of bind mounts?";
+            return Err(fswalk::too_deep("read directory", &self.root.join(&self.rel), hint));
         }
         let fd = dir.as_raw_fd();
         for entry in dir.iter() {
             let entry = entry.map_err(|e| Error::io_default("read directory", self.root.join(&self.rel), e.into()))?;
-            let name = entry.file_name();
-            if matches!(name.to_bytes(), b"." | b"..") {
+            if fswalk::is_dot(&entry) {
                 continue;
             }
-            let mut stat = None;
-            let kind = match entry.file_type() {
-                Some(kind) => kind,
-                // The filesystem does not fill in d_type: ask.
-                None => match fstatat(Some(fd), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
-                    Ok(st) => {
-                        stat = Some(st);
-                        match SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT {
-                            SFlag::S_IFDIR => Type::Directory,
-                            SFlag::S_IFREG => Type::File,
-                            SFlag::S_IFLNK => Type::Symlink,
-                            _ => Type::Fifo,
-                        }
-                    }
-                    Err(Errno::ENOENT) => continue,
-                    Err(e) => return Err(self.error("read metadata of", name, e)),
-                },
+            let name = entry.file_name();
+            let (kind, stat) = match fswalk::entry_kind(fd, &entry) {
+                Ok(Some(found)) => found,
+                Ok(None) => continue,
+                Err(e) => return Err(self.error("read metadata of", name, e)),
             };
             match kind {
-                Type::Symlink => self.stats.symlinks += 1,
-                Type::File => {
+                EntryKind::Symlink => self.stats.symlinks += 1,
+                EntryKind::File => {
                     let st = match stat {
                         Some(st) => st,
                         None => match fstatat(Some(fd), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
@@ -251,11 +224,11 @@ impl Walker<'_> {
                         self.newest = Some(mtime);
                     }
                 }
-                Type::Directory => {
+                EntryKind::Directory => {
                     let os_name = OsStr::from_bytes(name.to_bytes());
-                    let mut sub = match Dir::openat(Some(fd), name, DIR_FLAGS, Mode::empty()) {
-                        Ok(sub) => sub,
-                        Err(Errno::ENOENT) => continue,
+                    let mut sub = match fswalk::open_subdir(fd, &entry) {
+                        Ok(Some(sub)) => sub,
+                        Ok(None) => continue,
                         Err(e) => return Err(self.error("read directory", name, e)),
                     };
                     self.rel.push(os_name);
@@ -281,7 +254,7 @@ impl Walker<'_> {
                     result?;
                 }
                 // Fifos, sockets, devices: not data.
-                _ => {}
+                EntryKind::Other => {}
             }
         }
         Ok(())
@@ -292,9 +265,6 @@ impl Walker<'_> {
         Error::io_default(action, path, e.into())
     }
 }
-
-/// Directories below the root: opened without following symlinks.
-const DIR_FLAGS: OFlag = OFlag::O_RDONLY.union(OFlag::O_DIRECTORY).union(OFlag::O_NOFOLLOW).union(OFlag::O_CLOEXEC);
 
 #[cfg(test)]
 mod tests {
@@ -318,16 +288,19 @@ mod tests {
 
     #[test]
     fn human_sizes() {
-        assert_eq!(human_size(0), "0.00 B");
-        assert_eq!(human_size(512), "512.00 B");
-        assert_eq!(human_size(1023), "1023.00 B");
-        assert_eq!(human_size(1024), "1.00 KB");
-        assert_eq!(human_size(1536), "1.50 KB");
-        assert_eq!(human_size(5 * 1024 * 1024), "5.00 MB");
-        assert_eq!(human_size(1024 * 1024 * 1024 * 3 / 2), "1.50 GB");
-        assert_eq!(human_size(1 << 40), "1.00 TB");
-        assert_eq!(human_size(1 << 50), "1024.00 TB");
-        assert_eq!(human_size(u64::MAX), "16777216.00 TB");
+        assert_eq!(human_size(0), "0 B");
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(1023), "1023 B");
+        assert_eq!(human_size(1024), "1.00 KiB");
+        assert_eq!(human_size(1536), "1.50 KiB");
+        assert_eq!(human_size(65_536), "64.00 KiB");
+        assert_eq!(human_size(17_694_720), "16.88 MiB");
+        assert_eq!(human_size(5 * 1024 * 1024), "5.00 MiB");
+        assert_eq!(human_size(1024 * 1024 * 1024 * 3 / 2), "1.50 GiB");
+        assert_eq!(human_size(1 << 40), "1.00 TiB");
+        assert_eq!(human_size(1 << 50), "1.00 PiB");
+        assert_eq!(human_size(1 << 60), "1024.00 PiB");
+        assert_eq!(human_size(u64::MAX), "16384.00 PiB");
     }
 
     #[test]
@@ -337,7 +310,7 @@ mod tests {
         let s = collect(&profile, None, d("2024-03-10")).unwrap();
         assert!(!s.exists);
         assert_eq!((s.file_count, s.dir_count, s.total_size, s.partition_count), (0, 0, 0, 0));
-        assert_eq!(s.total_size_human, "0.00 B");
+        assert_eq!(s.total_size_human, "0 B");
         assert_eq!(s.remote_source, "ubuntu@10.0.0.11:/var/data/cex_tickers");
         assert_eq!((s.last_sync_time, s.last_sync_duration_seconds, s.consecutive_failures), (None, None, 0));
     }
@@ -376,7 +349,7 @@ mod tests {
         assert!(s.exists);
         assert_eq!(s.file_count, 10);
         assert_eq!(s.total_size, 100 + 50 + 200 + 10 + 20 + 1 + 2 + 3 + 4 + 8);
-        assert_eq!(s.total_size_human, "398.00 B");
+        assert_eq!(s.total_size_human, "398 B");
         // gate_BTC_20240301{,/sub,/20240309} gate_BTC_20240309 binance{,/2024,/2024/03,/2024/03/07,/2024/03/10}
         // kv{,/year=2024,/month=02,/day=29} dt=2024-03-08 misc empty
         assert_eq!(s.dir_count, 3 + 1 + 5 + 4 + 1 + 2);
@@ -401,7 +374,7 @@ mod tests {
         let t: DateTime<Utc> = "2026-11-26T03:00:00Z".parse().unwrap();
         cp.record_run(RunRecord {
             started_at: t,
-            status: "success".into(),
+            status: crate::SyncStatus::Success,
             files_transferred: 3,
             bytes_transferred: 4096,
             duration_seconds: 2.5,
@@ -410,7 +383,7 @@ mod tests {
         });
         cp.record_run(RunRecord {
             started_at: t + chrono::TimeDelta::hours(1),
-            status: "failed".into(),
+            status: crate::SyncStatus::Failed,
             files_transferred: 0,
             bytes_transferred: 0,
             duration_seconds: 0.5,

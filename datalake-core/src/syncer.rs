@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 
-use crate::cleaner::cutoff_date;
 use crate::config::Profile;
 use crate::error::{Error, Result};
-use crate::partition::expired_exclude_patterns;
+use crate::partition::{cutoff_date, expired_exclude_patterns};
+use crate::progress::Progress;
 use crate::report::{SyncStatus, TransferStats};
 use crate::rsync::command::{self, RunSpec};
 use crate::rsync::exit_code::{self, ExitClass};
-use crate::rsync::failure::classify_failure;
+use crate::rsync::failure::{classify_failure, disk_full};
 use crate::rsync::process::{self, RunObserver, POLL_INTERVAL};
 use crate::rsync::tools::{self, Tools};
 
@@ -32,7 +32,7 @@ pub struct TransferOutcome {
     pub exit_code: Option<i32>,
     /// Attempts made.
     pub attempts: u32,
-    /// The final error, for failed/interrupted runs.
+    /// Why it did not succeed: set for every status but success.
     pub error: Option<Error>,
     /// Warnings (vanished files, retried attempts, old rsync).
     pub warnings: Vec<String>,
@@ -79,7 +79,12 @@ impl<'a> Syncer<'a> {
         Ok(Syncer { profile, tools: Tools::locate(profile)? })
     }
 
-    /// The tools found.
+    /// The profile this syncer moves.
+    pub fn profile_name(&self) -> &str {
+        &self.profile.name
+    }
+
+    /// The tools found (the planner lists and sizes with the same ssh).
     pub fn tools(&self) -> &Tools {
         &self.tools
     }
@@ -108,11 +113,17 @@ impl<'a> Syncer<'a> {
     /// Transfer with retries: 23 is retried once then `partial`; transient
     /// codes back off exponentially up to `retries`; permanent ones stop at once.
     pub fn run(&self, dry_run: bool, today: NaiveDate, observer: &mut dyn RunObserver) -> TransferOutcome {
-        self.run_argv(&self.argv(dry_run, today), observer)
+        self.run_argv(&self.argv(dry_run, today), today, observer)
     }
 
     /// [`Syncer::run`] for a given argv (one planner bucket, or the whole run).
-    pub fn run_argv(&self, argv: &[std::ffi::OsString], observer: &mut dyn RunObserver) -> TransferOutcome {
+    /// `today` dates the dry run that measures what a run that filled the disk still needed.
+    pub fn run_argv(
+        &self,
+        argv: &[std::ffi::OsString],
+        today: NaiveDate,
+        observer: &mut dyn RunObserver,
+    ) -> TransferOutcome {
         let profile = self.profile;
         let mut out = TransferOutcome {
             status: SyncStatus::Failed,
@@ -125,14 +136,14 @@ impl<'a> Syncer<'a> {
         if let Some(w) = tools::version_line(&self.tools.rsync).and_then(|l| tools::version_warning("local", &l)) {
             out.warnings.push(w);
         }
-        let interrupted = || Some(Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() });
+        let interrupted = || Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() };
         let mut partial_retried = false;
         let mut transient_retries = 0u32;
         loop {
             out.attempts += 1;
             let run = match process::run(argv, &profile.name, observer) {
                 Ok(r) => r,
-                Err(e) => return out.ended(SyncStatus::Failed, Some(e)),
+                Err(e) => return out.ended(SyncStatus::Failed, e),
             };
             add_stats(&mut out.stats, &run.stats);
             out.exit_code = run.exit_code;
@@ -140,28 +151,26 @@ impl<'a> Syncer<'a> {
                 return out.ended(SyncStatus::Interrupted, interrupted());
             }
             let Some(code) = run.exit_code else {
-                let error = Error::Rsync {
-                    profile: profile.name.clone(),
-                    code: -1,
-                    meaning: "killed by a signal".into(),
-                    stderr: run.stderr,
-                    hint: "something outside datalake killed rsync (out of memory? a timeout wrapper?); the next run resumes".into(),
-                };
-                return out.ended(SyncStatus::Failed, Some(error));
+                let error = Error::RsyncKilled { profile: profile.name.clone(), stderr: run.stderr };
+                return out.ended(SyncStatus::Failed, error);
             };
             match exit_code::classify(code) {
-                ExitClass::Success => return out.ended(SyncStatus::Success, None),
+                ExitClass::Success => return out.succeeded(),
                 ExitClass::Vanished => {
                     out.warnings.push(
                         "some files vanished on the collector during the transfer (rsync exit 24); they were skipped"
                             .into(),
                     );
-                    return out.ended(SyncStatus::Success, None);
+                    return out.succeeded();
                 }
                 ExitClass::Interrupted => return out.ended(SyncStatus::Interrupted, interrupted()),
                 _ => {}
             }
-            let failure = classify_failure(profile, code, &run.stderr);
+            let remaining = match disk_full(&run.stderr) {
+                true => self.still_to_transfer(today, observer).or(run.remaining),
+                false => run.remaining,
+            };
+            let failure = classify_failure(profile, code, &run.stderr, remaining);
             let message = failure.error.to_string();
             let wait = match failure.class {
                 ExitClass::Partial if !partial_retried => {
@@ -186,8 +195,8 @@ impl<'a> Syncer<'a> {
                     ));
                     wait
                 }
-                ExitClass::Partial => return out.ended(SyncStatus::Partial, Some(failure.error)),
-                _ => return out.ended(SyncStatus::Failed, Some(failure.error)),
+                ExitClass::Partial => return out.ended(SyncStatus::Partial, failure.error),
+                _ => return out.ended(SyncStatus::Failed, failure.error),
             };
             if cancellable_sleep(wait, observer) {
                 return out.ended(SyncStatus::Interrupted, interrupted());
@@ -196,23 +205,49 @@ impl<'a> Syncer<'a> {
     }
 }
 
+/// Forwards only cancellation: a measuring dry run shows no progress.
+struct Quiet<'o>(&'o mut dyn RunObserver);
+
+impl RunObserver for Quiet<'_> {
+    fn progress(&mut self, _: &Progress) {}
+    fn should_cancel(&mut self) -> bool {
+        self.0.should_cancel()
+    }
+}
+
+impl Syncer<'_> {
+    /// Bytes the sync still has to bring over (rsync's own dry-run figure),
+    /// for the message of a run that filled the disk: it says how much was needed.
+    fn still_to_transfer(&self, today: NaiveDate, observer: &mut dyn RunObserver) -> Option<u64> {
+        let run = process::run(&self.argv(true, today), &self.profile.name, &mut Quiet(observer)).ok()?;
+        (run.exit_code == Some(0) && !run.cancelled).then_some(run.stats.bytes_transferred)
+    }
+}
+
 impl TransferOutcome {
-    /// An outcome before anything ran (a failed run with no attempts).
-    pub fn empty() -> TransferOutcome {
+    /// An outcome before anything ran: `error` says why nothing could start.
+    pub fn not_started(error: Error) -> TransferOutcome {
         TransferOutcome {
             status: SyncStatus::Failed,
             stats: TransferStats::default(),
             exit_code: None,
             attempts: 0,
-            error: None,
+            error: Some(error),
             warnings: Vec::new(),
         }
     }
 
-    /// Set how the transfer ended and hand the outcome back.
-    fn ended(mut self, status: SyncStatus, error: Option<Error>) -> TransferOutcome {
+    /// The transfer succeeded: hand the outcome back.
+    fn succeeded(mut self) -> TransferOutcome {
+        self.status = SyncStatus::Success;
+        self.error = None;
+        self
+    }
+
+    /// The transfer ended `status` (not success) because of `error`.
+    fn ended(mut self, status: SyncStatus, error: Error) -> TransferOutcome {
         self.status = status;
-        self.error = error;
+        self.error = Some(error);
         self
     }
 }

@@ -128,9 +128,9 @@ fn first_noop_and_incremental_sync_over_ssh() {
     let r = sync(&lake, "cex_ticks");
     assert_eq!(r.status, SyncStatus::Success, "errors: {:?}", r.errors);
     assert!(
-        r.warnings.iter().any(|w| w.contains("profiles.cex_ticks.rsync_args") && w.contains("compress")),
+        r.config_warnings.iter().any(|w| w.contains("profiles.cex_ticks.rsync_args") && w.contains("compress")),
         "{:?}",
-        r.warnings
+        r.config_warnings
     );
     assert_eq!(r.files_transferred, 18);
     assert_eq!(r.bytes_transferred, 18 * 10_000 + 6 * 100 + 6 * 200);
@@ -467,7 +467,7 @@ fn inner_missing_local_rsync() {
     let area = Area::new();
     let lake = open(&area.config_local("nolocal", ""));
     let err = lake.sync("nolocal", &mut SyncOptions::default()).expect_err("rsync is not on PATH");
-    assert_eq!(err.kind(), ErrorKind::RsyncNotFound);
+    assert_eq!(err.kind(), ErrorKind::ToolNotFound);
     assert!(err.to_string().contains("apt-get install rsync"), "{err}");
 }
 
@@ -548,12 +548,13 @@ fn sync_all_runs_profiles_in_parallel_and_isolates_failures() {
     fs::write(&cfg, yaml).expect("write");
     let lake = open(&cfg);
     let reports = lake.sync_all(&mut SyncOptions { jobs: 3, ..SyncOptions::default() });
-    let got: Vec<(&str, SyncStatus)> = reports.iter().map(|r| (r.profile.as_str(), r.status)).collect();
+    let got: Vec<(&str, SyncStatus)> = reports.reports.iter().map(|r| (r.profile.as_str(), r.status)).collect();
     assert_eq!(
         got,
         vec![("bad", SyncStatus::Failed), ("good", SyncStatus::Success), ("local_copy", SyncStatus::Success)]
     );
-    assert_eq!(datalake_core::overall_status(&reports), SyncStatus::Failed);
+    assert_eq!(reports.status, SyncStatus::Failed);
+    assert_eq!(reports.exit_code().code(), 1);
     assert_eq!(lake.profiles().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["bad", "good", "local_copy", "off"]);
     assert_same_tree(&area.collector, &area.local_dir("good"));
     assert_same_tree(&area.collector, &area.local_dir("local_copy"));

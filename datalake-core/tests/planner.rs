@@ -72,7 +72,7 @@ impl Area {
 }
 
 fn sync_with(lake: &DataLake, full: bool) -> SyncReport {
-    lake.sync("p", &mut SyncOptions { full, no_cleanup: true, ..SyncOptions::default() })
+    lake.sync("p", &mut SyncOptions { full, cleanup: false, ..SyncOptions::default() })
         .unwrap_or_else(|e| panic!("sync should start: {e}"))
 }
 

@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use datalake_core::{Config, ConnectionReport, ConnectionStatus, DataLake, Error, SyncReport, SyncStatus};
+use datalake_core::{Config, DataLake, Error};
 
 use crate::boundary::{call, out_arg, ref_arg, str_arg, to_json, Failure};
 use crate::options::{datalake_sync_options, with_core_options};
@@ -16,7 +16,7 @@ use crate::status::datalake_status;
 /// `DATALAKE_ERR_LOCKED`).
 #[allow(non_camel_case_types)]
 pub struct datalake_lake {
-    lake: DataLake,
+    pub(crate) lake: DataLake,
 }
 
 // The C contract promises a handle usable from several threads at once.
@@ -25,80 +25,16 @@ const _: () = {
     assert_send_sync::<datalake_lake>();
 };
 
-/// The status and message for a sync report that did not succeed, `None`
-/// for `success` and `skipped`.
-fn sync_failure(report: &SyncReport) -> Option<Failure> {
-    let status = match report.status {
-        SyncStatus::Success | SyncStatus::Skipped => return None,
-        SyncStatus::Partial => datalake_status::DATALAKE_ERR_SYNC,
-        SyncStatus::Interrupted => datalake_status::DATALAKE_ERR_INTERRUPTED,
-        SyncStatus::Failed => report
-            .error
-            .as_ref()
-            .map(|e| e.kind().into())
-            .or(report.error_kind.map(Into::into))
-            .unwrap_or(datalake_status::DATALAKE_ERR_SYNC),
-    };
-    let message = match (&report.error, report.errors.is_empty()) {
-        (Some(e), _) => e.to_string(),
-        (None, false) => {
-            format!("sync of profile {} ended {}: {}", report.profile, report.status.as_str(), report.errors.join("; "))
-        }
-        (None, true) => format!("sync of profile {} ended {}", report.profile, report.status.as_str()),
-    };
-    Some(Failure::new(status, message))
-}
-
-/// The failure for a `sync_all`: the worst report's status (first in name
-/// order among equals), and every failing profile's message.
-fn sync_all_failure(reports: &[SyncReport]) -> Option<Failure> {
-    let failing: Vec<(SyncStatus, Failure)> =
-        reports.iter().filter_map(|r| sync_failure(r).map(|f| (r.status, f))).collect();
-    let worst = datalake_core::overall_status(reports);
-    let status = failing.iter().find(|(s, _)| *s == worst).map(|(_, f)| f.status)?;
-    let message = match failing.as_slice() {
-        [(_, only)] => only.message.clone(),
-        many => {
-            let mut m = format!("{} of {} profiles did not sync:", many.len(), reports.len());
-            for (_, f) in many {
-                m.push_str("\n  ");
-                m.push_str(&f.message);
-            }
-            m
-        }
-    };
-    Some(Failure::new(status, message))
-}
-
-/// The status and message for a connection report that is not ok.
-fn connection_failure(report: &ConnectionReport) -> Option<Failure> {
-    if report.ok {
-        return None;
-    }
-    if let Some(e) = &report.error {
-        return Some(Failure::from_error_ref(e));
-    }
-    // No typed cause: derive the status from the distinct outcome.
-    let status = match report.status {
-        ConnectionStatus::Ok => return None,
-        ConnectionStatus::LocalToolMissing => datalake_status::DATALAKE_ERR_RSYNC_NOT_FOUND,
-        ConnectionStatus::Dns | ConnectionStatus::Refused | ConnectionStatus::Timeout | ConnectionStatus::Network => {
-            datalake_status::DATALAKE_ERR_CONNECT
-        }
-        ConnectionStatus::Authentication => datalake_status::DATALAKE_ERR_AUTHENTICATION,
-        ConnectionStatus::HostKey => datalake_status::DATALAKE_ERR_HOST_KEY,
-        ConnectionStatus::RemoteRsyncMissing
-        | ConnectionStatus::RemoteRootMissing
-        | ConnectionStatus::RemoteRootUnreadable => datalake_status::DATALAKE_ERR_SYNC,
-    };
-    Some(Failure::new(status, format!("connection test of profile {} failed: {}", report.profile, report.message)))
-}
-
 impl Failure {
     /// Like `From<Error>`, for an error the failure does not own.
     fn from_error_ref(e: &Error) -> Self {
         Failure::new(e.kind().into(), e.to_string())
     }
+}
+
+/// `Ok`, or the failure the core attached to a report.
+fn outcome_of(failure: Option<&Error>) -> Result<(), Failure> {
+    failure.map_or(Ok(()), |e| Err(Failure::from_error_ref(e)))
 }
 
 /// Open the lake configured by the YAML file at `config_path` and return a
@@ -164,16 +100,7 @@ pub unsafe extern "C" fn datalake_validate(
         let report = Config::validate_file(path);
         let json = to_json(&report, "validation report")?;
         *out = json;
-        if report.ok {
-            return Ok(());
-        }
-        let errors = datalake_core::ConfigErrors { path: Some(report.path.clone()), errors: report.errors.clone() };
-        let message = if errors.errors.is_empty() {
-            format!("invalid configuration: {}", report.path.display())
-        } else {
-            Error::Config(errors).to_string()
-        };
-        Err(Failure::new(datalake_status::DATALAKE_ERR_CONFIG, message))
+        report.failure().map_or(Ok(()), |e| Err(Failure::from(e)))
     })
 }
 
@@ -186,14 +113,14 @@ pub unsafe extern "C" fn datalake_validate(
 /// When the run could not start (unknown or disabled profile, locked, rsync
 /// missing, ...) the status says why and `*report_json` is not written.
 /// When it ran but did not succeed, the report is still handed out in
-/// `*report_json` and the status says how it ended:
-/// - `partial`: `DATALAKE_ERR_SYNC`;
+/// `*report_json` and the status is that of the error the core attached:
+/// - `partial` (some files did not arrive; those that did are kept): `DATALAKE_ERR_SYNC`;
 /// - `failed`: the status of the cause (`DATALAKE_ERR_CONNECT`,
 ///   `DATALAKE_ERR_AUTHENTICATION`, `DATALAKE_ERR_HOST_KEY`, ...; rsync's own
 ///   failures are `DATALAKE_ERR_SYNC`);
 /// - `interrupted` (`datalake_cancel`): `DATALAKE_ERR_INTERRUPTED`.
 ///
-/// A `success` or `skipped` run returns `DATALAKE_OK`.
+/// A `success` run returns `DATALAKE_OK`.
 ///
 /// # Safety
 /// `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
@@ -212,7 +139,7 @@ pub unsafe extern "C" fn datalake_sync(
         let out = unsafe { out_arg(report_json, "report_json") }?;
         let report = with_core_options(options, |o| lake.lake.sync(profile, o))?;
         *out = to_json(&report, "sync report")?;
-        sync_failure(&report).map_or(Ok(()), Err)
+        outcome_of(report.failure())
     })
 }
 
@@ -222,10 +149,12 @@ pub unsafe extern "C" fn datalake_sync(
 ///
 /// `options` may be NULL for `datalake_sync_options_default()`. The array is
 /// always handed out (an empty lake gives `[]`). The status is that of the
-/// worst report (`failed` over `interrupted` over `partial`, mapped as in
-/// `datalake_sync`; the first in name order among equals), `DATALAKE_OK`
-/// when every report is `success` or `skipped`; the last error message then
-/// names every profile that did not succeed.
+/// worst report, mapped as in `datalake_sync` (`interrupted` over `failed`
+/// over `partial` over a profile locked by another run, which gives
+/// `DATALAKE_ERR_LOCKED`; the first in name order among equals: the same
+/// order as the CLI's exit codes), `DATALAKE_OK` when every report is
+/// `success`; the last error message then names every profile that did not
+/// succeed.
 ///
 /// # Safety
 /// As for `datalake_sync`.
@@ -239,9 +168,9 @@ pub unsafe extern "C" fn datalake_sync_all(
         let lake = unsafe { ref_arg(lake.cast_const(), "lake") }?;
         let options = unsafe { options.as_ref() };
         let out = unsafe { out_arg(report_json, "report_json") }?;
-        let reports = with_core_options(options, |o| lake.lake.sync_all(o));
-        *out = to_json(&reports, "sync reports")?;
-        sync_all_failure(&reports).map_or(Ok(()), Err)
+        let all = with_core_options(options, |o| lake.lake.sync_all(o));
+        *out = to_json(&all.reports, "sync reports")?;
+        all.failure().map_or(Ok(()), |f| Err(Failure::new(f.kind.into(), f.message)))
     })
 }
 
@@ -300,7 +229,7 @@ pub unsafe extern "C" fn datalake_cleanup(
 /// Like a failed sync, a failed test still hands the report out: the status
 /// is then that of the cause (`DATALAKE_ERR_CONNECT`,
 /// `DATALAKE_ERR_AUTHENTICATION`, `DATALAKE_ERR_HOST_KEY`,
-/// `DATALAKE_ERR_RSYNC_NOT_FOUND`; a collector without rsync or without a
+/// `DATALAKE_ERR_TOOL_NOT_FOUND`; a collector without rsync or without a
 /// readable `remote_root` gives `DATALAKE_ERR_SYNC`) and `*report_json` is
 /// set. An unknown profile gives `DATALAKE_ERR_PROFILE_NOT_FOUND` and no report.
 ///
@@ -319,7 +248,7 @@ pub unsafe extern "C" fn datalake_test_connection(
         let out = unsafe { out_arg(report_json, "report_json") }?;
         let report = lake.lake.test_connection(profile)?;
         *out = to_json(&report, "connection report")?;
-        connection_failure(&report).map_or(Ok(()), Err)
+        outcome_of(report.failure())
     })
 }
 
@@ -386,72 +315,4 @@ pub unsafe extern "C" fn datalake_cancel(lake: *const datalake_lake) {
 /// of the C ABI.
 pub fn into_handle(lake: DataLake) -> *mut datalake_lake {
     Box::into_raw(Box::new(datalake_lake { lake }))
-}
-
-#[cfg(test)]
-mod tests {
-    use datalake_core::{ErrorKind, SyncReport, SyncStatus};
-
-    use super::*;
-
-    fn report(profile: &str, status: SyncStatus, error: Option<Error>) -> SyncReport {
-        SyncReport::without_transfer(profile, status, error)
-    }
-
-    fn auth(profile: &str) -> Error {
-        Error::Authentication { target: format!("u@{profile}:22"), key: "/k".into(), detail: "denied".into() }
-    }
-
-    #[test]
-    fn sync_report_status_mapping() {
-        assert!(sync_failure(&report("a", SyncStatus::Success, None)).is_none());
-        assert!(sync_failure(&report("a", SyncStatus::Skipped, None)).is_none());
-
-        let f = sync_failure(&report("a", SyncStatus::Partial, None)).expect("partial fails");
-        assert_eq!(f.status, datalake_status::DATALAKE_ERR_SYNC);
-        assert_eq!(f.message, "sync of profile a ended partial");
-
-        let f = sync_failure(&report("a", SyncStatus::Failed, Some(auth("a")))).expect("failed fails");
-        assert_eq!(f.status, datalake_status::DATALAKE_ERR_AUTHENTICATION);
-        assert_eq!(f.message, auth("a").to_string());
-
-        // No typed cause but a kind: the kind decides; no kind at all: ERR_SYNC.
-        let mut r = report("a", SyncStatus::Failed, None);
-        r.error_kind = Some(ErrorKind::Connect);
-        r.errors = vec!["x".into(), "y".into()];
-        let f = sync_failure(&r).expect("failed fails");
-        assert_eq!(f.status, datalake_status::DATALAKE_ERR_CONNECT);
-        assert_eq!(f.message, "sync of profile a ended failed: x; y");
-        r.error_kind = None;
-        assert_eq!(sync_failure(&r).map(|f| f.status), Some(datalake_status::DATALAKE_ERR_SYNC));
-
-        let interrupted = Error::Interrupted { profile: "a".into(), operation: "sync".into() };
-        let f = sync_failure(&report("a", SyncStatus::Interrupted, Some(interrupted))).expect("interrupted fails");
-        assert_eq!(f.status, datalake_status::DATALAKE_ERR_INTERRUPTED);
-    }
-
-    #[test]
-    fn sync_all_takes_the_worst_first_in_order() {
-        assert!(sync_all_failure(&[]).is_none());
-        let ok = [report("a", SyncStatus::Success, None), report("b", SyncStatus::Skipped, None)];
-        assert!(sync_all_failure(&ok).is_none());
-
-        let reports = [
-            report("a", SyncStatus::Partial, None),
-            report("b", SyncStatus::Failed, Some(auth("b"))),
-            report("c", SyncStatus::Success, None),
-            report("d", SyncStatus::Failed, None),
-        ];
-        let f = sync_all_failure(&reports).expect("failures");
-        assert_eq!(f.status, datalake_status::DATALAKE_ERR_AUTHENTICATION, "failed beats partial; b before d");
-        assert!(f.message.starts_with("3 of 4 profiles did not sync:\n  "), "{}", f.message);
-        assert!(f.message.contains(&auth("b").to_string()), "{}", f.message);
-
-        let one = [report("a", SyncStatus::Success, None), report("b", SyncStatus::Partial, None)];
-        let f = sync_all_failure(&one).expect("partial fails");
-        assert_eq!(
-            (f.status, f.message.as_str()),
-            (datalake_status::DATALAKE_ERR_SYNC, "sync of profile b ended partial")
-        );
-    }
 }

@@ -106,7 +106,7 @@ pub fn with_core_options<R>(options: Option<&datalake_sync_options>, f: impl FnO
     let mut forward = opts.progress.map(|cb| move |p: &Progress| deliver(cb, userdata, p));
     let mut core = SyncOptions {
         dry_run: opts.dry_run,
-        no_cleanup: !opts.cleanup,
+        cleanup: opts.cleanup,
         full: opts.full,
         jobs: opts.jobs,
         progress: forward.as_mut().map(|f| f as &mut dyn FnMut(&Progress)),

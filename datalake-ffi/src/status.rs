@@ -23,15 +23,16 @@ pub enum datalake_status {
     DATALAKE_ERR_PROFILE_NOT_FOUND = 3,
     /// A local filesystem operation failed.
     DATALAKE_ERR_IO = 4,
-    /// `rsync` or `ssh` is not installed on this machine.
-    DATALAKE_ERR_RSYNC_NOT_FOUND = 5,
+    /// `rsync` or `ssh` is not installed on this machine (formerly
+    /// `DATALAKE_ERR_RSYNC_NOT_FOUND`, still defined as an alias).
+    DATALAKE_ERR_TOOL_NOT_FOUND = 5,
     /// The collector could not be reached (DNS, refused, timeout, network).
     DATALAKE_ERR_CONNECT = 6,
     /// SSH authentication with the configured key was rejected.
     DATALAKE_ERR_AUTHENTICATION = 7,
     /// The collector's host key is unknown (with `host_key_checking: yes`) or changed.
     DATALAKE_ERR_HOST_KEY = 8,
-    /// rsync ran and failed, or the sync ended `partial`.
+    /// rsync ran and failed, the sync ended `partial`, or the collector cannot serve the profile.
     DATALAKE_ERR_SYNC = 9,
     /// Another run holds the profile's lock.
     DATALAKE_ERR_LOCKED = 10,
@@ -58,7 +59,7 @@ const ALL: [datalake_status; 13] = [
     datalake_status::DATALAKE_ERR_CONFIG,
     datalake_status::DATALAKE_ERR_PROFILE_NOT_FOUND,
     datalake_status::DATALAKE_ERR_IO,
-    datalake_status::DATALAKE_ERR_RSYNC_NOT_FOUND,
+    datalake_status::DATALAKE_ERR_TOOL_NOT_FOUND,
     datalake_status::DATALAKE_ERR_CONNECT,
     datalake_status::DATALAKE_ERR_AUTHENTICATION,
     datalake_status::DATALAKE_ERR_HOST_KEY,
@@ -82,7 +83,7 @@ impl datalake_status {
             datalake_status::DATALAKE_ERR_CONFIG => "invalid configuration\0",
             datalake_status::DATALAKE_ERR_PROFILE_NOT_FOUND => "profile not found\0",
             datalake_status::DATALAKE_ERR_IO => "local I/O error\0",
-            datalake_status::DATALAKE_ERR_RSYNC_NOT_FOUND => "rsync or ssh not installed\0",
+            datalake_status::DATALAKE_ERR_TOOL_NOT_FOUND => "rsync or ssh not installed\0",
             datalake_status::DATALAKE_ERR_CONNECT => "cannot reach the collector\0",
             datalake_status::DATALAKE_ERR_AUTHENTICATION => "SSH authentication failed\0",
             datalake_status::DATALAKE_ERR_HOST_KEY => "SSH host key verification failed\0",
@@ -102,16 +103,13 @@ impl From<ErrorKind> for datalake_status {
             ErrorKind::Config => datalake_status::DATALAKE_ERR_CONFIG,
             ErrorKind::ProfileNotFound => datalake_status::DATALAKE_ERR_PROFILE_NOT_FOUND,
             ErrorKind::Io => datalake_status::DATALAKE_ERR_IO,
-            ErrorKind::RsyncNotFound => datalake_status::DATALAKE_ERR_RSYNC_NOT_FOUND,
+            ErrorKind::ToolNotFound => datalake_status::DATALAKE_ERR_TOOL_NOT_FOUND,
             ErrorKind::Connect => datalake_status::DATALAKE_ERR_CONNECT,
             ErrorKind::Authentication => datalake_status::DATALAKE_ERR_AUTHENTICATION,
             ErrorKind::HostKey => datalake_status::DATALAKE_ERR_HOST_KEY,
             ErrorKind::Sync => datalake_status::DATALAKE_ERR_SYNC,
             ErrorKind::Locked => datalake_status::DATALAKE_ERR_LOCKED,
             ErrorKind::Interrupted => datalake_status::DATALAKE_ERR_INTERRUPTED,
-            // ErrorKind is #[non_exhaustive]: a kind added to the core before a
-            // status code exists for it still reports a failure, never OK.
-            _ => datalake_status::DATALAKE_ERR_SYNC,
         }
     }
 }

@@ -106,7 +106,9 @@ fn header_uses_the_c_names() {
     assert!(!h.contains("datalake_status_value"), "the raw status alias leaked into the header");
     assert_eq!(
         h.matches("#define").count(),
-        1,
-        "an internal constant leaked into the header as a #define (only the include guard is expected)"
+        2,
+        "an internal constant leaked into the header as a #define (only the include guard and the \
+         DATALAKE_ERR_RSYNC_NOT_FOUND alias are expected)"
     );
+    assert!(h.contains("#define DATALAKE_ERR_RSYNC_NOT_FOUND DATALAKE_ERR_TOOL_NOT_FOUND"));
 }

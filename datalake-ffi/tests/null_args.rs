@@ -48,6 +48,7 @@ impl Lake {
             checkpoint_dir: dir.join(".checkpoints"),
             profiles: BTreeMap::new(),
             warnings: Vec::new(),
+            metrics_dir: None,
         };
         Lake(into_handle(DataLake::from_config(config)))
     }

@@ -1,11 +1,14 @@
 //! Python views of a profile's checkpoint.
 
+use std::path::PathBuf;
+
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 
 use datalake_core::checkpoint::{RunRecord, RunningMarker};
 use datalake_core::Checkpoint;
 
+use crate::errors::{invalid_argument_error, to_py_err};
 use crate::json;
 use crate::util::repr_fields;
 
@@ -22,8 +25,8 @@ impl PyRunRecord {
         self.inner.started_at
     }
     #[getter]
-    fn status(&self) -> &str {
-        &self.inner.status
+    fn status(&self) -> &'static str {
+        self.inner.status.as_str()
     }
     #[getter]
     fn files_transferred(&self) -> u64 {
@@ -145,6 +148,40 @@ impl PyCheckpoint {
     #[getter]
     fn running(&self) -> Option<PyRunningMarker> {
         self.inner.running.clone().map(|inner| PyRunningMarker { inner })
+    }
+    /// Read a checkpoint file: None when it is missing or unreadable as a
+    /// checkpoint (left in place, with a warning in the `datalake` log).
+    #[staticmethod]
+    fn load(py: Python<'_>, path: PathBuf) -> PyResult<Option<PyCheckpoint>> {
+        py.detach(|| Checkpoint::load(&path, true))
+            .map(|loaded| loaded.checkpoint.map(PyCheckpoint::from))
+            .map_err(|e| to_py_err(py, &e))
+    }
+    /// A checkpoint from a dict of checkpoint keys (quants-infra's or this
+    /// package's; missing keys take their defaults, unknown keys are ignored).
+    #[staticmethod]
+    fn from_dict(py: Python<'_>, data: Bound<'_, PyAny>) -> PyResult<PyCheckpoint> {
+        let text: String = py.import("json")?.call_method1("dumps", (data,))?.extract()?;
+        serde_json::from_str::<Checkpoint>(&text).map(PyCheckpoint::from).map_err(|e| {
+            let message = format!(
+                "not a checkpoint: {e}; pass a dict of checkpoint keys (profile_name, last_sync_time, last_sync_status, ...)"
+            );
+            match invalid_argument_error(py) {
+                Ok(class) => PyErr::from_type(class.clone(), message),
+                Err(err) => err,
+            }
+        })
+    }
+    /// Write atomically to `path` (directory created; `saved_at` becomes now).
+    fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        py.detach(|| self.inner.save(&path)).map_err(|e| to_py_err(py, &e))
+    }
+    /// The dict `save()` writes (quants-infra's keys first, their times as
+    /// naive local ISO strings), with this checkpoint's own `saved_at`.
+    fn to_legacy_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        // Through Python's json, which keeps the file's key order (a serde_json map would sort it).
+        let text = self.inner.to_legacy_json().map_err(|e| to_py_err(py, &e))?;
+        py.import("json")?.call_method1("loads", (text,))
     }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json::to_py(py, &self.inner)

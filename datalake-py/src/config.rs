@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use datalake_core::config::{Diagnostic, HostKeyChecking, Severity, Timezone};
+use datalake_core::config::Diagnostic;
 use datalake_core::{Config, Profile, Source, ValidationReport};
 
 use crate::json;
@@ -28,10 +28,12 @@ impl PyDiagnostic {
     /// `"error"` or `"warning"`.
     #[getter]
     fn severity(&self) -> &'static str {
-        match self.inner.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
+        self.inner.severity.as_str()
+    }
+    /// `file:line:col: severity: key.path: message`, as `datalake validate` prints it.
+    #[getter]
+    fn line_text(&self) -> String {
+        self.inner.line()
     }
     #[getter]
     fn file(&self) -> Option<PathBuf> {
@@ -90,6 +92,11 @@ impl PyValidationReport {
     fn ok(&self) -> bool {
         self.inner.ok
     }
+    /// The exit code `datalake validate` reports: 0, or 2 for an invalid file.
+    #[getter]
+    fn cli_exit_code(&self) -> i32 {
+        self.inner.exit_code().code()
+    }
     #[getter]
     fn errors(&self) -> Vec<PyDiagnostic> {
         diagnostics(&self.inner.errors)
@@ -123,10 +130,7 @@ impl PySource {
     /// `"ssh"` or `"local"`.
     #[getter]
     fn r#type(&self) -> &'static str {
-        match self.inner {
-            Source::Ssh(_) => "ssh",
-            Source::Local { .. } => "local",
-        }
+        self.inner.type_name()
     }
     #[getter]
     fn host(&self) -> Option<&str> {
@@ -232,6 +236,14 @@ impl PyProfile {
     fn rsync_args(&self) -> Option<Vec<String>> {
         self.inner.rsync_args.clone()
     }
+    /// The flags rsync gets before the tool's own: `rsync_args`, or the defaults when unset.
+    #[getter]
+    fn effective_rsync_args(&self) -> Vec<String> {
+        match &self.inner.rsync_args {
+            Some(args) => args.clone(),
+            None => datalake_core::rsync::command::DEFAULT_FLAGS.iter().map(|f| f.to_string()).collect(),
+        }
+    }
     #[getter]
     fn checkpoint_file(&self) -> PathBuf {
         self.inner.checkpoint_file.clone()
@@ -267,18 +279,12 @@ impl PyProfile {
     /// `"accept-new"` or `"yes"`.
     #[getter]
     fn host_key_checking(&self) -> &'static str {
-        match self.inner.host_key_checking {
-            HostKeyChecking::AcceptNew => "accept-new",
-            HostKeyChecking::Yes => "yes",
-        }
+        self.inner.host_key_checking.as_ssh_option()
     }
     /// `"utc"` or `"local"`.
     #[getter]
     fn timezone(&self) -> &'static str {
-        match self.inner.timezone {
-            Timezone::Utc => "utc",
-            Timezone::Local => "local",
-        }
+        self.inner.timezone.as_str()
     }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json::to_py(py, &self.inner)
@@ -314,6 +320,11 @@ impl PyConfig {
     #[getter]
     fn checkpoint_dir(&self) -> PathBuf {
         self.inner.checkpoint_dir.clone()
+    }
+    /// node_exporter textfile directory, when set.
+    #[getter]
+    fn metrics_dir(&self) -> Option<PathBuf> {
+        self.inner.metrics_dir.clone()
     }
     /// Profiles by name, in name order.
     #[getter]

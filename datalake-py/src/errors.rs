@@ -12,7 +12,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyTuple, PyType};
 use pyo3::{create_exception, intern};
 
-use datalake_core::{Error, ErrorKind};
+use datalake_core::{Error, ErrorKind, ExitCode};
 
 use crate::config::PyDiagnostic;
 use crate::util::serde_name;
@@ -42,8 +42,18 @@ create_exception!(
     "SSH authentication with the configured key was rejected."
 );
 create_exception!(datalake, HostKeyError, DataLakeError, "The collector's SSH host key is unknown or has changed.");
-create_exception!(datalake, RsyncNotFoundError, DataLakeError, "rsync or ssh is not installed on this machine.");
-create_exception!(datalake, SyncError, DataLakeError, "rsync ran and failed; `exit_code` holds its exit code.");
+create_exception!(
+    datalake,
+    ToolNotFoundError,
+    DataLakeError,
+    "rsync or ssh is not installed on this machine (also importable as RsyncNotFoundError, its former name)."
+);
+create_exception!(
+    datalake,
+    SyncError,
+    DataLakeError,
+    "rsync ran and failed, or ended partial; `exit_code` holds rsync's exit code when it exited."
+);
 create_exception!(
     datalake,
     LockedError,
@@ -129,7 +139,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ConnectError", py.get_type::<ConnectError>())?;
     m.add("AuthenticationError", py.get_type::<AuthenticationError>())?;
     m.add("HostKeyError", py.get_type::<HostKeyError>())?;
-    m.add("RsyncNotFoundError", py.get_type::<RsyncNotFoundError>())?;
+    m.add("ToolNotFoundError", py.get_type::<ToolNotFoundError>())?;
+    // The former name, kept so existing `except RsyncNotFoundError` still works.
+    m.add("RsyncNotFoundError", py.get_type::<ToolNotFoundError>())?;
     m.add("SyncError", py.get_type::<SyncError>())?;
     m.add("LockedError", py.get_type::<LockedError>())?;
     m.add("CancelledError", py.get_type::<CancelledError>())?;
@@ -138,6 +150,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // variant without the field) still has every documented attribute.
     let none = py.None();
     py.get_type::<DataLakeError>().setattr("kind", &none)?;
+    // An error that did not come from the core (a binding bug) is a failure.
+    py.get_type::<DataLakeError>().setattr("cli_exit_code", ExitCode::Failed.code())?;
     py.get_type::<DataLakeError>().setattr("report", &none)?;
     for attr in ["path", "line", "column", "key"] {
         py.get_type::<ConfigError>().setattr(attr, &none)?;
@@ -154,16 +168,13 @@ pub fn class_for_kind(py: Python<'_>, kind: ErrorKind) -> PyResult<Bound<'_, PyT
         ErrorKind::Config => py.get_type::<ConfigError>(),
         ErrorKind::ProfileNotFound => profile_not_found_error(py)?.clone(),
         ErrorKind::Io => local_io_error(py)?.clone(),
-        ErrorKind::RsyncNotFound => py.get_type::<RsyncNotFoundError>(),
+        ErrorKind::ToolNotFound => py.get_type::<ToolNotFoundError>(),
         ErrorKind::Connect => py.get_type::<ConnectError>(),
         ErrorKind::Authentication => py.get_type::<AuthenticationError>(),
         ErrorKind::HostKey => py.get_type::<HostKeyError>(),
         ErrorKind::Sync => py.get_type::<SyncError>(),
         ErrorKind::Locked => py.get_type::<LockedError>(),
         ErrorKind::Interrupted => py.get_type::<CancelledError>(),
-        // ErrorKind is #[non_exhaustive]: a kind added to the core later still
-        // raises a DataLakeError until it gets its own class here.
-        _ => py.get_type::<DataLakeError>(),
     })
 }
 
@@ -182,6 +193,7 @@ fn build_exception<'py>(py: Python<'py>, err: &Error) -> PyResult<Bound<'py, PyA
     let kind = err.kind();
     let exc = class_for_kind(py, kind)?.call1((err.to_string(),))?;
     exc.setattr(intern!(py, "kind"), kind.as_str())?;
+    exc.setattr(intern!(py, "cli_exit_code"), kind.exit_code().code())?;
     set_variant_attributes(&exc, err)?;
     Ok(exc)
 }
@@ -242,6 +254,13 @@ fn set_variant_attributes(exc: &Bound<'_, PyAny>, err: &Error) -> PyResult<()> {
             exc.setattr("meaning", meaning)?;
             exc.setattr("stderr", stderr)?;
         }
+        Error::RsyncKilled { profile, stderr } => {
+            exc.setattr("profile", profile)?;
+            exc.setattr("stderr", stderr)?;
+        }
+        Error::Remote { profile, .. } => {
+            exc.setattr("profile", profile)?;
+        }
         Error::Locked { profile, pid, since, .. } => {
             exc.setattr("profile", profile)?;
             exc.setattr("pid", pid)?;
@@ -250,8 +269,6 @@ fn set_variant_attributes(exc: &Bound<'_, PyAny>, err: &Error) -> PyResult<()> {
         Error::Interrupted { profile, .. } => {
             exc.setattr("profile", profile)?;
         }
-        // Error is #[non_exhaustive]: new variants get class and message only.
-        _ => {}
     }
     Ok(())
 }

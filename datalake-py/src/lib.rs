@@ -14,6 +14,8 @@ mod errors;
 mod json;
 mod lake;
 mod logging;
+mod ops;
+mod parsing;
 mod reports;
 mod util;
 
@@ -21,7 +23,7 @@ mod util;
 #[pymodule]
 #[pyo3(name = "_datalake")]
 fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    logging::install(m.py())?;
+    logging::install();
     errors::register(m)?;
     m.add_class::<lake::PyDataLake>()?;
     m.add_class::<config::PyConfig>()?;
@@ -30,6 +32,7 @@ fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<config::PyDiagnostic>()?;
     m.add_class::<config::PyValidationReport>()?;
     m.add_class::<reports::PySyncReport>()?;
+    m.add_class::<reports::PySyncAllReport>()?;
     m.add_class::<reports::PyCleanupReport>()?;
     m.add_class::<reports::PySkippedPath>()?;
     m.add_class::<reports::PyProfileStats>()?;
@@ -38,8 +41,15 @@ fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<checkpoint::PyCheckpoint>()?;
     m.add_class::<checkpoint::PyRunRecord>()?;
     m.add_class::<checkpoint::PyRunningMarker>()?;
+    m.add_class::<ops::PyHealthReport>()?;
     m.add_function(wrap_pyfunction!(lake::validate_file, m)?)?;
     m.add_function(wrap_pyfunction!(lake::human_size, m)?)?;
+    m.add_function(wrap_pyfunction!(parsing::partition_date, m)?)?;
+    m.add_function(wrap_pyfunction!(parsing::parse_rsync_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(lake::all_error_kinds, m)?)?;
+    m.add_function(wrap_pyfunction!(lake::all_sync_statuses, m)?)?;
+    m.add_function(wrap_pyfunction!(lake::exit_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(lake::worst_exit_code, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

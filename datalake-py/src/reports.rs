@@ -7,9 +7,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pyo3::prelude::*;
 
 use datalake_core::cleaner::SkippedPath;
-use datalake_core::{CleanupReport, ConnectionReport, ProfileStats, Progress, SyncReport, SyncStatus};
+use datalake_core::{CleanupReport, ConnectionReport, ProfileStats, Progress, SyncAllReport, SyncReport};
 
-use crate::errors::{binding_error, to_py_err, SyncError};
+use crate::errors::{binding_error, to_py_err};
 use crate::json;
 use crate::util::{repr_fields, serde_name};
 
@@ -27,24 +27,12 @@ impl From<SyncReport> for PySyncReport {
 }
 
 impl PySyncReport {
-    /// The exception for a failed or interrupted run, with `.report` set; `None` otherwise.
+    /// The exception for the error the core attached (every status but
+    /// success), with `.report` set; `None` for a success.
     pub fn failure(slf: &Bound<'_, Self>) -> PyResult<Option<PyErr>> {
         let py = slf.py();
-        let report = &slf.get().inner;
-        if !matches!(report.status, SyncStatus::Failed | SyncStatus::Interrupted) {
-            return Ok(None);
-        }
-        let err = match &report.error {
-            Some(e) => to_py_err(py, e),
-            // The core always sets `error` for these statuses; keep a typed
-            // fallback anyway rather than returning a failed report as success.
-            None => SyncError::new_err(format!(
-                "sync of profile {} ended with status {}: {}",
-                report.profile,
-                report.status.as_str(),
-                if report.errors.is_empty() { "no error recorded".to_string() } else { report.errors.join("; ") }
-            )),
-        };
+        let Some(error) = slf.get().inner.failure() else { return Ok(None) };
+        let err = to_py_err(py, error);
         err.value(py).setattr("report", slf)?;
         Ok(Some(err))
     }
@@ -124,10 +112,30 @@ impl PySyncReport {
     fn warnings(&self) -> Vec<String> {
         self.inner.warnings.clone()
     }
-    /// The core's error kind (e.g. `"authentication"`) when failed or interrupted.
+    /// The config file's warnings that concern this profile.
+    #[getter]
+    fn config_warnings(&self) -> Vec<String> {
+        self.inner.config_warnings.clone()
+    }
+    /// The core's error kind (e.g. `"authentication"`) for every status but success.
     #[getter]
     fn error_kind(&self) -> Option<&'static str> {
         self.inner.error_kind.map(|k| k.as_str())
+    }
+    /// True for `failed`, `partial` and `interrupted`: runs to alert on.
+    #[getter]
+    fn is_failure(&self) -> bool {
+        self.inner.is_failure()
+    }
+    /// True when the run did what was asked (no error attached).
+    #[getter]
+    fn ok(&self) -> bool {
+        self.inner.failure().is_none()
+    }
+    /// The exit code the `datalake` command reports for this run.
+    #[getter]
+    fn cli_exit_code(&self) -> i32 {
+        self.inner.exit_code().code()
     }
     /// The retention run after the sync, if one ran.
     #[getter]
@@ -159,7 +167,7 @@ impl PySyncReport {
     fn streams(&self) -> u32 {
         self.inner.streams
     }
-    /// Raise the matching exception (with `.report` set) if the run failed or was interrupted.
+    /// Raise the matching exception (with `.report` set) unless the run succeeded.
     fn raise_for_status(slf: &Bound<'_, Self>) -> PyResult<()> {
         match Self::failure(slf)? {
             Some(err) => Err(err),
@@ -174,6 +182,137 @@ impl PySyncReport {
             slf.as_any(),
             "SyncReport",
             &["profile", "status", "files_transferred", "bytes_transferred", "duration_seconds", "rsync_exit_code"],
+        )
+    }
+}
+
+/// What a `sync_all` did: the overall status, totals, and one report per
+/// enabled profile in name order. Iterating, `len()` and indexing go over the
+/// reports, so code written for the former `list[SyncReport]` keeps working.
+#[pyclass(frozen, module = "datalake", name = "SyncAllReport")]
+pub struct PySyncAllReport {
+    status: SyncAllSummary,
+    reports: Vec<Py<PySyncReport>>,
+    json: serde_json::Value,
+}
+
+/// The aggregate's scalar outcome, kept once the reports moved into Python objects.
+struct SyncAllSummary {
+    status: &'static str,
+    profiles: usize,
+    not_ok: usize,
+    files_transferred: u64,
+    bytes_transferred: u64,
+    is_failure: bool,
+    exit_code: i32,
+    worst: Option<usize>,
+}
+
+impl PySyncAllReport {
+    /// Move the core's aggregate into Python objects.
+    pub fn new(py: Python<'_>, all: SyncAllReport) -> PyResult<Self> {
+        let worst = all.worst().and_then(|w| all.reports.iter().position(|r| std::ptr::eq(r, w)));
+        let status = SyncAllSummary {
+            status: all.status.as_str(),
+            profiles: all.profiles,
+            not_ok: all.not_ok,
+            files_transferred: all.files_transferred,
+            bytes_transferred: all.bytes_transferred,
+            is_failure: all.is_failure(),
+            exit_code: all.exit_code().code(),
+            worst,
+        };
+        let json = all.to_json_value();
+        let reports =
+            all.reports.into_iter().map(|r| Py::new(py, PySyncReport::from(r))).collect::<PyResult<Vec<_>>>()?;
+        Ok(PySyncAllReport { status, reports, json })
+    }
+
+    /// The reports, for `.reports` on a parked exception.
+    pub fn report_list<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyList>> {
+        pyo3::types::PyList::new(py, &self.reports)
+    }
+}
+
+#[pymethods]
+impl PySyncAllReport {
+    /// The worst status of the reports (`success` when there are none).
+    #[getter]
+    fn status(&self) -> &'static str {
+        self.status.status
+    }
+    /// Enabled profiles synced.
+    #[getter]
+    fn profiles(&self) -> usize {
+        self.status.profiles
+    }
+    /// Profiles whose report carries an error.
+    #[getter]
+    fn not_ok(&self) -> usize {
+        self.status.not_ok
+    }
+    #[getter]
+    fn files_transferred(&self) -> u64 {
+        self.status.files_transferred
+    }
+    #[getter]
+    fn bytes_transferred(&self) -> u64 {
+        self.status.bytes_transferred
+    }
+    /// True when any run failed, was partial or was interrupted.
+    #[getter]
+    fn is_failure(&self) -> bool {
+        self.status.is_failure
+    }
+    /// True when every run succeeded.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.status.worst.is_none()
+    }
+    /// The exit code the `datalake sync --all` command reports.
+    #[getter]
+    fn cli_exit_code(&self) -> i32 {
+        self.status.exit_code
+    }
+    /// One report per enabled profile, in name order.
+    #[getter]
+    fn reports(&self, py: Python<'_>) -> Vec<Py<PySyncReport>> {
+        self.reports.iter().map(|r| r.clone_ref(py)).collect()
+    }
+    /// Raise the exception of the report that speaks for the whole (the
+    /// first, in name order, with the worst status), unless every run succeeded.
+    fn raise_for_status(&self, py: Python<'_>) -> PyResult<()> {
+        let Some(i) = self.status.worst else { return Ok(()) };
+        match PySyncReport::failure(self.reports[i].bind(py))? {
+            Some(err) => Err(err),
+            None => Ok(()),
+        }
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json::value_to_py(py, &self.json)
+    }
+    fn __len__(&self) -> usize {
+        self.reports.len()
+    }
+    fn __getitem__(&self, py: Python<'_>, index: isize) -> PyResult<Py<PySyncReport>> {
+        let len = self.reports.len() as isize;
+        let i = if index < 0 { index + len } else { index };
+        if !(0..len).contains(&i) {
+            return Err(pyo3::exceptions::PyIndexError::new_err("SyncAllReport index out of range"));
+        }
+        Ok(self.reports[i as usize].clone_ref(py))
+    }
+    fn __iter__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(self.report_list(py)?.as_any().try_iter()?.into_any().unbind())
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "SyncAllReport(status={:?}, profiles={}, not_ok={}, files_transferred={}, bytes_transferred={})",
+            self.status.status,
+            self.status.profiles,
+            self.status.not_ok,
+            self.status.files_transferred,
+            self.status.bytes_transferred
         )
     }
 }
@@ -330,6 +469,7 @@ impl PyProfileStats {
     fn last_sync_status(&self) -> Option<&str> {
         self.inner.last_sync_status.as_deref()
     }
+
     #[getter]
     fn retention_days(&self) -> u32 {
         self.inner.retention_days
@@ -378,6 +518,7 @@ impl PyProfileStats {
     fn consecutive_failures(&self) -> u32 {
         self.inner.consecutive_failures
     }
+
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json::to_py(py, &self.inner)
     }
@@ -448,12 +589,17 @@ impl PyConnectionReport {
     /// The core's error kind when not ok (e.g. `"connect"`, `"host_key"`).
     #[getter]
     fn error_kind(&self) -> Option<&'static str> {
-        self.inner.error.as_ref().map(|e| e.kind().as_str())
+        self.inner.failure().map(|e| e.kind().as_str())
+    }
+    /// The exit code the `datalake` command reports for this test.
+    #[getter]
+    fn cli_exit_code(&self) -> i32 {
+        self.inner.exit_code().code()
     }
     /// Raise the matching exception (with `.report` set) when the test failed.
     fn raise_for_status(slf: &Bound<'_, Self>) -> PyResult<()> {
         let py = slf.py();
-        match &slf.get().inner.error {
+        match slf.get().inner.failure() {
             Some(e) => {
                 let err = to_py_err(py, e);
                 err.value(py).setattr("report", slf)?;

@@ -10,12 +10,18 @@ The engine is the Rust crate datalake-core; this package exposes it to Python::
     print(report.status, report.files_transferred)
 
 ``datalake.DataLakeManager`` is a drop-in for quants-infra's manager (plain
-dicts), and ``datalake.cli.data_lake`` the click command group (``datalake``
+dicts), ``datalake.quants_infra`` for quants-infra's whole ``core.data_lake``
+package, and ``datalake.cli.data_lake`` the click command group (``datalake``
 on the command line). Rust log records arrive in :mod:`logging` under the
 logger ``datalake``; the library never prints by itself.
 """
 
-import logging as _logging
+# First, before any slower import: a signal while the program starts ends it quietly.
+from datalake import _startup
+
+_startup.quiet_until_main()
+
+import logging as _logging  # noqa: E402
 
 from datalake._datalake import (
     AuthenticationError,
@@ -29,6 +35,7 @@ from datalake._datalake import (
     DataLake,
     DataLakeError,
     Diagnostic,
+    HealthReport,
     HostKeyError,
     InvalidArgumentError,
     LocalIOError,
@@ -43,9 +50,13 @@ from datalake._datalake import (
     SkippedPath,
     Source,
     SyncError,
+    SyncAllReport,
     SyncReport,
+    ToolNotFoundError,
     ValidationReport,
     __version__,
+    all_error_kinds,
+    all_sync_statuses,
     human_size,
     validate_file,
 )
@@ -67,6 +78,7 @@ __all__ = [
     "DataLakeError",
     "DataLakeManager",
     "Diagnostic",
+    "HealthReport",
     "HostKeyError",
     "InvalidArgumentError",
     "LocalIOError",
@@ -81,9 +93,13 @@ __all__ = [
     "SkippedPath",
     "Source",
     "SyncError",
+    "SyncAllReport",
     "SyncReport",
+    "ToolNotFoundError",
     "ValidationReport",
     "__version__",
+    "all_error_kinds",
+    "all_sync_statuses",
     "human_size",
     "validate_file",
 ]

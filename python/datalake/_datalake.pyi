@@ -3,6 +3,8 @@
 import datetime
 import os
 from pathlib import Path
+from collections.abc import Iterator
+from collections.abc import Sequence
 from typing import Any, Callable, Literal, final
 
 __all__ = [
@@ -14,6 +16,7 @@ __all__ = [
     "ConnectError",
     "AuthenticationError",
     "HostKeyError",
+    "ToolNotFoundError",
     "RsyncNotFoundError",
     "SyncError",
     "LockedError",
@@ -25,6 +28,7 @@ __all__ = [
     "Diagnostic",
     "ValidationReport",
     "SyncReport",
+    "SyncAllReport",
     "CleanupReport",
     "SkippedPath",
     "ProfileStats",
@@ -33,21 +37,29 @@ __all__ = [
     "Checkpoint",
     "RunRecord",
     "RunningMarker",
+    "HealthReport",
     "validate_file",
     "human_size",
+    "partition_date",
+    "parse_rsync_stats",
+    "all_error_kinds",
+    "all_sync_statuses",
+    "exit_codes",
+    "worst_exit_code",
     "__version__",
 ]
 
 __version__: str
 
 _StrPath = str | os.PathLike[str]
-_SyncStatus = Literal["success", "partial", "failed", "interrupted", "skipped"]
+# Checked against all_sync_statuses() / all_error_kinds() by tests/python/test_outcome.py.
+_SyncStatus = Literal["success", "skipped", "partial", "interrupted", "failed"]
 _ErrorKindName = Literal[
     "invalid_argument",
     "config",
     "profile_not_found",
     "io",
-    "rsync_not_found",
+    "tool_not_found",
     "connect",
     "authentication",
     "host_key",
@@ -75,6 +87,8 @@ class DataLakeError(Exception):
     """Base class of every error raised by datalake; `kind` holds the core's error kind."""
 
     kind: _ErrorKindName | None
+    # The exit code the `datalake` command reports for this error (core's table).
+    cli_exit_code: int
     # Set when raised by DataLake.sync / raise_for_status: the run's report.
     report: SyncReport | ConnectionReport | None
 
@@ -124,15 +138,19 @@ class HostKeyError(DataLakeError):
     port: int
     detail: str
 
-class RsyncNotFoundError(DataLakeError):
+class ToolNotFoundError(DataLakeError):
     """rsync or ssh is not installed on this machine."""
 
     tool: str
     package: str
 
-class SyncError(DataLakeError):
-    """rsync ran and failed."""
+# The former name of ToolNotFoundError (the same class).
+RsyncNotFoundError = ToolNotFoundError
 
+class SyncError(DataLakeError):
+    """rsync ran and failed, ended partial, or the collector cannot serve the profile."""
+
+    # rsync's exit code, when rsync exited (not for a killed rsync or a remote_root problem).
     exit_code: int | None
     profile: str
     meaning: str
@@ -166,6 +184,8 @@ class Diagnostic:
     def key(self) -> str: ...
     @property
     def message(self) -> str: ...
+    @property
+    def line_text(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
@@ -174,6 +194,8 @@ class ValidationReport:
     def path(self) -> Path: ...
     @property
     def ok(self) -> bool: ...
+    @property
+    def cli_exit_code(self) -> int: ...
     @property
     def errors(self) -> list[Diagnostic]: ...
     @property
@@ -219,6 +241,9 @@ class Profile:
     @property
     def rsync_args(self) -> list[str] | None: ...
     @property
+    def effective_rsync_args(self) -> list[str]:
+        """``rsync_args``, or the flags used when it is unset."""
+    @property
     def checkpoint_file(self) -> Path: ...
     @property
     def lock_file(self) -> Path: ...
@@ -248,6 +273,8 @@ class Config:
     def root_dir(self) -> Path: ...
     @property
     def checkpoint_dir(self) -> Path: ...
+    @property
+    def metrics_dir(self) -> Path | None: ...
     @property
     def profiles(self) -> dict[str, Profile]: ...
     @property
@@ -328,7 +355,15 @@ class SyncReport:
     @property
     def warnings(self) -> list[str]: ...
     @property
+    def config_warnings(self) -> list[str]: ...
+    @property
     def error_kind(self) -> _ErrorKindName | None: ...
+    @property
+    def is_failure(self) -> bool: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def cli_exit_code(self) -> int: ...
     @property
     def cleanup(self) -> CleanupReport | None: ...
     @property
@@ -343,6 +378,34 @@ class SyncReport:
     def streams(self) -> int: ...
     def raise_for_status(self) -> None: ...
     def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class SyncAllReport:
+    """The aggregate of a sync_all; iterates, indexes and ``len()`` over its reports."""
+
+    @property
+    def status(self) -> _SyncStatus: ...
+    @property
+    def profiles(self) -> int: ...
+    @property
+    def not_ok(self) -> int: ...
+    @property
+    def files_transferred(self) -> int: ...
+    @property
+    def bytes_transferred(self) -> int: ...
+    @property
+    def is_failure(self) -> bool: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def cli_exit_code(self) -> int: ...
+    @property
+    def reports(self) -> list[SyncReport]: ...
+    def raise_for_status(self) -> None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int, /) -> SyncReport: ...
+    def __iter__(self) -> Iterator[SyncReport]: ...
 
 @final
 class ProfileStats:
@@ -420,6 +483,8 @@ class ConnectionReport:
     def warnings(self) -> list[str]: ...
     @property
     def error_kind(self) -> _ErrorKindName | None: ...
+    @property
+    def cli_exit_code(self) -> int: ...
     def raise_for_status(self) -> None: ...
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -446,7 +511,7 @@ class RunRecord:
     @property
     def started_at(self) -> datetime.datetime: ...
     @property
-    def status(self) -> str: ...
+    def status(self) -> _SyncStatus: ...
     @property
     def files_transferred(self) -> int: ...
     @property
@@ -496,6 +561,16 @@ class Checkpoint:
     @property
     def running(self) -> RunningMarker | None: ...
     def to_dict(self) -> dict[str, Any]: ...
+    @staticmethod
+    def load(path: _StrPath) -> Checkpoint | None:
+        """None when the file is missing or not a checkpoint (left in place)."""
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> Checkpoint:
+        """InvalidArgumentError (a ValueError) when ``data`` is not a checkpoint."""
+    def save(self, path: _StrPath) -> None:
+        """Atomic write; ``saved_at`` becomes now."""
+    def to_legacy_dict(self) -> dict[str, Any]:
+        """What ``save()`` writes: quants-infra's keys first, naive local ISO times."""
 
 # ---------------------------------------------------------------- facade
 
@@ -513,6 +588,9 @@ class DataLake:
     @staticmethod
     def open(config_path: _StrPath) -> DataLake:
         """Load and validate the config; ConfigError lists every problem."""
+    @staticmethod
+    def from_yaml(text: str) -> DataLake:
+        """Like ``open``, from YAML (or JSON) text; relative paths are relative to the working directory."""
     @property
     def config(self) -> Config: ...
     def validate(self) -> ValidationReport:
@@ -530,10 +608,11 @@ class DataLake:
     ) -> SyncReport:
         """Sync one profile.
 
-        Returns the report when the status is success, partial or skipped.
-        Raises the matching DataLakeError subclass (``.report`` set) when the
-        run failed, CancelledError after ``cancel()``, KeyboardInterrupt after
-        Ctrl-C, and whatever ``progress`` raised (which cancels the run).
+        Returns the report of a success. Raises the matching DataLakeError
+        subclass (``.report`` set) when the run failed or was partial (SyncError:
+        some files did not arrive), CancelledError after ``cancel()``,
+        KeyboardInterrupt after Ctrl-C, and whatever ``progress`` raised (which
+        cancels the run).
         """
     def sync_all(
         self,
@@ -543,15 +622,47 @@ class DataLake:
         cleanup: bool = True,
         progress: _ProgressCallback | None = None,
         full: bool = False,
-    ) -> list[SyncReport]:
+    ) -> SyncAllReport:
         """Sync every enabled profile, ``jobs`` at a time; failures are in the reports, not raised."""
     def stats(self, profile: str) -> ProfileStats: ...
     def cleanup(self, profile: str, *, dry_run: bool = False) -> CleanupReport: ...
     def test_connection(self, profile: str) -> ConnectionReport:
         """A report either way; ``raise_for_status()`` raises the matching error."""
     def checkpoint(self, profile: str) -> Checkpoint | None: ...
+    def metrics(self, profiles: Sequence[str] | None = None) -> str:
+        """Prometheus exposition of ``profiles`` (every profile when None or empty), as written into metrics_dir."""
+    def health(self, max_age: str | float | datetime.timedelta) -> HealthReport:
+        """Verdicts from the checkpoints: never ran, last run failed, last success older than ``max_age``."""
     def cancel(self) -> None:
         """Cancel every sync running on this DataLake; callable from any thread."""
 
+@final
+class HealthReport:
+    """What ``datalake status --max-age`` decides; ``problems`` has one sentence per problem."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def max_age_seconds(self) -> float: ...
+    @property
+    def checked_at(self) -> datetime.datetime: ...
+    @property
+    def problems(self) -> list[str]: ...
+    @property
+    def profiles(self) -> list[dict[str, Any]]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
 def validate_file(path: _StrPath) -> ValidationReport: ...
 def human_size(bytes: int) -> str: ...
+def partition_date(path: _StrPath) -> datetime.date | None:
+    """The date a partition directory name (or relative path) stands for."""
+def parse_rsync_stats(text: str) -> dict[str, int]:
+    """The numbers of rsync's ``--stats`` block in ``text``; zeros where absent."""
+def all_error_kinds() -> list[_ErrorKindName]:
+    """Every error kind of the core (as pydantic-core's list_all_errors)."""
+def all_sync_statuses() -> list[_SyncStatus]:
+    """Every sync status of the core, in severity order."""
+def exit_codes() -> list[tuple[str, int]]:
+    """The core's exit-code table: (name, code), in combining order."""
+def worst_exit_code(codes: list[int]) -> int:
+    """The worst of several exit codes of the table; ValueError for other codes."""

@@ -1,18 +1,19 @@
 """Drop-in replacement for quants-infra's ``core.data_lake.manager.DataLakeManager``.
 
-Same constructor, methods and plain-dict results, so existing scripts switch
-by changing one import::
+Same constructor, attributes (``config``, ``syncer``, ``cleaner``,
+``checkpoint_mgr``, ``stats``), methods, plain-dict results and console lines,
+so existing scripts switch by changing one import::
 
     from datalake import DataLakeManager   # was: from core.data_lake.manager import ...
 
+(or quants-infra's whole ``core.data_lake`` package: see :mod:`datalake.quants_infra`).
 Everything is delegated to :class:`datalake.DataLake`; this module only
-reshapes the reports into the legacy dicts and prints the legacy plain
-progress lines when ``verbose=True``.
+reshapes the reports into the legacy dicts and prints the legacy lines (plus
+plain progress lines) when ``verbose=True``.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import time
@@ -29,27 +30,15 @@ from datalake._datalake import (
     human_size,
     validate_file,
 )
+from datalake._quants_infra import console
+from datalake._quants_infra._text import format_bytes
+from datalake._quants_infra.checkpoint import CheckpointManager
+from datalake._quants_infra.cleaner import RetentionCleaner, print_cleanup
+from datalake._quants_infra.config import RootConfig, from_lake_config
+from datalake._quants_infra.stats import StatsCollector
+from datalake._quants_infra.syncer import RsyncSyncer
 
 __all__ = ["DataLakeManager"]
-
-_log = logging.getLogger("datalake.manager")
-
-# The keys of the legacy get_stats() dict, in the legacy order.
-STATS_KEYS = (
-    "profile_name",
-    "local_path",
-    "remote_source",
-    "exists",
-    "total_size",
-    "total_size_human",
-    "file_count",
-    "dir_count",
-    "earliest_date",
-    "latest_date",
-    "last_sync_time",
-    "last_sync_status",
-    "retention_days",
-)
 
 
 def _legacy_date(day: date | None) -> str | None:
@@ -57,8 +46,10 @@ def _legacy_date(day: date | None) -> str | None:
 
 
 def _legacy_time(when: datetime | None) -> str | None:
-    """Naive local time, as the old tool's checkpoint held it (``datetime.now().isoformat()``)."""
-    return when.astimezone().replace(tzinfo=None).isoformat() if when is not None else None
+    """Naive local time with microseconds, the form the checkpoint file keeps
+    (the core writes it the same way: always six fraction digits). Converted
+    here, in the caller's process time zone, as the old tool did."""
+    return when.astimezone().replace(tzinfo=None).isoformat(timespec="microseconds") if when is not None else None
 
 
 class _ProgressPrinter:
@@ -101,6 +92,12 @@ class DataLakeManager:
                 "to DataLakeManager()"
             )
         self.lake = DataLake.open(self.config_path)
+        # What quants-infra code reaches into: the RootConfig-shaped config and the components.
+        self.config: RootConfig = from_lake_config(self.lake.config)
+        self.syncer = RsyncSyncer(lake=self.lake)
+        self.cleaner = RetentionCleaner()
+        self.checkpoint_mgr = CheckpointManager()
+        self.stats = StatsCollector()
 
     # ------------------------------------------------------------ helpers
 
@@ -108,8 +105,8 @@ class DataLakeManager:
         try:
             return self.lake.profile(profile_name)
         except ProfileNotFoundError as e:
-            # The legacy manager raised ValueError for unknown profiles.
-            raise ValueError(str(e)) from e
+            # The legacy manager raised ValueError("Profile 不存在: <name>"); callers match that text.
+            raise ValueError(f"Profile 不存在: {profile_name} ({e})") from e
 
     @staticmethod
     def _out() -> TextIO:
@@ -118,7 +115,7 @@ class DataLakeManager:
     @staticmethod
     def _result(report: SyncReport) -> dict[str, Any]:
         return {
-            "success": report.status == "success",
+            "success": report.ok,
             "profile_name": report.profile,
             "files_transferred": report.files_transferred,
             "bytes_transferred": report.bytes_transferred,
@@ -143,28 +140,20 @@ class DataLakeManager:
         return result
 
     def _print_report(self, report: SyncReport, dry_run: bool) -> None:
-        out = self._out()
-        prefix = "[DRY RUN] " if dry_run else ""
-        if report.status == "success":
-            print(
-                f"{prefix}Sync completed: {report.profile}: {report.files_transferred} files, "
-                f"{human_size(report.bytes_transferred)} in {report.duration_seconds:.1f}s",
-                file=out,
-            )
-        else:
-            print(f"{prefix}Sync {report.status}: {report.profile}", file=out)
-        for line in report.errors:
-            print(f"  error: {line}", file=out)
-        for line in report.warnings:
-            print(f"  warning: {line}", file=out)
-        if report.cleanup is not None and report.cleanup.deleted_dirs:
-            c = report.cleanup
-            print(
-                f"Cleanup: deleted {c.deleted_dirs} directories, {c.deleted_files} files, "
-                f"freed {human_size(c.freed_bytes)}",
-                file=out,
-            )
-        out.flush()
+        profile = self.lake.profile(report.profile)
+        console.sync_result(
+            self._out(),
+            self._result(report),
+            report.errors,
+            report.warnings,
+            recorded=not dry_run,
+            cleanup=None if dry_run else report.cleanup,
+            retention_days=profile.retention_days,
+        )
+
+    def _format_bytes(self, bytes_count: float) -> str:
+        """The old tool's size strings: ``1.0 KB`` for 1024 bytes."""
+        return format_bytes(bytes_count)
 
     # ------------------------------------------------------------ legacy API
 
@@ -174,55 +163,43 @@ class DataLakeManager:
         if not profile.enabled:
             return {
                 "success": False,
-                "message": f"Profile {profile_name} is disabled",
+                "message": f"Profile {profile_name} 未启用",
                 "profile_name": profile_name,
             }
         out = self._out()
         if verbose:
-            print(f"Syncing profile: {profile_name}", file=out)
-            print(f"  Source: {profile.remote_source}", file=out)
-            print(f"  Destination: {profile.local_dir}", file=out)
-            out.flush()
+            console.sync_header(out, profile, self.checkpoint_mgr.load_checkpoint(profile.checkpoint_file))
         progress: Callable[[Progress], None] | None = _ProgressPrinter(out) if verbose else None
         try:
             report = self.lake.sync(profile_name, dry_run=dry_run, progress=progress)
         except DataLakeError as e:
+            failure = self._failure(profile_name, e)
             if verbose:
-                print(f"Sync failed: {profile_name}: {e}", file=out, flush=True)
-            return self._failure(profile_name, e)
+                ran = isinstance(getattr(e, "report", None), SyncReport)
+                recorded = ran and not dry_run
+                console.sync_result(out, failure, [str(e)], [], recorded=recorded, cleanup=None, retention_days=0)
+            return failure
         if verbose:
             self._print_report(report, dry_run)
         return self._result(report)
 
     def sync_all(self, dry_run: bool = False, verbose: bool = True) -> dict[str, Any]:
-        """Sync every enabled profile; ``profiles`` maps each name to its sync_profile() dict."""
-        out = self._out()
+        """Sync every enabled profile in turn; ``profiles`` lists each sync_profile() dict.
+
+        The summary lines are printed even with ``verbose=False``, as before.
+        """
         names = self.get_enabled_profiles()
-        if verbose:
-            print(f"Syncing {len(names)} enabled profiles: {', '.join(names)}", file=out, flush=True)
-        progress: Callable[[Progress], None] | None = _ProgressPrinter(out) if verbose else None
-        reports = self.lake.sync_all(dry_run=dry_run, progress=progress)
-        results: dict[str, dict[str, Any]] = {}
-        for report in reports:
-            result = self._result(report)
-            if report.status != "success" and report.errors:
-                result["error"] = "; ".join(report.errors)
-            results[report.profile] = result
-            if verbose:
-                self._print_report(report, dry_run)
-        summary: dict[str, Any] = {
-            "success": all(r["success"] for r in results.values()),
+        if not names:
+            print("没有已启用的 profiles", file=self._out(), flush=True)
+            return {"success": True, "profiles": []}
+        results = [self.sync_profile(name, dry_run=dry_run, verbose=verbose) for name in names]
+        console.sync_all_summary(self._out(), results)
+        return {
+            "success": all(r["success"] for r in results),
             "profiles": results,
-            "total_files": sum(int(r["files_transferred"]) for r in results.values()),
-            "total_bytes": sum(int(r["bytes_transferred"]) for r in results.values()),
+            "total_files": sum(int(r["files_transferred"]) for r in results),
+            "total_bytes": sum(int(r["bytes_transferred"]) for r in results),
         }
-        if verbose:
-            print(
-                f"All profiles: {summary['total_files']} files, {human_size(summary['total_bytes'])} transferred",
-                file=out,
-                flush=True,
-            )
-        return summary
 
     def get_stats(self, profile_name: str) -> dict[str, Any]:
         """The legacy statistics dict, with the legacy value types: paths as ``str``,
@@ -239,7 +216,7 @@ class DataLakeManager:
             "remote_source": s.remote_source,
             "exists": s.exists,
             "total_size": s.total_size,
-            "total_size_human": s.total_size_human,
+            "total_size_human": format_bytes(s.total_size),
             "file_count": s.file_count,
             "dir_count": s.dir_count,
             "earliest_date": _legacy_date(s.earliest_date),
@@ -251,35 +228,38 @@ class DataLakeManager:
 
     def cleanup(self, profile_name: str, dry_run: bool = False, verbose: bool = True) -> dict[str, Any]:
         """Apply retention; returns ``deleted_dirs``, ``deleted_files``, ``freed_bytes``, ``deleted_paths``."""
-        self._profile(profile_name)
+        profile = self._profile(profile_name)
+        out = self._out()
+        if verbose:
+            console.cleanup_header(out, profile, dry_run)
         report = self.lake.cleanup(profile_name, dry_run=dry_run)
-        result: dict[str, Any] = {
+        if profile.local_dir.is_dir():
+            print_cleanup(report, profile.retention_days, verbose)
+        if verbose:
+            console.cleanup_footer(out, report)
+        return {
             "deleted_dirs": report.deleted_dirs,
             "deleted_files": report.deleted_files,
             "freed_bytes": report.freed_bytes,
             "deleted_paths": [str(p) for p in report.deleted_paths],
         }
-        if verbose:
-            out = self._out()
-            verb = "Would delete" if dry_run else "Deleted"
-            for path in result["deleted_paths"]:
-                print(f"  {verb}: {path}", file=out)
-            print(
-                f"{verb} {report.deleted_dirs} directories, {report.deleted_files} files, "
-                f"{human_size(report.freed_bytes)} (keeping {self.lake.profile(profile_name).retention_days} days)",
-                file=out,
-            )
-            for warning in report.warnings:
-                print(f"  warning: {warning}", file=out)
-            out.flush()
-        return result
 
     def validate_config(self) -> bool:
-        """True when the config file has no errors (problems are logged at WARNING level)."""
+        """Re-check the config file: print the old summary and return True, or every error and False."""
         report = validate_file(self.config_path)
-        for d in report.errors:
-            _log.warning("%s", d)
-        return report.ok
+        out = self._out()
+        if not report.ok:
+            print("❌ 配置验证失败:", file=out)
+            for d in report.errors:
+                print(f"  {d}", file=out)
+            out.flush()
+            return False
+        config = self.lake.config
+        console.valid_config(out, str(config.root_dir), len(config.profiles), len(config.enabled_profiles()))
+        for w in report.warnings:
+            print(f"  警告: {w}", file=out)
+        out.flush()
+        return True
 
     def get_enabled_profiles(self) -> list[str]:
         """Names of the enabled profiles, in name order."""

@@ -394,7 +394,7 @@ ERROR_CASES = [
         "sync",
         "cfg",
         PROFILE,
-        "DATALAKE_ERR_RSYNC_NOT_FOUND",
+        "DATALAKE_ERR_TOOL_NOT_FOUND",
         "not found in PATH",
         "none",
         "no_rsync",

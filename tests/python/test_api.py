@@ -432,6 +432,8 @@ def test_calls_from_several_threads_at_once(local_lake: LocalLake) -> None:
 
 
 def test_human_size() -> None:
-    assert datalake.human_size(0).endswith("B")
-    assert "KB" in datalake.human_size(2048)
-    assert "GB" in datalake.human_size(3 * 1024**3)
+    # IEC binary units: the number and the unit agree (issue 7).
+    assert datalake.human_size(0) == "0 B"
+    assert datalake.human_size(65_536) == "64.00 KiB"
+    assert datalake.human_size(17_694_720) == "16.88 MiB"
+    assert datalake.human_size(3 * 1024**3) == "3.00 GiB"

@@ -46,10 +46,31 @@ def processes_mentioning(text: str) -> list[tuple[int, str]]:
     return found
 
 
+BIG_SIZE = 16 * 1024 * 1024
+
+
+def big_collector_file(collector: Path) -> Path:
+    """The large file ``slow_ssh_config`` put on the collector."""
+    (big,) = (f for f in collector.rglob("*") if f.is_file() and f.stat().st_size == BIG_SIZE)
+    return big
+
+
 @pytest.fixture
 def slow_ssh_config(write_config: WriteConfig, ssh_server: sshd.SshServer, collector: Path) -> Path:
-    big_collector(collector, size=16 * 1024 * 1024)  # ~80 s at 200 KiB/s: never finishes by itself
+    big_collector(collector, size=BIG_SIZE)  # ~80 s at 200 KiB/s: never finishes by itself
     return write_config({"remote": {"source": {"remote_root": str(collector)}, "bwlimit": 200}})
+
+
+def landed_bytes(profile_dir: Path, name: str) -> int:
+    """Bytes of file ``name`` rsync has written below ``profile_dir`` so far, its hidden
+    temp file (``.name.XXXXXX``) and partial-dir copy included."""
+    total = 0
+    for f in profile_dir.rglob(f"*{name}*"):
+        try:
+            total += f.stat().st_size if f.is_file() else 0
+        except FileNotFoundError:  # renamed or moved meanwhile
+            pass
+    return total
 
 
 def checkpoint_of(config_root: Path, profile: str) -> dict:
@@ -115,7 +136,10 @@ def test_ctrl_c_on_the_cli_exits_130(slow_ssh_config: Path, collector: Path, tmp
     )
     try:
         wait_for_rsync(proc)
-        time.sleep(0.5)  # let bytes flow, so there is partial data to keep
+        # Interrupt only once bytes of the big file have landed, so there is partial data to
+        # keep (a fixed sleep raced with a slow ssh start on a loaded machine).
+        big = big_collector_file(collector).name
+        wait_for(lambda: landed_bytes(tmp_path / "lake" / "remote", big) > 0, 60, f"bytes of {big} to land")
         os.kill(proc.pid, signal.SIGINT)
         sent = time.monotonic()
         out, err = proc.communicate(timeout=30)

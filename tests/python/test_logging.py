@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 from pyhelpers import PROFILE, LocalLake
@@ -38,3 +39,40 @@ def test_the_library_prints_nothing(local_lake: LocalLake, capfd: pytest.Capture
     lake.validate()
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+def test_a_keyboard_interrupt_raised_inside_a_log_handler_stops_the_sync(local_lake: LocalLake) -> None:
+    # A signal handler runs at the next Python bytecode, which may be inside a
+    # logging handler the bridge called: its KeyboardInterrupt must stop the run
+    # the documented way (rsync stopped, `interrupted` recorded) and be raised,
+    # never dropped or turned into a SystemError at a later call.
+    class Interrupting(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith("running "):
+                raise KeyboardInterrupt
+
+    logger = logging.getLogger("datalake")
+    handler = Interrupting()
+    logger.addHandler(handler)
+    old_level = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        lake = local_lake.open()
+        with pytest.raises(KeyboardInterrupt) as caught:
+            lake.sync(PROFILE)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+    assert caught.value.report.status == "interrupted"  # type: ignore[attr-defined]
+    checkpoint = lake.checkpoint(PROFILE)
+    assert checkpoint is not None and checkpoint.last_sync_status == "interrupted" and checkpoint.running is None
+    assert lake.sync(PROFILE).status == "success"  # the next call is not poisoned by a stale exception
+
+
+def test_records_keep_the_time_they_were_made(local_lake: LocalLake, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="datalake")
+    before = time.time()
+    local_lake.open().sync(PROFILE)
+    after = time.time()
+    assert caplog.records and all(before <= r.created <= after for r in caplog.records)
+    assert any(r.pathname.endswith(".rs") and r.lineno > 0 for r in caplog.records)

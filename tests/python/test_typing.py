@@ -21,7 +21,12 @@ def on_progress(p: datalake.Progress) -> None:
 report = lake.sync("cex_ticks", dry_run=True, cleanup=False, progress=on_progress)
 status: str = report.status
 started: datetime.datetime = report.started_at
-reports: list[datalake.SyncReport] = lake.sync_all(jobs=2)
+everything: datalake.SyncAllReport = lake.sync_all(jobs=2)
+reports: list[datalake.SyncReport] = everything.reports
+first: datalake.SyncReport = everything[0]
+exit_status: int = everything.cli_exit_code
+for each in everything:
+    alert: bool = each.is_failure
 earliest: datetime.date | None = lake.stats("cex_ticks").earliest_date
 freed: int = lake.cleanup("cex_ticks", dry_run=True).freed_bytes
 ok: bool = lake.test_connection("cex_ticks").ok

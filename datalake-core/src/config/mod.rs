@@ -15,7 +15,8 @@
 //!
 //! - `data_lake`: `root_dir` (required), `checkpoint_dir` (default
 //!   `{root_dir}/.checkpoints`), `timezone` (`utc` default, or `local`),
-//!   `profiles` (a mapping of names `[A-Za-z0-9_.-]+` to profiles).
+//!   `profiles` (a mapping of names `[A-Za-z0-9_.-]+` to profiles),
+//!   `metrics_dir` (optional: node_exporter textfile directory, see [`crate::metrics`]).
 //! - profile: `enabled` (true), `source`, `local_subdir` (default: the profile
 //!   name), `retention_days` (30, 1..=36500), `rsync_args`, `checkpoint_file`
 //!   (default `{checkpoint_dir}/{name}.json`), `bwlimit` (KiB/s), `io_timeout`
@@ -62,7 +63,10 @@ use serde::Serialize;
 use crate::error::{ConfigErrors, Error, Result};
 
 mod build;
+mod cross;
 mod expand;
+mod fields;
+mod load;
 mod rsync_args;
 mod rules;
 #[cfg(test)]
@@ -99,6 +103,16 @@ pub enum Severity {
     Warning,
 }
 
+impl Severity {
+    /// `"error"` or `"warning"`, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
 /// One problem in a configuration file.
 ///
 /// Displays as `file:line:col: key.path: message`, the form editors jump to.
@@ -116,6 +130,32 @@ pub struct Diagnostic {
     pub key: String,
     /// What is wrong and what to do.
     pub message: String,
+}
+
+impl Diagnostic {
+    /// The compiler-style line the `validate` command prints:
+    /// `file:line:col: severity: key.path: message`.
+    pub fn line(&self) -> String {
+        let mut out = String::new();
+        if let Some(file) = &self.file {
+            out.push_str(&format!("{}:", file.display()));
+            if let Some(line) = self.line {
+                out.push_str(&format!("{line}:"));
+                if let Some(col) = self.column {
+                    out.push_str(&format!("{col}:"));
+                }
+            }
+            out.push(' ');
+        }
+        out.push_str(self.severity.as_str());
+        out.push_str(": ");
+        if !self.key.is_empty() {
+            out.push_str(&self.key);
+            out.push_str(": ");
+        }
+        out.push_str(&self.message);
+        out
+    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -183,6 +223,16 @@ pub enum Timezone {
     Local,
 }
 
+impl Timezone {
+    /// `"utc"` or `"local"`, as in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Timezone::Utc => "utc",
+            Timezone::Local => "local",
+        }
+    }
+}
+
 /// An SSH collector.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SshSource {
@@ -219,6 +269,14 @@ pub enum Source {
 }
 
 impl Source {
+    /// `"ssh"` or `"local"`, as the config's `type`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Source::Ssh(_) => "ssh",
+            Source::Local { .. } => "local",
+        }
+    }
+
     /// `user@host:remote_root` for SSH, the directory for local sources.
     pub fn display_remote(&self) -> String {
         match self {
@@ -287,6 +345,9 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     /// Warnings found while loading (never errors: those fail the load).
     pub warnings: Vec<Diagnostic>,
+    /// node_exporter textfile directory: every sync and cleanup rewrites
+    /// `datalake_<profile>.prom` there (see [`crate::metrics`]).
+    pub metrics_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -296,18 +357,18 @@ impl Config {
     /// diagnostic naming the path.
     pub fn load(path: impl AsRef<Path>) -> Result<Config> {
         let path = path.as_ref();
-        into_result(build::load_file(path), Some(path))
+        into_result(load::load_file(path), Some(path))
     }
 
     /// Load from YAML text; `origin` names the file in diagnostics.
     pub fn from_yaml_str(text: &str, origin: Option<&Path>) -> Result<Config> {
-        into_result(build::load_text(text, origin), origin)
+        into_result(load::load_text(text, origin), origin)
     }
 
     /// Validate a file and report errors and warnings, never failing.
     pub fn validate_file(path: impl AsRef<Path>) -> ValidationReport {
         let path = path.as_ref();
-        let outcome = build::load_file(path);
+        let outcome = load::load_file(path);
         ValidationReport {
             path: path.to_path_buf(),
             ok: outcome.errors.is_empty(),
@@ -331,7 +392,7 @@ impl Config {
     }
 }
 
-fn into_result(outcome: build::Outcome, origin: Option<&Path>) -> Result<Config> {
+fn into_result(outcome: load::Outcome, origin: Option<&Path>) -> Result<Config> {
     match outcome.config {
         Some(config) if outcome.errors.is_empty() => Ok(config),
         _ => {
@@ -362,46 +423,5 @@ pub fn example_yaml() -> &'static str {
     EXAMPLE_YAML
 }
 
-const EXAMPLE_YAML: &str = r#"# datalake configuration (the quants-infra data_lake format).
-# Other top-level keys are ignored, so this section may live in a bigger file.
-data_lake:
-  root_dir: /data/lake
-  checkpoint_dir: /data/lake/.checkpoints   # optional, default {root_dir}/.checkpoints
-  # timezone: utc                          # utc (default) or local: the calendar retention counts in
-  profiles:
-    cex_ticks:
-      enabled: true                          # default true
-      source:
-        type: ssh                            # ssh | local
-        host: 10.0.0.11
-        port: 6677                           # default 6677
-        user: ubuntu
-        ssh_key: ~/.ssh/lightsail_key.pem    # default ~/.ssh/lightsail_key.pem
-        remote_root: /var/data/cex_tickers
-      local_subdir: cex_ticks                # default: the profile name
-      retention_days: 30                     # default 30
-      # Optional. Without it the tool uses -rt --partial-dir=.rsync-partial: resumable,
-      # and readers never see a half-written file. The value below (from older configs)
-      # loads with warnings: -z wastes CPU on Parquet, --partial/--inplace expose
-      # half-written files.
-      rsync_args: "-az --partial --inplace"
-      checkpoint_file: /data/lake/.checkpoints/cex_ticks.json  # optional, default {checkpoint_dir}/{name}.json
-      # bwlimit: 10000                       # KiB/s passed to rsync --bwlimit; default: no limit
-      # io_timeout: 300                      # seconds without I/O before rsync gives up
-      # connect_timeout: 15                  # seconds for the SSH connection
-      # retries: 3                           # retries after a transient failure (0..20)
-      # exclude:                             # rsync patterns never transferred
-      #   - "*.tmp"                          # e.g. files the collector is still writing
-      # known_hosts: ~/.ssh/known_hosts      # ssh UserKnownHostsFile; default: ssh's own
-      # host_key_checking: accept-new        # accept-new (trust on first use) or yes; "no" is refused
-      # timezone: utc                        # overrides data_lake.timezone for this profile
-      # window_days: 2                       # regular runs copy the last N days + new partitions; 0 = always full
-      # full_sync_every: 24h                 # a full run (whole tree) at least this often (6h, 24h, 7d...)
-      # parallel: 1                          # rsync streams at once (1..16); helps on long or throttled links
-    # A collector directory mounted on this machine (disk, NFS): same engine, no SSH.
-    # local_copy:
-    #   source:
-    #     type: local
-    #     remote_root: /mnt/collector/cex_tickers
-    #   retention_days: 7
-"#;
+/// The repository's `config/data_lake.yml.example`, compiled in: one file, no copy to keep equal.
+const EXAMPLE_YAML: &str = include_str!("../../../config/data_lake.yml.example");

@@ -722,24 +722,3 @@ fn crlf_and_bom_files_load() {
     let e = errors(&crlf.replace("retention_days: 30", "retention_day: 30"));
     assert_has(&e, "config/data_lake.yml:15:7: profiles.cex_ticks.retention_day");
 }
-
-/// `config/data_lake.yml.example` in the repository is `example_yaml()`, so the
-/// file people copy never drifts from the one the code documents and tests.
-/// `DATALAKE_BLESS=1 cargo test -p datalake-core example_file` rewrites it.
-#[test]
-fn example_file_in_the_repository_is_current() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/data_lake.yml.example");
-    if std::env::var_os("DATALAKE_BLESS").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, example_yaml()).unwrap();
-    }
-    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(
-        on_disk,
-        example_yaml(),
-        "{} is stale: run DATALAKE_BLESS=1 cargo test -p datalake-core example_file",
-        path.display()
-    );
-    let loaded = Config::from_yaml_str(&on_disk, Some(&path)).expect("the example loads");
-    assert!(loaded.profiles.contains_key("cex_ticks"));
-}

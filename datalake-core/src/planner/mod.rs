@@ -31,6 +31,7 @@ use serde::Serialize;
 
 use crate::config::Profile;
 use crate::error::Error;
+use crate::outcome::RunEffect;
 use crate::report::SyncStatus;
 use crate::rsync::process::RunObserver;
 use crate::syncer::{Syncer, TransferOutcome};
@@ -159,14 +160,12 @@ fn run_plan(
         SyncMode::Full if profile.parallel > 1 => plan.all_units.as_ref().map(|all| by_top_level(all)),
         SyncMode::Full => None,
     };
-    let failed_start = |what: String| {
-        let mut out = TransferOutcome::empty();
-        out.error = Some(Error::InvalidArgument(what));
-        out
+    let failed_start = |e: std::io::Error| {
+        TransferOutcome::not_started(Error::io_default("write a file list in", std::env::temp_dir(), e))
     };
     let Some(units) = units else {
         let argv = shared_ssh::with_ssh_options(syncer.argv(dry_run, today), shared_ssh);
-        return syncer.run_argv(&argv, observer);
+        return syncer.run_argv(&argv, today, observer);
     };
     let mut note = None;
     if profile.parallel > 1 && units.len() > 1 {
@@ -182,7 +181,7 @@ fn run_plan(
                 for b in &split {
                     match buckets::write_list(&b.paths) {
                         Ok(l) => lists.push(l),
-                        Err(e) => return failed_start(format!("cannot write a temporary file list: {e}")),
+                        Err(e) => return failed_start(e),
                     }
                 }
                 let argvs: Vec<_> =
@@ -195,7 +194,7 @@ fn run_plan(
                     summary.buckets,
                     summary.streams
                 );
-                return streams::run(syncer, &argvs, summary.streams as usize, planned, observer);
+                return streams::run(syncer, &argvs, (summary.streams as usize, today), planned, observer);
             }
             Err(e) => {
                 log::warn!("profile {}: cannot split the run into streams ({e}); using one", profile.name);
@@ -206,11 +205,11 @@ fn run_plan(
     let paths: Vec<Vec<u8>> = units.into_iter().map(|u| u.path).collect();
     let list = match buckets::write_list(&paths) {
         Ok(l) => l,
-        Err(e) => return failed_start(format!("cannot write a temporary file list: {e}")),
+        Err(e) => return failed_start(e),
     };
     let argv = syncer.argv_with(dry_run, today, Some(list.path().to_path_buf()));
     let argv = shared_ssh::with_ssh_options(argv, shared_ssh);
-    let mut outcome = syncer.run_argv(&argv, observer);
+    let mut outcome = syncer.run_argv(&argv, today, observer);
     outcome.warnings.extend(note);
     outcome
 }
@@ -240,7 +239,7 @@ pub fn last_full_after(
     status: SyncStatus,
     started: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    if summary.mode == SyncMode::Full && status == SyncStatus::Success {
+    if summary.mode == SyncMode::Full && status.run_effect() == RunEffect::Success {
         Some(started)
     } else {
         previous

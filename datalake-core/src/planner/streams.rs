@@ -10,7 +10,9 @@ use std::ffi::OsString;
 use std::sync::{mpsc, Mutex, PoisonError};
 
 use crate::cancel::CancelToken;
+use crate::error::Error;
 use crate::progress::Progress;
+use crate::report::SyncStatus;
 use crate::rsync::process::{RunObserver, POLL_INTERVAL};
 use crate::syncer::{Syncer, TransferOutcome};
 
@@ -43,7 +45,7 @@ impl RunObserver for BucketObserver {
 pub fn run(
     syncer: &Syncer<'_>,
     argvs: &[Vec<OsString>],
-    streams: usize,
+    (streams, today): (usize, chrono::NaiveDate),
     planned_bytes: u64,
     observer: &mut dyn RunObserver,
 ) -> TransferOutcome {
@@ -59,13 +61,16 @@ pub fn run(
                 let Some(index) = next else { break };
                 if token.is_cancelled() {
                     // Not started: reported as interrupted with the others.
-                    let mut out = TransferOutcome::empty();
-                    out.status = crate::report::SyncStatus::Interrupted;
+                    let mut out = TransferOutcome::not_started(Error::Interrupted {
+                        profile: syncer.profile_name().to_string(),
+                        operation: "sync".into(),
+                    });
+                    out.status = SyncStatus::Interrupted;
                     results.lock().unwrap_or_else(PoisonError::into_inner).push((index, out));
                     continue;
                 }
                 let mut obs = BucketObserver { index, tx: tx.clone(), token: token.clone() };
-                let outcome = syncer.run_argv(&argvs[index], &mut obs);
+                let outcome = syncer.run_argv(&argvs[index], today, &mut obs);
                 results.lock().unwrap_or_else(PoisonError::into_inner).push((index, outcome));
             });
         }
@@ -117,14 +122,22 @@ fn combined(latest: &[Option<Progress>], planned_bytes: u64) -> Progress {
     out
 }
 
-/// Combine the buckets' outcomes: the worst status wins (one failed bucket
-/// fails the run by the single-rsync rules), counters add up, the other
+/// Combine the buckets' outcomes: the status is [`SyncStatus::worst`] (one
+/// partial bucket makes the run partial, one failed bucket fails it, by the
+/// same rules as one rsync), its error the run's; counters add up, the other
 /// buckets' errors become warnings.
 pub fn combine(outcomes: Vec<TransferOutcome>) -> TransferOutcome {
     let n = outcomes.len();
-    let worst = outcomes.iter().enumerate().max_by_key(|(_, o)| o.status.severity()).map_or(0, |(i, _)| i);
-    let mut total = TransferOutcome::empty();
-    total.status = crate::report::SyncStatus::Success;
+    let status = SyncStatus::worst(outcomes.iter().map(|o| o.status));
+    let worst = outcomes.iter().position(|o| o.status == status).unwrap_or(0);
+    let mut total = TransferOutcome {
+        status,
+        stats: crate::report::TransferStats::default(),
+        exit_code: None,
+        attempts: 0,
+        error: None,
+        warnings: Vec::new(),
+    };
     let mut worst_error = None;
     for (i, o) in outcomes.into_iter().enumerate() {
         let s = &o.stats;
@@ -143,7 +156,6 @@ pub fn combine(outcomes: Vec<TransferOutcome>) -> TransferOutcome {
             }
         }
         if i == worst {
-            total.status = o.status;
             total.exit_code = o.exit_code;
             worst_error = o.error;
         } else if let Some(e) = o.error {

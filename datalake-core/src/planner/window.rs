@@ -8,8 +8,8 @@ use std::time::Duration;
 use chrono::{DateTime, Days, Local, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::cleaner::{cutoff_date, PARTIAL_DIR};
 use crate::config::{Profile, Timezone};
+use crate::partition::{cutoff_date, PARTIAL_DIR};
 use crate::partition::{partition_layout, Layout};
 
 use super::listing::{is_year, EntryKind, Listing};

@@ -37,6 +37,38 @@ pub fn quote_for_rsync_e(word: &str) -> String {
     out
 }
 
+/// Longest silence ssh accepts from the collector, whatever `io_timeout` says:
+/// the 75 s ssh was given before the keepalive followed `io_timeout`.
+pub const KEEPALIVE_CAP: u32 = 75;
+
+/// ssh's keepalive (`ServerAliveInterval`, `ServerAliveCountMax`) for an
+/// `io_timeout` of `secs` seconds.
+///
+/// rsync's own `--timeout` cannot see a dead link: its keepalives go into the
+/// local ssh pipe, which keeps accepting them. ssh is the one process that
+/// knows whether the collector still answers, so it must give up within
+/// `io_timeout`: after `interval` seconds with nothing from the server it sends
+/// a probe, and after `count` unanswered probes the next check disconnects
+/// ("Timeout, server ... not responding", exit 255), i.e. about
+/// `interval * (count + 1)` seconds of silence. The probes are answered by
+/// sshd itself, so a collector that is busy (a long file-list scan) but
+/// reachable is never cut off. Returns `(interval, count)` with
+/// `interval * (count + 1) <= secs` (2 s for `secs` of 1), and never more
+/// than [`KEEPALIVE_CAP`]: a link that answers nothing for that long is dead
+/// whatever `io_timeout` allows rsync itself.
+pub fn keepalive(secs: u32) -> (u32, u32) {
+    let secs = secs.min(KEEPALIVE_CAP);
+    let interval = (secs / 4).max(1);
+    let count = (secs / interval).saturating_sub(1).max(1);
+    (interval, count)
+}
+
+/// Seconds of silence after which ssh declares the link dead (see [`keepalive`]).
+pub fn dead_link_after(io_timeout: u32) -> u32 {
+    let (interval, count) = keepalive(io_timeout);
+    interval * (count + 1)
+}
+
 /// ssh's argv (without the destination) for a collector.
 pub fn ssh_args(src: &SshSource, profile: &Profile) -> Vec<String> {
     let mut args = vec!["-p".to_string(), src.port.to_string(), "-i".to_string(), src.ssh_key.display().to_string()];
@@ -46,8 +78,9 @@ pub fn ssh_args(src: &SshSource, profile: &Profile) -> Vec<String> {
     };
     opt("BatchMode=yes".into());
     opt(format!("ConnectTimeout={}", profile.connect_timeout));
-    opt("ServerAliveInterval=15".into());
-    opt("ServerAliveCountMax=4".into());
+    let (interval, count) = keepalive(profile.io_timeout);
+    opt(format!("ServerAliveInterval={interval}"));
+    opt(format!("ServerAliveCountMax={count}"));
     opt("IdentitiesOnly=yes".into());
     opt(format!("StrictHostKeyChecking={}", profile.host_key_checking.as_ssh_option()));
     if let Some(kh) = &profile.known_hosts {
@@ -156,7 +189,26 @@ mod tests {
 
     #[test]
     fn default_partial_dir_is_the_one_cleanup_and_stats_know() {
-        assert!(DEFAULT_FLAGS.contains(&format!("--partial-dir={}", crate::cleaner::PARTIAL_DIR).as_str()));
+        assert!(DEFAULT_FLAGS.contains(&format!("--partial-dir={}", crate::partition::PARTIAL_DIR).as_str()));
+    }
+
+    #[test]
+    fn keepalive_declares_a_silent_link_dead_within_io_timeout() {
+        assert_eq!(keepalive(10), (2, 4));
+        assert_eq!(keepalive(300), (18, 3));
+        assert_eq!(dead_link_after(300), 72);
+        assert_eq!(keepalive(60), (15, 3));
+        assert_eq!(keepalive(7), (1, 6));
+        assert_eq!(keepalive(1), (1, 1));
+        for secs in 1..=2000 {
+            let (interval, count) = keepalive(secs);
+            assert!(interval >= 1 && count >= 1, "{secs}");
+            let dead = dead_link_after(secs);
+            // Never later than io_timeout (2 s at the 1 s minimum), never much earlier.
+            assert!(dead <= secs.max(2), "{secs}: {dead}");
+            let wanted = secs.min(KEEPALIVE_CAP);
+            assert!(dead * 4 >= wanted * 3 || secs < 8, "{secs}: {dead}");
+        }
     }
 
     #[test]

@@ -38,6 +38,11 @@ fn ssh_cause(stderr: &str) -> Option<SshCause> {
     if has("Connection refused") {
         return Some(SshCause::Connect(ConnectFailure::Refused));
     }
+    // ssh's keepalive gave up: the link was up and then went silent (a dead
+    // link mid-transfer), not a collector that never answered.
+    if has("Timeout, server") && has("not responding") {
+        return Some(SshCause::Stalled);
+    }
     if has("Connection timed out")
         || has("Operation timed out")
         || has("Timeout, server")
@@ -67,6 +72,8 @@ fn ssh_cause(stderr: &str) -> Option<SshCause> {
 
 enum SshCause {
     HostKey,
+    /// The keepalive (derived from `io_timeout`) found the link silent.
+    Stalled,
     Authentication,
     Connect(ConnectFailure),
 }
@@ -97,6 +104,17 @@ pub fn ssh_failure(profile: &Profile, stderr: &str) -> Option<Error> {
             detail,
         },
         SshCause::Authentication => Error::Authentication { target, key: src.ssh_key.clone(), detail },
+        SshCause::Stalled => Error::Connect {
+            target,
+            reason: ConnectFailure::Network,
+            detail,
+            hint: format!(
+                "the link went silent: nothing came back from the collector for about {}s (io_timeout {}s), so ssh \
+                 declared it dead; this is retried, and the next run resumes where this one stopped",
+                super::command::dead_link_after(profile.io_timeout),
+                profile.io_timeout
+            ),
+        },
         SshCause::Connect(reason) => {
             let hint = match reason {
                 ConnectFailure::Dns => "check the host name in the config and this machine's DNS".to_string(),
@@ -109,8 +127,14 @@ pub fn ssh_failure(profile: &Profile, stderr: &str) -> Option<Error> {
     })
 }
 
-/// Turn a failed attempt into a [`Failure`].
-pub fn classify_failure(profile: &Profile, code: i32, stderr: &str) -> Failure {
+/// Whether rsync failed because the local disk is full.
+pub fn disk_full(stderr: &str) -> bool {
+    stderr.contains("No space left on device") || stderr.contains("Disk quota exceeded")
+}
+
+/// Turn a failed attempt into a [`Failure`]. `remaining`: bytes rsync still
+/// had to transfer by its last estimate, for the full-disk message.
+pub fn classify_failure(profile: &Profile, code: i32, stderr: &str, remaining: Option<u64>) -> Failure {
     let mut class = exit_code::classify(code);
     // ssh failures surface as 255 (or 12 when the link drops mid-stream).
     if matches!(code, 255 | 12 | 5 | 10) {
@@ -137,9 +161,9 @@ pub fn classify_failure(profile: &Profile, code: i32, stderr: &str) -> Failure {
         // The source root itself is missing or unreadable: nothing was transferred.
         class = ExitClass::Permanent;
         hint = format!("remote_root {remote_root} is missing or unreadable on the collector: check remote_root in the config and the directory's permissions");
-    } else if stderr.contains("No space left on device") {
+    } else if disk_full(stderr) {
         class = ExitClass::Permanent;
-        hint = "the local disk is full: free space or lower retention_days".into();
+        hint = crate::diskspace::full_disk_hint(&profile.local_dir, remaining);
     }
     let error = Error::Rsync {
         profile: profile.name.clone(),
@@ -162,7 +186,7 @@ mod tests {
     }
 
     fn classify(code: i32, stderr: &str) -> (ErrorKind, ExitClass, String) {
-        let f = classify_failure(&profile(), code, stderr);
+        let f = classify_failure(&profile(), code, stderr, Some(4 * 1024 * 1024));
         (f.error.kind(), f.class, f.error.to_string())
     }
 
@@ -196,6 +220,12 @@ mod tests {
             ),
             ("Connection reset by 10.0.0.11 port 6677", ErrorKind::Connect, ExitClass::Transient, "network"),
             (
+                "Timeout, server 10.0.0.11 not responding.",
+                ErrorKind::Connect,
+                ExitClass::Transient,
+                "the link went silent",
+            ),
+            (
                 "ubuntu@10.0.0.11: Permission denied (publickey).",
                 ErrorKind::Authentication,
                 ExitClass::Permanent,
@@ -212,7 +242,7 @@ mod tests {
             Source::Ssh(s) => Profile { source: Source::Ssh(SshSource { port: 22, ..s }), ..profile() },
             Source::Local { .. } => unreachable!("the test profile is ssh"),
         };
-        let f = classify_failure(&port22, 255, "Host key verification failed.");
+        let f = classify_failure(&port22, 255, "Host key verification failed.", None);
         assert!(f.error.to_string().contains("`ssh-keygen -R 10.0.0.11`"), "{}", f.error);
         for (stderr, kind, class, needle) in cases {
             let (k, c, msg) = classify(255, &format!("{stderr}\n{closed}"));
@@ -238,6 +268,7 @@ mod tests {
         assert_eq!(c, ExitClass::Transient);
         let (_, c, msg) = classify(11, "rsync: write failed on \"/lake/p/x\": No space left on device (28)");
         assert_eq!(c, ExitClass::Permanent);
-        assert!(msg.contains("disk is full"), "{msg}");
+        assert!(msg.contains("disk is full: the filesystem at /"), "{msg}");
+        assert!(msg.contains("needs about 4.00 MiB"), "{msg}");
     }
 }

@@ -80,6 +80,16 @@ pub fn apply_stat_line(line: &str, stats: &mut TransferStats) -> bool {
     false
 }
 
+/// The `--stats` numbers found in `text` (rsync's output, lines split on `\r`
+/// or `\n`, anything else ignored); zeros for what is absent.
+pub fn parse_stats(text: &str) -> TransferStats {
+    let mut stats = TransferStats::default();
+    for line in text.split(['\r', '\n']) {
+        apply_stat_line(line, &mut stats);
+    }
+    stats
+}
+
 /// Parse a progress2 line: `  1,234,567  45%   10.50MB/s    0:00:01 (xfr#3, to-chk=10/20)`.
 fn parse_progress(line: &str) -> Option<Line> {
     let mut tokens = line.split_whitespace();
@@ -154,6 +164,14 @@ total size is 1,234,567,890  speedup is 1.23
                 bytes_received: 1_001_234_567,
             }
         );
+    }
+
+    #[test]
+    fn whole_output_parsed_at_once() {
+        let text = format!("dl-item >f+++++++++ a\r  1,024  50%  1.00MB/s  0:00:01 (xfr#1, to-chk=1/2)\r{STATS}");
+        let s = parse_stats(&text);
+        assert_eq!((s.files_transferred, s.bytes_transferred, s.total_files), (60_000, 1_234_567_000, 61_234));
+        assert_eq!(parse_stats("sent 12 bytes  received 34 bytes"), TransferStats::default());
     }
 
     #[test]

@@ -49,8 +49,9 @@ pub struct RunOutcome {
     pub stderr: String,
     /// True when the run was cancelled.
     pub cancelled: bool,
-    /// Regular files itemized as transferred (counted from our out-format lines).
-    pub files_itemized: u64,
+    /// Bytes still to transfer by rsync's last progress estimate, if it made one
+    /// (what a run that filled the disk still needed).
+    pub remaining: Option<u64>,
 }
 
 enum Event {
@@ -142,7 +143,6 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
     let stderr = child.stderr.take();
     let out_thread = thread::spawn(move || {
         let mut stats = TransferStats::default();
-        let mut files = 0u64;
         if let Some(out) = stdout {
             for_each_line(out, |line| match output::parse_line(line, &mut stats) {
                 Line::Progress { bytes, percent, files_done, list_complete } => {
@@ -150,14 +150,13 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
                 }
                 Line::Item { flags, name } => {
                     if output::is_file_transfer(&flags) {
-                        files += 1;
                         let _ = tx.send(Event::File(name));
                     }
                 }
                 Line::Stat | Line::Other => {}
             });
         }
-        (stats, files)
+        stats
     });
     let err_thread = thread::spawn(move || {
         let mut lines: std::collections::VecDeque<String> = Default::default();
@@ -231,9 +230,19 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
         observer.progress(&snapshot);
     }
     let status = child.wait().map_err(|e| Error::io("wait for", program, e, "rsync could not be waited for"))?;
-    let (stats, files_itemized) = out_thread.join().unwrap_or_default();
-    let stderr = err_thread.join().unwrap_or_default();
-    Ok(RunOutcome { exit_code: status.code(), stats, stderr, cancelled, files_itemized })
+    // A reader that panicked lost the output: an error, never a run with zero stats.
+    let reader_panicked = |what: &str| {
+        Error::io(
+            "read the output of",
+            program,
+            std::io::Error::other(format!("the thread reading rsync's {what} panicked")),
+            "this is a bug in datalake: please report it; the next run resumes the transfer",
+        )
+    };
+    let stats = out_thread.join().map_err(|_| reader_panicked("stdout"))?;
+    let stderr = err_thread.join().map_err(|_| reader_panicked("stderr"))?;
+    let remaining = snapshot.bytes_total.map(|total| total.saturating_sub(snapshot.bytes_done));
+    Ok(RunOutcome { exit_code: status.code(), stats, stderr, cancelled, remaining })
 }
 
 #[cfg(test)]
