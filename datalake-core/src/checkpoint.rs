@@ -22,6 +22,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::error::{Error, Result};
 use crate::metrics::Counters;
 use crate::outcome::RunEffect;
+use crate::planner::SyncMode;
 use crate::report::SyncStatus;
 
 /// Maximum number of runs kept in [`Checkpoint::history`].
@@ -107,6 +108,8 @@ pub struct Checkpoint {
     /// Start of the last successful full sync (the planner's safety net).
     #[serde(deserialize_with = "time::optional")]
     pub last_full_sync_time: Option<DateTime<Utc>>,
+    /// `window` or `full`: what the last finished sync transferred (for the metrics).
+    pub last_sync_mode: Option<SyncMode>,
     /// Cumulative counters for the Prometheus metrics; `None` in files written
     /// before they existed (see [`crate::metrics::Counters`]).
     pub counters: Option<Counters>,
@@ -137,6 +140,8 @@ struct OnDisk<'a> {
     history: &'a [RunRecord],
     running: Option<&'a RunningMarker>,
     last_full_sync_time: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_sync_mode: Option<SyncMode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     counters: Option<&'a Counters>,
 }
@@ -234,6 +239,7 @@ impl Checkpoint {
             history: &self.history,
             running: self.running.as_ref(),
             last_full_sync_time: self.last_full_sync_time,
+            last_sync_mode: self.last_sync_mode,
             counters: self.counters.as_ref(),
         }
     }

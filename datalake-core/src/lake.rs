@@ -311,6 +311,7 @@ impl DataLake {
         if !dry_run {
             checkpoint.last_full_sync_time =
                 planner::last_full_after(checkpoint.last_full_sync_time, &plan, status, started);
+            checkpoint.last_sync_mode = Some(plan.mode);
             // Counters first: seeding them from an old checkpoint's history must not count this run twice.
             metrics::seed_counters(&mut checkpoint, &profile.name, self.config.metrics_dir.as_deref());
             let counters = checkpoint.counters_mut();
@@ -318,6 +319,8 @@ impl DataLake {
             if let Some(report) = &cleanup {
                 counters.add_cleanup(report);
             }
+            counters.files_missed_by_window =
+                counters.files_missed_by_window.saturating_add(plan.files_missed_by_window.unwrap_or(0));
             checkpoint.record_run(RunRecord {
                 started_at: started,
                 status,

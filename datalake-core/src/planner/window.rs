@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Days, Local, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{Profile, Timezone};
 use crate::partition::{cutoff_date, PARTIAL_DIR};
@@ -15,7 +15,7 @@ use crate::partition::{partition_layout, Layout};
 use super::listing::{is_year, EntryKind, Listing};
 
 /// Whether a run transferred a window or the whole tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncMode {
     /// Recent, new and undated entries only.
@@ -25,6 +25,9 @@ pub enum SyncMode {
 }
 
 impl SyncMode {
+    /// Every mode (the labels of the `data_lake_last_sync_mode` state set).
+    pub const ALL: [SyncMode; 2] = [SyncMode::Window, SyncMode::Full];
+
     /// `window` or `full`.
     pub fn as_str(self) -> &'static str {
         match self {
