@@ -72,7 +72,7 @@ pub struct Plan {
 pub struct Request {
     /// `--full` / `full=True` / the C option.
     pub full_requested: bool,
-    /// The previous run failed, was interrupted or crashed.
+    /// The previous run was a failure ([`crate::SyncStatus::is_failure`]: partial too) or crashed.
     pub previous_incomplete: bool,
     /// From the checkpoint.
     pub last_full_sync: Option<DateTime<Utc>>,
