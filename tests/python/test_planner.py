@@ -47,6 +47,18 @@ def test_window_then_full_true(write_config: WriteConfig, collector: Path, tmp_p
     assert any("window_days" in w for w in full.warnings)
     assert (local / late).is_file()
 
+    # The metrics carry the last run's mode and count the late file.
+    metrics = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in lake.metrics(["p"]).splitlines()
+        if not line.startswith("#")
+    }
+    assert metrics['data_lake_last_sync_mode{profile="p",mode="full"}'] == 1
+    assert metrics['data_lake_last_sync_mode{profile="p",mode="window"}'] == 0
+    assert metrics['data_lake_files_missed_by_window_total{profile="p"}'] == 1
+    # Milliseconds, like the other timestamp gauges.
+    assert abs(metrics['data_lake_last_full_sync_timestamp_seconds{profile="p"}'] - full.started_at.timestamp()) < 0.001
+
 
 def test_cli_full_flag_and_json(write_config: WriteConfig, collector: Path, tmp_path: Path) -> None:
     cfg = write_config({"p": {"source": {"remote_root": str(collector)}, "window_days": 1}})
@@ -65,3 +77,19 @@ def test_cli_full_flag_and_json(write_config: WriteConfig, collector: Path, tmp_
     assert "full run (a full sync was asked for (--full))" in r.stderr
     assert "1 file(s) in partitions older than the window" in r.stderr
     assert (tmp_path / "lake" / "p" / late).is_file()
+
+    # --log-format json: the plan is an event with its fields, the finish carries the mode.
+    r = run("--log-format", "json", "sync", "p")
+    assert r.returncode == 0, r.stderr
+    docs = [json.loads(line) for line in r.stderr.splitlines()]
+    (plan,) = [d for d in docs if d["event"] == "sync_plan"]
+    assert (plan["profile"], plan["level"]) == ("p", "info")
+    assert plan["fields"] == {
+        "mode": "window",
+        "full_sync_reason": None,
+        "partitions_covered": 2,
+        "files_missed_by_window": None,
+        "streams": 1,
+    }
+    (finished,) = [d for d in docs if d["event"] == "sync_finished"]
+    assert finished["fields"]["mode"] == "window"
