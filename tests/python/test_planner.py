@@ -27,6 +27,9 @@ def late_and_fresh(collector: Path) -> tuple[str, str]:
 def test_window_then_full_true(write_config: WriteConfig, collector: Path, tmp_path: Path) -> None:
     cfg = write_config({"p": {"source": {"remote_root": str(collector)}, "window_days": 1, "full_sync_every": "7d"}})
     lake = datalake.DataLake.open(cfg)
+    profile = lake.profile("p")
+    assert (profile.window_days, profile.full_sync_every, profile.parallel) == (1, dt.timedelta(days=7), 1)
+    assert profile.to_dict()["full_sync_every"] == 7 * 86400
     first = lake.sync("p")
     assert first.mode == "full" and first.full_sync_reason and "first sync" in first.full_sync_reason
     assert first.files_missed_by_window is None

@@ -326,10 +326,16 @@ pub struct Profile {
     /// Regular runs transfer partitions dated within this many days of the
     /// collector's today (plus new and undated ones); 0 = every run is full.
     pub window_days: u32,
-    /// A full run happens when the last one is older than this.
+    /// A full run happens when the last one is older than this (serialized in
+    /// whole seconds, like the other durations of a profile).
+    #[serde(serialize_with = "whole_seconds")]
     pub full_sync_every: std::time::Duration,
     /// rsync streams at once (1..=16).
     pub parallel: u32,
+}
+
+fn whole_seconds<S: serde::Serializer>(d: &std::time::Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_secs())
 }
 
 /// A loaded, validated configuration.
