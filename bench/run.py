@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """datalake vs the plain tools, on the same generated data, side by side.
 
-    python3 bench/run.py [--quick] [--repeat N]
+    python3 bench/run.py [--quick] [--repeat N] [--only base|planner]
 
 Measures (median of N runs, wall time and peak RSS of the measured process):
   * first sync          vs  plain ``rsync -a`` over the same loopback SSH server
@@ -15,6 +15,17 @@ Peak RSS needs GNU time (/usr/bin/time, Debian package `time`); without it the c
 
 Targets (issue #2): sync <= 1.05x rsync, stats <= 1.5x du+find, cleanup <= 1.2x rm -rf.
 Target (issue #12): verify >= 10x faster than the read_metadata loop (pyarrow from .venv).
+
+Planner (issue #11), on trees generated once and kept under --cache (sizes are parameters;
+--quick shrinks them):
+  * hourly no-op on DAYSxSYMBOLSxPARTS files (60x50x200 = 600,000): a regular (windowed)
+    run vs a no-op ``rsync -a`` of the same tree; target <= 0.1x
+  * hourly delta (one new part in each of today's partitions): target <= 0.2x
+  * planner peak RSS (listing + window, in process) on that tree: target < 64 MiB
+  * backfill (first sync, 1,200 files of 256 KiB in 150 partitions) through bench/relay.py,
+    which caps each TCP connection at 8 MB/s: parallel 4 vs parallel 1, target >= 3x faster
+  * first sync of a 60,000-file tree without the relay: parallel 1 vs ``rsync -a`` (<= 1.05x),
+    parallel 2 vs parallel 1 (<= 1.0x)
 Everything talks to 127.0.0.1 only. Results are printed, never asserted: the machines
 are shared and noisy, so a benchmark informs and a test does not time anything.
 """
@@ -88,6 +99,160 @@ def write_config(path: Path, lake: Path, server: sshd.SshServer, remote_root: Pa
         "      min_age: 0\n"
         "      check_parquet: false\n"
     )
+
+
+def write_planner_config(
+    path: Path, lake: Path, server: sshd.SshServer, remote_root: Path, retention: int, extra: str = "", port: int = 0
+) -> None:
+    write_config(path, lake, server, remote_root, retention)
+    text = path.read_text()
+    if port:
+        text = text.replace(f"port: {server.port}", f"port: {port}")
+    path.write_text(text + "".join(f"      {line}\n" for line in extra.splitlines()))
+
+
+def tree_shape(text: str) -> tuple[int, int, int]:
+    d, s, p = (int(x) for x in text.lower().split("x"))
+    return d, s, p
+
+
+def cached_tree(cache: Path, name: str, shape: tuple[int, int, int], size: int, today: dt.date) -> Path:
+    """A collector tree DAYSxSYMBOLSxPARTS of `size`-byte files, generated once per day and kept."""
+    days, symbols, parts = shape
+    root = cache / f"{name}-{today:%Y%m%d}-{days}x{symbols}x{parts}x{size}"
+    collector = root / "collector"
+    if (root / "done").exists():
+        return collector
+    shutil.rmtree(root, ignore_errors=True)
+    collector.mkdir(parents=True)
+    print(f"generating {days * symbols * parts} files under {collector} (kept for later runs) ...", flush=True)
+    body = bytes(range(256)) * (size // 256 + 1)
+    for d in range(days):
+        day = today - dt.timedelta(days=d)
+        for s in range(symbols):
+            part_dir = collector / trees.partition_name(f"SYM{s}-USDT", day)
+            part_dir.mkdir()
+            for n in range(parts):
+                with open(part_dir / f"part_{n:05d}.parquet", "wb") as f:
+                    f.write(body[(n + s) % 256 : (n + s) % 256 + size])
+    subprocess.run(["chmod", "-R", "a+rX", str(root)], check=True)
+    for p in (cache, root):
+        p.chmod(0o755)
+    (root / "done").touch()
+    return collector
+
+
+def ratio_row(name: str, ours: float, base: float, base_name: str, target: float, at_least: bool = False) -> str:
+    ratio = ours / base if base > 0 else float("inf")
+    good = ratio >= target if at_least else ratio <= target
+    sign = ">=" if at_least else "<="
+    return (
+        f"{name:<22} {ours * 1000:9.1f} ms | {base_name:<18} {base * 1000:9.1f} ms | "
+        f"ratio {ratio:5.2f}x (target {sign} {target:.2f}x) {'ok' if good else 'OFF TARGET'}"
+    )
+
+
+def planner_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: Path) -> list[str]:
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    cache.chmod(0o755)
+    today = trees.utc_today()
+    out: list[str] = []
+    rsync_src = lambda c: f"{server.user}@127.0.0.1:{c}/"  # noqa: E731
+
+    # --- hourly no-op and delta on the big tree, and the planner's memory.
+    shape = tree_shape(args.noop_tree)
+    collector = cached_tree(cache, "noop", shape, 64, today)
+    state = collector.parent
+    lake, plain = state / "lake", state / "plain"
+    config = work / "noop.yml"
+    write_planner_config(config, lake, server, collector, shape[0] + 5, "full_sync_every: 7d")
+    if not (state / "synced").exists():
+        print("first sync of the no-op tree (datalake and rsync -a; kept for later runs) ...", flush=True)
+        shutil.rmtree(lake, ignore_errors=True)
+        shutil.rmtree(plain, ignore_errors=True)
+        run_measured([str(BENCH_BIN), "sync", str(config), "bench"])
+        run_measured(["rsync", "-a", "-e", server.rsh(), rsync_src(collector), f"{plain}/"])
+        (state / "synced").touch()
+    # full_sync_every: 7d and the kept checkpoint make every regular run below a windowed one.
+    plain_argv = ["rsync", "-a", "-e", server.rsh(), rsync_src(collector), f"{plain}/"]
+    noop = lambda: None  # noqa: E731
+    ours = median_of(args.repeat, noop, lambda: run_measured([str(BENCH_BIN), "sync", str(config), "bench"]))
+    base = median_of(args.repeat, noop, lambda: run_measured(plain_argv))
+    n = shape[0] * shape[1] * shape[2]
+    out.append(ratio_row(f"no-op {n} files", ours[0], base[0], "rsync -a no-op", 0.1))
+    print(out[-1], flush=True)
+
+    ours_t, base_t = [], []
+    for rep in range(args.repeat):
+        tag = f"{time.time_ns()}"
+        for s in range(shape[1]):
+            trees.write_file(collector, f"{trees.partition_name(f'SYM{s}-USDT', today)}/part_delta_{tag}.parquet", 64)
+        ours_t.append(run_measured([str(BENCH_BIN), "sync", str(config), "bench"])[0])
+        base_t.append(run_measured(plain_argv)[0])
+    out.append(ratio_row(f"delta +{shape[1]} files", statistics.median(ours_t), statistics.median(base_t), "rsync -a", 0.2))
+
+    _, _, plan = run_measured([str(BENCH_BIN), "plan", str(config), "bench"])
+    mode, entries, units, partitions, hwm = plan.split()
+    verdict = "ok" if int(hwm) < 64 * 1024 else "OFF TARGET"
+    out.append(
+        f"planner peak RSS       {int(hwm) / 1024:.1f} MiB ({mode}: {entries} entries listed, {units} units, "
+        f"{partitions} partitions) (target < 64 MiB) {verdict}"
+    )
+
+    # --- backfill through the rate-capping relay: parallel 4 vs 1.
+    shape = tree_shape(args.backfill_tree)
+    collector = cached_tree(cache, "backfill", shape, args.backfill_size, today)
+    relay = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "relay.py"), "--target", f"127.0.0.1:{server.port}", "--rate", str(args.relay_rate)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = relay.stdout.readline() if relay.stdout else ""
+        relay_port = int(line.strip().split("=", 1)[1])
+        lake = work / "backfill-lake"
+        results = {}
+        for streams in (1, 4):
+            cfg = work / f"backfill-{streams}.yml"
+            write_planner_config(cfg, lake, server, collector, shape[0] + 5, f"parallel: {streams}", port=relay_port)
+            reset = lambda: shutil.rmtree(lake, ignore_errors=True)  # noqa: E731
+            results[streams] = median_of(
+                max(1, args.repeat // 2), reset, lambda: run_measured([str(BENCH_BIN), "sync", str(cfg), "bench"])
+            )[0]
+        files = shape[0] * shape[1] * shape[2]
+        mib = files * args.backfill_size / 2**20
+        out.append(
+            f"backfill {files} files {mib:.0f} MiB via {args.relay_rate / 1e6:.0f} MB/s-per-connection relay: "
+            f"parallel 1 {results[1]:.1f} s, parallel 4 {results[4]:.1f} s, speed-up "
+            f"{results[1] / results[4]:.2f}x (target >= 3.00x) {'ok' if results[1] / results[4] >= 3 else 'OFF TARGET'}"
+        )
+    finally:
+        relay.terminate()
+        relay.wait()
+
+    # --- first sync of the 60k tree without relay: parallel 1 vs rsync -a, parallel 2 vs 1.
+    if args.skip_first_sync:
+        return out
+    shape = tree_shape(args.big_tree)
+    collector = cached_tree(cache, "big", shape, 4096, today)
+    lake, plain = work / "big-lake", work / "big-plain"
+    times = {}
+    for streams in (1, 2):
+        cfg = work / f"big-{streams}.yml"
+        write_planner_config(cfg, lake, server, collector, shape[0] + 5, f"parallel: {streams}")
+        reset = lambda: shutil.rmtree(lake, ignore_errors=True)  # noqa: E731
+        times[streams] = median_of(args.repeat, reset, lambda: run_measured([str(BENCH_BIN), "sync", str(cfg), "bench"]))[0]
+    reset = lambda: shutil.rmtree(plain, ignore_errors=True)  # noqa: E731
+    base_t = median_of(
+        args.repeat, reset, lambda: run_measured(["rsync", "-a", "-e", server.rsh(), rsync_src(collector), f"{plain}/"])
+    )[0]
+    n = shape[0] * shape[1] * shape[2]
+    out.append(ratio_row(f"first sync {n} p1", times[1], base_t, "rsync -a", 1.05))
+    out.append(ratio_row(f"first sync {n} p2", times[2], times[1], "parallel 1", 1.0))
+    shutil.rmtree(lake, ignore_errors=True)
+    shutil.rmtree(plain, ignore_errors=True)
+    return out
 
 
 def write_ten_profile_config(path: Path) -> None:
@@ -206,8 +371,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small tree, for a smoke run")
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (median is reported)")
-    ap.add_argument("--only", choices=["verify"], help="run one benchmark only")
+    ap.add_argument("--only", choices=["all", "base", "planner", "verify"], default="all", help="which benchmarks to run")
+    ap.add_argument("--cache", default="/tmp/datalake-bench-cache", help="where generated planner trees are kept")
+    ap.add_argument("--noop-tree", default=None, help="DAYSxSYMBOLSxPARTS of the no-op tree (60x50x200)")
+    ap.add_argument("--big-tree", default=None, help="DAYSxSYMBOLSxPARTS of the first-sync tree (60x50x20)")
+    ap.add_argument("--backfill-tree", default=None, help="DAYSxSYMBOLSxPARTS of the backfill (15x10x8)")
+    ap.add_argument("--backfill-size", type=int, default=256 * 1024, help="bytes per backfill file")
+    ap.add_argument("--skip-first-sync", action="store_true", help="planner: skip the 60,000-file first-sync rows")
+    ap.add_argument("--relay-rate", type=float, default=8_000_000, help="relay cap, bytes/s per connection")
     args = ap.parse_args()
+    quick_or = lambda full, quick: quick if args.quick else full  # noqa: E731
+    args.noop_tree = args.noop_tree or quick_or("60x50x200", "10x20x20")
+    args.big_tree = args.big_tree or quick_or("60x50x20", "10x10x20")
+    args.backfill_tree = args.backfill_tree or quick_or("15x10x8", "5x4x6")
 
     print("building target/release/examples/bench_ops ...", flush=True)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "datalake-core", "--example", "bench_ops"], cwd=ROOT, check=True)
@@ -221,6 +397,14 @@ def main() -> None:
         return
     server = sshd.start()
     try:
+        if args.only in ("all", "planner"):
+            planner_rows = planner_benchmarks(args, server, work)
+            print()
+            for line in planner_rows:
+                print(line)
+            print(flush=True)
+        if args.only == "planner":
+            return
         today = trees.utc_today()
         if args.quick:
             days, symbols, parts, size = 6, ["A", "B"], 3, 16 * 1024

@@ -218,6 +218,11 @@ typedef struct datalake_sync_options {
    * Passed unchanged to `progress`. Default NULL.
    */
   void *userdata;
+  /**
+   * Transfer the whole tree (expired partitions excluded) instead of the
+   * recent window: the CLI's `sync --full`. Default false.
+   */
+  bool full;
 } datalake_sync_options;
 
 #ifdef __cplusplus
@@ -226,7 +231,7 @@ extern "C" {
 
 /**
  * The default sync options: `dry_run` false, `cleanup` true, `jobs` 1, no
- * progress callback, `userdata` NULL.
+ * progress callback, `userdata` NULL, `full` false.
  */
 struct datalake_sync_options datalake_sync_options_default(void);
 

@@ -23,6 +23,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::error::{Error, Result};
 use crate::metrics::Counters;
 use crate::outcome::RunEffect;
+use crate::planner::SyncMode;
 use crate::report::SyncStatus;
 
 /// Maximum number of runs kept in [`Checkpoint::history`].
@@ -105,6 +106,11 @@ pub struct Checkpoint {
     pub history: Vec<RunRecord>,
     /// Present while a sync runs.
     pub running: Option<RunningMarker>,
+    /// Start of the last successful full sync (the planner's safety net).
+    #[serde(deserialize_with = "time::optional")]
+    pub last_full_sync_time: Option<DateTime<Utc>>,
+    /// `window` or `full`: what the last finished sync transferred (for the metrics).
+    pub last_sync_mode: Option<SyncMode>,
     /// Cumulative counters for the Prometheus metrics; `None` in files written
     /// before they existed (see [`crate::metrics::Counters`]).
     pub counters: Option<Counters>,
@@ -138,6 +144,9 @@ struct OnDisk<'a> {
     consecutive_failures: u32,
     history: &'a [RunRecord],
     running: Option<&'a RunningMarker>,
+    last_full_sync_time: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_sync_mode: Option<SyncMode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     counters: Option<&'a Counters>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -236,6 +245,8 @@ impl Checkpoint {
             consecutive_failures: self.consecutive_failures,
             history: &self.history,
             running: self.running.as_ref(),
+            last_full_sync_time: self.last_full_sync_time,
+            last_sync_mode: self.last_sync_mode,
             counters: self.counters.as_ref(),
             quarantine_failures: &self.quarantine_failures,
         }

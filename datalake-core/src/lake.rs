@@ -18,6 +18,7 @@ use crate::health::{self, HealthReport};
 use crate::lock::ProfileLock;
 use crate::metrics;
 use crate::outcome::SyncAllReport;
+use crate::planner;
 use crate::progress::Progress;
 use crate::quarantine;
 use crate::report::{SyncReport, SyncStatus};
@@ -31,6 +32,8 @@ pub struct SyncOptions<'a> {
     pub dry_run: bool,
     /// Run retention after a successful or partial sync (default `true`).
     pub cleanup: bool,
+    /// Transfer the whole tree (expired partitions excluded) instead of the window.
+    pub full: bool,
     /// Profiles synced at once by `sync_all` (0 or 1: one at a time).
     pub jobs: u32,
     /// Called on the calling thread with progress, at most ~10 times a second per profile.
@@ -44,7 +47,15 @@ pub struct SyncOptions<'a> {
 
 impl Default for SyncOptions<'_> {
     fn default() -> Self {
-        SyncOptions { dry_run: false, cleanup: true, jobs: 0, progress: None, interrupt_check: None, cancel: None }
+        SyncOptions {
+            dry_run: false,
+            cleanup: true,
+            full: false,
+            jobs: 0,
+            progress: None,
+            interrupt_check: None,
+            cancel: None,
+        }
     }
 }
 
@@ -207,16 +218,16 @@ impl DataLake {
         let profile = self.enabled_profile(name)?;
         let token = CancelToken::new();
         let _active = self.register(token.clone());
-        let (dry_run, cleanup) = (options.dry_run, options.cleanup);
+        let (dry_run, cleanup, full) = (options.dry_run, options.cleanup, options.full);
         let mut observer = DirectObserver { options, token };
-        self.sync_profile(profile, dry_run, cleanup, &mut observer)
+        self.sync_profile(profile, (dry_run, full), cleanup, &mut observer)
     }
 
     /// The whole sync of one profile, on the current thread.
     fn sync_profile(
         &self,
         profile: &Profile,
-        dry_run: bool,
+        (dry_run, full): (bool, bool),
         run_cleanup: bool,
         observer: &mut dyn RunObserver,
     ) -> Result<SyncReport> {
@@ -254,6 +265,15 @@ impl DataLake {
                 prev.pid
             ));
         }
+        // A run that did not finish may have left a new partition half-copied: the window
+        // would then take it for one the lake already has, so the next run is full.
+        // A partial run counts too (the outcome model: files are missing).
+        let previous_incomplete = checkpoint.running.is_some()
+            || match checkpoint.history.last() {
+                Some(run) => run.status.is_failure(),
+                // A quants-infra checkpoint has no history, only the legacy status string.
+                None => matches!(checkpoint.last_sync_status.as_deref(), Some("failed" | "partial" | "interrupted")),
+            };
         if !dry_run {
             checkpoint.running = Some(RunningMarker { pid: std::process::id(), started_at: started });
             checkpoint.save(&profile.checkpoint_file)?;
@@ -262,6 +282,14 @@ impl DataLake {
         }
 
         let today = today(profile.timezone);
+        let request = planner::Request {
+            full_requested: full,
+            previous_incomplete,
+            last_full_sync: checkpoint.last_full_sync_time,
+            now: Utc::now(),
+            lake_today: today,
+        };
+        let (outcome, plan) = planner::transfer(&syncer, profile, request, dry_run, observer);
         let TransferOutcome {
             mut status,
             stats,
@@ -271,7 +299,7 @@ impl DataLake {
             warnings: transfer_warnings,
             too_recent,
             landed,
-        } = syncer.run(dry_run, today, observer);
+        } = outcome;
         warnings.extend(transfer_warnings);
         interrupted_meanwhile(profile, observer, &mut status, &mut error);
         let mut errors: Vec<String> = error.iter().map(ToString::to_string).collect();
@@ -323,6 +351,9 @@ impl DataLake {
         let finished = Utc::now();
         let duration = clock.elapsed().as_secs_f64();
         if !dry_run {
+            checkpoint.last_full_sync_time =
+                planner::last_full_after(checkpoint.last_full_sync_time, &plan, status, started);
+            checkpoint.last_sync_mode = Some(plan.mode);
             // Counters first: seeding them from an old checkpoint's history must not count this run twice.
             metrics::seed_counters(&mut checkpoint, &profile.name, self.config.metrics_dir.as_deref());
             let counters = checkpoint.counters_mut();
@@ -330,6 +361,8 @@ impl DataLake {
             if let Some(report) = &cleanup {
                 counters.add_cleanup(report);
             }
+            counters.files_missed_by_window =
+                counters.files_missed_by_window.saturating_add(plan.files_missed_by_window.unwrap_or(0));
             checkpoint.record_run(RunRecord {
                 started_at: started,
                 status,
@@ -371,6 +404,11 @@ impl DataLake {
             too_recent_files: too_recent,
             parquet_checked: landing.checked,
             quarantined: landing.quarantined,
+            mode: Some(plan.mode),
+            full_sync_reason: plan.full_sync_reason,
+            partitions_covered: plan.partitions_covered,
+            files_missed_by_window: plan.files_missed_by_window,
+            streams: plan.streams,
             error,
         })
     }
@@ -386,7 +424,7 @@ impl DataLake {
         let queue = Mutex::new(names.iter().cloned().enumerate().collect::<VecDeque<_>>());
         let results: Mutex<Vec<(usize, SyncReport)>> = Mutex::new(Vec::new());
         let (tx, rx) = mpsc::channel::<Progress>();
-        let (dry_run, cleanup) = (options.dry_run, options.cleanup);
+        let (dry_run, cleanup, full) = (options.dry_run, options.cleanup, options.full);
 
         std::thread::scope(|scope| {
             for _ in 0..jobs {
@@ -400,7 +438,7 @@ impl DataLake {
                         let Some((index, name)) = next else { break };
                         let report = match self
                             .enabled_profile(&name)
-                            .and_then(|p| self.sync_profile(p, dry_run, cleanup, &mut observer))
+                            .and_then(|p| self.sync_profile(p, (dry_run, full), cleanup, &mut observer))
                         {
                             Ok(r) => r,
                             Err(e) => SyncReport::without_transfer(&name, e),

@@ -41,6 +41,7 @@
 //! - [`parquet_check`], [`quarantine`] — footer checks of landed files; broken ones moved aside.
 //! - [`verify`] — footer checks of the whole lake, and a checksum comparison with the collector.
 //! - [`coverage`] — series, missing days, stopped series.
+//! - [`planner`] — windowed and full runs, parallel streams: what each run hands rsync.
 //! - [`lake`] — the [`DataLake`] facade the Python and C bindings wrap.
 //! - [`outcome`] — what a result means for every face: failure or not, the
 //!   error it carries, exit codes, the `sync_all` aggregate, checkpoint counting.
@@ -57,8 +58,9 @@
 //! - `tempfile`: atomic checkpoint writes (temp file in the same directory, then rename).
 //! - `chrono`: dates of partitions and timestamps of checkpoints.
 //! - `serde`/`serde_json`: reports and checkpoints; the JSON is the same for the CLI, Python and C.
-//! - `humantime`: durations people write (`--max-age 90min`, `2h`, `1d`, `min_age: 1m`) and print, one
-//!   grammar for every face; `0` is accepted for "off" before it is asked.
+//! - `humantime`: durations people write (`--max-age 90min`, `min_age: 1m`, `full_sync_every: 24h`,
+//!   `7d`) and print, one grammar for every face, with clear parse errors; `0` is accepted for "off"
+//!   where a key allows it.
 //! - No Prometheus client crate: `prometheus-client` writes OpenMetrics only (its `_total` counters are read
 //!   as untyped by node_exporter's textfile collector, a text-format 0.0.4 parser), and the `prometheus`
 //!   crate is a registry of live atomics for long-running servers; here a snapshot read from the checkpoint is printed once, in the four line types of the text
@@ -88,6 +90,7 @@ pub mod min_age;
 pub mod outcome;
 pub mod parquet_check;
 pub mod partition;
+pub mod planner;
 pub mod progress;
 pub mod quarantine;
 pub mod report;
@@ -107,6 +110,7 @@ pub use error::{ConfigErrors, ConnectFailure, Error, ErrorKind, Result};
 pub use health::HealthReport;
 pub use lake::{DataLake, SyncOptions};
 pub use outcome::{all_error_kinds, all_sync_statuses, AggregateFailure, ExitCode, RunEffect, SyncAllReport};
+pub use planner::SyncMode;
 pub use progress::Progress;
 pub use quarantine::QuarantinedFile;
 pub use report::{SyncReport, SyncStatus, TransferStats};

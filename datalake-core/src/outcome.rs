@@ -114,6 +114,12 @@ impl SyncStatus {
     pub const ALL: [SyncStatus; 5] =
         [SyncStatus::Success, SyncStatus::Skipped, SyncStatus::Partial, SyncStatus::Interrupted, SyncStatus::Failed];
 
+    /// The status of several transfers taken together (a run's parallel
+    /// buckets, `sync_all`'s profiles): the worst; `success` when there are none.
+    pub fn worst(statuses: impl IntoIterator<Item = SyncStatus>) -> SyncStatus {
+        statuses.into_iter().max().unwrap_or(SyncStatus::Success)
+    }
+
     /// Whether a run that ended so is a failure to alert on: `failed`,
     /// `partial` (files are missing) and `interrupted`. `skipped` is not: it
     /// did not run, and its report says why.
@@ -247,7 +253,7 @@ impl SyncAllReport {
     /// Combine the reports of one `sync_all`, kept in the given (name) order.
     pub fn new(reports: Vec<SyncReport>) -> SyncAllReport {
         SyncAllReport {
-            status: reports.iter().map(|r| r.status).max().unwrap_or(SyncStatus::Success),
+            status: SyncStatus::worst(reports.iter().map(|r| r.status)),
             profiles: reports.len(),
             not_ok: reports.iter().filter(|r| r.failure().is_some()).count(),
             files_transferred: reports.iter().map(|r| r.files_transferred).sum(),

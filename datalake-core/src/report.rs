@@ -114,6 +114,17 @@ pub struct SyncReport {
     pub parquet_checked: u64,
     /// Files of this run that failed the check, moved into quarantine.
     pub quarantined: Vec<QuarantinedFile>,
+    /// `window` or `full`: what the planner handed rsync (`None` when no transfer started).
+    pub mode: Option<crate::planner::SyncMode>,
+    /// Why the run was full (first sync, `--full`, `full_sync_every` elapsed, window not computable).
+    pub full_sync_reason: Option<String>,
+    /// Dated partitions the run covered.
+    pub partitions_covered: u64,
+    /// On a full run: files that arrived in partitions the window skipped since
+    /// the last full run (late arrivals; not zero means `window_days` is small).
+    pub files_missed_by_window: Option<u64>,
+    /// rsync streams that ran at once.
+    pub streams: u32,
     /// Why the run did not succeed: set for every status but `success`
     /// (not serialized; the faces take it from [`SyncReport::failure`]).
     #[serde(skip)]
@@ -157,6 +168,11 @@ impl SyncReport {
             too_recent_files: 0,
             parquet_checked: 0,
             quarantined: Vec::new(),
+            mode: None,
+            full_sync_reason: None,
+            partitions_covered: 0,
+            files_missed_by_window: None,
+            streams: 0,
             error: Some(error),
         }
     }

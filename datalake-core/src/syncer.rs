@@ -90,18 +90,38 @@ impl<'a> Syncer<'a> {
         Ok(Syncer { profile, tools: Tools::locate(profile)? })
     }
 
+    /// The profile this syncer moves.
+    pub fn profile_name(&self) -> &str {
+        &self.profile.name
+    }
+
+    /// The tools found (the planner lists and sizes with the same ssh).
+    pub fn tools(&self) -> &Tools {
+        &self.tools
+    }
+
     /// The argv of one attempt (for logs and tests).
     pub fn argv(&self, dry_run: bool, today: NaiveDate) -> Vec<std::ffi::OsString> {
         self.argv_with(dry_run, today, None)
     }
 
-    fn argv_with(&self, dry_run: bool, today: NaiveDate, exclude_from: Option<PathBuf>) -> Vec<std::ffi::OsString> {
-        let cutoff = cutoff_date(today, self.profile.retention_days);
-        let mut extra_excludes = expired_exclude_patterns(cutoff);
+    /// The argv of one attempt over a `--files-from` list (the planner's window or bucket).
+    pub fn argv_with(
+        &self,
+        dry_run: bool,
+        today: NaiveDate,
+        files_from: Option<std::path::PathBuf>,
+    ) -> Vec<std::ffi::OsString> {
+        let mut extra_excludes = self.expired_excludes(today);
         // Anchored: only the profile's own quarantine folder.
         extra_excludes.push(format!("/{QUARANTINE_DIR}/"));
-        let spec = RunSpec { dry_run, extra_excludes, exclude_from };
+        let spec = RunSpec { dry_run, extra_excludes, files_from };
         command::build(&self.tools, self.profile, &spec)
+    }
+
+    /// The patterns that keep expired partitions from being downloaded.
+    pub fn expired_excludes(&self, today: NaiveDate) -> Vec<String> {
+        expired_exclude_patterns(cutoff_date(today, self.profile.retention_days))
     }
 
     /// The files younger than `min_age` on the collector (none when it is 0).
@@ -116,6 +136,17 @@ impl<'a> Syncer<'a> {
     /// Transfer with retries: 23 is retried once then `partial`; transient
     /// codes back off exponentially up to `retries`; permanent ones stop at once.
     pub fn run(&self, dry_run: bool, today: NaiveDate, observer: &mut dyn RunObserver) -> TransferOutcome {
+        self.run_argv(&self.argv(dry_run, today), today, observer)
+    }
+
+    /// [`Syncer::run`] for a given argv (one planner bucket, or the whole run).
+    /// `today` dates the dry run that measures what a run that filled the disk still needed.
+    pub fn run_argv(
+        &self,
+        argv: &[std::ffi::OsString],
+        today: NaiveDate,
+        observer: &mut dyn RunObserver,
+    ) -> TransferOutcome {
         let profile = self.profile;
         let mut out = TransferOutcome {
             status: SyncStatus::Failed,
@@ -154,7 +185,10 @@ impl<'a> Syncer<'a> {
                 Err(e) => return out.ended(SyncStatus::Failed, e),
             };
             out.too_recent = recent.as_ref().map_or(0, |r| r.paths.len() as u64);
-            let argv = self.argv_with(dry_run, today, recent.as_ref().map(|r| r.exclude_file.path().to_path_buf()));
+            let argv = match &recent {
+                Some(r) => command::with_exclude_from(argv, r.exclude_file.path()),
+                None => argv.to_vec(),
+            };
             let run = match process::run(&argv, &profile.name, observer) {
                 Ok(r) => r,
                 Err(e) => return out.ended(SyncStatus::Failed, e),
@@ -241,6 +275,20 @@ impl Syncer<'_> {
 }
 
 impl TransferOutcome {
+    /// An outcome before anything ran: `error` says why nothing could start.
+    pub fn not_started(error: Error) -> TransferOutcome {
+        TransferOutcome {
+            status: SyncStatus::Failed,
+            stats: TransferStats::default(),
+            exit_code: None,
+            attempts: 0,
+            error: Some(error),
+            warnings: Vec::new(),
+            too_recent: 0,
+            landed: Vec::new(),
+        }
+    }
+
     /// The transfer succeeded: hand the outcome back.
     fn succeeded(mut self) -> TransferOutcome {
         self.status = SyncStatus::Success;

@@ -56,16 +56,26 @@ pub struct datalake_sync_options {
     pub progress: datalake_progress_cb,
     /// Passed unchanged to `progress`. Default NULL.
     pub userdata: *mut c_void,
+    /// Transfer the whole tree (expired partitions excluded) instead of the
+    /// recent window: the CLI's `sync --full`. Default false.
+    pub full: bool,
 }
 
 impl Default for datalake_sync_options {
     fn default() -> Self {
-        datalake_sync_options { dry_run: false, cleanup: true, jobs: 1, progress: None, userdata: ptr::null_mut() }
+        datalake_sync_options {
+            dry_run: false,
+            cleanup: true,
+            jobs: 1,
+            progress: None,
+            userdata: ptr::null_mut(),
+            full: false,
+        }
     }
 }
 
 /// The default sync options: `dry_run` false, `cleanup` true, `jobs` 1, no
-/// progress callback, `userdata` NULL.
+/// progress callback, `userdata` NULL, `full` false.
 #[no_mangle]
 pub extern "C" fn datalake_sync_options_default() -> datalake_sync_options {
     datalake_sync_options::default()
@@ -97,6 +107,7 @@ pub fn with_core_options<R>(options: Option<&datalake_sync_options>, f: impl FnO
     let mut core = SyncOptions {
         dry_run: opts.dry_run,
         cleanup: opts.cleanup,
+        full: opts.full,
         jobs: opts.jobs,
         progress: forward.as_mut().map(|f| f as &mut dyn FnMut(&Progress)),
         ..SyncOptions::default()

@@ -134,6 +134,11 @@ impl PyCheckpoint {
     fn consecutive_failures(&self) -> u32 {
         self.inner.consecutive_failures
     }
+    /// Start of the last successful full sync.
+    #[getter]
+    fn last_full_sync_time(&self) -> Option<DateTime<Utc>> {
+        self.inner.last_full_sync_time
+    }
     /// The last runs, oldest first.
     #[getter]
     fn history(&self) -> Vec<PyRunRecord> {

@@ -295,6 +295,21 @@ impl PyProfile {
     fn timezone(&self) -> &'static str {
         self.inner.timezone.as_str()
     }
+    /// Days back from the collector's today a regular run transfers (0: always full).
+    #[getter]
+    fn window_days(&self) -> u32 {
+        self.inner.window_days
+    }
+    /// A full run happens when the last one is older than this.
+    #[getter]
+    fn full_sync_every(&self) -> std::time::Duration {
+        self.inner.full_sync_every
+    }
+    /// rsync streams at once.
+    #[getter]
+    fn parallel(&self) -> u32 {
+        self.inner.parallel
+    }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json::to_py(py, &self.inner)
     }

@@ -57,6 +57,7 @@ impl Pending {
 struct RunOptions {
     dry_run: bool,
     cleanup: bool,
+    full: bool,
     jobs: u32,
     progress: Option<Py<PyAny>>,
 }
@@ -78,7 +79,7 @@ impl PyDataLake {
         let pending = Pending::default();
         let cancel = CancelToken::new();
         let lake = &self.inner;
-        let RunOptions { dry_run, cleanup, jobs, progress } = options;
+        let RunOptions { dry_run, cleanup, full, jobs, progress } = options;
         let out = py.detach(|| {
             let mut on_progress = |p: &Progress| {
                 let Some(callback) = progress.as_ref() else { return };
@@ -112,6 +113,7 @@ impl PyDataLake {
             let mut sync_options = SyncOptions {
                 dry_run,
                 cleanup,
+                full,
                 jobs,
                 progress: None,
                 interrupt_check: Some(&mut interrupt_check),
@@ -192,8 +194,8 @@ impl PyDataLake {
     /// Sync one profile. Returns the report of a success; otherwise raises the
     /// exception of the error the core attached (with `.report`): `partial`
     /// raises SyncError like a failure. KeyboardInterrupt after Ctrl-C, or
-    /// what the progress callback raised.
-    #[pyo3(signature = (profile, *, dry_run = false, cleanup = true, progress = None))]
+    /// what the progress callback raised. `full` forces a full run.
+    #[pyo3(signature = (profile, *, dry_run = false, cleanup = true, progress = None, full = false))]
     fn sync(
         &self,
         py: Python<'_>,
@@ -201,9 +203,10 @@ impl PyDataLake {
         dry_run: bool,
         cleanup: bool,
         progress: Option<Bound<'_, PyAny>>,
+        full: bool,
     ) -> PyResult<Py<PySyncReport>> {
         logging::refresh(py)?;
-        let options = RunOptions { dry_run, cleanup, jobs: 1, progress: checked_callback(progress)? };
+        let options = RunOptions { dry_run, cleanup, full, jobs: 1, progress: checked_callback(progress)? };
         let (result, pending) = self.run_detached(py, options, |lake, opts| lake.sync(profile, opts));
         let report = match result {
             Ok(report) => Bound::new(py, PySyncReport::from(report))?,
@@ -222,8 +225,8 @@ impl PyDataLake {
     /// Sync every enabled profile, `jobs` at a time. Failures do not raise:
     /// the aggregate and each profile's report carry the outcome.
     /// KeyboardInterrupt and callback exceptions are raised with the reports
-    /// as `.reports`.
-    #[pyo3(signature = (*, jobs = 1, dry_run = false, cleanup = true, progress = None))]
+    /// as `.reports`. `full` forces a full run of every profile.
+    #[pyo3(signature = (*, jobs = 1, dry_run = false, cleanup = true, progress = None, full = false))]
     fn sync_all(
         &self,
         py: Python<'_>,
@@ -231,9 +234,10 @@ impl PyDataLake {
         dry_run: bool,
         cleanup: bool,
         progress: Option<Bound<'_, PyAny>>,
+        full: bool,
     ) -> PyResult<PySyncAllReport> {
         logging::refresh(py)?;
-        let options = RunOptions { dry_run, cleanup, jobs, progress: checked_callback(progress)? };
+        let options = RunOptions { dry_run, cleanup, full, jobs, progress: checked_callback(progress)? };
         let (all, pending) = self.run_detached(py, options, |lake, opts| lake.sync_all(opts));
         let all = PySyncAllReport::new(py, all)?;
         if let Some(err) = pending {
@@ -263,7 +267,8 @@ impl PyDataLake {
         progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PyVerifyReport> {
         logging::refresh(py)?;
-        let options = RunOptions { dry_run: true, cleanup: false, jobs: 1, progress: checked_callback(progress)? };
+        let options =
+            RunOptions { dry_run: true, cleanup: false, full: false, jobs: 1, progress: checked_callback(progress)? };
         let (result, pending) = self.run_detached(py, options, |lake, opts| {
             let mut verify = VerifyOptions {
                 remote,

@@ -157,6 +157,31 @@ impl PySyncReport {
     fn cleanup(&self) -> Option<PyCleanupReport> {
         self.inner.cleanup.clone().map(PyCleanupReport::from)
     }
+    /// `"window"` or `"full"`; None when no transfer started.
+    #[getter]
+    fn mode(&self) -> Option<&'static str> {
+        self.inner.mode.map(|m| m.as_str())
+    }
+    /// Why the run was full, if it was.
+    #[getter]
+    fn full_sync_reason(&self) -> Option<&str> {
+        self.inner.full_sync_reason.as_deref()
+    }
+    /// Dated partitions the run covered.
+    #[getter]
+    fn partitions_covered(&self) -> u64 {
+        self.inner.partitions_covered
+    }
+    /// On a full run: files the window had missed since the last full run.
+    #[getter]
+    fn files_missed_by_window(&self) -> Option<u64> {
+        self.inner.files_missed_by_window
+    }
+    /// rsync streams that ran at once.
+    #[getter]
+    fn streams(&self) -> u32 {
+        self.inner.streams
+    }
     /// Raise the matching exception (with `.report` set) unless the run succeeded.
     fn raise_for_status(slf: &Bound<'_, Self>) -> PyResult<()> {
         match Self::failure(slf)? {

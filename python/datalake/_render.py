@@ -281,7 +281,31 @@ def finished_fields(r: SyncReport) -> dict[str, Any]:
         "duration_seconds": r.duration_seconds,
         "attempts": r.attempts,
         "rsync_exit_code": r.rsync_exit_code,
+        "mode": r.mode,
     }
+
+
+def plan_event(display: ProgressDisplay, r: SyncReport) -> None:
+    """One line on what the planner chose: window or full (and why), partitions, streams;
+    the same as the `sync_plan` event of --log-format json."""
+    if r.mode is None:
+        return
+    why = f" ({r.full_sync_reason})" if r.full_sync_reason else ""
+    streams = f", {r.streams} streams" if r.streams > 1 else ""
+    missed = ""
+    if r.files_missed_by_window is not None:
+        missed = f", {r.files_missed_by_window} files missed by the window"
+    display.event(
+        f"sync {r.profile}: {r.mode} run{why}, {r.partitions_covered} partitions{streams}{missed}",
+        "sync_plan",
+        r.profile,
+        "warning" if r.files_missed_by_window else "info",
+        mode=r.mode,
+        full_sync_reason=r.full_sync_reason,
+        partitions_covered=r.partitions_covered,
+        files_missed_by_window=r.files_missed_by_window,
+        streams=r.streams,
+    )
 
 
 def sync_rows(reports: Sequence[SyncReport]) -> str:

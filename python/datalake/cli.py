@@ -254,11 +254,19 @@ def test_connection(profile: str, config_path: str, fmt: str) -> None:
 @click.option(
     "--cleanup/--no-cleanup", default=True, show_default=True, help="Run retention after the sync (or skip it)."
 )
+@click.option("--full", is_flag=True, help="Transfer the whole tree, not just the recent window.")
 @_config_option
 @_format_option
 @_handle_errors
 def sync(
-    profile: str | None, all_: bool, dry_run: bool, jobs: int, cleanup: bool, config_path: str, fmt: str
+    profile: str | None,
+    all_: bool,
+    dry_run: bool,
+    jobs: int,
+    cleanup: bool,
+    full: bool,
+    config_path: str,
+    fmt: str,
 ) -> None:
     """Pull new data for PROFILE (or --all enabled profiles) from the collectors."""
     _profile_selection(profile, all_)
@@ -273,7 +281,7 @@ def sync(
             f"sync: {len(names)} enabled profiles: {', '.join(names) or 'none'}", "sync_started", profiles=names
         )
         try:
-            all_reports = lake.sync_all(jobs=jobs, dry_run=dry_run, cleanup=cleanup, progress=display)
+            all_reports = lake.sync_all(jobs=jobs, dry_run=dry_run, cleanup=cleanup, progress=display, full=full)
         except KeyboardInterrupt as e:  # Terminated (SIGTERM) included
             display.clear()
             interrupted: list[SyncReport] = list(getattr(e, "reports", None) or [])
@@ -290,6 +298,7 @@ def sync(
                 f"{human_size(r.bytes_transferred)} in {render.duration(r.duration_seconds)}",
                 **render.finished_fields(r),
             )
+            render.plan_event(display, r)
         if fmt == "json":
             render.json_out([r.to_dict() for r in reports])
         elif not state.quiet:
@@ -305,7 +314,7 @@ def sync(
     report: SyncReport | None
     shown: set[str] = set()  # errors already printed as the command's `Error:` line
     try:
-        report = lake.sync(profile, dry_run=dry_run, cleanup=cleanup, progress=display)
+        report = lake.sync(profile, dry_run=dry_run, cleanup=cleanup, progress=display, full=full)
         code = report.cli_exit_code
     except KeyboardInterrupt as e:  # Terminated (SIGTERM) included
         display.clear()
@@ -334,6 +343,7 @@ def sync(
         f"{human_size(report.bytes_transferred)} in {render.duration(report.duration_seconds)}",
         **render.finished_fields(report),
     )
+    render.plan_event(display, report)
     if fmt == "json":
         render.json_out(report.to_dict())
     elif not state.quiet:

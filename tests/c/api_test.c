@@ -108,7 +108,7 @@ static int cmd_args(const char *config, const char *profile) {
   CHECK(datalake_version() != NULL && strlen(datalake_version()) > 0, "datalake_version is empty");
 
   /* Default options. */
-  CHECK(!opts.dry_run && opts.cleanup && opts.jobs == 1 && opts.progress == NULL && opts.userdata == NULL,
+  CHECK(!opts.dry_run && opts.cleanup && opts.jobs == 1 && opts.progress == NULL && opts.userdata == NULL && !opts.full,
         "datalake_sync_options_default: dry_run %d cleanup %d jobs %u", opts.dry_run, opts.cleanup, opts.jobs);
 
   /* Truncation: snprintf semantics. */
@@ -204,6 +204,7 @@ static int cmd_lifecycle(const char *config_path, const char *profile, const cha
   CHECK_JSON(json, needle);
   CHECK_JSON(json, "\"dry_run\":false");
   CHECK_JSON(json, "\"cleanup\":null");
+  CHECK_JSON(json, "\"mode\":\"full\""); /* the first sync is a full one */
   datalake_string_free(json);
 
   json = NULL;
@@ -244,6 +245,16 @@ static int cmd_lifecycle(const char *config_path, const char *profile, const cha
   CHECK_STATUS(datalake_sync(lake, profile, NULL, &json), DATALAKE_OK, "datalake_sync (no-op)");
   CHECK_JSON(json, "\"files_transferred\":0,");
   CHECK_JSON(json, "\"cleanup\":{"); /* the default runs retention after the sync */
+  CHECK_JSON(json, "\"mode\":\"window\"");
+  datalake_string_free(json);
+
+  /* options.full forces a full run. */
+  json = NULL;
+  opts = datalake_sync_options_default();
+  opts.full = true;
+  CHECK_STATUS(datalake_sync(lake, profile, &opts, &json), DATALAKE_OK, "datalake_sync (full)");
+  CHECK_JSON(json, "\"mode\":\"full\"");
+  CHECK_JSON(json, "\"files_missed_by_window\":0");
   datalake_string_free(json);
 
   /* sync_all: an array with one report per enabled profile. */

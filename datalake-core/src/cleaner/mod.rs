@@ -276,6 +276,9 @@ pub(crate) fn test_profile(local_dir: &Path, retention_days: u32) -> Profile {
         timezone: Timezone::Utc,
         min_age: crate::config::DEFAULT_MIN_AGE,
         check_parquet: true,
+        window_days: crate::config::DEFAULT_WINDOW_DAYS,
+        full_sync_every: crate::config::DEFAULT_FULL_SYNC_EVERY,
+        parallel: 1,
     }
 }
 

@@ -16,6 +16,8 @@ use super::{
     Config, HostKeyChecking, Profile, Severity, Source, SshSource, Timezone, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_IO_TIMEOUT, DEFAULT_MIN_AGE, DEFAULT_PORT, DEFAULT_RETENTION_DAYS, DEFAULT_RETRIES, DEFAULT_SSH_KEY,
 };
+use super::{DEFAULT_FULL_SYNC_EVERY, DEFAULT_PARALLEL, DEFAULT_WINDOW_DAYS, MAX_MIN_AGE};
+use std::time::Duration;
 
 const DATA_LAKE_KEYS: &[&str] = &["root_dir", "checkpoint_dir", "timezone", "profiles", "metrics_dir"];
 const PROFILE_KEYS: &[&str] = &[
@@ -35,8 +37,24 @@ const PROFILE_KEYS: &[&str] = &[
     "timezone",
     "min_age",
     "check_parquet",
+    "window_days",
+    "full_sync_every",
+    "parallel",
 ];
 const SOURCE_KEYS: &[&str] = &["type", "host", "port", "user", "ssh_key", "remote_root"];
+
+const MIN_AGE_RULE: DurationRule = DurationRule {
+    min: Duration::ZERO,
+    max: MAX_MIN_AGE,
+    examples: "1m, 90s or 2h (0 turns it off)",
+    max_reason: "a file older than that is not being written any more",
+};
+const FULL_SYNC_EVERY_RULE: DurationRule = DurationRule {
+    min: Duration::from_secs(60),
+    max: Duration::from_secs(366 * 86_400),
+    examples: "6h, 24h or 7d",
+    max_reason: "late files in old partitions would wait longer than retention keeps them",
+};
 
 pub(super) fn walk(ctx: &mut Ctx<'_>, text: &str) -> Option<Config> {
     let root = match yaml::parse(text) {
@@ -264,8 +282,15 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
     let host_key_checking = read_host_key_checking(ctx, f.get("host_key_checking"), &key("host_key_checking"))
         .unwrap_or(HostKeyChecking::AcceptNew);
     let timezone = read_timezone(ctx, f.get("timezone"), &key("timezone")).unwrap_or(env.timezone);
-    let min_age = read_duration(ctx, f.get("min_age"), &key("min_age")).unwrap_or(DEFAULT_MIN_AGE);
+    let min_age = read_duration(ctx, f.get("min_age"), &key("min_age"), &MIN_AGE_RULE).unwrap_or(DEFAULT_MIN_AGE);
     let check_parquet = read_bool(ctx, f.get("check_parquet"), &key("check_parquet")).unwrap_or(true);
+    // Transfer planner (issue 11): window, full-run period, parallel streams.
+    let window_days = read_int(ctx, f.get("window_days"), &key("window_days"), 0, 36_500, " (days; 0 = always full)")
+        .map_or(DEFAULT_WINDOW_DAYS, |n| n as u32);
+    let full_sync_every = read_duration(ctx, f.get("full_sync_every"), &key("full_sync_every"), &FULL_SYNC_EVERY_RULE)
+        .unwrap_or(DEFAULT_FULL_SYNC_EVERY);
+    let parallel = read_int(ctx, f.get("parallel"), &key("parallel"), 1, 16, " (rsync streams at once)")
+        .map_or(DEFAULT_PARALLEL, |n| n as u32);
 
     if matches!(source, Some(Source::Local { .. })) {
         for k in ["known_hosts", "host_key_checking", "connect_timeout"] {
@@ -307,6 +332,9 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
         timezone,
         min_age,
         check_parquet,
+        window_days,
+        full_sync_every,
+        parallel,
     };
     Some((profile, placed))
 }

@@ -3,12 +3,13 @@
 //! rather than stopping, so one pass finds every problem.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::expand::expand_local;
 use super::load::{join, Ctx};
 use super::rules::{did_you_mean, normalize};
 use super::yaml::{Kind, Node, Pos};
-use super::{rsync_args, HostKeyChecking, Timezone, MAX_MIN_AGE};
+use super::{rsync_args, HostKeyChecking, Timezone};
 
 /// A known key found in a mapping.
 #[derive(Clone, Copy)]
@@ -154,30 +155,49 @@ pub(super) fn parse_int(text: &str, plain: bool) -> Option<i128> {
     Some(if negative { -value } else { value })
 }
 
-/// A duration such as `1m`, `90s`, `1h 30m` (humantime's syntax) or a bare
-/// `0` (off); `None` when absent, null or invalid (then reported).
-pub(super) fn read_duration(ctx: &mut Ctx<'_>, e: Option<Entry<'_>>, key: &str) -> Option<std::time::Duration> {
+/// What a duration key accepts: bounds, and examples for the error message.
+pub(super) struct DurationRule {
+    pub(super) min: Duration,
+    pub(super) max: Duration,
+    /// Examples, e.g. "1m, 90s or 2h (0 turns it off)".
+    pub(super) examples: &'static str,
+    /// Why `max` is the limit, said when a value exceeds it.
+    pub(super) max_reason: &'static str,
+}
+
+/// A duration in humantime's syntax (`90s`, `1m`, `6h`, `7d`, `1h 30m`) or a bare
+/// `0`, within the rule's bounds; `None` when absent, null or invalid (then reported).
+pub(super) fn read_duration(
+    ctx: &mut Ctx<'_>,
+    e: Option<Entry<'_>>,
+    key: &str,
+    rule: &DurationRule,
+) -> Option<Duration> {
     let e = e?;
     if e.value.is_null() {
         return None;
     }
-    let parsed = match &e.value.kind {
-        Kind::Scalar { text, .. } if text.trim() == "0" => Some(std::time::Duration::ZERO),
-        Kind::Scalar { text, .. } => humantime::parse_duration(text.trim()).ok(),
-        _ => None,
+    let expected = || format!("expected a duration such as {}, got {}", rule.examples, e.value.describe());
+    let Kind::Scalar { text, .. } = &e.value.kind else {
+        ctx.error(e.value.pos, key, expected());
+        return None;
     };
+    let text = text.trim();
+    let parsed = if text == "0" { Ok(Duration::ZERO) } else { humantime::parse_duration(text) };
     match parsed {
-        Some(d) if d <= MAX_MIN_AGE => Some(d),
-        Some(_) => {
-            ctx.error(e.value.pos, key, "at most 7d: a file older than that is not being written any more");
+        Ok(d) if d > rule.max => {
+            let max = humantime::format_duration(rule.max);
+            ctx.error(e.value.pos, key, format!("at most {max}: {}", rule.max_reason));
             None
         }
-        None => {
-            ctx.error(
-                e.value.pos,
-                key,
-                format!("expected a duration such as 1m, 90s or 2h (0 turns it off), got {}", e.value.describe()),
-            );
+        Ok(d) if d < rule.min => {
+            let min = humantime::format_duration(rule.min);
+            ctx.error(e.value.pos, key, format!("{text:?} is shorter than {min}; use e.g. {}", rule.examples));
+            None
+        }
+        Ok(d) => Some(d),
+        Err(_) => {
+            ctx.error(e.value.pos, key, expected());
             None
         }
     }

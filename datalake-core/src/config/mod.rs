@@ -24,7 +24,9 @@
 //!   0..=20), `exclude` (list of rsync patterns), `known_hosts`,
 //!   `host_key_checking` (`accept-new` default or `yes`; `no` is refused),
 //!   `timezone` (overrides the data_lake one), `min_age` (a duration, `1m`;
-//!   `0` turns it off), `check_parquet` (true).
+//!   `0` turns it off), `check_parquet` (true), `window_days` (2, 0..=36500;
+//!   0 = always full), `full_sync_every` (`24h`; a duration such as `6h`,
+//!   `7d`), `parallel` (1, 1..=16 rsync streams): see [`crate::planner`].
 //! - `source`: `type` (`ssh` default, or `local`), `host`, `port` (6677),
 //!   `user`, `ssh_key` (`~/.ssh/lightsail_key.pem`), `remote_root`. A `local`
 //!   source takes only `type` and `remote_root`.
@@ -90,6 +92,12 @@ pub const DEFAULT_RETRIES: u32 = 3;
 pub const DEFAULT_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(60);
 /// Largest `min_age` accepted.
 pub const MAX_MIN_AGE: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
+/// Default window of a regular sync, in days back from the collector's today.
+pub const DEFAULT_WINDOW_DAYS: u32 = 2;
+/// Default longest time between two full syncs.
+pub const DEFAULT_FULL_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+/// Default number of rsync streams.
+pub const DEFAULT_PARALLEL: u32 = 1;
 
 /// Whether a [`Diagnostic`] stops the config from loading.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -328,10 +336,23 @@ pub struct Profile {
     /// Check the footer of every `.parquet` file a run transfers and
     /// quarantine the broken ones.
     pub check_parquet: bool,
+    /// Regular runs transfer partitions dated within this many days of the
+    /// collector's today (plus new and undated ones); 0 = every run is full.
+    pub window_days: u32,
+    /// A full run happens when the last one is older than this (serialized in
+    /// whole seconds, like the other durations of a profile).
+    #[serde(serialize_with = "whole_seconds")]
+    pub full_sync_every: std::time::Duration,
+    /// rsync streams at once (1..=16).
+    pub parallel: u32,
 }
 
 fn as_seconds<S: serde::Serializer>(d: &std::time::Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
+}
+
+fn whole_seconds<S: serde::Serializer>(d: &std::time::Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_secs())
 }
 
 /// A loaded, validated configuration.

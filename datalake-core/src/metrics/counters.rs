@@ -43,6 +43,8 @@ pub struct Counters {
     pub cleanup_deleted_files: u64,
     /// Bytes freed by retention.
     pub cleanup_freed_bytes: u64,
+    /// Files full runs found in partitions the window had skipped (late arrivals).
+    pub files_missed_by_window: u64,
 }
 
 impl Counters {
@@ -101,6 +103,7 @@ impl Counters {
             (&mut self.cleanup_deleted_dirs, other.cleanup_deleted_dirs),
             (&mut self.cleanup_deleted_files, other.cleanup_deleted_files),
             (&mut self.cleanup_freed_bytes, other.cleanup_freed_bytes),
+            (&mut self.files_missed_by_window, other.files_missed_by_window),
         ];
         for (mine, theirs) in pairs {
             *mine = (*mine).max(theirs);
@@ -141,6 +144,7 @@ impl Counters {
                 "data_lake_cleanup_deleted_dirs_total" => &mut c.cleanup_deleted_dirs,
                 "data_lake_cleanup_deleted_files_total" => &mut c.cleanup_deleted_files,
                 "data_lake_cleanup_freed_bytes_total" => &mut c.cleanup_freed_bytes,
+                "data_lake_files_missed_by_window_total" => &mut c.files_missed_by_window,
                 _ => continue,
             };
             *slot = n;

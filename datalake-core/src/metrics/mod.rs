@@ -178,9 +178,8 @@ fn lake(s: &Snapshot, f: fn(&ProfileStats, Timezone) -> f64) -> Vec<Sample> {
 }
 
 /// Every family, in exposition order. Families that need data from another
-/// subsystem (coverage: missing days, stopped series, quarantine; the
-/// transfer planner: window mode, files missed by the window) are added here
-/// as one line each once that data is in [`Snapshot`].
+/// subsystem (coverage: missing days, stopped series, quarantine) are added
+/// here as one entry each once that data is in [`Snapshot`].
 pub static FAMILIES: &[Family] = &[
     Family::gauge("data_lake_info", "datalake version that wrote these metrics (value always 1).", |_| {
         vec![Sample { suffix: "", labels: vec![("version", env!("CARGO_PKG_VERSION").to_string())], value: 1.0 }]
@@ -258,6 +257,31 @@ pub static FAMILIES: &[Family] = &[
                 })
                 .collect()
         },
+    ),
+    Family::gauge(
+        "data_lake_last_sync_mode",
+        "What the last finished sync transferred: 1 for its mode (window: recent and new partitions; full: the whole tree), 0 for the other.",
+        |s| {
+            let last = s.last_run().and_then(|c| c.last_sync_mode);
+            crate::planner::SyncMode::ALL
+                .iter()
+                .map(|m| Sample {
+                    suffix: "",
+                    labels: vec![("mode", m.as_str().to_string())],
+                    value: bool_value(last == Some(*m)),
+                })
+                .collect()
+        },
+    ),
+    Family::gauge(
+        "data_lake_last_full_sync_timestamp_seconds",
+        "Start of the last successful full sync, the windowed runs' safety net (0: never).",
+        |s| one(timestamp(s.checkpoint.as_ref().and_then(|c| c.last_full_sync_time))),
+    ),
+    Family::counter(
+        "data_lake_files_missed_by_window_total",
+        "Files full syncs found in partitions older than the window (late arrivals); growing means window_days is too small.",
+        |s| one(s.counters.files_missed_by_window as f64),
     ),
     Family::gauge(
         "data_lake_consecutive_failures",

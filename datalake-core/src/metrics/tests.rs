@@ -104,6 +104,32 @@ fn exposition_of_a_synced_profile() {
 }
 
 #[test]
+fn planner_families_report_the_last_mode_and_late_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (profile, mut cp, today) = fixture(tmp.path());
+    let text = render(&[Snapshot::collect(&profile, Some(cp.clone()), today).0]);
+    let s = samples(&text);
+    // Before the planner recorded a mode: both 0, no full sync yet, nothing missed.
+    assert_eq!(s[r#"data_lake_last_sync_mode{profile="cex_ticks",mode="window"}"#], 0.0);
+    assert_eq!(s[r#"data_lake_last_sync_mode{profile="cex_ticks",mode="full"}"#], 0.0);
+    assert_eq!(s[r#"data_lake_last_full_sync_timestamp_seconds{profile="cex_ticks"}"#], 0.0);
+    assert_eq!(s[r#"data_lake_files_missed_by_window_total{profile="cex_ticks"}"#], 0.0);
+
+    cp.last_sync_mode = Some(crate::planner::SyncMode::Full);
+    cp.last_full_sync_time = Some("2026-11-28T04:00:00Z".parse().unwrap());
+    cp.counters_mut().files_missed_by_window = 3;
+    let text = render(&[Snapshot::collect(&profile, Some(cp.clone()), today).0]);
+    let s = samples(&text);
+    assert_eq!(s[r#"data_lake_last_sync_mode{profile="cex_ticks",mode="window"}"#], 0.0);
+    assert_eq!(s[r#"data_lake_last_sync_mode{profile="cex_ticks",mode="full"}"#], 1.0);
+    assert_eq!(s[r#"data_lake_last_full_sync_timestamp_seconds{profile="cex_ticks"}"#], 1795838400.0);
+    assert_eq!(s[r#"data_lake_files_missed_by_window_total{profile="cex_ticks"}"#], 3.0);
+    // The counter survives a lost checkpoint through the previous .prom file.
+    assert_eq!(Counters::from_exposition(&text, "cex_ticks").files_missed_by_window, 3);
+    promtool_check(&text);
+}
+
+#[test]
 fn never_synced_profiles_say_so_with_zeros() {
     let tmp = tempfile::tempdir().unwrap();
     let profile = test_profile(&tmp.path().join("nothing"), 30);

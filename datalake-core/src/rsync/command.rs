@@ -115,8 +115,25 @@ pub struct RunSpec {
     pub dry_run: bool,
     /// Extra exclude patterns (expired partitions), after the profile's own.
     pub extra_excludes: Vec<String>,
-    /// A NUL-separated exclude file (files younger than `min_age`), read with `--from0`.
-    pub exclude_from: Option<std::path::PathBuf>,
+    /// A NUL-separated list of paths below remote_root to transfer instead of
+    /// the whole tree (the planner's window or bucket).
+    pub files_from: Option<std::path::PathBuf>,
+}
+
+/// `argv` (as [`build`] made it) with a NUL-separated exclude file spliced in
+/// before the `--` that ends the options: the `min_age` list of one attempt,
+/// added to an argv the planner prepared once for all attempts.
+pub fn with_exclude_from(argv: &[OsString], file: &Path) -> Vec<OsString> {
+    let end = argv.iter().rposition(|a| a == "--").unwrap_or(argv.len());
+    let mut out = Vec::with_capacity(argv.len() + 2);
+    out.extend_from_slice(&argv[..end]);
+    // rsync reads the file when it parses this option: --from0 must come first.
+    out.push("--from0".into());
+    let mut opt = OsString::from("--exclude-from=");
+    opt.push(file.as_os_str());
+    out.push(opt);
+    out.extend_from_slice(&argv[end..]);
+    out
 }
 
 /// The full argv for syncing `profile` (program first).
@@ -138,15 +155,19 @@ pub fn build(tools: &Tools, profile: &Profile, spec: &RunSpec) -> Vec<OsString> 
     if spec.dry_run {
         argv.push("--dry-run".into());
     }
+    if let Some(list) = &spec.files_from {
+        // -a does not imply -r with --files-from; -r makes listed directories recurse.
+        argv.push("-r".into());
+        // A listed partition the collector's own cleanup removed since the
+        // listing is not an error (it would otherwise make the run partial).
+        argv.push("--ignore-missing-args".into());
+        argv.push("--from0".into());
+        let mut arg = OsString::from("--files-from=");
+        arg.push(list);
+        argv.push(arg);
+    }
     for pattern in profile.exclude.iter().chain(&spec.extra_excludes) {
         argv.push(format!("--exclude={pattern}").into());
-    }
-    if let Some(file) = &spec.exclude_from {
-        // rsync reads the file when it parses this option: --from0 must come first.
-        argv.push("--from0".into());
-        let mut arg = OsString::from("--exclude-from=");
-        arg.push(file);
-        argv.push(arg);
     }
     let mut source = OsString::new();
     match &profile.source {

@@ -34,6 +34,8 @@ pub trait RunObserver {
     fn progress(&mut self, progress: &Progress);
     /// Polled about every [`POLL_INTERVAL`]; `true` stops the run.
     fn should_cancel(&mut self) -> bool;
+    /// A regular file was transferred (its path relative to the transfer root).
+    fn file_transferred(&mut self, _name: &str) {}
 }
 
 /// What one rsync process did.
@@ -211,6 +213,7 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
                 dirty = true;
             }
             Ok(Event::File(name)) => {
+                observer.file_transferred(&name);
                 snapshot.current_file = Some(name);
                 dirty = true;
             }

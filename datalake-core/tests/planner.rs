@@ -1,0 +1,387 @@
+//! The transfer planner end to end: windowed and full runs, nested layouts,
+//! the collector's clock, parallel streams, resume, locks and cancel. Real
+//! rsync over a real OpenSSH server on 127.0.0.1.
+
+mod support;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use chrono::{Days, NaiveDate, Utc};
+use datalake_core::lock::ProfileLock;
+use datalake_core::{DataLake, ErrorKind, SyncMode, SyncOptions, SyncReport, SyncStatus};
+
+use support::SshServer;
+
+fn server() -> &'static SshServer {
+    static SERVER: OnceLock<SshServer> = OnceLock::new();
+    SERVER.get_or_init(SshServer::start)
+}
+
+fn days_ago(n: u64) -> NaiveDate {
+    Utc::now().date_naive().checked_sub_days(Days::new(n)).expect("date in range")
+}
+
+fn part(date: NaiveDate, symbol: &str) -> String {
+    format!("gate_io_{symbol}_{}", date.format("%Y%m%d"))
+}
+
+struct Area {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    collector: PathBuf,
+    lake: PathBuf,
+}
+
+impl Area {
+    fn new() -> Area {
+        let tmp = support::world_readable_tempdir();
+        let root = tmp.path().to_path_buf();
+        let collector = root.join("collector");
+        fs::create_dir_all(&collector).expect("create collector");
+        fs::set_permissions(&collector, fs::Permissions::from_mode(0o755)).expect("chmod");
+        Area { lake: root.join("lake"), _tmp: tmp, root, collector }
+    }
+
+    fn put(&self, rel: &str, size: usize, seed: u64) {
+        support::write_file(&self.collector, rel, size, seed);
+    }
+
+    /// A profile `p` over `server`; `extra` is YAML inside the profile (6 spaces).
+    fn config(&self, server: &SshServer, extra: &str) -> DataLake {
+        let yaml = format!(
+            "data_lake:\n  root_dir: {lake:?}\n  profiles:\n    p:\n      source:\n        type: ssh\n        host: 127.0.0.1\n        port: {port}\n        user: {user}\n        ssh_key: {key:?}\n        remote_root: {remote:?}\n      retention_days: 30\n      known_hosts: {kh:?}\n      retries: 0\n      min_age: 0\n      check_parquet: false\n{extra}",
+            lake = self.lake,
+            port = server.port,
+            user = server.user,
+            key = server.key,
+            remote = self.collector,
+            kh = server.known_hosts,
+        );
+        let path = self.root.join("config.yml");
+        fs::write(&path, yaml).expect("write config");
+        DataLake::open(&path).unwrap_or_else(|e| panic!("config should load: {e}"))
+    }
+
+    fn local(&self, rel: &str) -> PathBuf {
+        self.lake.join("p").join(rel)
+    }
+}
+
+fn sync_with(lake: &DataLake, full: bool) -> SyncReport {
+    lake.sync("p", &mut SyncOptions { full, cleanup: false, ..SyncOptions::default() })
+        .unwrap_or_else(|e| panic!("sync should start: {e}"))
+}
+
+fn sync(lake: &DataLake) -> SyncReport {
+    sync_with(lake, false)
+}
+
+fn ok(r: &SyncReport) {
+    assert_eq!(r.status, SyncStatus::Success, "errors {:?} warnings {:?}", r.errors, r.warnings);
+}
+
+#[test]
+fn window_takes_new_parts_and_partitions_late_files_wait_for_the_full_run() {
+    let area = Area::new();
+    for d in [0, 1, 5] {
+        for s in ["BTC", "ETH"] {
+            area.put(&format!("{}/part_00001.parquet", part(days_ago(d), s)), 1000, d);
+        }
+    }
+    area.put("README.txt", 10, 0);
+    let lake = area.config(server(), "");
+
+    let first = sync(&lake);
+    ok(&first);
+    assert_eq!(first.mode, Some(SyncMode::Full));
+    assert!(first.full_sync_reason.as_deref().is_some_and(|r| r.contains("first sync")), "{first:?}");
+    assert_eq!(first.partitions_covered, 6);
+    assert_eq!(first.files_missed_by_window, None, "nothing to compare with on a first sync");
+    let cp = lake.checkpoint("p").unwrap().unwrap();
+    assert_eq!(cp.last_full_sync_time, Some(first.started_at));
+
+    // A new part today, a new partition of an old date, a late file in an old partition,
+    // a new top-level file.
+    let today_new = format!("{}/part_00002.parquet", part(days_ago(0), "BTC"));
+    let new_partition = format!("{}/part_00001.parquet", part(days_ago(12), "SOL"));
+    let late = format!("{}/part_00002.parquet", part(days_ago(5), "ETH"));
+    area.put(&today_new, 500, 7);
+    area.put(&new_partition, 500, 8);
+    area.put(&late, 500, 9);
+    area.put("meta/symbols.json", 20, 1);
+
+    let window = sync(&lake);
+    ok(&window);
+    assert_eq!(window.mode, Some(SyncMode::Window), "{:?}", window.full_sync_reason);
+    assert_eq!(window.full_sync_reason, None);
+    // today and yesterday (2 symbols each) plus the new partition.
+    assert_eq!(window.partitions_covered, 5);
+    assert!(area.local(&today_new).is_file(), "a new part inside the window arrives at the next run");
+    assert!(area.local(&new_partition).is_file(), "a new partition of any date arrives at the next run");
+    assert!(area.local("meta/symbols.json").is_file(), "undated entries go every run");
+    assert!(!area.local(&late).exists(), "a late file in an old partition waits for the full run");
+    assert_eq!(window.files_transferred, 3);
+    // The window did not list the old partitions' files.
+    assert!(window.total_files < first.total_files + 3, "{} vs {}", window.total_files, first.total_files);
+
+    let full = sync_with(&lake, true);
+    ok(&full);
+    assert_eq!(full.mode, Some(SyncMode::Full));
+    assert!(full.full_sync_reason.as_deref().is_some_and(|r| r.contains("asked")), "{full:?}");
+    assert!(area.local(&late).is_file(), "the late file arrives at the full run");
+    assert_eq!(full.files_missed_by_window, Some(1));
+    assert!(full.warnings.iter().any(|w| w.contains("1 file(s)") && w.contains("window_days")), "{:?}", full.warnings);
+    assert_eq!(support::tree_digest(&area.collector), support::tree_digest(&area.lake.join("p")));
+    let json = full.to_json_value();
+    assert_eq!(json["mode"], "full");
+    assert_eq!(json["files_missed_by_window"], 1);
+
+    // Expired partitions stay out of windowed runs too.
+    area.put(&format!("{}/part_00001.parquet", part(days_ago(40), "OLD")), 10, 1);
+    let again = sync(&lake);
+    ok(&again);
+    assert_eq!(again.mode, Some(SyncMode::Window));
+    assert!(!area.local(&part(days_ago(40), "OLD")).exists());
+}
+
+#[test]
+fn full_sync_every_elapsed_and_window_zero_force_full_runs() {
+    let area = Area::new();
+    area.put(&format!("{}/part_00001.parquet", part(days_ago(0), "A")), 100, 1);
+    let lake = area.config(server(), "      full_sync_every: 6h\n");
+    ok(&sync(&lake));
+    assert_eq!(sync(&lake).mode, Some(SyncMode::Window));
+
+    // Pretend the last full run was 7 hours ago.
+    let cp_path = area.lake.join(".checkpoints/p.json");
+    let mut cp: serde_json::Value = serde_json::from_slice(&fs::read(&cp_path).unwrap()).unwrap();
+    let old = Utc::now() - chrono::Duration::hours(7);
+    cp["last_full_sync_time"] = serde_json::Value::String(old.to_rfc3339());
+    fs::write(&cp_path, serde_json::to_vec(&cp).unwrap()).unwrap();
+    let r = sync(&lake);
+    ok(&r);
+    assert_eq!(r.mode, Some(SyncMode::Full));
+    assert!(r.full_sync_reason.as_deref().is_some_and(|x| x.contains("full_sync_every (6h)")), "{r:?}");
+    assert_eq!(r.files_missed_by_window, Some(0));
+    assert_eq!(sync(&lake).mode, Some(SyncMode::Window), "the full run reset the period");
+
+    let zero = area.config(server(), "      window_days: 0\n");
+    let r = sync(&zero);
+    assert_eq!(r.mode, Some(SyncMode::Full));
+    assert!(r.full_sync_reason.as_deref().is_some_and(|x| x.contains("window_days is 0")));
+}
+
+#[test]
+fn nested_layouts_are_windowed_by_their_date_levels() {
+    let area = Area::new();
+    let day = |d: NaiveDate| d.format("%Y/%m/%d").to_string();
+    let hive = |d: NaiveDate| d.format("year=%Y/month=%m/day=%d").to_string();
+    for d in [0, 6] {
+        area.put(&format!("{}/a.parquet", day(days_ago(d))), 100, d);
+        area.put(&format!("{}/a.parquet", hive(days_ago(d))), 100, d);
+    }
+    let lake = area.config(server(), "      window_days: 1\n");
+    ok(&sync(&lake));
+
+    let fresh = format!("{}/b.parquet", day(days_ago(0)));
+    let fresh_hive = format!("{}/b.parquet", hive(days_ago(0)));
+    let late = format!("{}/b.parquet", day(days_ago(6)));
+    let late_hive = format!("{}/b.parquet", hive(days_ago(6)));
+    let new_day = format!("{}/a.parquet", hive(days_ago(3)));
+    for (i, f) in [&fresh, &fresh_hive, &late, &late_hive, &new_day].into_iter().enumerate() {
+        area.put(f, 50, i as u64 + 10);
+    }
+    let r = sync(&lake);
+    ok(&r);
+    assert_eq!(r.mode, Some(SyncMode::Window), "{:?}", r.full_sync_reason);
+    assert_eq!(r.partitions_covered, 3, "two todays and the new day");
+    assert!(area.local(&fresh).is_file() && area.local(&fresh_hive).is_file() && area.local(&new_day).is_file());
+    assert!(!area.local(&late).exists() && !area.local(&late_hive).exists());
+    let full = sync_with(&lake, true);
+    ok(&full);
+    assert_eq!(full.files_missed_by_window, Some(2));
+    assert_eq!(support::tree_digest(&area.collector), support::tree_digest(&area.lake.join("p")));
+}
+
+/// A session PATH whose `date` is `shift` seconds off, for a collector with a wrong clock.
+fn skewed_server(dir: &Path, shift: i64) -> SshServer {
+    let bin = dir.join(format!("bin{shift}"));
+    fs::create_dir_all(&bin).unwrap();
+    let date = bin.join("date");
+    let real = ["/usr/bin/date", "/bin/date"].into_iter().find(|p| Path::new(p).exists()).expect("date");
+    fs::write(&date, format!("#!/bin/sh\nexec {real} -d \"@$(( $({real} +%s) + {shift} ))\" \"$@\"\n")).unwrap();
+    fs::set_permissions(&date, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    SshServer::start_with_session_path(&format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()))
+}
+
+#[test]
+fn the_window_follows_the_collectors_clock_a_day_ahead_or_behind() {
+    // Ahead: its today is our tomorrow, so a 2-day window is our today only.
+    // Behind: its window is our yesterday and the day before, and today's
+    // partition (in its future) counts as recent: all three.
+    for (shift, present, absent) in [(86_400i64, vec![0u64], vec![1u64, 2]), (-86_400, vec![0, 1, 2], vec![])] {
+        let area = Area::new();
+        let server = skewed_server(&area.root, shift);
+        for d in [0, 1, 2] {
+            area.put(&format!("{}/part_1.parquet", part(days_ago(d), "X")), 100, d);
+        }
+        let lake = area.config(&server, "      window_days: 2\n");
+        ok(&sync(&lake));
+        for d in [0, 1, 2] {
+            area.put(&format!("{}/part_2.parquet", part(days_ago(d), "X")), 100, d + 5);
+        }
+        let r = sync(&lake);
+        ok(&r);
+        assert_eq!(r.mode, Some(SyncMode::Window), "{:?}", r.full_sync_reason);
+        assert!(r.warnings.iter().any(|w| w.contains("collector's date")), "{:?}", r.warnings);
+        let arrived = |d: u64| area.local(&format!("{}/part_2.parquet", part(days_ago(d), "X"))).is_file();
+        assert!(present.iter().all(|d| arrived(*d)), "shift {shift}: {present:?} should have arrived");
+        assert!(absent.iter().all(|d| !arrived(*d)), "shift {shift}: {absent:?} wait for the full run");
+    }
+}
+
+#[test]
+fn parallel_streams_copy_everything_and_a_failed_bucket_is_partial_with_the_file_named() {
+    let area = Area::new();
+    for d in 0..4 {
+        for s in ["A", "B"] {
+            for n in 0..3 {
+                area.put(&format!("{}/part_{n}.parquet", part(days_ago(d), s)), 20_000 + n * 1000, d + n as u64);
+            }
+        }
+    }
+    let lake = area.config(server(), "      parallel: 4\n");
+    let r = sync(&lake);
+    ok(&r);
+    let r_first_started = r.started_at;
+    assert_eq!(r.streams, 4);
+    assert_eq!(r.files_transferred, 24);
+    assert_eq!(support::tree_digest(&area.collector), support::tree_digest(&area.lake.join("p")));
+
+    // An unreadable file in one partition: that bucket is partial, the others complete.
+    let bad = format!("{}/part_9.parquet", part(days_ago(0), "A"));
+    area.put(&bad, 100, 1);
+    fs::set_permissions(area.collector.join(&bad), fs::Permissions::from_mode(0o000)).unwrap();
+    let good = format!("{}/part_9.parquet", part(days_ago(0), "B"));
+    area.put(&good, 100, 2);
+    let r = sync_with(&lake, true);
+    fs::set_permissions(area.collector.join(&bad), fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(r.status, SyncStatus::Partial, "{r:?}");
+    assert_eq!(r.rsync_exit_code, Some(23));
+    assert!(r.errors.iter().any(|e| e.contains("part_9.parquet")), "the failed file is named: {:?}", r.errors);
+    assert!(area.local(&good).is_file(), "the other buckets complete");
+    assert!(!area.local(&bad).exists());
+    let cp = lake.checkpoint("p").unwrap().unwrap();
+    assert_eq!(cp.last_sync_status.as_deref(), Some("partial"));
+    // The partial full run did not become the last full sync.
+    assert_eq!(cp.last_full_sync_time, Some(r_first_started));
+    // Partial is a failure (the outcome model): files may be missing from a partition the
+    // lake now has, which the window would skip, so the next run is full and takes the file.
+    let next = sync(&lake);
+    ok(&next);
+    assert_eq!(next.mode, Some(SyncMode::Full));
+    assert!(next.full_sync_reason.as_deref().is_some_and(|w| w.contains("did not complete")), "{next:?}");
+    assert!(area.local(&bad).is_file());
+    assert_eq!(lake.checkpoint("p").unwrap().unwrap().last_full_sync_time, Some(next.started_at));
+    // After that success, regular runs are windowed again.
+    assert_eq!(sync(&lake).mode, Some(SyncMode::Window));
+}
+
+/// Processes whose command line mentions `needle`.
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else { continue };
+        let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let zombie = fs::read_to_string(entry.path().join("stat")).is_ok_and(|s| s.contains(") Z "));
+        if text.contains(needle) && !zombie && text.contains("rsync") {
+            found.push(format!("{}: {text}", entry.file_name().to_string_lossy()));
+        }
+    }
+    found
+}
+
+/// The ssh connections of rsyncs reading `collector` (one per stream).
+fn ssh_connections(collector: &str) -> usize {
+    processes_mentioning(collector)
+        .iter()
+        .filter(|p| p.split(' ').nth(1).is_some_and(|a| a.ends_with("/ssh") || a == "ssh"))
+        .count()
+}
+
+/// Cancel a throttled run once `procs` streams reading `collector` have run for a while.
+fn cancel_midway<T>(lake: &DataLake, collector: &str, procs: usize, check: impl Fn() -> T) -> (SyncReport, T) {
+    std::thread::scope(|s| {
+        let handle = s.spawn(|| sync(lake));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline && ssh_connections(collector) < procs {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(1500));
+        let seen = check();
+        lake.cancel();
+        (handle.join().expect("no panic"), seen)
+    })
+}
+
+#[test]
+fn interrupted_windowed_and_parallel_runs_resume_hold_the_lock_and_cancel_every_child() {
+    let area = Area::new();
+    area.put(&format!("{}/part_0.parquet", part(days_ago(3), "S")), 100, 1);
+    let fast = area.config(server(), "      parallel: 2\n");
+    ok(&sync(&fast));
+
+    let big: Vec<String> = ["A", "B"].iter().map(|s| format!("{}/big.parquet", part(days_ago(0), s))).collect();
+    for (i, b) in big.iter().enumerate() {
+        area.put(b, 3 * 1024 * 1024, i as u64);
+    }
+    let slow = area.config(server(), "      parallel: 2\n      bwlimit: 512\n");
+    let partials: Vec<PathBuf> = ["A", "B"]
+        .iter()
+        .map(|s| area.local(&format!("{}/.rsync-partial/big.parquet", part(days_ago(0), s))))
+        .collect();
+    let collector = area.collector.display().to_string();
+    let lock_file = area.lake.join(".checkpoints/p.lock");
+    let (r, (running, lock)) = cancel_midway(&slow, &collector, 2, || {
+        (ssh_connections(&collector), ProfileLock::acquire(&lock_file, "p", "synced").map(|_| ()))
+    });
+    assert_eq!(running, 2, "two streams, each over its own ssh connection: {r:?}");
+    let err = lock.expect_err("the lock is held across all buckets");
+    assert_eq!(err.kind(), ErrorKind::Locked);
+    assert_eq!(r.status, SyncStatus::Interrupted, "{r:?}");
+    assert_eq!(r.mode, Some(SyncMode::Window));
+    assert_eq!(r.streams, 2);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !processes_mentioning(&collector).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(processes_mentioning(&collector), Vec::<String>::new(), "cancel stops every rsync child");
+    for (b, p) in big.iter().zip(&partials) {
+        assert!(!area.local(b).exists(), "nothing half-written under its real name");
+        assert!(p.is_file(), "partial data kept for the next run");
+    }
+
+    let r = sync(&fast);
+    ok(&r);
+    assert!(r.matched_bytes > 0, "partial data reused: {r:?}");
+    assert_eq!(support::tree_digest(&area.collector), support::tree_digest(&area.lake.join("p")));
+
+    // A single-stream windowed run resumes the same way.
+    let one = format!("{}/big2.parquet", part(days_ago(0), "A"));
+    area.put(&one, 3 * 1024 * 1024, 9);
+    let slow1 = area.config(server(), "      bwlimit: 512\n");
+    let partial1 = area.local(&format!("{}/.rsync-partial/big2.parquet", part(days_ago(0), "A")));
+    let (r, ()) = cancel_midway(&slow1, &collector, 1, || {});
+    assert_eq!(r.status, SyncStatus::Interrupted);
+    assert_eq!(r.mode, Some(SyncMode::Window));
+    assert!(partial1.is_file() && !area.local(&one).exists());
+    let r = sync(&fast);
+    ok(&r);
+    assert!(r.matched_bytes > 0);
+    assert!(area.local(&one).is_file());
+}
