@@ -26,7 +26,7 @@ use nix::sys::stat::{fstatat, Mode, SFlag};
 use serde::Serialize;
 
 use crate::cancel::CancelToken;
-use crate::config::{Profile, Source};
+use crate::config::Profile;
 use crate::error::{Error, Result};
 use crate::lake::{today, DataLake};
 use crate::parquet_check::{self, Defect, Problem};
@@ -34,7 +34,7 @@ use crate::partition::expired_exclude_patterns;
 use crate::partition::{cutoff_date, PARTIAL_DIR};
 use crate::progress::Progress;
 use crate::quarantine::{self, QUARANTINE_DIR};
-use crate::rsync::command::{self, rsh_value};
+use crate::rsync::command;
 use crate::rsync::exit_code::{self, ExitClass};
 use crate::rsync::failure::classify_failure;
 use crate::rsync::output::unescape_name;
@@ -301,26 +301,7 @@ fn compare_argv(
         arg.push(file);
         argv.push(arg);
     }
-    let mut source = OsString::new();
-    match &profile.source {
-        Source::Ssh(src) => {
-            if let Some(ssh) = &tools.ssh {
-                argv.push("-e".into());
-                argv.push(rsh_value(ssh, src, profile).into());
-            }
-            source.push(command::remote_prefix(src));
-            source.push(format!("{}/", src.remote_root.trim_end_matches('/')));
-        }
-        Source::Local { remote_root } => {
-            source.push(remote_root.as_os_str());
-            source.push("/");
-        }
-    }
-    argv.push("--".into());
-    argv.push(source);
-    let mut dest = profile.local_dir.clone().into_os_string();
-    dest.push("/");
-    argv.push(dest);
+    command::push_endpoints(&mut argv, tools, profile);
     argv
 }
 

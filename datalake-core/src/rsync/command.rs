@@ -169,6 +169,13 @@ pub fn build(tools: &Tools, profile: &Profile, spec: &RunSpec) -> Vec<OsString> 
     for pattern in profile.exclude.iter().chain(&spec.extra_excludes) {
         argv.push(format!("--exclude={pattern}").into());
     }
+    push_endpoints(&mut argv, tools, profile);
+    argv
+}
+
+/// The end of every rsync argv: `-e <ssh …>` for an SSH source, then `--`,
+/// the source (contents of `remote_root`) and the profile directory.
+pub fn push_endpoints(argv: &mut Vec<OsString>, tools: &Tools, profile: &Profile) {
     let mut source = OsString::new();
     match &profile.source {
         Source::Ssh(src) => {
@@ -177,10 +184,15 @@ pub fn build(tools: &Tools, profile: &Profile, spec: &RunSpec) -> Vec<OsString> 
                 argv.push(rsh_value(ssh, src, profile).into());
             }
             source.push(remote_prefix(src));
-            source.push(with_trailing_slash(&src.remote_root));
+            source.push(format!("{}/", src.remote_root.trim_end_matches('/')));
         }
         Source::Local { remote_root } => {
-            source.push(with_trailing_slash(&remote_root.display().to_string()));
+            // The path as the OS has it (not lossily through UTF-8); a trailing
+            // slash copies the directory's contents.
+            source.push(remote_root.as_os_str());
+            if !remote_root.as_os_str().as_encoded_bytes().ends_with(b"/") {
+                source.push("/");
+            }
         }
     }
     argv.push("--".into());
@@ -188,15 +200,6 @@ pub fn build(tools: &Tools, profile: &Profile, spec: &RunSpec) -> Vec<OsString> 
     let mut dest = profile.local_dir.clone().into_os_string();
     dest.push("/");
     argv.push(dest);
-    argv
-}
-
-fn with_trailing_slash(p: &str) -> String {
-    if p.ends_with('/') {
-        p.to_string()
-    } else {
-        format!("{p}/")
-    }
 }
 
 #[cfg(test)]
