@@ -13,7 +13,7 @@ use chrono::{Days, NaiveDate, Utc};
 use datalake_core::lock::ProfileLock;
 use datalake_core::{ConnectionStatus, DataLake, ErrorKind, Progress, SyncOptions, SyncStatus};
 
-use support::SshServer;
+use support::{Area, SshServer, FAKE_PARQUET_KEYS};
 
 fn server() -> &'static SshServer {
     static SERVER: OnceLock<SshServer> = OnceLock::new();
@@ -33,30 +33,8 @@ fn days_ago(n: u64) -> NaiveDate {
     today().checked_sub_days(Days::new(n)).expect("date in range")
 }
 
-/// A test's working area: a collector tree, a lake root, configs.
-struct Area {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    collector: PathBuf,
-    lake: PathBuf,
-}
-
+/// The engine tests' use of the shared [`Area`].
 impl Area {
-    fn new() -> Area {
-        let tmp = support::world_readable_tempdir();
-        let root = tmp.path().to_path_buf();
-        let collector = root.join("collector");
-        let lake = root.join("lake");
-        fs::create_dir_all(&collector).expect("create collector");
-        fs::set_permissions(&collector, fs::Permissions::from_mode(0o755)).expect("chmod");
-        Area { _tmp: tmp, root, collector, lake }
-    }
-
-    /// Write a file of `size` deterministic bytes under the collector.
-    fn put(&self, rel: &str, size: usize, seed: u64) {
-        support::write_file(&self.collector, rel, size, seed);
-    }
-
     fn partition(&self, date: NaiveDate, symbol: &str) -> String {
         format!("gate_io_{symbol}_{}", date.format("%Y%m%d"))
     }
@@ -67,19 +45,7 @@ impl Area {
     }
 
     fn config_ssh_at(&self, name: &str, remote_root: &Path, extra: &str, file: &str) -> PathBuf {
-        let s = server();
-        let yaml = format!(
-            "data_lake:\n  root_dir: {lake:?}\n  profiles:\n    {name}:\n      source:\n        type: ssh\n        host: 127.0.0.1\n        port: {port}\n        user: {user}\n        ssh_key: {key:?}\n        remote_root: {remote:?}\n      local_subdir: {name}\n      retention_days: 30\n      known_hosts: {kh:?}\n      retries: 0\n      min_age: 0\n      check_parquet: false\n{extra}",
-            lake = self.lake,
-            port = s.port,
-            user = s.user,
-            key = s.key,
-            remote = remote_root,
-            kh = s.known_hosts,
-        );
-        let path = self.root.join(file);
-        fs::write(&path, yaml).expect("write config");
-        path
+        self.write_ssh_config(server(), name, remote_root, &format!("{FAKE_PARQUET_KEYS}{extra}"), file)
     }
 
     fn config_local(&self, name: &str, extra: &str) -> PathBuf {

@@ -14,7 +14,7 @@ use chrono::{Days, NaiveDate, Utc};
 use datalake_core::lock::ProfileLock;
 use datalake_core::{DataLake, ErrorKind, SyncMode, SyncOptions, SyncReport, SyncStatus};
 
-use support::SshServer;
+use support::{Area, SshServer, FAKE_PARQUET_KEYS};
 
 fn server() -> &'static SshServer {
     static SERVER: OnceLock<SshServer> = OnceLock::new();
@@ -29,40 +29,12 @@ fn part(date: NaiveDate, symbol: &str) -> String {
     format!("gate_io_{symbol}_{}", date.format("%Y%m%d"))
 }
 
-struct Area {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    collector: PathBuf,
-    lake: PathBuf,
-}
-
+/// The planner tests' use of the shared [`Area`].
 impl Area {
-    fn new() -> Area {
-        let tmp = support::world_readable_tempdir();
-        let root = tmp.path().to_path_buf();
-        let collector = root.join("collector");
-        fs::create_dir_all(&collector).expect("create collector");
-        fs::set_permissions(&collector, fs::Permissions::from_mode(0o755)).expect("chmod");
-        Area { lake: root.join("lake"), _tmp: tmp, root, collector }
-    }
-
-    fn put(&self, rel: &str, size: usize, seed: u64) {
-        support::write_file(&self.collector, rel, size, seed);
-    }
-
     /// A profile `p` over `server`; `extra` is YAML inside the profile (6 spaces).
     fn config(&self, server: &SshServer, extra: &str) -> DataLake {
-        let yaml = format!(
-            "data_lake:\n  root_dir: {lake:?}\n  profiles:\n    p:\n      source:\n        type: ssh\n        host: 127.0.0.1\n        port: {port}\n        user: {user}\n        ssh_key: {key:?}\n        remote_root: {remote:?}\n      retention_days: 30\n      known_hosts: {kh:?}\n      retries: 0\n      min_age: 0\n      check_parquet: false\n{extra}",
-            lake = self.lake,
-            port = server.port,
-            user = server.user,
-            key = server.key,
-            remote = self.collector,
-            kh = server.known_hosts,
-        );
-        let path = self.root.join("config.yml");
-        fs::write(&path, yaml).expect("write config");
+        let keys = format!("{FAKE_PARQUET_KEYS}{extra}");
+        let path = self.write_ssh_config(server, "p", &self.collector, &keys, "config.yml");
         DataLake::open(&path).unwrap_or_else(|e| panic!("config should load: {e}"))
     }
 

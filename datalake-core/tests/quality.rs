@@ -24,7 +24,7 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
 
-use support::SshServer;
+use support::{Area, SshServer};
 
 fn server() -> &'static SshServer {
     static SERVER: OnceLock<SshServer> = OnceLock::new();
@@ -95,38 +95,12 @@ fn put(root: &Path, rel: &str, bytes: &[u8], age: Duration) -> PathBuf {
 
 const OLD: Duration = Duration::from_secs(3600);
 
-struct Area {
-    _tmp: tempfile::TempDir,
-    root: PathBuf,
-    collector: PathBuf,
-    lake: PathBuf,
-}
-
+/// The quality tests' use of the shared [`Area`]: `min_age` and the Parquet
+/// check keep their defaults unless `extra` sets them.
 impl Area {
-    fn new() -> Area {
-        let tmp = support::world_readable_tempdir();
-        let root = tmp.path().to_path_buf();
-        let collector = root.join("collector");
-        fs::create_dir_all(&collector).expect("collector");
-        fs::set_permissions(&collector, fs::Permissions::from_mode(0o755)).expect("chmod");
-        let lake = root.join("lake");
-        Area { _tmp: tmp, root, collector, lake }
-    }
-
     /// An ssh profile `p` over the collector with `extra` keys (6-space indent).
     fn open(&self, extra: &str) -> DataLake {
-        let s = server();
-        let yaml = format!(
-            "data_lake:\n  root_dir: {lake:?}\n  profiles:\n    p:\n      source:\n        type: ssh\n        host: 127.0.0.1\n        port: {port}\n        user: {user}\n        ssh_key: {key:?}\n        remote_root: {remote:?}\n      retention_days: 30\n      known_hosts: {kh:?}\n      retries: 0\n{extra}",
-            lake = self.lake,
-            port = s.port,
-            user = s.user,
-            key = s.key,
-            remote = self.collector,
-            kh = s.known_hosts,
-        );
-        let path = self.root.join("config.yml");
-        fs::write(&path, yaml).expect("config");
+        let path = self.write_ssh_config(server(), "p", &self.collector, extra, "config.yml");
         DataLake::open(&path).unwrap_or_else(|e| panic!("config: {e}"))
     }
 

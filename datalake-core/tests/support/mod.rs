@@ -430,3 +430,59 @@ pub fn write_config(path: &Path, root_dir: &Path, profiles: &[ProfileSpec]) -> P
     fs::write(path, config_yaml(root_dir, profiles)).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
     path.to_path_buf()
 }
+
+/// A test's working area: a collector directory the sshd user can read, and a lake root.
+pub struct Area {
+    _tmp: TempDir,
+    /// The temp dir holding everything (configs go here).
+    pub root: PathBuf,
+    /// The collector's tree (`remote_root`).
+    pub collector: PathBuf,
+    /// The lake's `root_dir`.
+    pub lake: PathBuf,
+}
+
+impl Area {
+    /// A fresh area with an empty collector.
+    pub fn new() -> Area {
+        let tmp = world_readable_tempdir();
+        let root = tmp.path().to_path_buf();
+        let collector = root.join("collector");
+        fs::create_dir_all(&collector).expect("create collector");
+        fs::set_permissions(&collector, fs::Permissions::from_mode(0o755)).expect("chmod");
+        Area { lake: root.join("lake"), _tmp: tmp, root, collector }
+    }
+
+    /// Write a file of `size` deterministic bytes under the collector.
+    pub fn put(&self, rel: &str, size: usize, seed: u64) {
+        write_file(&self.collector, rel, size, seed);
+    }
+
+    /// Write `file` (in the area) with one ssh profile `name` over `remote_root`:
+    /// retention 30 days, no retries; `extra` is YAML inside the profile (6-space indent).
+    pub fn write_ssh_config(
+        &self,
+        server: &SshServer,
+        name: &str,
+        remote_root: &Path,
+        extra: &str,
+        file: &str,
+    ) -> PathBuf {
+        let yaml = format!(
+            "data_lake:\n  root_dir: {lake:?}\n  profiles:\n    {name}:\n      source:\n        type: ssh\n        host: 127.0.0.1\n        port: {port}\n        user: {user}\n        ssh_key: {key:?}\n        remote_root: {remote:?}\n      local_subdir: {name}\n      retention_days: 30\n      known_hosts: {kh:?}\n      retries: 0\n{extra}",
+            lake = self.lake,
+            port = server.port,
+            user = server.user,
+            key = server.key,
+            remote = remote_root,
+            kh = server.known_hosts,
+        );
+        let path = self.root.join(file);
+        fs::write(&path, yaml).expect("write config");
+        path
+    }
+}
+
+/// Profile keys for generated trees: fresh files of Parquet-framed random bytes, so
+/// no `min_age` wait and no Parquet check (the tests of those set their own).
+pub const FAKE_PARQUET_KEYS: &str = "      min_age: 0\n      check_parquet: false\n";
