@@ -287,14 +287,38 @@ fn ssh_connections(collector: &str) -> usize {
 }
 
 /// Cancel a throttled run once `procs` streams reading `collector` have run for a while.
-fn cancel_midway<T>(lake: &DataLake, collector: &str, procs: usize, check: impl Fn() -> T) -> (SyncReport, T) {
+/// Bytes rsync has written for `name` in `dir` so far: its hidden temp file
+/// (`.name.XXXXXX`) while it transfers.
+fn landed(dir: &Path, name: &str) -> u64 {
+    let prefix = format!(".{name}.");
+    fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Sync `lake` on a thread and cancel it once `procs` ssh connections run and
+/// `ready` holds (bytes of every big file have landed: a fixed delay raced a
+/// slow start on a loaded machine, leaving nothing to resume).
+fn cancel_midway<T>(
+    lake: &DataLake,
+    collector: &str,
+    procs: usize,
+    ready: impl Fn() -> bool,
+    check: impl Fn() -> T,
+) -> (SyncReport, T) {
     std::thread::scope(|s| {
         let handle = s.spawn(|| sync(lake));
         let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline && ssh_connections(collector) < procs {
+        while Instant::now() < deadline && (ssh_connections(collector) < procs || !ready()) {
             std::thread::sleep(Duration::from_millis(50));
         }
-        std::thread::sleep(Duration::from_millis(1500));
         let seen = check();
         lake.cancel();
         (handle.join().expect("no panic"), seen)
@@ -319,7 +343,8 @@ fn interrupted_windowed_and_parallel_runs_resume_hold_the_lock_and_cancel_every_
         .collect();
     let collector = area.collector.display().to_string();
     let lock_file = area.lake.join(".checkpoints/p.lock");
-    let (r, (running, lock)) = cancel_midway(&slow, &collector, 2, || {
+    let big_landed = || ["A", "B"].iter().all(|s| landed(&area.local(&part(days_ago(0), s)), "big.parquet") > 0);
+    let (r, (running, lock)) = cancel_midway(&slow, &collector, 2, big_landed, || {
         (ssh_connections(&collector), ProfileLock::acquire(&lock_file, "p", "synced").map(|_| ()))
     });
     assert_eq!(running, 2, "two streams, each over its own ssh connection: {r:?}");
@@ -348,7 +373,8 @@ fn interrupted_windowed_and_parallel_runs_resume_hold_the_lock_and_cancel_every_
     area.put(&one, 3 * 1024 * 1024, 9);
     let slow1 = area.config(server(), "      bwlimit: 512\n");
     let partial1 = area.local(&format!("{}/.rsync-partial/big2.parquet", part(days_ago(0), "A")));
-    let (r, ()) = cancel_midway(&slow1, &collector, 1, || {});
+    let one_landed = || landed(&area.local(&part(days_ago(0), "A")), "big2.parquet") > 0;
+    let (r, ()) = cancel_midway(&slow1, &collector, 1, one_landed, || {});
     assert_eq!(r.status, SyncStatus::Interrupted);
     assert_eq!(r.mode, Some(SyncMode::Window));
     assert!(partial1.is_file() && !area.local(&one).exists());
