@@ -120,6 +120,10 @@ pub struct SyncReport {
     pub full_sync_reason: Option<String>,
     /// Dated partitions the run covered.
     pub partitions_covered: u64,
+    /// Of those, partitions a windowed run did not hand to rsync: every
+    /// collector file in them already had a lake copy of the same size and
+    /// modification time (the planner's quick check).
+    pub partitions_unchanged: u64,
     /// On a full run: files that arrived in partitions the window skipped since
     /// the last full run (late arrivals; not zero means `window_days` is small).
     pub files_missed_by_window: Option<u64>,
@@ -171,6 +175,7 @@ impl SyncReport {
             mode: None,
             full_sync_reason: None,
             partitions_covered: 0,
+            partitions_unchanged: 0,
             files_missed_by_window: None,
             streams: 0,
             error: Some(error),

@@ -148,16 +148,7 @@ impl<'a> Syncer<'a> {
         observer: &mut dyn RunObserver,
     ) -> TransferOutcome {
         let profile = self.profile;
-        let mut out = TransferOutcome {
-            status: SyncStatus::Failed,
-            stats: TransferStats::default(),
-            exit_code: None,
-            attempts: 0,
-            error: None,
-            warnings: Vec::new(),
-            too_recent: 0,
-            landed: Vec::new(),
-        };
+        let mut out = TransferOutcome::blank(SyncStatus::Failed);
         if let Some(w) = tools::version_line(&self.tools.rsync).and_then(|l| tools::version_warning("local", &l)) {
             out.warnings.push(w);
         }
@@ -275,18 +266,34 @@ impl Syncer<'_> {
 }
 
 impl TransferOutcome {
-    /// An outcome before anything ran: `error` says why nothing could start.
-    pub fn not_started(error: Error) -> TransferOutcome {
+    /// An outcome with `status`, zero counters and nothing else yet.
+    pub fn blank(status: SyncStatus) -> TransferOutcome {
         TransferOutcome {
-            status: SyncStatus::Failed,
+            status,
             stats: TransferStats::default(),
             exit_code: None,
             attempts: 0,
-            error: Some(error),
+            error: None,
             warnings: Vec::new(),
             too_recent: 0,
             landed: Vec::new(),
         }
+    }
+
+    /// Nothing to transfer: the planner's quick check found every file of the
+    /// run in the lake already (`files` of `bytes`, reported as rsync's totals).
+    pub fn up_to_date(files: u64, bytes: u64) -> TransferOutcome {
+        let mut out = TransferOutcome::blank(SyncStatus::Success);
+        out.stats.total_files = files;
+        out.stats.total_size = bytes;
+        out
+    }
+
+    /// An outcome before anything ran: `error` says why nothing could start.
+    pub fn not_started(error: Error) -> TransferOutcome {
+        let mut out = TransferOutcome::blank(SyncStatus::Failed);
+        out.error = Some(error);
+        out
     }
 
     /// The transfer succeeded: hand the outcome back.

@@ -92,6 +92,8 @@ fn window_takes_new_parts_and_partitions_late_files_wait_for_the_full_run() {
     assert_eq!(window.full_sync_reason, None);
     // today and yesterday (2 symbols each) plus the new partition.
     assert_eq!(window.partitions_covered, 5);
+    // Yesterday's two and today's ETH had nothing new: the quick check left them out.
+    assert_eq!(window.partitions_unchanged, 3);
     assert!(area.local(&today_new).is_file(), "a new part inside the window arrives at the next run");
     assert!(area.local(&new_partition).is_file(), "a new partition of any date arrives at the next run");
     assert!(area.local("meta/symbols.json").is_file(), "undated entries go every run");
@@ -118,6 +120,81 @@ fn window_takes_new_parts_and_partitions_late_files_wait_for_the_full_run() {
     ok(&again);
     assert_eq!(again.mode, Some(SyncMode::Window));
     assert!(!area.local(&part(days_ago(40), "OLD")).exists());
+}
+
+/// Bytes of `rel` in the lake, or None.
+fn lake_bytes(area: &Area, rel: &str) -> Option<Vec<u8>> {
+    fs::read(area.local(rel)).ok()
+}
+
+#[test]
+fn the_quick_check_leaves_out_unchanged_partitions_and_never_a_changed_file() {
+    let area = Area::new();
+    let name = |d: u64, s: &str, n: u32| format!("{}/part_{n:05}.parquet", part(days_ago(d), s));
+    for d in [0, 1] {
+        for s in ["A", "B", "C"] {
+            for n in 1..=2 {
+                area.put(&name(d, s, n), 700, u64::from(n) + d);
+            }
+        }
+    }
+    let lake = area.config(server(), "");
+    ok(&sync(&lake));
+
+    // Nothing changed: no partition goes to rsync, and rsync does not even start.
+    let idle = sync(&lake);
+    ok(&idle);
+    assert_eq!(idle.mode, Some(SyncMode::Window));
+    assert_eq!((idle.partitions_covered, idle.partitions_unchanged), (6, 6));
+    assert_eq!((idle.files_transferred, idle.attempts, idle.total_files), (0, 0, 12), "{idle:?}");
+
+    // Every kind of change rsync's own quick check sees, one per partition:
+    let grown = name(0, "A", 1);
+    area.put(&grown, 900, 1); // a file grew on the collector
+    let rewritten = name(1, "B", 1);
+    area.put(&rewritten, 700, 99); // same size, new content, new mtime
+    let lost = name(1, "A", 2);
+    fs::remove_file(area.local(&lost)).unwrap(); // gone from the lake
+    let halfway = name(0, "C", 2);
+    let partial_dir = area.local(&part(days_ago(0), "C")).join(".rsync-partial");
+    fs::create_dir_all(&partial_dir).unwrap();
+    fs::rename(area.local(&halfway), partial_dir.join("part_00002.parquet")).unwrap(); // an interrupted transfer
+                                                                                       // Files only in the lake change nothing: the run never deletes.
+    fs::write(area.local(&part(days_ago(0), "B")).join("local-note.txt"), b"x").unwrap();
+
+    let r = sync(&lake);
+    ok(&r);
+    assert_eq!((r.partitions_covered, r.partitions_unchanged), (6, 2), "{r:?}");
+    assert_eq!(r.files_transferred, 4, "{r:?}");
+    for rel in [&grown, &rewritten, &lost, &halfway] {
+        assert_eq!(lake_bytes(&area, rel), fs::read(area.collector.join(rel)).ok(), "{rel} is the collector's");
+    }
+    let mut digest = support::tree_digest(&area.lake.join("p"));
+    digest.retain(|k, _| !k.ends_with("local-note.txt"));
+    assert_eq!(digest, support::tree_digest(&area.collector));
+    ok(&sync(&lake));
+}
+
+#[test]
+fn without_gnu_find_on_the_collector_the_whole_window_goes_to_rsync() {
+    // A collector with rsync, sh, date and xargs but no find at all.
+    let bin = support::world_readable_tempdir();
+    for tool in ["rsync", "sh", "date", "xargs"] {
+        let real = which::which(tool).unwrap_or_else(|e| panic!("{tool}: {e}"));
+        std::os::unix::fs::symlink(real, bin.path().join(tool)).unwrap();
+    }
+    let no_find = SshServer::start_with_session_path(&bin.path().display().to_string());
+    let area = Area::new();
+    area.put(&format!("{}/part_00001.parquet", part(days_ago(0), "A")), 500, 1);
+    let lake = area.config(&no_find, "");
+    ok(&sync(&lake));
+    let fresh = format!("{}/part_00002.parquet", part(days_ago(0), "A"));
+    area.put(&fresh, 500, 2);
+    let r = sync(&lake);
+    ok(&r);
+    assert_eq!((r.mode, r.partitions_unchanged, r.files_transferred), (Some(SyncMode::Window), 0, 1), "{r:?}");
+    assert!(r.attempts >= 1, "rsync ran over the whole window");
+    assert!(area.local(&fresh).is_file());
 }
 
 #[test]

@@ -172,6 +172,11 @@ impl PySyncReport {
     fn partitions_covered(&self) -> u64 {
         self.inner.partitions_covered
     }
+    /// Of those, partitions a windowed run left out: nothing in them had changed.
+    #[getter]
+    fn partitions_unchanged(&self) -> u64 {
+        self.inner.partitions_unchanged
+    }
     /// On a full run: files the window had missed since the last full run.
     #[getter]
     fn files_missed_by_window(&self) -> Option<u64> {

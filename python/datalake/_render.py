@@ -292,17 +292,19 @@ def plan_event(display: ProgressDisplay, r: SyncReport) -> None:
         return
     why = f" ({r.full_sync_reason})" if r.full_sync_reason else ""
     streams = f", {r.streams} streams" if r.streams > 1 else ""
+    unchanged = f" ({r.partitions_unchanged} unchanged)" if r.partitions_unchanged else ""
     missed = ""
     if r.files_missed_by_window is not None:
         missed = f", {r.files_missed_by_window} files missed by the window"
     display.event(
-        f"sync {r.profile}: {r.mode} run{why}, {r.partitions_covered} partitions{streams}{missed}",
+        f"sync {r.profile}: {r.mode} run{why}, {r.partitions_covered} partitions{unchanged}{streams}{missed}",
         "sync_plan",
         r.profile,
         "warning" if r.files_missed_by_window else "info",
         mode=r.mode,
         full_sync_reason=r.full_sync_reason,
         partitions_covered=r.partitions_covered,
+        partitions_unchanged=r.partitions_unchanged,
         files_missed_by_window=r.files_missed_by_window,
         streams=r.streams,
     )

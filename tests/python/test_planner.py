@@ -41,6 +41,9 @@ def test_window_then_full_true(write_config: WriteConfig, collector: Path, tmp_p
     window = lake.sync("p")
     assert (window.mode, window.full_sync_reason, window.streams) == ("window", None, 1)
     assert window.partitions_covered == len(trees.DEFAULT_SYMBOLS)
+    # Only BTC's partition got a new part: the others were left out by the quick check.
+    assert window.partitions_unchanged == len(trees.DEFAULT_SYMBOLS) - 1
+    assert window.to_dict()["partitions_unchanged"] == window.partitions_unchanged
     assert (local / fresh).is_file() and not (local / late).exists()
     assert window.to_dict()["mode"] == "window"
 
@@ -72,7 +75,7 @@ def test_cli_full_flag_and_json(write_config: WriteConfig, collector: Path, tmp_
     late, _ = late_and_fresh(collector)
     r = run("sync", "p")
     assert r.returncode == 0, r.stderr
-    assert "sync p: window run, 2 partitions" in r.stderr, r.stderr
+    assert "sync p: window run, 2 partitions (1 unchanged)" in r.stderr, r.stderr
     r = run("sync", "p", "--full", "--format", "json")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
@@ -91,6 +94,7 @@ def test_cli_full_flag_and_json(write_config: WriteConfig, collector: Path, tmp_
         "mode": "window",
         "full_sync_reason": None,
         "partitions_covered": 2,
+        "partitions_unchanged": 2,
         "files_missed_by_window": None,
         "streams": 1,
     }

@@ -227,6 +227,7 @@ impl DataLake {
             mode: Some(plan.mode),
             full_sync_reason: plan.full_sync_reason,
             partitions_covered: plan.partitions_covered,
+            partitions_unchanged: plan.partitions_unchanged,
             files_missed_by_window: plan.files_missed_by_window,
             streams: plan.streams,
             error,

@@ -11,19 +11,17 @@
 use std::ffi::{OsStr, OsString};
 use std::io::Read;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use crate::config::{Profile, Source, SshSource};
-use crate::rsync::command;
+use crate::config::{Profile, Source};
 use crate::rsync::failure::stderr_tail;
 use crate::rsync::process::RunObserver;
 use crate::rsync::tools::Tools;
+
+use super::remote;
 
 /// What kind of entry a listed name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,8 +87,8 @@ pub fn list(
 ) -> Result<Listing, ListError> {
     match &profile.source {
         Source::Local { remote_root } => list_local(remote_root),
-        Source::Ssh(src) => match &tools.ssh {
-            Some(ssh) => list_ssh(ssh, src, profile, observer, ssh_options),
+        Source::Ssh(_) => match &tools.ssh {
+            Some(ssh) => list_ssh(ssh, profile, observer, ssh_options),
             None => Err("ssh was not found".into()),
         },
     }
@@ -145,62 +143,32 @@ pub(crate) fn is_year(name: &[u8]) -> bool {
 
 fn list_ssh(
     ssh: &Path,
-    src: &SshSource,
     profile: &Profile,
     observer: &mut dyn RunObserver,
     ssh_options: &[String],
 ) -> Result<Listing, ListError> {
-    let mut cmd = Command::new(ssh);
-    cmd.args(command::ssh_args(src, profile))
-        .args(ssh_options)
-        .arg("--")
-        .arg(format!("{}@{}", src.user, src.host))
-        .arg(remote_script(&src.remote_root))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .env("LC_ALL", "C");
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", ssh.display()))?;
-    let mut stdout = child.stdout.take().ok_or("no stdout")?;
-    let mut stderr = child.stderr.take().ok_or("no stderr")?;
-    let out_thread = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stdout.read_to_end(&mut buf);
-        buf
-    });
-    let err_thread = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf);
-        buf
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => {}
-            Err(e) => return Err(format!("cannot wait for ssh: {e}")),
-        }
-        if observer.should_cancel() || started.elapsed() > LIST_DEADLINE {
-            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::SIGKILL);
-            let _ = child.wait();
-            return Err("the listing was cancelled or took too long".into());
-        }
-        thread::sleep(Duration::from_millis(20));
+    let Source::Ssh(src) = &profile.source else {
+        return Err("not an ssh source".into());
     };
-    let out = out_thread.join().unwrap_or_default();
-    let err = String::from_utf8_lossy(&err_thread.join().unwrap_or_default()).into_owned();
-    match status.code() {
+    let cmd = remote::command(profile, Some(ssh), ssh_options, &remote_script(&src.remote_root))?;
+    let read_all = |mut out: std::process::ChildStdout| {
+        let mut buf = Vec::new();
+        let _ = out.read_to_end(&mut buf);
+        buf
+    };
+    let done = remote::run(cmd, Vec::new(), observer, LIST_DEADLINE, read_all)
+        .map_err(|e| format!("the listing on the collector failed: {e}"))?;
+    match done.status.code() {
         Some(0) => {}
         Some(NO_ROOT_EXIT) => {
             return Err(format!("remote_root {} cannot be entered on the collector", src.remote_root))
         }
         Some(code) => {
-            return Err(format!("the listing on the collector failed (exit {code}): {}", stderr_tail(&err, 3)))
+            return Err(format!("the listing on the collector failed (exit {code}): {}", stderr_tail(&done.stderr, 3)))
         }
         None => return Err("the listing on the collector was killed by a signal".into()),
     }
-    parse_listing(&out)
+    parse_listing(&done.stdout)
 }
 
 /// Parse the script's output: the clock line, then `rsync --list-only` lines
@@ -287,6 +255,7 @@ fn unescape(name: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::process::Command;
 
     #[test]
     fn parses_clock_and_list_lines() {

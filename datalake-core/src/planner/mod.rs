@@ -22,6 +22,8 @@
 
 pub mod buckets;
 pub mod listing;
+pub mod quick_check;
+pub mod remote;
 pub mod shared_ssh;
 pub mod streams;
 pub mod window;
@@ -47,6 +49,9 @@ pub struct PlanSummary {
     pub full_sync_reason: Option<String>,
     /// Dated partitions the run covered.
     pub partitions_covered: u64,
+    /// Of those, partitions a windowed run left out because every collector
+    /// file in them already had an identical lake copy ([`quick_check`]).
+    pub partitions_unchanged: u64,
     /// On a full run after an earlier full run: files transferred into
     /// partitions the window skipped (late arrivals). `None` otherwise.
     pub files_missed_by_window: Option<u64>,
@@ -114,19 +119,25 @@ pub fn transfer(
     let master = shared.as_ref().map(shared_ssh::SharedSsh::master_options).unwrap_or_default();
     let client = shared.as_ref().map(shared_ssh::SharedSsh::client_options).unwrap_or_default();
     let listing = listing::list(profile, syncer.tools(), observer, &master);
-    let plan = window::decide(profile, listing.as_ref().map_err(String::as_str), req);
+    let mut plan = window::decide(profile, listing.as_ref().map_err(String::as_str), req);
     drop(listing);
+    let checked = leave_out_unchanged(syncer, profile, &mut plan, &client, observer);
     let mut summary = PlanSummary {
         mode: plan.mode,
         full_sync_reason: plan.full_reason.clone(),
         partitions_covered: plan.partitions_covered,
+        partitions_unchanged: checked.as_ref().map_or(0, |c| c.partitions_unchanged),
         files_missed_by_window: None,
         streams: 1,
         buckets: 1,
     };
     let count = plan.mode == SyncMode::Full && req.last_full_sync.is_some() && plan.all_units.is_some();
     let mut counting = Counting { inner: observer, outside: &plan.outside_window, missed: 0 };
-    let mut outcome = run_plan(syncer, profile, &plan, (req.lake_today, dry_run), &client, &mut counting, &mut summary);
+    let mut outcome = match &checked {
+        // Every file of the window is in the lake: no rsync, no second file list.
+        Some(c) if c.selection.is_empty() => TransferOutcome::up_to_date(c.files_compared, c.bytes_compared),
+        _ => run_plan(syncer, profile, &plan, (req.lake_today, dry_run), &client, &mut counting, &mut summary),
+    };
     drop(shared);
     if count {
         summary.files_missed_by_window = Some(counting.missed);
@@ -142,6 +153,37 @@ pub fn transfer(
         outcome.error = Some(Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() });
     }
     (outcome, summary)
+}
+
+/// A windowed run's quick check: units whose files are all in the lake
+/// already are left out. If the check fails, the whole window goes (and the
+/// reason is logged): it only ever saves work.
+fn leave_out_unchanged(
+    syncer: &Syncer<'_>,
+    profile: &Profile,
+    plan: &mut Plan,
+    ssh_options: &[String],
+    observer: &mut dyn RunObserver,
+) -> Option<quick_check::Checked> {
+    let selection = plan.selection.take()?;
+    match quick_check::check(profile, syncer.tools(), ssh_options, selection.clone(), observer) {
+        Ok(checked) => {
+            log::info!(
+                "profile {}: quick check compared {} file(s); {} of {} window partition(s) unchanged",
+                profile.name,
+                checked.files_compared,
+                checked.partitions_unchanged,
+                plan.partitions_covered
+            );
+            plan.selection = Some(checked.selection.clone());
+            Some(checked)
+        }
+        Err(why) => {
+            log::info!("profile {}: no quick check ({why}); the whole window goes to rsync", profile.name);
+            plan.selection = Some(selection);
+            None
+        }
+    }
 }
 
 fn run_plan(

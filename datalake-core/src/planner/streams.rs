@@ -130,16 +130,7 @@ pub fn combine(outcomes: Vec<TransferOutcome>) -> TransferOutcome {
     let n = outcomes.len();
     let status = SyncStatus::worst(outcomes.iter().map(|o| o.status));
     let worst = outcomes.iter().position(|o| o.status == status).unwrap_or(0);
-    let mut total = TransferOutcome {
-        status,
-        stats: crate::report::TransferStats::default(),
-        exit_code: None,
-        attempts: 0,
-        error: None,
-        warnings: Vec::new(),
-        too_recent: 0,
-        landed: Vec::new(),
-    };
+    let mut total = TransferOutcome::blank(status);
     let mut worst_error = None;
     for (i, o) in outcomes.into_iter().enumerate() {
         let s = &o.stats;

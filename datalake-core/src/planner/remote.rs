@@ -1,0 +1,100 @@
+//! Running one planner command on the collector (or `sh -c` for a local
+//! source): stdin fed and stdout consumed on their own threads, so a long
+//! output never blocks the child, with the run's cancel token and a deadline.
+
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{ChildStdout, Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::config::{Profile, Source, SshSource};
+use crate::rsync::command;
+use crate::rsync::process::RunObserver;
+
+/// What a finished command left.
+pub struct Finished<T> {
+    /// The command's exit status.
+    pub status: ExitStatus,
+    /// What the stdout reader made of its output.
+    pub stdout: T,
+    /// Its stderr, whole.
+    pub stderr: String,
+}
+
+/// The command that runs `script` where the profile's data is: over ssh (with
+/// `ssh_options` added, a shared connection's) or under `sh -c` for a local source.
+pub fn command(profile: &Profile, ssh: Option<&Path>, ssh_options: &[String], script: &str) -> Result<Command, String> {
+    match &profile.source {
+        Source::Ssh(src) => {
+            let ssh = ssh.ok_or("ssh was not found")?;
+            Ok(ssh_command(ssh, src, profile, ssh_options, script))
+        }
+        Source::Local { .. } => {
+            let mut cmd = Command::new("sh");
+            cmd.arg("-c").arg(script);
+            Ok(cmd)
+        }
+    }
+}
+
+fn ssh_command(ssh: &Path, src: &SshSource, profile: &Profile, ssh_options: &[String], script: &str) -> Command {
+    let mut cmd = Command::new(ssh);
+    cmd.args(command::ssh_args(src, profile))
+        .args(ssh_options)
+        .arg("--")
+        .arg(format!("{}@{}", src.user, src.host))
+        .arg(script);
+    cmd
+}
+
+/// Run `cmd` with `input` on its stdin; `read` consumes stdout on its own
+/// thread. Cancelling the run or passing `deadline` kills the command's
+/// process group and gives `Err`.
+pub fn run<T: Send + 'static>(
+    mut cmd: Command,
+    input: Vec<u8>,
+    observer: &mut dyn RunObserver,
+    deadline: Duration,
+    read: impl FnOnce(ChildStdout) -> T + Send + 'static,
+) -> Result<Finished<T>, String> {
+    cmd.stdin(if input.is_empty() { Stdio::null() } else { Stdio::piped() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .env("LC_ALL", "C");
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start {program}: {e}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A reader that stops early closes the pipe: that error is the reader's to report.
+        thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+    }
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut stderr = child.stderr.take().ok_or("no stderr")?;
+    let out_thread = thread::spawn(move || read(stdout));
+    let err_thread = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stderr.read_to_end(&mut buf);
+        buf
+    });
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => {}
+            Err(e) => return Err(format!("cannot wait for {program}: {e}")),
+        }
+        if observer.should_cancel() || started.elapsed() > deadline {
+            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::SIGKILL);
+            let _ = child.wait();
+            return Err("it was cancelled or took too long".into());
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    let stdout = out_thread.join().map_err(|_| "the output reader failed".to_string())?;
+    let stderr = String::from_utf8_lossy(&err_thread.join().unwrap_or_default()).into_owned();
+    Ok(Finished { status, stdout, stderr })
+}
