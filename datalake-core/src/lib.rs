@@ -93,6 +93,7 @@ pub mod partition;
 pub mod planner;
 pub mod progress;
 pub mod quarantine;
+pub mod remote;
 pub mod report;
 pub mod reserved;
 pub mod rsync;

@@ -6,25 +6,31 @@
 //! separated, the regular files modified less than `min_age` ago
 //! (`find -newermt @<now - min_age>`, GNU find). Partitions that retention
 //! excludes are pruned from that walk with the same patterns rsync gets, so it
-//! only stats what the run may transfer. The list becomes an rsync
+//! only stats what the run may transfer; a planned run ([`Scope`]) walks only
+//! its own units, fed to find on stdin, over the run's shared ssh connection.
+//! The list becomes an rsync
 //! `--exclude-from` file read with `--from0`, each name anchored at the
 //! transfer root (`/name`) and its wildcard characters escaped, so any byte
 //! sequence a collector can put in a file name (newlines, `*`, `[`, a leading
 //! `#` or `- `) excludes exactly that file and nothing else.
 
 use std::ffi::OsStr;
+use std::io::Read;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use tempfile::NamedTempFile;
 
 use crate::config::{Profile, Source};
 use crate::error::{ConnectFailure, Error, Result};
-use crate::rsync::command;
+use crate::remote;
 use crate::rsync::failure;
+use crate::rsync::process::RunObserver;
 use crate::rsync::tools::Tools;
+
+/// The listing gives up after this (ssh keepalives catch a dead link sooner).
+const LIST_DEADLINE: Duration = Duration::from_secs(1800);
 
 /// The marker before the collector's clock in the listing's output.
 const MARK_NOW: &[u8] = b"DATALAKE_NOW ";
@@ -41,9 +47,21 @@ pub struct RecentFiles {
     pub exclude_file: NamedTempFile,
 }
 
+/// What one attempt may transfer, for the listing to walk: the whole tree,
+/// or the planner's units (a window, a bucket).
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Paths relative to remote_root; `None`: the whole tree.
+    pub units: Option<Vec<Vec<u8>>>,
+    /// Extra ssh options (the run's shared connection).
+    pub ssh_options: Vec<String>,
+}
+
 /// The POSIX sh script that lists recently modified files below `root`,
-/// pruning the directories matched by the rsync-style `prune` patterns.
-pub fn script(root: &str, min_age: Duration, prune: &[String]) -> String {
+/// pruning the directories matched by the rsync-style `prune` patterns. With
+/// `units`, only those are walked (read NUL-separated from stdin, so any
+/// number of them and any name), and nothing is pruned: they are not expired.
+pub fn script(root: &str, min_age: Duration, prune: &[String], units: bool) -> String {
     let mut prune_expr = String::new();
     for pattern in prune {
         let p = pattern.trim_end_matches('/');
@@ -65,12 +83,18 @@ pub fn script(root: &str, min_age: Duration, prune: &[String]) -> String {
     }
     let prune_part =
         if prune_expr.is_empty() { String::new() } else { format!("-type d \\( {prune_expr} \\) -prune -o ") };
-    format!(
+    let head = format!(
         "cd {root} || exit 3; now=$(date +%s) || exit 4; printf 'DATALAKE_NOW %s\\n' \"$now\"; \
-         exec find . {prune_part}-type f -newermt \"@$((now - {age}))\" -print0",
+         DATALAKE_SINCE=\"@$((now - {age}))\"; export DATALAKE_SINCE; ",
         root = shell_words::quote(root),
         age = min_age.as_secs().max(1),
-    )
+    );
+    if units {
+        let inner = "exec find \"$@\" -type f -newermt \"$DATALAKE_SINCE\" -print0";
+        format!("{head}exec xargs -0 sh -c {} sh", shell_words::quote(inner))
+    } else {
+        format!("{head}exec find . {prune_part}-type f -newermt \"$DATALAKE_SINCE\" -print0")
+    }
 }
 
 /// One excluded name as an rsync pattern: anchored at the transfer root, and
@@ -114,32 +138,59 @@ fn listing_error(profile: &Profile, detail: String) -> Error {
 }
 
 /// List the files younger than `profile.min_age` on the collector and write
-/// the exclude file. `prune`: rsync patterns of directories not transferred.
-pub fn list(tools: &Tools, profile: &Profile, prune: &[String]) -> Result<RecentFiles> {
-    let (mut cmd, root) = match (&profile.source, &tools.ssh) {
-        (Source::Ssh(src), Some(ssh)) => {
-            let mut cmd = Command::new(ssh);
-            cmd.args(command::ssh_args(src, profile)).arg("--").arg(format!("{}@{}", src.user, src.host));
-            (cmd, src.remote_root.clone())
-        }
-        (Source::Ssh(_), None) => {
-            return Err(Error::ToolNotFound { tool: "ssh".into(), package: "openssh-client".into() });
-        }
-        (Source::Local { remote_root }, _) => {
-            let mut cmd = Command::new("sh");
-            cmd.arg("-c");
-            (cmd, remote_root.display().to_string())
-        }
+/// the exclude file. `prune`: rsync patterns of directories not transferred;
+/// `scope`: what the attempt may transfer.
+pub fn list(
+    tools: &Tools,
+    profile: &Profile,
+    prune: &[String],
+    scope: &Scope,
+    observer: &mut dyn RunObserver,
+) -> Result<RecentFiles> {
+    if let (Source::Ssh(_), None) = (&profile.source, &tools.ssh) {
+        return Err(Error::ToolNotFound { tool: "ssh".into(), package: "openssh-client".into() });
+    }
+    let root = match &profile.source {
+        Source::Ssh(src) => src.remote_root.clone(),
+        Source::Local { remote_root } => remote_root.display().to_string(),
     };
-    cmd.arg(script(&root, profile.min_age, prune)).stdin(Stdio::null()).env("LC_ALL", "C");
-    let out = cmd.output().map_err(|e| Error::io("start", "ssh", e, "check that ssh and sh are installed"))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut input = Vec::new();
+    if let Some(units) = &scope.units {
+        if units.is_empty() {
+            // Nothing to walk (and xargs would run find once on the whole tree).
+            return with_exclude_file(Vec::new(), 0);
+        }
+        for unit in units {
+            input.extend_from_slice(b"./");
+            input.extend_from_slice(unit);
+            input.push(0);
+        }
+    }
+    let script = script(&root, profile.min_age, prune, scope.units.is_some());
+    let cmd = remote::command(profile, tools.ssh.as_deref(), &scope.ssh_options, &script)
+        .map_err(|e| listing_error(profile, e))?;
+    let read_all = |mut out: std::process::ChildStdout| {
+        let mut buf = Vec::new();
+        let _ = out.read_to_end(&mut buf);
+        buf
+    };
+    let out = match remote::run(cmd, input, observer, LIST_DEADLINE, read_all) {
+        Ok(out) => out,
+        Err(remote::RunError::Stopped { cancelled: true }) => {
+            return Err(Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() })
+        }
+        Err(remote::RunError::Start(program, e)) => {
+            return Err(Error::io("start", program, e, "check that ssh and sh are installed"))
+        }
+        Err(e) => return Err(listing_error(profile, e.to_string())),
+    };
+    let stderr = out.stderr.as_str();
     if let Source::Ssh(src) = &profile.source {
         if out.status.code() == Some(255) {
-            return Err(failure::ssh_failure(profile, &stderr).unwrap_or_else(|| Error::Connect {
+            return Err(failure::ssh_failure(profile, stderr).unwrap_or_else(|| Error::Connect {
                 target: src.target(),
                 reason: ConnectFailure::Network,
-                detail: failure::stderr_tail(&stderr, 3),
+                detail: failure::stderr_tail(stderr, 3),
                 hint: "ssh failed for a reason datalake does not recognise; try the same ssh command by hand".into(),
             }));
         }
@@ -149,15 +200,17 @@ pub fn list(tools: &Tools, profile: &Profile, prune: &[String]) -> Result<Recent
             // remote_root cannot be entered: rsync itself says why, with its own exit code.
             return with_exclude_file(Vec::new(), 0);
         }
-        return Err(listing_error(profile, failure::stderr_tail(&stderr, 3)));
+        return Err(listing_error(profile, failure::stderr_tail(stderr, 3)));
     };
     if !out.status.success() {
         // find lists what it can read and complains about the rest: rsync
         // cannot read those either. An unknown -newermt lists nothing.
-        if paths.is_empty() && (stderr.contains("newermt") || out.status.code() != Some(1)) {
-            return Err(listing_error(profile, failure::stderr_tail(&stderr, 3)));
+        // (Through xargs, find's exit 1 arrives as 123.)
+        let find_complained = matches!(out.status.code(), Some(1) | Some(123));
+        if paths.is_empty() && (stderr.contains("newermt") || !find_complained) {
+            return Err(listing_error(profile, failure::stderr_tail(stderr, 3)));
         }
-        log::warn!("profile {}: listing recent files: {}", profile.name, failure::stderr_tail(&stderr, 3));
+        log::warn!("profile {}: listing recent files: {}", profile.name, failure::stderr_tail(stderr, 3));
     }
     log::debug!(
         "profile {}: {} files younger than {}s on the collector (its clock {collector_now})",
@@ -214,9 +267,15 @@ mod tests {
 
     #[test]
     fn script_prunes_with_find_syntax() {
-        let s = script("/data/x y", Duration::from_secs(60), &["*_2026102[0-6]/".into(), "[0-1][0-9]/[0-9]/".into()]);
+        let prune = ["*_2026102[0-6]/".to_string(), "[0-1][0-9]/[0-9]/".to_string()];
+        let s = script("/data/x y", Duration::from_secs(60), &prune, false);
         assert!(s.starts_with("cd '/data/x y' ||"), "{s}");
         assert!(s.contains("-name '*_2026102[0-6]' -o -path '*/[0-1][0-9]/[0-9]'"), "{s}");
-        assert!(s.contains("\"@$((now - 60))\""), "{s}");
+        assert!(s.contains("DATALAKE_SINCE=\"@$((now - 60))\""), "{s}");
+        assert!(s.contains("exec find . "), "{s}");
+        // A planned run's units come on stdin, and are not pruned.
+        let s = script("/data/x y", Duration::from_secs(60), &prune, true);
+        assert!(s.contains("xargs -0 sh -c"), "{s}");
+        assert!(!s.contains("-prune"), "{s}");
     }
 }

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 
 use crate::config::Profile;
 use crate::error::{Error, Result};
-use crate::min_age::{self, RecentFiles};
+use crate::min_age::{self, RecentFiles, Scope};
 use crate::partition::{cutoff_date, expired_exclude_patterns};
 use crate::progress::Progress;
 use crate::quarantine::QUARANTINE_DIR;
@@ -124,26 +124,34 @@ impl<'a> Syncer<'a> {
         expired_exclude_patterns(cutoff_date(today, self.profile.retention_days))
     }
 
-    /// The files younger than `min_age` on the collector (none when it is 0).
-    fn recent_files(&self, today: NaiveDate) -> Result<Option<RecentFiles>> {
+    /// The files younger than `min_age` on the collector (none when it is 0),
+    /// within what the attempt may transfer.
+    fn recent_files(
+        &self,
+        today: NaiveDate,
+        scope: &Scope,
+        observer: &mut dyn RunObserver,
+    ) -> Result<Option<RecentFiles>> {
         if self.profile.min_age.is_zero() {
             return Ok(None);
         }
         let cutoff = cutoff_date(today, self.profile.retention_days);
-        min_age::list(&self.tools, self.profile, &expired_exclude_patterns(cutoff)).map(Some)
+        min_age::list(&self.tools, self.profile, &expired_exclude_patterns(cutoff), scope, observer).map(Some)
     }
 
     /// Transfer with retries: 23 is retried once then `partial`; transient
     /// codes back off exponentially up to `retries`; permanent ones stop at once.
     pub fn run(&self, dry_run: bool, today: NaiveDate, observer: &mut dyn RunObserver) -> TransferOutcome {
-        self.run_argv(&self.argv(dry_run, today), today, observer)
+        self.run_argv(&self.argv(dry_run, today), &Scope::default(), today, observer)
     }
 
-    /// [`Syncer::run`] for a given argv (one planner bucket, or the whole run).
+    /// [`Syncer::run`] for a given argv (one planner bucket, or the whole run);
+    /// `scope` is what that argv may transfer, for the `min_age` listing.
     /// `today` dates the dry run that measures what a run that filled the disk still needed.
     pub fn run_argv(
         &self,
         argv: &[std::ffi::OsString],
+        scope: &Scope,
         today: NaiveDate,
         observer: &mut dyn RunObserver,
     ) -> TransferOutcome {
@@ -158,7 +166,7 @@ impl<'a> Syncer<'a> {
         loop {
             out.attempts += 1;
             // Listed again at every attempt: files age between attempts.
-            let recent = match self.recent_files(today) {
+            let recent = match self.recent_files(today, scope, observer) {
                 Ok(r) => r,
                 Err(e) if e.is_transient() && transient_retries < profile.retries => {
                     transient_retries += 1;
@@ -173,6 +181,7 @@ impl<'a> Syncer<'a> {
                     }
                     continue;
                 }
+                Err(e @ Error::Interrupted { .. }) => return out.ended(SyncStatus::Interrupted, e),
                 Err(e) => return out.ended(SyncStatus::Failed, e),
             };
             out.too_recent = recent.as_ref().map_or(0, |r| r.paths.len() as u64);

@@ -313,14 +313,15 @@ fn name_to_path(name: &str) -> PathBuf {
 fn compare(profile: &Profile, options: &mut VerifyOptions<'_>, warnings: &mut Vec<String>) -> Result<RemoteDiff> {
     let tools = Tools::locate(profile)?;
     let today = today(profile.timezone);
+    let mut observer = VerifyObserver { options };
     let recent = if profile.min_age.is_zero() {
         None
     } else {
         let cutoff = cutoff_date(today, profile.retention_days);
-        Some(min_age::list(&tools, profile, &expired_exclude_patterns(cutoff))?)
+        let prune = expired_exclude_patterns(cutoff);
+        Some(min_age::list(&tools, profile, &prune, &min_age::Scope::default(), &mut observer)?)
     };
     let argv = compare_argv(&tools, profile, today, recent.as_ref().map(|r| r.exclude_file.path()));
-    let mut observer = VerifyObserver { options };
     let run = process::run(&argv, &profile.name, &mut observer)?;
     if run.cancelled {
         return Err(Error::Interrupted { profile: profile.name.clone(), operation: "verify".into() });

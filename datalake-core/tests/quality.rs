@@ -192,6 +192,18 @@ fn min_age_excludes_exactly_the_young_files_whatever_their_names() {
     let mut want: Vec<String> = old.iter().map(|s| s.to_string()).collect();
     want.sort();
     assert_eq!(got, want);
+
+    // A windowed run lists only its own partitions (names fed to find on
+    // stdin), and excludes exactly the same young files.
+    put(&area.collector, &format!("{p}/late\nold*.parquet"), b"old", Duration::from_secs(2 * 3600));
+    let report = sync(&lake);
+    assert_eq!(report.status, SyncStatus::Success, "{:?}", report.errors);
+    assert_eq!(report.mode, Some(datalake_core::SyncMode::Window));
+    assert_eq!(report.too_recent_files, young.len() as u64);
+    assert!(area.local().join(&p).join("late\nold*.parquet").is_file());
+    for name in young {
+        assert!(!area.local().join(&p).join(name).exists(), "{name:?} is still being written");
+    }
 }
 
 #[test]

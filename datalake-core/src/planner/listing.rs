@@ -21,7 +21,7 @@ use crate::rsync::failure::stderr_tail;
 use crate::rsync::process::RunObserver;
 use crate::rsync::tools::Tools;
 
-use super::remote;
+use crate::remote;
 
 /// What kind of entry a listed name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

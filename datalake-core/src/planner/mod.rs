@@ -23,7 +23,6 @@
 pub mod buckets;
 pub mod listing;
 pub mod quick_check;
-pub mod remote;
 pub mod shared_ssh;
 pub mod streams;
 pub mod window;
@@ -33,6 +32,7 @@ use serde::Serialize;
 
 use crate::config::Profile;
 use crate::error::Error;
+use crate::min_age::Scope;
 use crate::outcome::RunEffect;
 use crate::report::SyncStatus;
 use crate::rsync::process::RunObserver;
@@ -207,7 +207,8 @@ fn run_plan(
     };
     let Some(units) = units else {
         let argv = shared_ssh::with_ssh_options(syncer.argv(dry_run, today), shared_ssh);
-        return syncer.run_argv(&argv, today, observer);
+        let whole_tree = Scope { units: None, ssh_options: shared_ssh.to_vec() };
+        return syncer.run_argv(&argv, &whole_tree, today, observer);
     };
     let mut note = None;
     if profile.parallel > 1 && units.len() > 1 {
@@ -226,8 +227,14 @@ fn run_plan(
                         Err(e) => return failed_start(e),
                     }
                 }
-                let argvs: Vec<_> =
-                    lists.iter().map(|l| syncer.argv_with(dry_run, today, Some(l.path().to_path_buf()))).collect();
+                let argvs: Vec<_> = lists
+                    .iter()
+                    .zip(&split)
+                    .map(|(l, b)| {
+                        let scope = Scope { units: Some(b.paths.clone()), ssh_options: shared_ssh.to_vec() };
+                        (syncer.argv_with(dry_run, today, Some(l.path().to_path_buf())), scope)
+                    })
+                    .collect();
                 summary.buckets = split.len() as u32;
                 summary.streams = (profile.parallel as usize).min(split.len()) as u32;
                 log::info!(
@@ -251,7 +258,8 @@ fn run_plan(
     };
     let argv = syncer.argv_with(dry_run, today, Some(list.path().to_path_buf()));
     let argv = shared_ssh::with_ssh_options(argv, shared_ssh);
-    let mut outcome = syncer.run_argv(&argv, today, observer);
+    let scope = Scope { units: Some(paths), ssh_options: shared_ssh.to_vec() };
+    let mut outcome = syncer.run_argv(&argv, &scope, today, observer);
     outcome.warnings.extend(note);
     outcome
 }

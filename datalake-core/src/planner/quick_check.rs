@@ -37,8 +37,8 @@ use crate::rsync::failure::stderr_tail;
 use crate::rsync::process::RunObserver;
 use crate::rsync::tools::Tools;
 
-use super::remote;
 use super::window::Unit;
+use crate::remote;
 
 /// The check gives up (and the run transfers the whole window) after this.
 const CHECK_DEADLINE: Duration = Duration::from_secs(300);
@@ -104,7 +104,8 @@ pub fn check(
     }
     let cmd = remote::command(profile, tools.ssh.as_deref(), ssh_options, &script(&remote_root))?;
     let slots = present.len();
-    let done = remote::run(cmd, input, observer, CHECK_DEADLINE, move |out| compare(out, &local, &index, slots))?;
+    let done = remote::run(cmd, input, observer, CHECK_DEADLINE, move |out| compare(out, &local, &index, slots))
+        .map_err(|e| e.to_string())?;
     let (changed, files_compared, bytes_compared) = done.stdout?;
     if !done.status.success() {
         let code = done.status.code().map_or("a signal".to_string(), |c| format!("exit {c}"));

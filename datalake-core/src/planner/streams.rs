@@ -11,6 +11,7 @@ use std::sync::{mpsc, Mutex, PoisonError};
 
 use crate::cancel::CancelToken;
 use crate::error::Error;
+use crate::min_age::Scope;
 use crate::progress::Progress;
 use crate::report::SyncStatus;
 use crate::rsync::process::{RunObserver, POLL_INTERVAL};
@@ -44,7 +45,7 @@ impl RunObserver for BucketObserver {
 /// `planned_bytes` is the size of the whole run, for the combined progress bar.
 pub fn run(
     syncer: &Syncer<'_>,
-    argvs: &[Vec<OsString>],
+    argvs: &[(Vec<OsString>, Scope)],
     (streams, today): (usize, chrono::NaiveDate),
     planned_bytes: u64,
     observer: &mut dyn RunObserver,
@@ -70,7 +71,8 @@ pub fn run(
                     continue;
                 }
                 let mut obs = BucketObserver { index, tx: tx.clone(), token: token.clone() };
-                let outcome = syncer.run_argv(&argvs[index], today, &mut obs);
+                let (argv, scope) = &argvs[index];
+                let outcome = syncer.run_argv(argv, scope, today, &mut obs);
                 results.lock().unwrap_or_else(PoisonError::into_inner).push((index, outcome));
             });
         }

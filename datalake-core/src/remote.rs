@@ -1,4 +1,4 @@
-//! Running one planner command on the collector (or `sh -c` for a local
+//! Running one short command on the collector (or `sh -c` for a local
 //! source): stdin fed and stdout consumed on their own threads, so a long
 //! output never blocks the child, with the run's cancel token and a deadline.
 
@@ -21,6 +21,31 @@ pub struct Finished<T> {
     pub stdout: T,
     /// Its stderr, whole.
     pub stderr: String,
+}
+
+/// Why a command gave no result.
+#[derive(Debug)]
+pub enum RunError {
+    /// It could not be started (the program, then the OS error).
+    Start(String, std::io::Error),
+    /// The run was cancelled, or the deadline passed: the command was killed.
+    Stopped { cancelled: bool },
+    /// Waiting for it failed.
+    Wait(std::io::Error),
+    /// The output reader thread panicked.
+    Reader,
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::Start(program, e) => write!(f, "cannot start {program}: {e}"),
+            RunError::Stopped { cancelled: true } => write!(f, "it was cancelled"),
+            RunError::Stopped { cancelled: false } => write!(f, "it took too long and was stopped"),
+            RunError::Wait(e) => write!(f, "cannot wait for it: {e}"),
+            RunError::Reader => write!(f, "its output could not be read"),
+        }
+    }
 }
 
 /// The command that runs `script` where the profile's data is: over ssh (with
@@ -51,29 +76,30 @@ fn ssh_command(ssh: &Path, src: &SshSource, profile: &Profile, ssh_options: &[St
 
 /// Run `cmd` with `input` on its stdin; `read` consumes stdout on its own
 /// thread. Cancelling the run or passing `deadline` kills the command's
-/// process group and gives `Err`.
+/// process group.
 pub fn run<T: Send + 'static>(
     mut cmd: Command,
     input: Vec<u8>,
     observer: &mut dyn RunObserver,
     deadline: Duration,
     read: impl FnOnce(ChildStdout) -> T + Send + 'static,
-) -> Result<Finished<T>, String> {
+) -> Result<Finished<T>, RunError> {
     cmd.stdin(if input.is_empty() { Stdio::null() } else { Stdio::piped() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)
         .env("LC_ALL", "C");
     let program = cmd.get_program().to_string_lossy().into_owned();
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start {program}: {e}"))?;
+    let mut child = cmd.spawn().map_err(|e| RunError::Start(program, e))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A reader that stops early closes the pipe: that error is the reader's to report.
         thread::spawn(move || {
             let _ = stdin.write_all(&input);
         });
     }
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let mut stderr = child.stderr.take().ok_or("no stderr")?;
+    let (Some(stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        unreachable!("stdout and stderr were set to piped above");
+    };
     let out_thread = thread::spawn(move || read(stdout));
     let err_thread = thread::spawn(move || {
         let mut buf = Vec::new();
@@ -85,16 +111,17 @@ pub fn run<T: Send + 'static>(
         match child.try_wait() {
             Ok(Some(status)) => break status,
             Ok(None) => {}
-            Err(e) => return Err(format!("cannot wait for {program}: {e}")),
+            Err(e) => return Err(RunError::Wait(e)),
         }
-        if observer.should_cancel() || started.elapsed() > deadline {
+        let cancelled = observer.should_cancel();
+        if cancelled || started.elapsed() > deadline {
             let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::SIGKILL);
             let _ = child.wait();
-            return Err("it was cancelled or took too long".into());
+            return Err(RunError::Stopped { cancelled });
         }
         thread::sleep(Duration::from_millis(5));
     };
-    let stdout = out_thread.join().map_err(|_| "the output reader failed".to_string())?;
+    let stdout = out_thread.join().map_err(|_| RunError::Reader)?;
     let stderr = String::from_utf8_lossy(&err_thread.join().unwrap_or_default()).into_owned();
     Ok(Finished { status, stdout, stderr })
 }
