@@ -148,18 +148,25 @@ fn the_quick_check_leaves_out_unchanged_partitions_and_never_a_changed_file() {
     assert_eq!((idle.partitions_covered, idle.partitions_unchanged), (6, 6));
     assert_eq!((idle.files_transferred, idle.attempts, idle.total_files), (0, 0, 12), "{idle:?}");
 
-    // Every kind of change rsync's own quick check sees, one per partition:
+    // Every kind of change rsync's own quick check sees, one per partition.
+    // A file grew on the collector:
     let grown = name(0, "A", 1);
-    area.put(&grown, 900, 1); // a file grew on the collector
+    area.put(&grown, 900, 1);
+    // Same size, new content, another mtime (another second: rsync itself
+    // compares mtimes to the second):
     let rewritten = name(1, "B", 1);
-    area.put(&rewritten, 700, 99); // same size, new content, new mtime
+    area.put(&rewritten, 700, 99);
+    let earlier = std::time::SystemTime::now() - Duration::from_secs(7200);
+    fs::File::options().write(true).open(area.collector.join(&rewritten)).unwrap().set_modified(earlier).unwrap();
+    // Gone from the lake:
     let lost = name(1, "A", 2);
-    fs::remove_file(area.local(&lost)).unwrap(); // gone from the lake
+    fs::remove_file(area.local(&lost)).unwrap();
+    // An interrupted transfer:
     let halfway = name(0, "C", 2);
     let partial_dir = area.local(&part(days_ago(0), "C")).join(".rsync-partial");
     fs::create_dir_all(&partial_dir).unwrap();
-    fs::rename(area.local(&halfway), partial_dir.join("part_00002.parquet")).unwrap(); // an interrupted transfer
-                                                                                       // Files only in the lake change nothing: the run never deletes.
+    fs::rename(area.local(&halfway), partial_dir.join("part_00002.parquet")).unwrap();
+    // Files only in the lake change nothing: the run never deletes.
     fs::write(area.local(&part(days_ago(0), "B")).join("local-note.txt"), b"x").unwrap();
 
     let r = sync(&lake);

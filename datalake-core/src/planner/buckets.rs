@@ -1,9 +1,11 @@
 //! Splitting a run's units into buckets for parallel streams: balanced by
 //! bytes, whole partitions, a cap on files per bucket (fpsync's approach).
 //!
-//! Sizes come from one `rsync --dry-run` of the units into the lake (the same
-//! file list a transfer builds, and only what would move is counted), so this
-//! costs O(files of the run) and is only done when `parallel > 1`.
+//! Sizes (what would move) come from the quick check's `find` on the
+//! collector ([`super::quick_check::measure`]; a windowed run has them
+//! already), or where that fails from one `rsync --dry-run` of the units into
+//! the lake ([`measure`]). Either costs O(files of the run) and is only done
+//! when `parallel > 1`.
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Write};
@@ -44,27 +46,24 @@ pub struct Bucket {
     pub files: u64,
 }
 
-/// Split `units` into at least `streams` buckets (when there are that many
-/// units): largest first, each to the lightest bucket by bytes that stays
-/// within the file cap, a new bucket when none does.
+/// Split `units` into buckets for `streams` rsyncs: a multiple of `streams`
+/// buckets, as few as keep them near `max_files` files each (whole units, so
+/// a big unit may exceed it), filled largest unit first into the lightest
+/// bucket by bytes. A multiple keeps the streams busy to the end: 3 equal
+/// buckets over 2 streams would leave one stream idle for a third of the run.
 pub fn split(mut units: Vec<Sized>, streams: usize, max_files: u64) -> Vec<Bucket> {
     units.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(b.files.cmp(&a.files)).then(a.unit.path.cmp(&b.unit.path)));
-    let mut buckets: Vec<Bucket> = (0..streams.min(units.len()).max(1)).map(|_| Bucket::default()).collect();
+    let streams = streams.max(1);
+    let files: u64 = units.iter().map(|u| u.files).sum();
+    let rounds = usize::try_from(files.div_ceil(streams as u64 * max_files.max(1))).unwrap_or(usize::MAX).max(1);
+    let count = streams.saturating_mul(rounds).min(units.len()).max(1);
+    let mut buckets: Vec<Bucket> = (0..count).map(|_| Bucket::default()).collect();
     for s in units {
-        let fits = buckets
-            .iter_mut()
-            .filter(|b| b.paths.is_empty() || b.files + s.files <= max_files)
-            .min_by_key(|b| (b.bytes, b.files));
-        let bucket = match fits {
-            Some(b) => b,
-            None => {
-                buckets.push(Bucket::default());
-                buckets.last_mut().expect("just pushed")
-            }
-        };
-        bucket.bytes += s.bytes;
-        bucket.files += s.files;
-        bucket.paths.push(s.unit.path);
+        if let Some(bucket) = buckets.iter_mut().min_by_key(|b| (b.bytes, b.files)) {
+            bucket.bytes += s.bytes;
+            bucket.files += s.files;
+            bucket.paths.push(s.unit.path);
+        }
     }
     buckets.retain(|b| !b.paths.is_empty());
     // Biggest first, so the longest stream starts at once.
@@ -167,11 +166,15 @@ mod tests {
         assert_eq!(b.len(), 2);
         assert_eq!(b.iter().map(|b| b.bytes).collect::<Vec<_>>(), [140, 120]);
 
-        // The cap opens more buckets than streams.
+        // The cap opens more buckets than streams: a multiple of them.
         let units = (0..10).map(|i| s(&format!("p{i}"), 10, 30)).collect();
         let b = split(units, 2, 100);
         assert_eq!(b.len(), 4, "{b:?}");
         assert!(b.iter().all(|b| b.files <= 100));
+        // 60,000 equal files over 2 streams with a 20,000 cap: 4 buckets, never 3.
+        let units = (0..3000).map(|i| s(&format!("p{i:04}"), 80, 20)).collect();
+        let b = split(units, 2, 20_000);
+        assert_eq!(b.iter().map(|b| b.files).collect::<Vec<_>>(), [15_000; 4]);
 
         // Fewer units than streams: one bucket each.
         assert_eq!(split(vec![s("a", 1, 1)], 4, 100).len(), 1);

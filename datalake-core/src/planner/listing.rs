@@ -2,10 +2,11 @@
 //! old partitions) and reading the collector's clock, in one round trip.
 //!
 //! SSH sources run a short POSIX sh script on the collector: `date -u`, then
-//! `rsync --list-only -d -R` over the top level and, for nested layouts, the
-//! year and month levels. rsync is already required on the collector, prints
-//! every name with unprintable bytes escaped (`\#ooo`), and `-d` lists one
-//! level without descending, so the cost is O(partitions), not O(files).
+//! the top level and, for nested layouts, the month and day levels of the
+//! year directories: with GNU find (`-printf '%y %p\0'`, any byte in a name)
+//! where it is there, else with `rsync --list-only -d -R` (rsync is required
+//! on the collector anyway; it escapes unprintable bytes as `\#ooo`). Either
+//! lists levels without descending, so the cost is O(partitions), not O(files).
 //! Local sources are read with `read_dir` and this machine's clock.
 
 use std::ffi::{OsStr, OsString};
@@ -59,18 +60,28 @@ const NO_ROOT_EXIT: i32 = 97;
 /// Longest a listing may take before the planner gives up on it (the full run then says why).
 const LIST_DEADLINE: Duration = Duration::from_secs(600);
 
+/// Marker before NUL-terminated `find -printf '%y %p\0'` records (GNU find).
+const MARK_FIND: &str = "DATALAKE_FIND";
+
 /// The sh script run on the collector, remote_root single-quoted.
 fn remote_script(remote_root: &str) -> String {
     let root = shell_words::quote(remote_root);
-    // One `rsync -d` per directory: several directories in one `-d -R` call
-    // are deduplicated unreliably by rsync. Year directories (YYYY,
-    // year=YYYY) get one call per month; globs that match nothing stay
-    // literal and are dropped by `[ -d ]`.
+    // GNU find lists a level at half the cost of `rsync --list-only` (which
+    // starts a sender and a receiver); rsync is the fallback, being required
+    // on the collector anyway. One `rsync -d` per directory: several
+    // directories in one `-d -R` call are deduplicated unreliably by rsync.
+    // Year directories (YYYY, year=YYYY) get their month and day levels;
+    // globs that match nothing stay literal and are dropped by `[ -d ]`.
+    let years = "for y in [0-9][0-9][0-9][0-9] year=[0-9][0-9][0-9][0-9]; do [ -d \"$y\" ] || continue;";
     format!(
         "cd -- {root} || exit {NO_ROOT_EXIT}; echo \"{MARK_CLOCK}$(date -u +%Y-%m-%dT%H:%M:%S)\"; \
-         LC_ALL=C; export LC_ALL; rsync --list-only -d -R --no-h -- ./ || exit; \
-         for y in [0-9][0-9][0-9][0-9] year=[0-9][0-9][0-9][0-9]; do [ -d \"$y\" ] || continue; \
-         for m in \"$y\"/*/; do [ -d \"$m\" ] || continue; rsync --list-only -d -R --no-h -- \"./$m\" || exit; done; done"
+         LC_ALL=C; export LC_ALL; \
+         if find . -maxdepth 0 -printf '' 2>/dev/null; then echo {MARK_FIND}; \
+         find . -mindepth 1 -maxdepth 1 -printf '%y %p\\0' || exit; \
+         {years} find \"./$y\" -mindepth 1 -maxdepth 2 -printf '%y %p\\0' || exit; done; \
+         else rsync --list-only -d -R --no-h -- ./ || exit; \
+         {years} for m in \"$y\"/*/; do [ -d \"$m\" ] || continue; \
+         rsync --list-only -d -R --no-h -- \"./$m\" || exit; done; done; fi"
     )
 }
 
@@ -176,6 +187,15 @@ fn list_ssh(
 pub(crate) fn parse_listing(out: &[u8]) -> Result<Listing, ListError> {
     let mut remote_now = None;
     let mut entries = Vec::new();
+    let (out, found) = match find_records(out) {
+        Some((head, records)) => (head, Some(records)),
+        None => (out, None),
+    };
+    for record in found.into_iter().flat_map(|r| r.split(|&b| b == 0)) {
+        if let Some(entry) = parse_find_record(record) {
+            entries.push(entry);
+        }
+    }
     for line in out.split(|&b| b == b'\n') {
         if let Some(rest) = line.strip_prefix(MARK_CLOCK.as_bytes()) {
             let text = String::from_utf8_lossy(rest);
@@ -196,6 +216,24 @@ pub(crate) fn parse_listing(out: &[u8]) -> Result<Listing, ListError> {
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     entries.dedup_by(|a, b| a.path == b.path);
     Ok(Listing { remote_now, entries })
+}
+
+/// Split the output at the find marker line: (what comes before, the records).
+fn find_records(out: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mark = format!("\n{MARK_FIND}\n");
+    let at = out.windows(mark.len()).position(|w| w == mark.as_bytes())?;
+    Some((&out[..at + 1], &out[at + mark.len()..]))
+}
+
+/// One `%y %p` record (`d ./gate_io_BTC_20241128`); `None` for an empty one.
+fn parse_find_record(record: &[u8]) -> Option<Entry> {
+    let (kind, path) = (record.first()?, record.get(2..)?.strip_prefix(b"./")?);
+    let kind = match kind {
+        b'd' => EntryKind::Dir,
+        b'f' => EntryKind::File,
+        _ => EntryKind::Other,
+    };
+    (!path.is_empty()).then(|| Entry { path: path.to_vec(), kind })
 }
 
 /// One `--list-only` line; `None` for anything else (banners, blank lines).
@@ -282,6 +320,25 @@ lrwxrwxrwx              4 2026/11/30 05:00:00 link -> target\n";
     }
 
     #[test]
+    fn parses_find_records_with_any_name() {
+        let out = b"Welcome\nDATALAKE_CLOCK 2026-11-30T05:00:01\nDATALAKE_FIND\n\
+d ./gate_io_BTC_20261130\0f ./README with  spaces\0l ./link\0d ./odd\nname\0d ./2026/11\0";
+        let l = parse_listing(out).unwrap();
+        assert_eq!(l.remote_now.to_rfc3339(), "2026-11-30T05:00:01+00:00");
+        let paths: Vec<_> = l.entries.iter().map(|e| (String::from_utf8_lossy(&e.path).into_owned(), e.kind)).collect();
+        assert_eq!(
+            paths,
+            [
+                ("2026/11".to_string(), EntryKind::Dir),
+                ("README with  spaces".to_string(), EntryKind::File),
+                ("gate_io_BTC_20261130".to_string(), EntryKind::Dir),
+                ("link".to_string(), EntryKind::Other),
+                ("odd\nname".to_string(), EntryKind::Dir),
+            ]
+        );
+    }
+
+    #[test]
     fn missing_or_bad_clock_is_an_error() {
         assert!(parse_listing(b"drwxr-xr-x 4096 2026/11/30 05:00:00 x\n").unwrap_err().contains("clock"));
         assert!(parse_listing(b"DATALAKE_CLOCK yesterday\n").unwrap_err().contains("yesterday"));
@@ -299,29 +356,43 @@ lrwxrwxrwx              4 2026/11/30 05:00:00 link -> target\n";
         for f in ["x_20261130/part_1.parquet", "2026/11/29/a.parquet", "README", "odd\nname"] {
             std::fs::write(root.join(f), b"x").unwrap();
         }
-        let out = Command::new("sh").arg("-c").arg(remote_script(&root.display().to_string())).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let listing = parse_listing(&out.stdout).unwrap();
-        let paths: Vec<String> =
-            listing.entries.iter().map(|e| String::from_utf8_lossy(&e.path).into_owned()).collect();
-        assert_eq!(
-            paths,
-            [
-                "2026",
-                "2026/11",
-                "2026/11/29",
-                "2026/12",
-                "2026/12/01",
-                "README",
-                "meta",
-                "odd\nname",
-                "x_20261130",
-                "year=2026",
-                "year=2026/month=11",
-                "year=2026/month=11/day=30"
-            ]
-        );
-        assert!((listing.remote_now - Utc::now()).num_seconds().abs() < 60);
+        // With GNU find, and with only rsync (a PATH without find).
+        let no_find = tempfile::tempdir().unwrap();
+        for tool in ["rsync", "date"] {
+            std::os::unix::fs::symlink(which::which(tool).unwrap(), no_find.path().join(tool)).unwrap();
+        }
+        let script = remote_script(&root.display().to_string());
+        let with_find = Command::new("sh").arg("-c").arg(&script).output().unwrap();
+        let with_rsync = Command::new("/bin/sh").arg("-c").arg(&script).env("PATH", no_find.path()).output().unwrap();
+        assert!(String::from_utf8_lossy(&with_find.stdout).contains(MARK_FIND));
+        assert!(!String::from_utf8_lossy(&with_rsync.stdout).contains(MARK_FIND));
+        for out in [with_find, with_rsync] {
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let listing = parse_listing(&out.stdout).unwrap();
+            let kinds: Vec<(String, EntryKind)> =
+                listing.entries.iter().map(|e| (String::from_utf8_lossy(&e.path).into_owned(), e.kind)).collect();
+            assert!(kinds.contains(&("README".to_string(), EntryKind::File)), "{kinds:?}");
+            assert!(kinds.contains(&("2026/11/29".to_string(), EntryKind::Dir)), "{kinds:?}");
+            let paths: Vec<String> = kinds.into_iter().map(|(p, _)| p).collect();
+            assert_eq!(
+                paths,
+                [
+                    "2026",
+                    "2026/11",
+                    "2026/11/29",
+                    "2026/12",
+                    "2026/12/01",
+                    "README",
+                    "meta",
+                    "odd\nname",
+                    "x_20261130",
+                    "year=2026",
+                    "year=2026/month=11",
+                    "year=2026/month=11/day=30"
+                ]
+            );
+            assert!((listing.remote_now - Utc::now()).num_seconds().abs() < 60);
+        }
         let missing = Command::new("sh").arg("-c").arg(remote_script("/nonexistent/x")).output().unwrap();
         assert_eq!(missing.status.code(), Some(NO_ROOT_EXIT));
     }

@@ -136,7 +136,11 @@ pub fn transfer(
     let mut outcome = match &checked {
         // Every file of the window is in the lake: no rsync, no second file list.
         Some(c) if c.selection.is_empty() => TransferOutcome::up_to_date(c.files_compared, c.bytes_compared),
-        _ => run_plan(syncer, profile, &plan, (req.lake_today, dry_run), &client, &mut counting, &mut summary),
+        _ => {
+            let sized = checked.map(|c| c.selection);
+            let how = Run { today: req.lake_today, dry_run, shared_ssh: &client };
+            run_plan(syncer, profile, &plan, &how, sized, &mut counting, &mut summary)
+        }
     };
     drop(shared);
     if count {
@@ -175,7 +179,7 @@ fn leave_out_unchanged(
                 checked.partitions_unchanged,
                 plan.partitions_covered
             );
-            plan.selection = Some(checked.selection.clone());
+            plan.selection = Some(checked.selection.iter().map(|s| s.unit.clone()).collect());
             Some(checked)
         }
         Err(why) => {
@@ -186,15 +190,25 @@ fn leave_out_unchanged(
     }
 }
 
+/// How a plan runs: the lake's today (retention), dry or not, the shared connection's ssh options.
+struct Run<'a> {
+    today: NaiveDate,
+    dry_run: bool,
+    shared_ssh: &'a [String],
+}
+
+/// Run the plan: one rsync, or buckets over parallel streams. `sized`: the
+/// window's units with what would move in each, when the quick check ran.
 fn run_plan(
     syncer: &Syncer<'_>,
     profile: &Profile,
     plan: &Plan,
-    (today, dry_run): (NaiveDate, bool),
-    shared_ssh: &[String],
+    how: &Run<'_>,
+    sized: Option<Vec<buckets::Sized>>,
     observer: &mut dyn RunObserver,
     summary: &mut PlanSummary,
 ) -> TransferOutcome {
+    let Run { today, dry_run, shared_ssh } = *how;
     let units = match plan.mode {
         SyncMode::Window => plan.selection.clone(),
         // A full run over several streams splits the whole tree; nested
@@ -212,7 +226,11 @@ fn run_plan(
     };
     let mut note = None;
     if profile.parallel > 1 && units.len() > 1 {
-        match buckets::measure(syncer.tools(), profile, units.clone(), &syncer.expired_excludes(today), shared_ssh) {
+        let sized = match sized {
+            Some(sized) => Ok(sized),
+            None => size_units(syncer, profile, units.clone(), how, observer),
+        };
+        match sized {
             // Work in at most one unit: one rsync does it without N ssh handshakes.
             Ok(sized) if sized.iter().filter(|s| s.files > 0).count() <= 1 => {}
             Ok(sized) => {
@@ -262,6 +280,29 @@ fn run_plan(
     let mut outcome = syncer.run_argv(&argv, &scope, today, observer);
     outcome.warnings.extend(note);
     outcome
+}
+
+/// What would move in each unit, for balancing buckets: one find on the
+/// collector (the quick check's), else an rsync dry run.
+fn size_units(
+    syncer: &Syncer<'_>,
+    profile: &Profile,
+    units: Vec<window::Unit>,
+    how: &Run<'_>,
+    observer: &mut dyn RunObserver,
+) -> Result<Vec<buckets::Sized>, String> {
+    match quick_check::measure(profile, syncer.tools(), how.shared_ssh, &units, observer) {
+        Ok(m) => Ok(units
+            .into_iter()
+            .zip(m.moving)
+            .map(|(unit, (files, bytes))| buckets::Sized { unit, bytes, files })
+            .collect()),
+        Err(why) => {
+            log::info!("profile {}: sizing with find failed ({why}); sizing with an rsync dry run", profile.name);
+            let excludes = syncer.expired_excludes(how.today);
+            buckets::measure(syncer.tools(), profile, units, &excludes, how.shared_ssh)
+        }
+    }
 }
 
 /// Units for a parallel full run: top-level entries, nested layouts by year.

@@ -37,6 +37,7 @@ use crate::rsync::failure::stderr_tail;
 use crate::rsync::process::RunObserver;
 use crate::rsync::tools::Tools;
 
+use super::buckets::Sized;
 use super::window::Unit;
 use crate::remote;
 
@@ -44,12 +45,24 @@ use crate::remote;
 const CHECK_DEADLINE: Duration = Duration::from_secs(300);
 
 /// What the check found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Checked {
-    /// The units the run still transfers, in the selection's order.
-    pub selection: Vec<Unit>,
+    /// The units the run still transfers, in the selection's order, each with
+    /// the files and bytes that differ from the lake (what rsync would move).
+    pub selection: Vec<Sized>,
     /// Dated partitions left out because nothing in them changed.
     pub partitions_unchanged: u64,
+    /// Collector files compared with their lake copies.
+    pub files_compared: u64,
+    /// Their bytes.
+    pub bytes_compared: u64,
+}
+
+/// Per unit, what differs from the lake.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    /// For each unit asked about (same order): files and bytes that differ.
+    pub moving: Vec<(u64, u64)>,
     /// Collector files compared with their lake copies.
     pub files_compared: u64,
     /// Their bytes.
@@ -82,54 +95,66 @@ pub fn check(
     selection: Vec<Unit>,
     observer: &mut dyn RunObserver,
 ) -> Result<Checked, String> {
+    let measured = measure(profile, tools, ssh_options, &selection, observer)?;
+    let mut partitions_unchanged = 0;
+    let mut kept = Vec::new();
+    for (unit, (files, bytes)) in selection.into_iter().zip(measured.moving) {
+        // A unit not in the lake yet goes even when empty (rsync creates it).
+        if files > 0 || !profile.local_dir.join(std::ffi::OsStr::from_bytes(&unit.path)).exists() {
+            kept.push(Sized { unit, bytes, files });
+        } else if unit.dated {
+            partitions_unchanged += 1;
+        }
+    }
+    Ok(Checked {
+        selection: kept,
+        partitions_unchanged,
+        files_compared: measured.files_compared,
+        bytes_compared: measured.bytes_compared,
+    })
+}
+
+/// For each of `units`, the collector files that differ from the lake (missing
+/// there, other size or mtime): what rsync would move. Also sizes a parallel
+/// run's buckets, at the cost of one `find` instead of an rsync dry run.
+pub fn measure(
+    profile: &Profile,
+    tools: &Tools,
+    ssh_options: &[String],
+    units: &[Unit],
+    observer: &mut dyn RunObserver,
+) -> Result<Measured, String> {
+    if units.is_empty() {
+        // (xargs would run find once, on the whole tree.)
+        return Ok(Measured { moving: Vec::new(), files_compared: 0, bytes_compared: 0 });
+    }
     let remote_root = match &profile.source {
         Source::Ssh(src) => src.remote_root.clone(),
         Source::Local { remote_root } => remote_root.display().to_string(),
     };
-    let local = profile.local_dir.clone();
-    // Units not in the lake yet go whatever the collector holds.
-    let present: Vec<usize> = (0..selection.len())
-        .filter(|&i| local.join(Path::new(std::ffi::OsStr::from_bytes(&selection[i].path))).exists())
-        .collect();
-    if present.is_empty() {
-        return Ok(Checked { selection, partitions_unchanged: 0, files_compared: 0, bytes_compared: 0 });
-    }
     let mut input = Vec::new();
     let mut index = HashMap::new();
-    for (slot, &i) in present.iter().enumerate() {
+    for (slot, unit) in units.iter().enumerate() {
         input.extend_from_slice(b"./");
-        input.extend_from_slice(&selection[i].path);
+        input.extend_from_slice(&unit.path);
         input.push(0);
-        index.insert(selection[i].path.clone(), slot);
+        index.insert(unit.path.clone(), slot);
     }
     let cmd = remote::command(profile, tools.ssh.as_deref(), ssh_options, &script(&remote_root))?;
-    let slots = present.len();
-    let done = remote::run(cmd, input, observer, CHECK_DEADLINE, move |out| compare(out, &local, &index, slots))
+    let local = profile.local_dir.clone();
+    let done = remote::run(cmd, input, observer, CHECK_DEADLINE, move |out| compare(out, &local, &index))
         .map_err(|e| e.to_string())?;
-    let (changed, files_compared, bytes_compared) = done.stdout?;
+    let measured = done.stdout?;
     if !done.status.success() {
         let code = done.status.code().map_or("a signal".to_string(), |c| format!("exit {c}"));
         return Err(format!("find on the collector failed ({code}): {}", stderr_tail(&done.stderr, 3)));
     }
-    let mut unchanged = vec![false; selection.len()];
-    for (slot, &i) in present.iter().enumerate() {
-        unchanged[i] = !changed[slot];
-    }
-    let partitions_unchanged = selection.iter().zip(&unchanged).filter(|(u, &same)| same && u.dated).count() as u64;
-    let selection = selection.into_iter().zip(unchanged).filter(|(_, same)| !same).map(|(u, _)| u).collect();
-    Ok(Checked { selection, partitions_unchanged, files_compared, bytes_compared })
+    Ok(measured)
 }
 
-/// Read the records and mark each unit holding a file that differs. Returns
-/// the changed flags (by slot), and the number and bytes of files compared.
-fn compare(
-    out: ChildStdout,
-    local: &Path,
-    index: &HashMap<Vec<u8>, usize>,
-    slots: usize,
-) -> Result<(Vec<bool>, u64, u64), String> {
-    let mut changed = vec![false; slots];
-    let (mut compared, mut bytes) = (0u64, 0u64);
+/// Read the records and count, per unit slot, the files that differ.
+fn compare(out: ChildStdout, local: &Path, index: &HashMap<Vec<u8>, usize>) -> Result<Measured, String> {
+    let mut m = Measured { moving: vec![(0, 0); index.len()], files_compared: 0, bytes_compared: 0 };
     let mut reader = BufReader::with_capacity(1 << 16, out);
     let mut record = Vec::new();
     loop {
@@ -150,16 +175,15 @@ fn compare(
         let slot = unit_of(index, remote.path).ok_or_else(|| {
             format!("the collector listed {:?}, outside the units asked for", String::from_utf8_lossy(remote.path))
         })?;
-        if changed[slot] {
-            continue;
-        }
-        compared += 1;
-        bytes += remote.size;
+        m.files_compared += 1;
+        m.bytes_compared += remote.size;
         if !same_in_lake(local, &remote) {
-            changed[slot] = true;
+            let (files, bytes) = &mut m.moving[slot];
+            *files += 1;
+            *bytes += remote.size;
         }
     }
-    Ok((changed, compared, bytes))
+    Ok(m)
 }
 
 /// One collector file: size, mtime (seconds, nanoseconds) and its path below remote_root.
