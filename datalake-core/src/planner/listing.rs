@@ -296,46 +296,32 @@ mod tests {
     use std::process::Command;
 
     #[test]
-    fn parses_clock_and_list_lines() {
-        let out = b"Welcome banner\nDATALAKE_CLOCK 2026-11-30T05:00:01\n\
+    fn parses_clock_and_both_listing_forms() {
+        let rsync = b"Welcome banner\nDATALAKE_CLOCK 2026-11-30T05:00:01\n\
 drwxr-xr-x           4096 2026/11/30 05:00:00 .\n\
 drwxr-xr-x           4096 2026/11/30 05:00:00 gate_io_BTC_20261130\n\
 -rw-r--r--             12 2026/11/30 05:00:00 README with  spaces\n\
 drwxr-xr-x           4096 2026/11/30 05:00:00 2026/11\n\
 drwxr-xr-x           4096 2026/11/30 05:00:00 odd\\#012name\n\
 lrwxrwxrwx              4 2026/11/30 05:00:00 link -> target\n";
-        let l = parse_listing(out).unwrap();
-        assert_eq!(l.remote_now.to_rfc3339(), "2026-11-30T05:00:01+00:00");
-        let paths: Vec<_> = l.entries.iter().map(|e| (String::from_utf8_lossy(&e.path).into_owned(), e.kind)).collect();
-        assert_eq!(
-            paths,
-            [
-                ("2026/11".to_string(), EntryKind::Dir),
-                ("README with  spaces".to_string(), EntryKind::File),
-                ("gate_io_BTC_20261130".to_string(), EntryKind::Dir),
-                ("link".to_string(), EntryKind::Other),
-                ("odd\nname".to_string(), EntryKind::Dir),
-            ]
-        );
-    }
-
-    #[test]
-    fn parses_find_records_with_any_name() {
-        let out = b"Welcome\nDATALAKE_CLOCK 2026-11-30T05:00:01\nDATALAKE_FIND\n\
+        let find = b"Welcome\nDATALAKE_CLOCK 2026-11-30T05:00:01\nDATALAKE_FIND\n\
 d ./gate_io_BTC_20261130\0f ./README with  spaces\0l ./link\0d ./odd\nname\0d ./2026/11\0";
-        let l = parse_listing(out).unwrap();
-        assert_eq!(l.remote_now.to_rfc3339(), "2026-11-30T05:00:01+00:00");
-        let paths: Vec<_> = l.entries.iter().map(|e| (String::from_utf8_lossy(&e.path).into_owned(), e.kind)).collect();
-        assert_eq!(
-            paths,
-            [
-                ("2026/11".to_string(), EntryKind::Dir),
-                ("README with  spaces".to_string(), EntryKind::File),
-                ("gate_io_BTC_20261130".to_string(), EntryKind::Dir),
-                ("link".to_string(), EntryKind::Other),
-                ("odd\nname".to_string(), EntryKind::Dir),
-            ]
-        );
+        for out in [&rsync[..], &find[..]] {
+            let l = parse_listing(out).unwrap();
+            assert_eq!(l.remote_now.to_rfc3339(), "2026-11-30T05:00:01+00:00");
+            let paths: Vec<_> =
+                l.entries.iter().map(|e| (String::from_utf8_lossy(&e.path).into_owned(), e.kind)).collect();
+            assert_eq!(
+                paths,
+                [
+                    ("2026/11".to_string(), EntryKind::Dir),
+                    ("README with  spaces".to_string(), EntryKind::File),
+                    ("gate_io_BTC_20261130".to_string(), EntryKind::Dir),
+                    ("link".to_string(), EntryKind::Other),
+                    ("odd\nname".to_string(), EntryKind::Dir),
+                ]
+            );
+        }
     }
 
     #[test]
