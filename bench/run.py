@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """datalake vs the plain tools, on the same generated data, side by side.
 
-    python3 bench/run.py [--quick] [--repeat N] [--only base|planner]
+    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|verify]
 
 Measures (median of N runs, wall time and peak RSS of the measured process):
   * first sync          vs  plain ``rsync -a`` over the same loopback SSH server
@@ -231,25 +231,38 @@ def planner_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: P
         relay.terminate()
         relay.wait()
 
-    # --- first sync of the 60k tree without relay: parallel 1 vs rsync -a, parallel 2 vs 1.
-    if args.skip_first_sync:
-        return out
+    if not args.skip_first_sync:
+        out += first_sync_benchmarks(args, server, work)
+    return out
+
+
+def first_sync_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: Path) -> list[str]:
+    """First sync of the 60k tree without the relay: parallel 1 vs rsync -a, parallel 2 vs 1.
+    The three run in turn within each repetition, so a change in the machine's load
+    hits all of them alike."""
     shape = tree_shape(args.big_tree)
-    collector = cached_tree(cache, "big", shape, 4096, today)
+    collector = cached_tree(Path(args.cache), "big", shape, 4096, trees.utc_today())
     lake, plain = work / "big-lake", work / "big-plain"
-    times = {}
+    configs = {}
     for streams in (1, 2):
-        cfg = work / f"big-{streams}.yml"
-        write_planner_config(cfg, lake, server, collector, shape[0] + 5, f"parallel: {streams}")
-        reset = lambda: shutil.rmtree(lake, ignore_errors=True)  # noqa: E731
-        times[streams] = median_of(args.repeat, reset, lambda: run_measured([str(BENCH_BIN), "sync", str(cfg), "bench"]))[0]
-    reset = lambda: shutil.rmtree(plain, ignore_errors=True)  # noqa: E731
-    base_t = median_of(
-        args.repeat, reset, lambda: run_measured(["rsync", "-a", "-e", server.rsh(), rsync_src(collector), f"{plain}/"])
-    )[0]
+        configs[streams] = work / f"big-{streams}.yml"
+        write_planner_config(configs[streams], lake, server, collector, shape[0] + 5, f"parallel: {streams}")
+    samples: dict[str, list[float]] = {"p1": [], "p2": [], "rsync": []}
+    for _ in range(args.repeat):
+        for name in ("p1", "p2", "rsync"):
+            shutil.rmtree(lake, ignore_errors=True)
+            shutil.rmtree(plain, ignore_errors=True)
+            if name == "rsync":
+                argv = ["rsync", "-a", "-e", server.rsh(), f"{server.user}@127.0.0.1:{collector}/", f"{plain}/"]
+            else:
+                argv = [str(BENCH_BIN), "sync", str(configs[int(name[1])]), "bench"]
+            samples[name].append(run_measured(argv)[0])
+    p1, p2, base = (statistics.median(samples[k]) for k in ("p1", "p2", "rsync"))
     n = shape[0] * shape[1] * shape[2]
-    out.append(ratio_row(f"first sync {n} p1", times[1], base_t, "rsync -a", 1.05))
-    out.append(ratio_row(f"first sync {n} p2", times[2], times[1], "parallel 1", 1.0))
+    out = [
+        ratio_row(f"first sync {n} p1", p1, base, "rsync -a", 1.05),
+        ratio_row(f"first sync {n} p2", p2, p1, "parallel 1", 1.0),
+    ]
     shutil.rmtree(lake, ignore_errors=True)
     shutil.rmtree(plain, ignore_errors=True)
     return out
@@ -371,7 +384,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small tree, for a smoke run")
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (median is reported)")
-    ap.add_argument("--only", choices=["all", "base", "planner", "verify"], default="all", help="which benchmarks to run")
+    ap.add_argument(
+        "--only", choices=["all", "base", "planner", "first-sync", "verify"], default="all", help="which benchmarks to run"
+    )
     ap.add_argument("--cache", default="/tmp/datalake-bench-cache", help="where generated planner trees are kept")
     ap.add_argument("--noop-tree", default=None, help="DAYSxSYMBOLSxPARTS of the no-op tree (60x50x200)")
     ap.add_argument("--big-tree", default=None, help="DAYSxSYMBOLSxPARTS of the first-sync tree (60x50x20)")
@@ -397,6 +412,10 @@ def main() -> None:
         return
     server = sshd.start()
     try:
+        if args.only == "first-sync":
+            for line in first_sync_benchmarks(args, server, work):
+                print(line)
+            return
         if args.only in ("all", "planner"):
             planner_rows = planner_benchmarks(args, server, work)
             print()
