@@ -70,6 +70,7 @@ mod fields;
 mod load;
 mod rsync_args;
 mod rules;
+mod source;
 #[cfg(test)]
 mod tests;
 mod yaml;
