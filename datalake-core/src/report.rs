@@ -93,7 +93,8 @@ pub struct SyncReport {
     pub rsync_exit_code: Option<i32>,
     /// What that code means.
     pub rsync_exit_meaning: Option<String>,
-    /// rsync attempts made (retries included).
+    /// rsync attempts made (retries included); 0 when the planner's quick
+    /// check found nothing to transfer and rsync did not start.
     pub attempts: u32,
     /// Error messages, one per failed attempt or step.
     pub errors: Vec<String>,
