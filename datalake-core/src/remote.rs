@@ -1,8 +1,8 @@
 //! Running one short command on the collector (or `sh -c` for a local
-//! source): stdin fed and stdout consumed on their own threads, so a long
-//! output never blocks the child, with the run's cancel token and a deadline.
+//! source): stdin from a temp file, stdout consumed on its own thread (so a
+//! long output never blocks the child), with the run's cancel token and a deadline.
 
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{ChildStdout, Command, ExitStatus, Stdio};
@@ -84,19 +84,21 @@ pub fn run<T: Send + 'static>(
     deadline: Duration,
     read: impl FnOnce(ChildStdout) -> T + Send + 'static,
 ) -> Result<Finished<T>, RunError> {
-    cmd.stdin(if input.is_empty() { Stdio::null() } else { Stdio::piped() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .env("LC_ALL", "C");
     let program = cmd.get_program().to_string_lossy().into_owned();
+    // stdin is an unlinked temp file, not a pipe: a command that exits without
+    // reading it must not raise SIGPIPE in a host program (a C program
+    // embedding the library keeps SIGPIPE's default action, which kills it).
+    let stdin = if input.is_empty() {
+        Stdio::null()
+    } else {
+        let mut file = tempfile::tempfile().map_err(|e| RunError::Start(program.clone(), e))?;
+        file.write_all(&input)
+            .and_then(|()| file.seek(SeekFrom::Start(0)))
+            .map_err(|e| RunError::Start(program.clone(), e))?;
+        Stdio::from(file)
+    };
+    cmd.stdin(stdin).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0).env("LC_ALL", "C");
     let mut child = cmd.spawn().map_err(|e| RunError::Start(program, e))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A reader that stops early closes the pipe: that error is the reader's to report.
-        thread::spawn(move || {
-            let _ = stdin.write_all(&input);
-        });
-    }
     let (Some(stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
         unreachable!("stdout and stderr were set to piped above");
     };
