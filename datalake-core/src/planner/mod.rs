@@ -119,6 +119,15 @@ pub fn transfer(
     let master = shared.as_ref().map(shared_ssh::SharedSsh::master_options).unwrap_or_default();
     let client = shared.as_ref().map(shared_ssh::SharedSsh::client_options).unwrap_or_default();
     let listing = listing::list(profile, syncer.tools(), observer, &master);
+    match &listing {
+        Ok(l) => log::debug!(
+            "profile {}: the collector lists {} top-level and date-level entries; its clock reads {}",
+            profile.name,
+            l.entries.len(),
+            l.remote_now.format("%Y-%m-%d %H:%M:%SZ")
+        ),
+        Err(why) => log::debug!("profile {}: no listing: {why}", profile.name),
+    }
     let mut plan = window::decide(profile, listing.as_ref().map_err(String::as_str), req);
     drop(listing);
     let checked = leave_out_unchanged(syncer, profile, &mut plan, &client, observer);
@@ -179,6 +188,18 @@ fn leave_out_unchanged(
                 checked.partitions_unchanged,
                 plan.partitions_covered
             );
+            for s in &checked.selection {
+                log::debug!(
+                    "profile {}: {} goes to rsync: {} file(s), {} differ from the lake",
+                    profile.name,
+                    String::from_utf8_lossy(&s.unit.path),
+                    s.files,
+                    crate::stats::human_size(s.bytes)
+                );
+            }
+            if checked.selection.is_empty() {
+                log::debug!("profile {}: every file of the window is in the lake; rsync is not started", profile.name);
+            }
             plan.selection = Some(checked.selection.iter().map(|s| s.unit.clone()).collect());
             Some(checked)
         }
