@@ -133,7 +133,7 @@ fn listing_error(profile: &Profile, detail: String) -> Error {
         code: -1,
         meaning: "listing files younger than min_age on the collector failed".into(),
         stderr: detail,
-        hint: "min_age needs sh, date and GNU find (-newermt) on the collector; install findutils there or set min_age: 0 in the profile to turn the check off".into(),
+        hint: "min_age needs sh, date and GNU find (-newermt) and xargs on the collector; install findutils there or set min_age: 0 in the profile to turn the check off".into(),
     }
 }
 
