@@ -83,7 +83,8 @@ pub struct SyncReport {
     pub literal_bytes: u64,
     /// rsync's "Matched data".
     pub matched_bytes: u64,
-    /// rsync's "Number of files".
+    /// rsync's "Number of files" (every entry it listed); when the planner's
+    /// quick check left rsync nothing to do, the collector files it compared.
     pub total_files: u64,
     /// rsync's "Total bytes sent".
     pub bytes_sent: u64,
