@@ -563,20 +563,6 @@ fn crash_leaves_a_running_marker_and_the_next_run_says_so() {
     assert!(lake.checkpoint("crashy").expect("readable").is_some());
 }
 
-/// Processes whose command line mentions `needle` (rsync children of a dead sync).
-fn processes_mentioning(needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir("/proc").expect("/proc").flatten() {
-        let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else { continue };
-        let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        let zombie = fs::read_to_string(entry.path().join("stat")).is_ok_and(|s| s.contains(") Z "));
-        if text.contains(needle) && !zombie {
-            found.push(format!("{}: {text}", entry.file_name().to_string_lossy()));
-        }
-    }
-    found
-}
-
 /// A sync whose process is SIGKILLed must not leave rsync writing into the lake
 /// without the lock (the next run would race it).
 #[test]
@@ -595,17 +581,17 @@ fn rsync_dies_with_a_killed_sync() {
         .expect("spawn inner sync");
     let lake_dir = area.local_dir("killed").display().to_string();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while processes_mentioning(&lake_dir).is_empty() && Instant::now() < deadline {
+    while support::processes_mentioning(&lake_dir).is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(!processes_mentioning(&lake_dir).is_empty(), "rsync should be running");
+    assert!(!support::processes_mentioning(&lake_dir).is_empty(), "rsync should be running");
     child.kill().expect("SIGKILL the syncing process");
     let _ = child.wait();
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !processes_mentioning(&lake_dir).is_empty() && Instant::now() < deadline {
+    while !support::processes_mentioning(&lake_dir).is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(processes_mentioning(&lake_dir), Vec::<String>::new(), "rsync outlived the killed sync");
+    assert_eq!(support::processes_mentioning(&lake_dir), Vec::<String>::new(), "rsync outlived the killed sync");
     // The next run takes over cleanly: the lock is free and the data completes.
     let lake = open(&area.config_local("killed", ""));
     let r = sync(&lake, "killed");

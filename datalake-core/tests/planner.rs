@@ -348,23 +348,14 @@ fn parallel_streams_copy_everything_and_a_failed_bucket_is_partial_with_the_file
     assert_eq!(sync(&lake).mode, Some(SyncMode::Window));
 }
 
-/// Processes whose command line mentions `needle`.
-fn processes_mentioning(needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in fs::read_dir("/proc").expect("/proc").flatten() {
-        let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else { continue };
-        let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
-        let zombie = fs::read_to_string(entry.path().join("stat")).is_ok_and(|s| s.contains(") Z "));
-        if text.contains(needle) && !zombie && text.contains("rsync") {
-            found.push(format!("{}: {text}", entry.file_name().to_string_lossy()));
-        }
-    }
-    found
+/// rsync processes (and the ssh they run) whose command line mentions `needle`.
+fn rsync_processes_mentioning(needle: &str) -> Vec<String> {
+    support::processes_mentioning(needle).into_iter().filter(|p| p.contains("rsync")).collect()
 }
 
 /// The ssh connections of rsyncs reading `collector` (one per stream).
 fn ssh_connections(collector: &str) -> usize {
-    processes_mentioning(collector)
+    rsync_processes_mentioning(collector)
         .iter()
         .filter(|p| p.split(' ').nth(1).is_some_and(|a| a.ends_with("/ssh") || a == "ssh"))
         .count()
@@ -438,10 +429,10 @@ fn interrupted_windowed_and_parallel_runs_resume_hold_the_lock_and_cancel_every_
     assert_eq!(r.mode, Some(SyncMode::Window));
     assert_eq!(r.streams, 2);
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !processes_mentioning(&collector).is_empty() && Instant::now() < deadline {
+    while !rsync_processes_mentioning(&collector).is_empty() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(processes_mentioning(&collector), Vec::<String>::new(), "cancel stops every rsync child");
+    assert_eq!(rsync_processes_mentioning(&collector), Vec::<String>::new(), "cancel stops every rsync child");
     for (b, p) in big.iter().zip(&partials) {
         assert!(!area.local(b).exists(), "nothing half-written under its real name");
         assert!(p.is_file(), "partial data kept for the next run");

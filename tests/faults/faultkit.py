@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import trees
+from procs import processes_mentioning
 
 FULL = os.environ.get("DATALAKE_FAULTS_FULL") == "1"
 
@@ -257,17 +258,7 @@ def no_rsync_left(marker: str, timeout: float = 10) -> None:
     """No process whose command line mentions ``marker`` (the collector path) survives."""
     deadline = time.monotonic() + timeout
     while True:
-        left = []
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit() or int(entry) == os.getpid():
-                continue
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            if marker in cmd and "pytest" not in cmd and ("rsync" in cmd or "ssh" in cmd):
-                left.append(cmd)
+        left = [cmd for _, cmd in processes_mentioning(marker) if "rsync" in cmd or "ssh" in cmd]
         if not left:
             return
         if time.monotonic() > deadline:

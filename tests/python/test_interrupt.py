@@ -26,24 +26,8 @@ import pytest
 import sshd
 import trees
 from configs import WriteConfig
+from procs import processes_mentioning
 from pyhelpers import big_collector, child_pids, process_name, wait_for
-
-
-def processes_mentioning(text: str) -> list[tuple[int, str]]:
-    """(pid, cmdline) of every process whose command line contains ``text``."""
-    found = []
-    me = os.getpid()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if text in cmdline and "pytest" not in cmdline:
-            found.append((int(entry), cmdline))
-    return found
 
 
 BIG_SIZE = 16 * 1024 * 1024

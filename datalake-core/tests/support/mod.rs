@@ -486,3 +486,17 @@ impl Area {
 /// Profile keys for generated trees: fresh files of Parquet-framed random bytes, so
 /// no `min_age` wait and no Parquet check (the tests of those set their own).
 pub const FAKE_PARQUET_KEYS: &str = "      min_age: 0\n      check_parquet: false\n";
+
+/// Live (not zombie) processes whose command line mentions `needle`, as `pid: cmdline`.
+pub fn processes_mentioning(needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(cmdline) = fs::read(entry.path().join("cmdline")) else { continue };
+        let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let zombie = fs::read_to_string(entry.path().join("stat")).is_ok_and(|s| s.contains(") Z "));
+        if text.contains(needle) && !zombie {
+            found.push(format!("{}: {text}", entry.file_name().to_string_lossy()));
+        }
+    }
+    found
+}
