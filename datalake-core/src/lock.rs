@@ -9,11 +9,21 @@
 //!
 //! The holder writes a small JSON record (pid, activity, start time) into the
 //! file, which a second process reads to say who holds the lock.
+//!
+//! One gap of `flock` within a process: a child forked by another thread
+//! (rsync is spawned with fork, then exec) shares every open file until its
+//! exec closes the close-on-exec ones, so a lock this process has just
+//! released may still be held, for that moment, by the child's copy. A lock
+//! whose record names this process, and which no thread here holds, is
+//! therefore waited for briefly ([`INHERITED_WAIT`]) before it counts as taken.
 
+use std::collections::BTreeSet;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Local, Utc};
 use serde::{Deserialize, Serialize};
@@ -25,6 +35,21 @@ use crate::error::{Error, Result};
 pub struct ProfileLock {
     file: File,
     path: PathBuf,
+    id: FileId,
+}
+
+/// A lock file's identity (device, inode), whatever path reached it.
+type FileId = (u64, u64);
+
+/// The lock files the threads of this process hold.
+static HELD_HERE: Mutex<BTreeSet<FileId>> = Mutex::new(BTreeSet::new());
+
+/// How long a lock released by this process but still shared with a child
+/// that has not reached its exec yet is waited for (usually milliseconds).
+pub const INHERITED_WAIT: Duration = Duration::from_secs(2);
+
+fn held_here() -> std::sync::MutexGuard<'static, BTreeSet<FileId>> {
+    HELD_HERE.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// What the holder writes into the lock file.
@@ -36,7 +61,9 @@ struct Holder {
 }
 
 impl ProfileLock {
-    /// Take the lock at `path` for `profile` without waiting.
+    /// Take the lock at `path` for `profile` without waiting for another
+    /// holder (only, briefly, for a child of this process that still shares a
+    /// lock released here; see the module docs).
     ///
     /// `activity` ("synced", "cleaned") goes into the holder record so a second
     /// run can say `profile X is being synced by pid N since HH:MM:SS`
@@ -53,31 +80,47 @@ impl ProfileLock {
             .truncate(false)
             .open(path)
             .map_err(|e| Error::io_default("open lock file", path, e))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(locked_error(&mut file, profile, activity)),
-            Err(TryLockError::Error(e)) => {
-                return Err(Error::io(
-                    "lock",
-                    path,
-                    e,
-                    "the filesystem may not support file locks (some network filesystems do not): \
-                     put checkpoint_dir on a local disk",
-                ))
+        let meta = file.metadata().map_err(|e| Error::io_default("read lock file", path, e))?;
+        let id = (meta.dev(), meta.ino());
+        let inherited_until = Instant::now() + INHERITED_WAIT;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock)
+                    if !held_here().contains(&id)
+                        && holder(&mut file).is_some_and(|h| h.pid == std::process::id())
+                        && Instant::now() < inherited_until =>
+                {
+                    // Released here; a forked child still shares it until its exec.
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(TryLockError::WouldBlock) => return Err(locked_error(&mut file, profile, activity)),
+                Err(TryLockError::Error(e)) => {
+                    return Err(Error::io(
+                        "lock",
+                        path,
+                        e,
+                        "the filesystem may not support file locks (some network filesystems do not): \
+                         put checkpoint_dir on a local disk",
+                    ))
+                }
             }
         }
-        let holder = Holder { pid: std::process::id(), activity: activity.to_string(), started_at: Utc::now() };
+        held_here().insert(id);
+        let lock = ProfileLock { file, path: path.to_path_buf(), id };
+        let me = Holder { pid: std::process::id(), activity: activity.to_string(), started_at: Utc::now() };
         // Serialising a struct of plain fields cannot fail.
-        let record = serde_json::to_vec(&holder).unwrap_or_default();
+        let record = serde_json::to_vec(&me).unwrap_or_default();
         // Overwrite in place, then trim: the record fits in the block the file
         // already owns, so taking the lock works on a full disk (truncating
         // first would free that block and need a new one).
+        let mut file = &lock.file;
         file.seek(SeekFrom::Start(0))
             .and_then(|_| file.write_all(&record))
-            .and_then(|()| file.set_len(record.len() as u64))
+            .and_then(|()| lock.file.set_len(record.len() as u64))
             .and_then(|()| file.flush())
             .map_err(|e| Error::io_default("write lock file", path, e))?;
-        Ok(ProfileLock { file, path: path.to_path_buf() })
+        Ok(lock)
     }
 
     /// The lock file.
@@ -87,27 +130,37 @@ impl ProfileLock {
     }
 }
 
+impl Drop for ProfileLock {
+    fn drop(&mut self) {
+        // The file (and so the flock) closes right after this.
+        held_here().remove(&self.id);
+    }
+}
+
+/// The record in the lock file, if it reads as one.
+fn holder(file: &mut File) -> Option<Holder> {
+    let mut text = String::new();
+    file.seek(SeekFrom::Start(0)).and_then(|_| file.read_to_string(&mut text)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 /// The [`Error::Locked`] for a lock held by someone else, from their record.
 ///
 /// `activity` is ours, used only when the holder's record cannot be read.
 fn locked_error(file: &mut File, profile: &str, activity: &str) -> Error {
     // The holder takes the lock before writing its record: give it a moment
     // rather than report an unknown pid.
-    let mut holder = None;
+    let mut found = None;
     for attempt in 0..5 {
         if attempt > 0 {
             std::thread::sleep(Duration::from_millis(20));
         }
-        let mut text = String::new();
-        let read = file.seek(SeekFrom::Start(0)).and_then(|_| file.read_to_string(&mut text));
-        if read.is_ok() {
-            if let Ok(h) = serde_json::from_str::<Holder>(&text) {
-                holder = Some(h);
-                break;
-            }
+        found = holder(file);
+        if found.is_some() {
+            break;
         }
     }
-    match holder {
+    match found {
         Some(h) => Error::Locked {
             profile: profile.to_string(),
             activity: h.activity,
@@ -151,6 +204,40 @@ mod tests {
         let record: Holder = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(record.activity, "cleaned");
         drop(again);
+    }
+
+    /// Another thread forks a child (as rsync's spawn does) while the lock is
+    /// held; the lock is released before the child execs. Taking it again
+    /// waits for that exec instead of reporting this very process as the holder.
+    #[test]
+    fn a_lock_shared_with_a_child_not_yet_execd_is_waited_for() {
+        use std::os::unix::process::CommandExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("p.lock");
+        let lock = ProfileLock::acquire(&path, "p", "synced").unwrap();
+        std::thread::scope(|s| {
+            let forked = s.spawn(|| {
+                let mut cmd = Command::new("true");
+                // SAFETY: the closure only sleeps (nanosleep) between fork and exec.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        std::thread::sleep(Duration::from_millis(600));
+                        Ok(())
+                    });
+                }
+                cmd.status().unwrap()
+            });
+            std::thread::sleep(Duration::from_millis(200)); // the child has forked, not exec'd
+            drop(lock);
+            let again = ProfileLock::acquire(&path, "p", "synced");
+            assert!(again.is_ok(), "{:?}", again.err());
+            // Held by a thread here: refused at once, not waited for.
+            let started = Instant::now();
+            let err = ProfileLock::acquire(&path, "p", "cleaned").unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Locked);
+            assert!(started.elapsed() < INHERITED_WAIT, "{:?}", started.elapsed());
+            assert!(forked.join().unwrap().success());
+        });
     }
 
     #[test]
