@@ -15,7 +15,6 @@
 //! `#` or `- `) excludes exactly that file and nothing else.
 
 use std::ffi::OsStr;
-use std::io::Read;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
@@ -169,12 +168,7 @@ pub fn list(
     let script = script(&root, profile.min_age, prune, scope.units.is_some());
     let cmd = remote::command(profile, tools.ssh.as_deref(), &scope.ssh_options, &script)
         .map_err(|e| listing_error(profile, e))?;
-    let read_all = |mut out: std::process::ChildStdout| {
-        let mut buf = Vec::new();
-        let _ = out.read_to_end(&mut buf);
-        buf
-    };
-    let out = match remote::run(cmd, input, observer, LIST_DEADLINE, read_all) {
+    let out = match remote::run(cmd, input, observer, LIST_DEADLINE, remote::read_all) {
         Ok(out) => out,
         Err(remote::RunError::Stopped { cancelled: true }) => {
             return Err(Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() })
@@ -195,7 +189,11 @@ pub fn list(
             }));
         }
     }
-    let Some((collector_now, paths)) = parse(&out.stdout) else {
+    let stdout = match &out.stdout {
+        Ok(stdout) => stdout,
+        Err(e) => return Err(listing_error(profile, format!("its output could not be read: {e}"))),
+    };
+    let Some((collector_now, paths)) = parse(stdout) else {
         if out.status.code() == Some(3) {
             // remote_root cannot be entered: rsync itself says why, with its own exit code.
             return with_exclude_file(Vec::new(), 0);

@@ -74,6 +74,12 @@ fn ssh_command(ssh: &Path, src: &SshSource, profile: &Profile, ssh_options: &[St
     cmd
 }
 
+/// A stdout reader for [`run`] that keeps the whole output.
+pub fn read_all(mut out: ChildStdout) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    out.read_to_end(&mut buf).map(|_| buf)
+}
+
 /// Run `cmd` with `input` on its stdin; `read` consumes stdout on its own
 /// thread. Cancelling the run or passing `deadline` kills the command's
 /// process group.

@@ -2,7 +2,6 @@
 //! survive a collector command that exits without reading its input. Its own
 //! test binary: it changes a process-wide signal disposition.
 
-use std::io::Read;
 use std::process::Command;
 use std::time::Duration;
 
@@ -29,12 +28,7 @@ fn a_command_that_ignores_its_input_does_not_kill_a_host_with_default_sigpipe() 
     for script in ["exit 3", "head -c 10 >/dev/null"] {
         let mut cmd = Command::new("sh");
         cmd.arg("-c").arg(script);
-        let read_all = |mut out: std::process::ChildStdout| {
-            let mut buf = Vec::new();
-            let _ = out.read_to_end(&mut buf);
-            buf
-        };
-        let done = remote::run(cmd, input.clone(), &mut Never, Duration::from_secs(60), read_all)
+        let done = remote::run(cmd, input.clone(), &mut Never, Duration::from_secs(60), remote::read_all)
             .unwrap_or_else(|e| panic!("{script}: {e}"));
         assert!(done.status.code().is_some(), "{script}: {:?}", done.status);
     }

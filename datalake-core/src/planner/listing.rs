@@ -10,7 +10,6 @@
 //! Local sources are read with `read_dir` and this machine's clock.
 
 use std::ffi::{OsStr, OsString};
-use std::io::Read;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::Path;
 use std::time::Duration;
@@ -162,12 +161,7 @@ fn list_ssh(
         return Err("not an ssh source".into());
     };
     let cmd = remote::command(profile, Some(ssh), ssh_options, &remote_script(&src.remote_root))?;
-    let read_all = |mut out: std::process::ChildStdout| {
-        let mut buf = Vec::new();
-        let _ = out.read_to_end(&mut buf);
-        buf
-    };
-    let done = remote::run(cmd, Vec::new(), observer, LIST_DEADLINE, read_all)
+    let done = remote::run(cmd, Vec::new(), observer, LIST_DEADLINE, remote::read_all)
         .map_err(|e| format!("the listing on the collector failed: {e}"))?;
     match done.status.code() {
         Some(0) => {}
@@ -179,7 +173,8 @@ fn list_ssh(
         }
         None => return Err("the listing on the collector was killed by a signal".into()),
     }
-    parse_listing(&done.stdout)
+    let out = done.stdout.map_err(|e| format!("the listing's output could not be read: {e}"))?;
+    parse_listing(&out)
 }
 
 /// Parse the script's output: the clock line, then `rsync --list-only` lines
