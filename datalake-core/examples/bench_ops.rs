@@ -13,10 +13,10 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use datalake_core::planner::listing;
-use datalake_core::planner::window::{self, Request};
+use datalake_core::collector::listing;
 use datalake_core::rsync::process::RunObserver;
 use datalake_core::rsync::tools::Tools;
+use datalake_core::transfer::planner::window::{self, Request};
 use datalake_core::{Config, DataLake, SyncOptions};
 
 fn run(args: &[String]) -> Result<String, String> {

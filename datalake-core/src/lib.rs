@@ -29,23 +29,23 @@
 //! ```
 //!
 //! # Layout
-//! - [`config`] — the quants-infra YAML format, validated with file:line:column diagnostics.
-//! - [`rsync`] — argv building, output parsing, exit codes, the process runner.
-//! - [`syncer`] — attempts, retries and backoff for one profile.
-//! - [`checkpoint`], [`lock`] — per-profile run records and mutual exclusion;
-//!   [`reserved`] writes the records so that a full disk cannot stop them,
-//!   [`diskspace`] says which filesystem is full and how full.
-//! - [`partition`], [`cleaner`], [`stats`] — what a dated partition is, retention, statistics.
-//! - [`connection`] — the `test_connection` check.
-//! - [`min_age`] — files the collector is still writing wait for the next run.
-//! - [`parquet_check`], [`quarantine`] — footer checks of landed files; broken ones moved aside.
-//! - [`verify`] — footer checks of the whole lake, and a checksum comparison with the collector.
-//! - [`coverage`] — series, missing days, stopped series.
-//! - [`planner`] — windowed and full runs, parallel streams: what each run hands rsync.
-//! - [`lake`] — the [`DataLake`] facade the Python and C bindings wrap.
-//! - [`outcome`] — what a result means for every face: failure or not, the
-//!   error it carries, exit codes, the `sync_all` aggregate, checkpoint counting.
-//! - [`metrics`], [`health`] — Prometheus metrics (node_exporter textfiles) and the `status --max-age` check.
+//! The modules are layers, bottom first; each uses only the layers below it
+//! (`scripts/check_layers.py` checks it in CI; `docs/ARCHITECTURE.md` tells
+//! the whole story).
+//! - [`vocab`]: the words every layer shares: [`Error`] and [`ErrorKind`],
+//!   diagnostics, [`SyncStatus`], [`SyncMode`], [`ExitCode`], sizes, reserved
+//!   directory names, cancellation and progress, the metrics counters.
+//! - [`config`]: the quants-infra YAML format, validated with file:line:column diagnostics.
+//! - [`local`]: the lake's own disk: dated partitions, walks, Parquet footers,
+//!   records that a full disk cannot stop.
+//! - [`rsync`]: finding rsync and ssh, their argv, running them, reading their output.
+//! - [`collector`]: remote commands, listing, `min_age`, the connection test.
+//! - [`state`]: checkpoint, lock, quarantine, retention.
+//! - [`transfer`]: the planner (windowed and full runs, parallel streams), the
+//!   syncer (attempts, retries), the sync report.
+//! - [`inspect`]: stats, coverage, verify, health, Prometheus metrics.
+//! - [`lake`]: the [`DataLake`] facade the Python and C bindings wrap, and
+//!   what every command's result means ([`lake::outcome`]).
 //!
 //! # Dependencies, and why
 //! - `which`: finds `rsync`/`ssh` on `PATH` exactly as a shell would.
@@ -73,47 +73,32 @@
 //!   but would have to follow the format by itself; the tests use the same
 //!   crate's writer to make real files.
 
-pub mod cancel;
-pub mod checkpoint;
-pub mod cleaner;
+pub mod collector;
 pub mod config;
-pub mod connection;
-pub mod coverage;
-pub mod diskspace;
-pub mod error;
-pub mod fswalk;
-pub mod health;
+pub mod inspect;
 pub mod lake;
-pub mod lock;
-pub mod metrics;
-pub mod min_age;
-pub mod outcome;
-pub mod parquet_check;
-pub mod partition;
-pub mod planner;
-pub mod progress;
-pub mod quarantine;
-pub mod remote;
-pub mod report;
-pub mod reserved;
+pub mod local;
 pub mod rsync;
-pub mod stats;
-pub mod syncer;
-pub mod verify;
+pub mod state;
+pub mod transfer;
+pub mod vocab;
 
-pub use cancel::CancelToken;
-pub use checkpoint::Checkpoint;
-pub use cleaner::CleanupReport;
-pub use config::{Config, Diagnostic, Profile, Severity, Source, ValidationReport};
-pub use connection::{ConnectionReport, ConnectionStatus};
-pub use coverage::{Coverage, DayState, SeriesCoverage};
-pub use error::{ConfigErrors, ConnectFailure, Error, ErrorKind, Result};
-pub use health::HealthReport;
+pub use collector::connection::{ConnectionReport, ConnectionStatus};
+pub use config::{Config, Profile, Source, ValidationReport};
+pub use inspect::coverage::{Coverage, DayState, SeriesCoverage};
+pub use inspect::health::HealthReport;
+pub use inspect::stats::ProfileStats;
+pub use inspect::verify::{VerifyOptions, VerifyReport};
+pub use lake::outcome::{AggregateFailure, SyncAllReport};
 pub use lake::{DataLake, SyncOptions};
-pub use outcome::{all_error_kinds, all_sync_statuses, AggregateFailure, ExitCode, RunEffect, SyncAllReport};
-pub use planner::SyncMode;
-pub use progress::Progress;
-pub use quarantine::QuarantinedFile;
-pub use report::{SyncReport, SyncStatus, TransferStats};
-pub use stats::ProfileStats;
-pub use verify::{VerifyOptions, VerifyReport};
+pub use rsync::output::TransferStats;
+pub use state::checkpoint::Checkpoint;
+pub use state::cleaner::CleanupReport;
+pub use state::quarantine::QuarantinedFile;
+pub use transfer::report::SyncReport;
+pub use vocab::cancel::CancelToken;
+pub use vocab::diagnostic::{Diagnostic, Severity};
+pub use vocab::error::{all_error_kinds, ConfigErrors, ConnectFailure, Error, ErrorKind, Result};
+pub use vocab::exit_code::ExitCode;
+pub use vocab::progress::Progress;
+pub use vocab::status::{all_sync_statuses, RunEffect, SyncMode, SyncStatus};

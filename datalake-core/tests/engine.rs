@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate, Utc};
-use datalake_core::lock::ProfileLock;
+use datalake_core::state::lock::ProfileLock;
 use datalake_core::{ConnectionStatus, DataLake, ErrorKind, Progress, SyncOptions, SyncStatus};
 
 use support::{Area, SshServer, FAKE_PARQUET_KEYS};
@@ -550,7 +550,7 @@ fn crash_leaves_a_running_marker_and_the_next_run_says_so() {
     let lake = open(&area.config_local("crashy", ""));
     let profile = lake.profile("crashy").expect("profile");
     let mut cp = datalake_core::Checkpoint { profile_name: "crashy".into(), ..Default::default() };
-    cp.running = Some(datalake_core::checkpoint::RunningMarker { pid: 999_999, started_at: Utc::now() });
+    cp.running = Some(datalake_core::state::checkpoint::RunningMarker { pid: 999_999, started_at: Utc::now() });
     cp.save(&profile.checkpoint_file).expect("save");
     let r = sync(&lake, "crashy");
     assert_eq!(r.status, SyncStatus::Success);

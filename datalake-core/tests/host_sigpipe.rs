@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use datalake_core::remote;
+use datalake_core::collector::remote;
 use datalake_core::rsync::process::RunObserver;
 use datalake_core::Progress;
 

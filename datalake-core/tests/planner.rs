@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate, Utc};
-use datalake_core::lock::ProfileLock;
+use datalake_core::state::lock::ProfileLock;
 use datalake_core::{DataLake, ErrorKind, SyncMode, SyncOptions, SyncReport, SyncStatus};
 
 use support::{Area, SshServer, FAKE_PARQUET_KEYS};

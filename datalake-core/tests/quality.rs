@@ -15,9 +15,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use chrono::{Days, NaiveDate, Utc};
-use datalake_core::parquet_check::check_file;
-use datalake_core::quarantine::{BROKEN_AFTER, QUARANTINE_DIR};
-use datalake_core::verify::VerifyOptions;
+use datalake_core::inspect::verify::VerifyOptions;
+use datalake_core::local::parquet_check::check_file;
+use datalake_core::state::quarantine::BROKEN_AFTER;
+use datalake_core::vocab::names::QUARANTINE_DIR;
 use datalake_core::{DataLake, SyncOptions, SyncStatus};
 use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
 use parquet::file::properties::WriterProperties;

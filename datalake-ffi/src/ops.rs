@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use datalake_core::health;
+use datalake_core::inspect::health;
 
 use crate::boundary::{call, out_arg, ref_arg, str_arg, to_c_string, to_json};
 use crate::lake::datalake_lake;

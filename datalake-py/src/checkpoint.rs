@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use pyo3::prelude::*;
 
-use datalake_core::checkpoint::{RunRecord, RunningMarker};
+use datalake_core::state::checkpoint::{RunRecord, RunningMarker};
 use datalake_core::Checkpoint;
 
 use crate::errors::{invalid_argument_error, to_py_err};

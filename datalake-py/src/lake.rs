@@ -396,5 +396,5 @@ pub fn worst_exit_code(codes: Vec<i32>) -> PyResult<i32> {
 /// `1.50 GiB` style size (IEC units), the same as `total_size_human`.
 #[pyfunction]
 pub fn human_size(bytes: u64) -> String {
-    datalake_core::stats::human_size(bytes)
+    datalake_core::vocab::units::human_size(bytes)
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-use datalake_core::health::{self, HealthReport};
+use datalake_core::inspect::health::{self, HealthReport};
 use datalake_core::DataLake;
 
 use crate::errors::to_py_err;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use pyo3::prelude::*;
 
-use datalake_core::partition;
+use datalake_core::local::partition;
 use datalake_core::rsync::output;
 
 use crate::json;

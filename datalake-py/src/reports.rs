@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 use pyo3::prelude::*;
 
-use datalake_core::cleaner::SkippedPath;
+use datalake_core::state::cleaner::SkippedPath;
 use datalake_core::{CleanupReport, ConnectionReport, ProfileStats, Progress, SyncAllReport, SyncReport};
 
 use crate::errors::{binding_error, to_py_err};

@@ -16,7 +16,7 @@
 //! - `data_lake`: `root_dir` (required), `checkpoint_dir` (default
 //!   `{root_dir}/.checkpoints`), `timezone` (`utc` default, or `local`),
 //!   `profiles` (a mapping of names `[A-Za-z0-9_.-]+` to profiles),
-//!   `metrics_dir` (optional: node_exporter textfile directory, see [`crate::metrics`]).
+//!   `metrics_dir` (optional: node_exporter textfile directory, see [`crate::inspect::metrics`]).
 //! - profile: `enabled` (true), `source`, `local_subdir` (default: the profile
 //!   name), `retention_days` (30, 1..=36500), `rsync_args`, `checkpoint_file`
 //!   (default `{checkpoint_dir}/{name}.json`), `bwlimit` (KiB/s), `io_timeout`
@@ -26,7 +26,7 @@
 //!   `timezone` (overrides the data_lake one), `min_age` (a duration, `1m`;
 //!   `0` turns it off), `check_parquet` (true), `window_days` (2, 0..=36500;
 //!   0 = always full), `full_sync_every` (`24h`; a duration such as `6h`,
-//!   `7d`), `parallel` (1, 1..=16 rsync streams): see [`crate::planner`].
+//!   `7d`), `parallel` (1, 1..=16 rsync streams): see [`crate::transfer::planner`].
 //! - `source`: `type` (`ssh` default, or `local`), `host`, `port` (6677),
 //!   `user`, `ssh_key` (`~/.ssh/lightsail_key.pem`), `remote_root`. A `local`
 //!   source takes only `type` and `remote_root`.
@@ -56,12 +56,12 @@
 //!   with POSIX quoting, `strsim` for "did you mean".
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::error::{ConfigErrors, Error, Result};
+pub use crate::vocab::diagnostic::{Diagnostic, Severity};
+use crate::vocab::error::{ConfigErrors, Error, Result};
 
 mod build;
 mod cross;
@@ -71,6 +71,8 @@ mod load;
 mod rsync_args;
 mod rules;
 mod source;
+#[cfg(test)]
+pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
 mod yaml;
@@ -99,92 +101,6 @@ pub const DEFAULT_WINDOW_DAYS: u32 = 2;
 pub const DEFAULT_FULL_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 /// Default number of rsync streams.
 pub const DEFAULT_PARALLEL: u32 = 1;
-
-/// Whether a [`Diagnostic`] stops the config from loading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// The config cannot be used.
-    Error,
-    /// The config works but probably not as intended.
-    Warning,
-}
-
-impl Severity {
-    /// `"error"` or `"warning"`, as in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        }
-    }
-}
-
-/// One problem in a configuration file.
-///
-/// Displays as `file:line:col: key.path: message`, the form editors jump to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Diagnostic {
-    /// Error or warning.
-    pub severity: Severity,
-    /// The config file, when loaded from disk.
-    pub file: Option<PathBuf>,
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    /// Dotted key path below `data_lake`, e.g. `profiles.cex_ticks.retention_days`.
-    pub key: String,
-    /// What is wrong and what to do.
-    pub message: String,
-}
-
-impl Diagnostic {
-    /// The compiler-style line the `validate` command prints:
-    /// `file:line:col: severity: key.path: message`.
-    pub fn line(&self) -> String {
-        let mut out = String::new();
-        if let Some(file) = &self.file {
-            out.push_str(&format!("{}:", file.display()));
-            if let Some(line) = self.line {
-                out.push_str(&format!("{line}:"));
-                if let Some(col) = self.column {
-                    out.push_str(&format!("{col}:"));
-                }
-            }
-            out.push(' ');
-        }
-        out.push_str(self.severity.as_str());
-        out.push_str(": ");
-        if !self.key.is_empty() {
-            out.push_str(&self.key);
-            out.push_str(": ");
-        }
-        out.push_str(&self.message);
-        out
-    }
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(file) = &self.file {
-            write!(f, "{}:", file.display())?;
-        }
-        if let Some(line) = self.line {
-            write!(f, "{line}:")?;
-            if let Some(col) = self.column {
-                write!(f, "{col}:")?;
-            }
-        }
-        if self.file.is_some() || self.line.is_some() {
-            f.write_str(" ")?;
-        }
-        if !self.key.is_empty() {
-            write!(f, "{}: ", self.key)?;
-        }
-        f.write_str(&self.message)
-    }
-}
 
 /// Outcome of validating a config file without using it.
 #[derive(Debug, Clone, Serialize)]
@@ -370,7 +286,7 @@ pub struct Config {
     /// Warnings found while loading (never errors: those fail the load).
     pub warnings: Vec<Diagnostic>,
     /// node_exporter textfile directory: every sync and cleanup rewrites
-    /// `datalake_<profile>.prom` there (see [`crate::metrics`]).
+    /// `datalake_<profile>.prom` there (see [`crate::inspect::metrics`]).
     pub metrics_dir: Option<PathBuf>,
 }
 

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::error::Error;
+use crate::vocab::error::Error;
 
 const ORIGIN: &str = "config/data_lake.yml";
 
@@ -272,7 +272,7 @@ data_lake:
     let Err(err) = load(text) else { panic!() };
     let shown = err.to_string();
     assert!(shown.starts_with("invalid configuration (9 problems):"), "{shown}");
-    assert_eq!(err.kind(), crate::error::ErrorKind::Config);
+    assert_eq!(err.kind(), crate::vocab::error::ErrorKind::Config);
 }
 
 #[test]
@@ -689,7 +689,7 @@ fn garbage_never_panics() {
     }
     for input in &inputs {
         if let Err(e) = load(input) {
-            assert_eq!(e.kind(), crate::error::ErrorKind::Config, "{input:?}");
+            assert_eq!(e.kind(), crate::vocab::error::ErrorKind::Config, "{input:?}");
             assert!(!e.to_string().is_empty());
         }
     }

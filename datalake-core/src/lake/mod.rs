@@ -1,5 +1,7 @@
 //! The `DataLake` facade: what the bindings and the CLI call.
 
+mod inspection;
+pub mod outcome;
 mod sync_run;
 
 use std::collections::VecDeque;
@@ -8,22 +10,23 @@ use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
-use chrono::{Local, NaiveDate, Utc};
+use chrono::Utc;
 
-use crate::cancel::CancelToken;
-use crate::checkpoint::Checkpoint;
-use crate::cleaner::{self, CleanupReport};
-use crate::config::{Config, Profile, Timezone, ValidationReport};
-use crate::connection::{self, ConnectionReport};
-use crate::error::{Error, Result};
-use crate::health::{self, HealthReport};
-use crate::lock::ProfileLock;
-use crate::metrics;
-use crate::outcome::SyncAllReport;
-use crate::progress::Progress;
-use crate::report::SyncReport;
+use crate::collector::connection::{self, ConnectionReport};
+use crate::config::{Config, Profile, ValidationReport};
+use crate::inspect::health::{self, HealthReport};
+use crate::inspect::metrics;
+use crate::inspect::stats::{self, ProfileStats};
+use crate::lake::outcome::SyncAllReport;
+use crate::local::partition::today;
 use crate::rsync::process::{RunObserver, POLL_INTERVAL};
-use crate::stats::{self, ProfileStats};
+use crate::state::checkpoint::Checkpoint;
+use crate::state::cleaner::{self, CleanupReport};
+use crate::state::lock::ProfileLock;
+use crate::transfer::report::SyncReport;
+use crate::vocab::cancel::CancelToken;
+use crate::vocab::error::{Error, Result};
+use crate::vocab::progress::Progress;
 
 /// Options for [`DataLake::sync`] and [`DataLake::sync_all`].
 pub struct SyncOptions<'a> {
@@ -66,14 +69,6 @@ impl Default for SyncOptions<'_> {
 pub struct DataLake {
     config: Config,
     active: Mutex<Vec<CancelToken>>,
-}
-
-/// "Today" in the profile's calendar.
-pub fn today(tz: Timezone) -> NaiveDate {
-    match tz {
-        Timezone::Utc => Utc::now().date_naive(),
-        Timezone::Local => Local::now().date_naive(),
-    }
 }
 
 /// Observer for a run on the calling thread: forwards to the caller's callbacks.
@@ -301,7 +296,7 @@ impl DataLake {
 
     /// The health check of every profile from its checkpoint: problems when an
     /// enabled profile never ran, its last run failed, or its last success is
-    /// older than `max_age` (see [`crate::health`]).
+    /// older than `max_age` (see [`crate::inspect::health`]).
     pub fn health(&self, max_age: std::time::Duration) -> HealthReport {
         health::check(&self.config, max_age, Utc::now())
     }

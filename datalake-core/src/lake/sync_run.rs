@@ -6,19 +6,21 @@ use std::time::Instant;
 
 use chrono::{DateTime, Local, Utc};
 
-use crate::checkpoint::{Checkpoint, RunRecord, RunningMarker};
-use crate::cleaner;
 use crate::config::Profile;
-use crate::error::{Error, Result};
-use crate::lock::ProfileLock;
-use crate::metrics;
-use crate::planner;
-use crate::quarantine;
-use crate::report::{SyncReport, SyncStatus};
+use crate::inspect::metrics;
 use crate::rsync::process::RunObserver;
-use crate::syncer::{Syncer, TransferOutcome};
+use crate::state::checkpoint::{Checkpoint, RunRecord, RunningMarker};
+use crate::state::cleaner;
+use crate::state::lock::ProfileLock;
+use crate::state::quarantine;
+use crate::transfer::planner;
+use crate::transfer::report::SyncReport;
+use crate::transfer::syncer::{Syncer, TransferOutcome};
+use crate::vocab::error::{Error, Result};
+use crate::vocab::status::SyncStatus;
 
-use super::{today, DataLake};
+use super::DataLake;
+use crate::local::partition::today;
 
 fn local_hms(t: DateTime<Utc>) -> String {
     t.with_timezone(&Local).format("%H:%M:%S").to_string()
@@ -214,7 +216,7 @@ impl DataLake {
             bytes_sent: stats.bytes_sent,
             bytes_received: stats.bytes_received,
             rsync_exit_code: exit_code,
-            rsync_exit_meaning: exit_code.map(|c| crate::rsync::exit_code::meaning(c).to_string()),
+            rsync_exit_meaning: exit_code.map(|c| crate::vocab::rsync_exit::meaning(c).to_string()),
             attempts,
             errors,
             warnings,

@@ -208,7 +208,7 @@ mod tests {
 
     #[test]
     fn default_partial_dir_is_the_one_cleanup_and_stats_know() {
-        assert!(DEFAULT_FLAGS.contains(&format!("--partial-dir={}", crate::partition::PARTIAL_DIR).as_str()));
+        assert!(DEFAULT_FLAGS.contains(&format!("--partial-dir={}", crate::vocab::names::PARTIAL_DIR).as_str()));
     }
 
     #[test]

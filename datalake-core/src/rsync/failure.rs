@@ -3,9 +3,9 @@
 //! can help.
 
 use crate::config::{Profile, Source};
-use crate::error::{ConnectFailure, Error};
+use crate::vocab::error::{ConnectFailure, Error};
 
-use super::exit_code::{self, ExitClass};
+use crate::vocab::rsync_exit::{self as exit_code, ExitClass};
 
 /// What went wrong with one attempt, and whether to try again.
 #[derive(Debug)]
@@ -163,7 +163,7 @@ pub fn classify_failure(profile: &Profile, code: i32, stderr: &str, remaining: O
         hint = format!("remote_root {remote_root} is missing or unreadable on the collector: check remote_root in the config and the directory's permissions");
     } else if disk_full(stderr) {
         class = ExitClass::Permanent;
-        hint = crate::diskspace::full_disk_hint(&profile.local_dir, remaining);
+        hint = crate::vocab::diskspace::full_disk_hint(&profile.local_dir, remaining);
     }
     let error = Error::Rsync {
         profile: profile.name.clone(),
@@ -179,10 +179,10 @@ pub fn classify_failure(profile: &Profile, code: i32, stderr: &str, remaining: O
 mod tests {
     use super::*;
     use crate::config::SshSource;
-    use crate::error::ErrorKind;
+    use crate::vocab::error::ErrorKind;
 
     fn profile() -> Profile {
-        crate::cleaner::test_profile(std::path::Path::new("/lake/cex_ticks"), 30)
+        crate::config::test_support::test_profile(std::path::Path::new("/lake/cex_ticks"), 30)
     }
 
     fn classify(code: i32, stderr: &str) -> (ErrorKind, ExitClass, String) {

@@ -1,7 +1,28 @@
 //! Parsing what rsync prints on stdout: `--info=progress2` updates, the
 //! itemized file lines of our `--out-format`, and the `--stats` block.
 
-use crate::report::TransferStats;
+use serde::Serialize;
+
+/// Numbers parsed from rsync's `--stats` block.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TransferStats {
+    /// "Number of files" (all entries).
+    pub total_files: u64,
+    /// "Number of regular files transferred".
+    pub files_transferred: u64,
+    /// "Total file size".
+    pub total_size: u64,
+    /// "Total transferred file size".
+    pub bytes_transferred: u64,
+    /// "Literal data".
+    pub literal_bytes: u64,
+    /// "Matched data" (reused from existing/partial files).
+    pub matched_bytes: u64,
+    /// "Total bytes sent".
+    pub bytes_sent: u64,
+    /// "Total bytes received".
+    pub bytes_received: u64,
+}
 
 /// Prefix of the per-file lines requested with `--out-format`, so they cannot
 /// be confused with anything `-v` in user rsync_args prints.

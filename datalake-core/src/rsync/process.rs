@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
-use crate::error::{Error, Result};
-use crate::progress::Progress;
-use crate::report::TransferStats;
+use crate::rsync::output::TransferStats;
+use crate::vocab::error::{Error, Result};
+use crate::vocab::progress::Progress;
 
 use super::output::{self, Line};
 

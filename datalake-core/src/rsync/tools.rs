@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use crate::config::{Profile, Source};
-use crate::error::{Error, Result};
+use crate::vocab::error::{Error, Result};
 
 /// The programs a profile needs, found on `PATH` with the `which` crate.
 #[derive(Debug, Clone)]

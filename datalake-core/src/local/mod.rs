@@ -1,0 +1,9 @@
+//! Layer 2, the lake's own disk: what a dated partition is ([`partition`]),
+//! walks that never follow links ([`fswalk`]), Parquet footer checks
+//! ([`parquet_check`]) and records that a full disk cannot stop ([`reserved`]).
+//! Nothing here talks to the collector or keeps state between runs.
+
+pub mod fswalk;
+pub mod parquet_check;
+pub mod partition;
+pub mod reserved;

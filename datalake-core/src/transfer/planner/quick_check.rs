@@ -1,0 +1,268 @@
+//! The window's quick check: drop the units in which every collector file
+//! already has a lake copy of the same size and modification time.
+//!
+//! rsync decides the same thing per file (its "quick check"), but only after
+//! building and sending the whole file list and, on the receiver, probing every
+//! file and its relative `--partial-dir` twin: on a no-op window of 20,000
+//! files that is most of the run. Here one `find` on the collector prints
+//! `size mtime path` for the files of the window's units (over the run's
+//! shared ssh connection), and each is compared with one `lstat` in the lake.
+//! A unit whose files all match is left out of the run; any other difference,
+//! a file missing here, a listing that fails or cannot be read keeps the unit
+//! (or the whole selection) in, so the check can only save work, never skip a
+//! file rsync would have copied:
+//!
+//! - Regular files only, as rsync without `-l`; `.rsync-partial` is pruned
+//!   as rsync excludes it.
+//! - Files a `min_age` exclude holds back are missing here, so their unit
+//!   stays in (and rsync excludes them again).
+//! - Files only in the lake do not matter: the run never deletes.
+//! - Times compare to the second, and to the nanosecond when the lake's copy
+//!   has nanoseconds (rsync 3.1+ sets them on both sides).
+//!
+//! Needs GNU find (`-printf`) and `xargs -0` on the collector; without them the
+//! listing fails and the run transfers the whole window, as before.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::ChildStdout;
+use std::time::Duration;
+
+use crate::config::{Profile, Source};
+use crate::rsync::failure::stderr_tail;
+use crate::rsync::process::RunObserver;
+use crate::rsync::tools::Tools;
+use crate::vocab::names::PARTIAL_DIR;
+
+use super::buckets::Sized;
+use super::window::Unit;
+use crate::collector::remote;
+
+/// The check gives up (and the run transfers the whole window) after this.
+const CHECK_DEADLINE: Duration = Duration::from_secs(300);
+
+/// What the check found.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The units the run still transfers, in the selection's order, each with
+    /// the files and bytes that differ from the lake (what rsync would move).
+    pub selection: Vec<Sized>,
+    /// Dated partitions left out because nothing in them changed.
+    pub partitions_unchanged: u64,
+    /// Collector files compared with their lake copies.
+    pub files_compared: u64,
+    /// Their bytes.
+    pub bytes_compared: u64,
+}
+
+/// Per unit, what differs from the lake.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    /// For each unit asked about (same order): files and bytes that differ.
+    pub moving: Vec<(u64, u64)>,
+    /// Collector files compared with their lake copies.
+    pub files_compared: u64,
+    /// Their bytes.
+    pub bytes_compared: u64,
+}
+
+/// The script run on the collector: NUL-separated `./unit` names on stdin,
+/// `size mtime ./path` NUL-terminated records on stdout.
+///
+/// Only `.rsync-partial` is pruned: the units are the window's, never
+/// expired, and GNU find tests `-name` before `-type`, so each retention
+/// pattern would be matched against every file name (twice the walk's time
+/// with the 48 patterns). A file of an expired directory nested in an undated
+/// unit is missing here, so that unit goes to rsync, which excludes it.
+fn script(remote_root: &str) -> String {
+    let inner = format!("exec find \"$@\" -type d -name {PARTIAL_DIR} -prune -o -type f -printf '%s %T@ %p\\0'");
+    format!(
+        "cd -- {} || exit 97; LC_ALL=C; export LC_ALL; exec xargs -0 sh -c {} sh",
+        shell_words::quote(remote_root),
+        shell_words::quote(&inner)
+    )
+}
+
+/// Run the quick check over `selection`; `Err` says why it could not (the
+/// caller then keeps the whole selection). `ssh_options`: the shared connection's.
+pub fn check(
+    profile: &Profile,
+    tools: &Tools,
+    ssh_options: &[String],
+    selection: Vec<Unit>,
+    observer: &mut dyn RunObserver,
+) -> Result<Checked, String> {
+    let measured = measure(profile, tools, ssh_options, &selection, observer)?;
+    let mut partitions_unchanged = 0;
+    let mut kept = Vec::new();
+    for (unit, (files, bytes)) in selection.into_iter().zip(measured.moving) {
+        // A unit not in the lake yet goes even when empty (rsync creates it).
+        if files > 0 || !profile.local_dir.join(std::ffi::OsStr::from_bytes(&unit.path)).exists() {
+            kept.push(Sized { unit, bytes, files });
+        } else if unit.dated {
+            partitions_unchanged += 1;
+        }
+    }
+    Ok(Checked {
+        selection: kept,
+        partitions_unchanged,
+        files_compared: measured.files_compared,
+        bytes_compared: measured.bytes_compared,
+    })
+}
+
+/// For each of `units`, the collector files that differ from the lake (missing
+/// there, other size or mtime): what rsync would move. Also sizes a parallel
+/// run's buckets, at the cost of one `find` instead of an rsync dry run.
+pub fn measure(
+    profile: &Profile,
+    tools: &Tools,
+    ssh_options: &[String],
+    units: &[Unit],
+    observer: &mut dyn RunObserver,
+) -> Result<Measured, String> {
+    if units.is_empty() {
+        // (xargs would run find once, on the whole tree.)
+        return Ok(Measured { moving: Vec::new(), files_compared: 0, bytes_compared: 0 });
+    }
+    let remote_root = match &profile.source {
+        Source::Ssh(src) => src.remote_root.clone(),
+        Source::Local { remote_root } => remote_root.display().to_string(),
+    };
+    let mut input = Vec::new();
+    let mut index = HashMap::new();
+    for (slot, unit) in units.iter().enumerate() {
+        input.extend_from_slice(b"./");
+        input.extend_from_slice(&unit.path);
+        input.push(0);
+        index.insert(unit.path.clone(), slot);
+    }
+    let cmd = remote::command(profile, tools.ssh.as_deref(), ssh_options, &script(&remote_root))?;
+    let local = profile.local_dir.clone();
+    let done = remote::run(cmd, input, observer, CHECK_DEADLINE, move |out| compare(out, &local, &index))
+        .map_err(|e| e.to_string())?;
+    let measured = done.stdout?;
+    if !done.status.success() {
+        let code = done.status.code().map_or("a signal".to_string(), |c| format!("exit {c}"));
+        return Err(format!("find on the collector failed ({code}): {}", stderr_tail(&done.stderr, 3)));
+    }
+    Ok(measured)
+}
+
+/// Read the records and count, per unit slot, the files that differ.
+fn compare(out: ChildStdout, local: &Path, index: &HashMap<Vec<u8>, usize>) -> Result<Measured, String> {
+    let mut m = Measured { moving: vec![(0, 0); index.len()], files_compared: 0, bytes_compared: 0 };
+    let mut reader = BufReader::with_capacity(1 << 16, out);
+    let mut record = Vec::new();
+    loop {
+        record.clear();
+        match reader.read_until(0, &mut record) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => return Err(format!("reading the collector's listing: {e}")),
+        }
+        if record.last() == Some(&0) {
+            record.pop();
+        } else {
+            return Err("the collector's listing ended mid-record".into());
+        }
+        let remote = parse_record(&record).ok_or_else(|| {
+            format!("unexpected line in the collector's listing: {:?}", String::from_utf8_lossy(&record))
+        })?;
+        let slot = unit_of(index, remote.path).ok_or_else(|| {
+            format!("the collector listed {:?}, outside the units asked for", String::from_utf8_lossy(remote.path))
+        })?;
+        m.files_compared += 1;
+        m.bytes_compared += remote.size;
+        if !same_in_lake(local, &remote) {
+            let (files, bytes) = &mut m.moving[slot];
+            *files += 1;
+            *bytes += remote.size;
+        }
+    }
+    Ok(m)
+}
+
+/// One collector file: size, mtime (seconds, nanoseconds) and its path below remote_root.
+#[derive(Debug, PartialEq, Eq)]
+struct RemoteFile<'a> {
+    size: u64,
+    secs: i64,
+    nanos: u32,
+    path: &'a [u8],
+}
+
+/// `123 1732752000.1234567890 ./unit/name` (the name may hold any byte but NUL).
+fn parse_record(record: &[u8]) -> Option<RemoteFile<'_>> {
+    let mut fields = record.splitn(3, |b| *b == b' ');
+    let size = std::str::from_utf8(fields.next()?).ok()?.parse().ok()?;
+    let time = std::str::from_utf8(fields.next()?).ok()?;
+    let path = fields.next()?.strip_prefix(b"./")?;
+    let (secs, frac) = time.split_once('.').unwrap_or((time, ""));
+    let secs = secs.parse().ok()?;
+    if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits: String = frac.chars().chain(std::iter::repeat('0')).take(9).collect();
+    let nanos = digits.parse().ok()?;
+    Some(RemoteFile { size, secs, nanos, path })
+}
+
+/// The slot of the unit `path` lies in: its first component, or for nested
+/// layouts its first three.
+fn unit_of(index: &HashMap<Vec<u8>, usize>, path: &[u8]) -> Option<usize> {
+    let cut = |n: usize| path.iter().enumerate().filter(|(_, b)| **b == b'/').nth(n).map_or(path, |(i, _)| &path[..i]);
+    index.get(cut(0)).or_else(|| index.get(cut(2))).copied()
+}
+
+/// Whether the lake holds a regular file of the same size and mtime.
+fn same_in_lake(local: &Path, remote: &RemoteFile<'_>) -> bool {
+    let path: PathBuf = local.join(std::ffi::OsStr::from_bytes(remote.path));
+    let Ok(meta) = std::fs::symlink_metadata(&path) else {
+        return false;
+    };
+    let nanos = meta.mtime_nsec();
+    meta.file_type().is_file()
+        && meta.size() == remote.size
+        && meta.mtime() == remote.secs
+        && (nanos == 0 || nanos == i64::from(remote.nanos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_parse_with_any_name_and_fraction() {
+        let r = parse_record(b"64 1732752000.1234567890 ./x_20261130/part 1.parquet").unwrap();
+        assert_eq!(r, RemoteFile { size: 64, secs: 1732752000, nanos: 123456789, path: b"x_20261130/part 1.parquet" });
+        let r = parse_record(b"0 1732752000 ./README").unwrap();
+        assert_eq!((r.secs, r.nanos, r.path), (1732752000, 0, &b"README"[..]));
+        assert_eq!(parse_record(b"0 17.5 ./a").unwrap().nanos, 500_000_000);
+        assert!(parse_record(b"x 1 ./a").is_none());
+        assert!(parse_record(b"1 1.2e3 ./a").is_none());
+        assert!(parse_record(b"1 1 /abs").is_none());
+    }
+
+    #[test]
+    fn files_map_to_flat_and_nested_units() {
+        let index: HashMap<Vec<u8>, usize> =
+            [(b"x_20261130".to_vec(), 0), (b"2026/11/30".to_vec(), 1), (b"README".to_vec(), 2)].into_iter().collect();
+        assert_eq!(unit_of(&index, b"x_20261130/a/b.parquet"), Some(0));
+        assert_eq!(unit_of(&index, b"2026/11/30/b.parquet"), Some(1));
+        assert_eq!(unit_of(&index, b"README"), Some(2));
+        assert_eq!(unit_of(&index, b"2026/11/29/b.parquet"), None);
+    }
+
+    #[test]
+    fn the_script_quotes_the_root_and_prunes_partial_dirs() {
+        let s = script("/data/it's here");
+        assert!(s.starts_with("cd -- '/data/it'\\''s here' || exit 97;"), "{s}");
+        assert!(s.contains("xargs -0 sh -c"), "{s}");
+        assert!(s.contains(".rsync-partial"), "{s}");
+        assert!(s.contains("%s %T@ %p"), "{s}");
+    }
+}
