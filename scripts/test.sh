@@ -48,6 +48,9 @@ step "cargo fmt" cargo fmt --all --check
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test" cargo test --workspace
 step "cargo doc" env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
+# The crates as a registry would get them: packaged together (datalake-ffi depends on the
+# packaged datalake-core) and built from the package, so nothing reaches outside a crate.
+step "cargo package" cargo package -q -p datalake-core -p datalake-ffi --allow-dirty
 
 if [[ -d python ]]; then
     step "mypy stubtest" .venv/bin/python -m mypy.stubtest datalake._datalake
