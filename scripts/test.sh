@@ -45,6 +45,9 @@ run_pytest() {
 }
 
 step "cargo fmt" cargo fmt --all --check
+# The architecture (docs/ARCHITECTURE.md): no import cycle among files, no upward import
+# between the core's layers (scripts/layers.toml), in the crates and the Python package.
+step "layers" python3 scripts/check_layers.py
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test" cargo test --workspace
 step "cargo doc" env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
