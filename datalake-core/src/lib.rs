@@ -44,6 +44,8 @@
 //! - [`transfer`]: the planner (windowed and full runs, parallel streams), the
 //!   syncer (attempts, retries), the sync report.
 //! - [`inspect`]: stats, coverage, verify, health, Prometheus metrics.
+//! - [`table`]: closed days compacted into the profile's Delta table, exactly
+//!   once (the record of what it absorbed lives in [`state::absorbed`]).
 //! - [`lake`]: the [`DataLake`] facade the Python and C bindings wrap, and
 //!   what every command's result means ([`lake::outcome`]).
 //!
@@ -80,6 +82,7 @@ pub mod lake;
 pub mod local;
 pub mod rsync;
 pub mod state;
+pub mod table;
 pub mod transfer;
 pub mod vocab;
 
@@ -90,8 +93,10 @@ pub use inspect::health::HealthReport;
 pub use inspect::stats::ProfileStats;
 pub use inspect::verify::{VerifyOptions, VerifyReport};
 pub use lake::outcome::{AggregateFailure, SyncAllReport};
+pub use lake::compact::CompactOptions;
 pub use lake::{DataLake, SyncOptions};
 pub use rsync::output::TransferStats;
+pub use state::absorbed::report::{CompactReport, CompactedDay, SkippedDay};
 pub use state::checkpoint::Checkpoint;
 pub use state::cleaner::CleanupReport;
 pub use state::quarantine::QuarantinedFile;

@@ -41,6 +41,12 @@ pub enum datalake_status {
     /// Internal error: a panic was caught at the library boundary. This is a
     /// bug in libdatalake; the message says where.
     DATALAKE_ERR_PANIC = 12,
+    /// A file's content keeps its day out of the table (schemas that cannot
+    /// merge, a malformed CSV row, a `sort_by`/`dedup_on` column missing); the
+    /// day stays raw and readable.
+    DATALAKE_ERR_DATA = 13,
+    /// The profile's Delta table could not be read, written or committed to.
+    DATALAKE_ERR_TABLE = 14,
 }
 
 /// The raw integer a C caller passes where a `datalake_status` is expected.
@@ -53,7 +59,7 @@ pub enum datalake_status {
 pub type datalake_status_value = u32;
 
 /// Every status, in numeric order.
-const ALL: [datalake_status; 13] = [
+const ALL: [datalake_status; 15] = [
     datalake_status::DATALAKE_OK,
     datalake_status::DATALAKE_ERR_INVALID_ARGUMENT,
     datalake_status::DATALAKE_ERR_CONFIG,
@@ -67,6 +73,8 @@ const ALL: [datalake_status; 13] = [
     datalake_status::DATALAKE_ERR_LOCKED,
     datalake_status::DATALAKE_ERR_INTERRUPTED,
     datalake_status::DATALAKE_ERR_PANIC,
+    datalake_status::DATALAKE_ERR_DATA,
+    datalake_status::DATALAKE_ERR_TABLE,
 ];
 
 impl datalake_status {
@@ -91,6 +99,8 @@ impl datalake_status {
             datalake_status::DATALAKE_ERR_LOCKED => "profile locked by another run\0",
             datalake_status::DATALAKE_ERR_INTERRUPTED => "interrupted\0",
             datalake_status::DATALAKE_ERR_PANIC => "internal error (bug in libdatalake)\0",
+            datalake_status::DATALAKE_ERR_DATA => "a file keeps its day out of the table\0",
+            datalake_status::DATALAKE_ERR_TABLE => "Delta table error\0",
         }
     }
 }
@@ -110,6 +120,8 @@ impl From<ErrorKind> for datalake_status {
             ErrorKind::Sync => datalake_status::DATALAKE_ERR_SYNC,
             ErrorKind::Locked => datalake_status::DATALAKE_ERR_LOCKED,
             ErrorKind::Interrupted => datalake_status::DATALAKE_ERR_INTERRUPTED,
+            ErrorKind::Data => datalake_status::DATALAKE_ERR_DATA,
+            ErrorKind::Table => datalake_status::DATALAKE_ERR_TABLE,
         }
     }
 }
@@ -125,7 +137,7 @@ mod tests {
             assert_eq!(datalake_status::from_value(i as u32), Some(*s));
             assert!(s.description().ends_with('\0'));
         }
-        assert_eq!(datalake_status::from_value(13), None);
+        assert_eq!(datalake_status::from_value(15), None);
         assert_eq!(datalake_status::from_value(u32::MAX), None);
     }
 }

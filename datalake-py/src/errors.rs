@@ -62,6 +62,18 @@ create_exception!(
 );
 create_exception!(
     datalake,
+    DataError,
+    DataLakeError,
+    "A file's content keeps its day out of the table (schema conflict, malformed CSV row, missing column); the day stays raw. `file`, `line` tell where."
+);
+create_exception!(
+    datalake,
+    TableError,
+    DataLakeError,
+    "The profile's Delta table could not be read, written or committed to; `uri` names it."
+);
+create_exception!(
+    datalake,
     CancelledError,
     DataLakeError,
     "The operation was cancelled (DataLake.cancel()); partial data is kept for the next run."
@@ -145,6 +157,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SyncError", py.get_type::<SyncError>())?;
     m.add("LockedError", py.get_type::<LockedError>())?;
     m.add("CancelledError", py.get_type::<CancelledError>())?;
+    m.add("DataError", py.get_type::<DataError>())?;
+    m.add("TableError", py.get_type::<TableError>())?;
 
     // Class-level defaults, so an instance created by user code (or a future
     // variant without the field) still has every documented attribute.
@@ -158,6 +172,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     }
     py.get_type::<SyncError>().setattr("exit_code", &none)?;
     py.get_type::<LockedError>().setattr("pid", &none)?;
+    for attr in ["profile", "file", "line"] {
+        py.get_type::<DataError>().setattr(attr, &none)?;
+    }
+    py.get_type::<TableError>().setattr("uri", &none)?;
     Ok(())
 }
 
@@ -175,6 +193,8 @@ pub fn class_for_kind(py: Python<'_>, kind: ErrorKind) -> PyResult<Bound<'_, PyT
         ErrorKind::Sync => py.get_type::<SyncError>(),
         ErrorKind::Locked => py.get_type::<LockedError>(),
         ErrorKind::Interrupted => py.get_type::<CancelledError>(),
+        ErrorKind::Data => py.get_type::<DataError>(),
+        ErrorKind::Table => py.get_type::<TableError>(),
     })
 }
 
@@ -268,6 +288,19 @@ fn set_variant_attributes(exc: &Bound<'_, PyAny>, err: &Error) -> PyResult<()> {
         }
         Error::Interrupted { profile, .. } => {
             exc.setattr("profile", profile)?;
+        }
+        Error::SchemaConflict { profile, first, .. } => {
+            exc.setattr("profile", profile)?;
+            exc.setattr("file", first)?;
+        }
+        Error::BadPart { profile, file, line, .. } => {
+            exc.setattr("profile", profile)?;
+            exc.setattr("file", file)?;
+            exc.setattr("line", line)?;
+        }
+        Error::Table { profile, uri, .. } => {
+            exc.setattr("profile", profile)?;
+            exc.setattr("uri", uri)?;
         }
     }
     Ok(())

@@ -54,12 +54,12 @@ impl Pending {
 }
 
 /// The Python-facing parts of [`SyncOptions`].
-struct RunOptions {
-    dry_run: bool,
-    cleanup: bool,
-    full: bool,
-    jobs: u32,
-    progress: Option<Py<PyAny>>,
+pub(crate) struct RunOptions {
+    pub(crate) dry_run: bool,
+    pub(crate) cleanup: bool,
+    pub(crate) full: bool,
+    pub(crate) jobs: u32,
+    pub(crate) progress: Option<Py<PyAny>>,
 }
 
 /// A loaded lake configuration and the operations on it.
@@ -71,7 +71,7 @@ pub struct PyDataLake {
 impl PyDataLake {
     /// Run `op` with the GIL released and the callbacks wired up; returns its
     /// result and the Python exception a callback raised, if any.
-    fn run_detached<T, F>(&self, py: Python<'_>, options: RunOptions, op: F) -> (T, Option<PyErr>)
+    pub(crate) fn run_detached<T, F>(&self, py: Python<'_>, options: RunOptions, op: F) -> (T, Option<PyErr>)
     where
         T: Send,
         F: Send + FnOnce(&DataLake, &mut SyncOptions<'_>) -> T,
@@ -134,7 +134,7 @@ impl PyDataLake {
 }
 
 /// `None`, or a callable; anything else is refused before the run starts.
-fn checked_callback(progress: Option<Bound<'_, PyAny>>) -> PyResult<Option<Py<PyAny>>> {
+pub(crate) fn checked_callback(progress: Option<Bound<'_, PyAny>>) -> PyResult<Option<Py<PyAny>>> {
     match progress {
         None => Ok(None),
         Some(p) if p.is_none() => Ok(None),

@@ -21,6 +21,8 @@ __all__ = [
     "SyncError",
     "LockedError",
     "CancelledError",
+    "DataError",
+    "TableError",
     "DataLake",
     "Config",
     "Profile",
@@ -68,6 +70,8 @@ _ErrorKindName = Literal[
     "sync",
     "locked",
     "interrupted",
+    "data",
+    "table",
 ]
 _ConnectionStatus = Literal[
     "ok",
@@ -169,6 +173,20 @@ class CancelledError(DataLakeError):
     """The operation was cancelled (DataLake.cancel())."""
 
     profile: str
+
+class DataError(DataLakeError):
+    """A file's content keeps its day out of the table; the day stays raw and readable."""
+
+    profile: str | None
+    # The file (relative to the profile directory) and, for a CSV row, its 1-based line.
+    file: str | None
+    line: int | None
+
+class TableError(DataLakeError):
+    """The profile's Delta table could not be read, written or committed to."""
+
+    profile: str
+    uri: str | None
 
 # ---------------------------------------------------------------- config
 

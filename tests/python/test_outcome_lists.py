@@ -31,6 +31,8 @@ EXCEPTION_OF_KIND = {
     "sync": "SyncError",
     "locked": "LockedError",
     "interrupted": "CancelledError",
+    "data": "DataError",
+    "table": "TableError",
 }
 
 

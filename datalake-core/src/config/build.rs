@@ -10,6 +10,7 @@ use super::cross::{cross_checks, Placed};
 use super::fields::*;
 use super::load::{join, Ctx};
 use super::rules::{check_local_subdir, check_profile_name, did_you_mean, normalize};
+use super::compact::walk_compact;
 use super::source::{walk_source, SOURCE_KEYS};
 use super::yaml::{self, Kind, Node};
 use super::{
@@ -40,6 +41,7 @@ pub(super) const PROFILE_KEYS: &[&str] = &[
     "window_days",
     "full_sync_every",
     "parallel",
+    "compact",
 ];
 
 const MIN_AGE_RULE: DurationRule = DurationRule {
@@ -290,6 +292,7 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
         .unwrap_or(DEFAULT_FULL_SYNC_EVERY);
     let parallel = read_int(ctx, f.get("parallel"), &key("parallel"), 1, 16, " (rsync streams at once)")
         .map_or(DEFAULT_PARALLEL, |n| n as u32);
+    let compact = walk_compact(ctx, f.get("compact"), &prefix, local_dir.as_deref().unwrap_or(Path::new("")));
 
     if matches!(source, Some(Source::Local { .. })) {
         for k in ["known_hosts", "host_key_checking", "connect_timeout"] {
@@ -334,6 +337,7 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
         window_days,
         full_sync_every,
         parallel,
+        compact: compact?,
     };
     Some((profile, placed))
 }

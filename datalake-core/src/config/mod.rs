@@ -63,7 +63,10 @@ use serde::Serialize;
 pub use crate::vocab::diagnostic::{Diagnostic, Severity};
 use crate::vocab::error::{ConfigErrors, Error, Result};
 
+pub use compact::{CompactConfig, Compression, CsvType, TablePlace};
+
 mod build;
+mod compact;
 mod cross;
 mod expand;
 mod fields;
@@ -262,6 +265,8 @@ pub struct Profile {
     pub full_sync_every: std::time::Duration,
     /// rsync streams at once (1..=16).
     pub parallel: u32,
+    /// How closed days become the profile's Delta table (see [`crate::table`]).
+    pub compact: CompactConfig,
 }
 
 fn as_seconds<S: serde::Serializer>(d: &std::time::Duration, s: S) -> std::result::Result<S::Ok, S::Error> {

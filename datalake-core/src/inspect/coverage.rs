@@ -13,6 +13,9 @@
 //!
 //! A date directory directly in the profile directory belongs to the series `.`.
 //!
+//! Days the profile's Delta table holds (its record, see
+//! [`crate::state::absorbed`]) are present like days with a partition.
+//!
 //! For each series: the days present, the days *missing* (no partition) from
 //! its first day, or the retention cutoff if later, up to the profile's latest
 //! day (the newest day any series has); days *expired* (present, past
@@ -188,6 +191,7 @@ pub fn analyze(
     today: NaiveDate,
     cutoff: NaiveDate,
     partitions: &[PartitionSeen],
+    table_days: &[(String, NaiveDate)],
     quarantined: &[PathBuf],
 ) -> Coverage {
     #[derive(Default)]
@@ -203,6 +207,10 @@ pub fn analyze(
         if p.files == 0 || p.partial {
             acc.partial.insert(date);
         }
+    }
+    // Series-days the table holds are present, whether or not raw parts remain.
+    for (series, date) in table_days {
+        by_series.entry(series.clone()).or_default().present.insert(*date);
     }
     for q in quarantined {
         // The quarantined file's partition: its nearest dated ancestor.
@@ -389,7 +397,7 @@ mod tests {
             seen("d_20261105", 1),
         ];
         let quarantined = vec![PathBuf::from("a_20261105/part_1.parquet")];
-        let cov = analyze("p", d("2026-11-05"), d("2026-11-01"), &parts, &quarantined);
+        let cov = analyze("p", d("2026-11-05"), d("2026-11-01"), &parts, &[], &quarantined);
         assert_eq!(cov.latest_day, Some(d("2026-11-05")));
         let by: BTreeMap<&str, &SeriesCoverage> = cov.series.iter().map(|s| (s.series.as_str(), s)).collect();
         assert_eq!(by["a"].missing_days, vec![d("2026-11-03")]);
@@ -424,11 +432,21 @@ mod tests {
             seen("h/year=2026/month=11/day=02", 1),
             seen("h/year=2026/month=11/day=03", 1),
         ];
-        let cov = analyze("p", d("2026-11-03"), d("2026-11-01"), &parts, &[]);
+        let cov = analyze("p", d("2026-11-03"), d("2026-11-01"), &parts, &[], &[]);
         let by: BTreeMap<&str, &SeriesCoverage> = cov.series.iter().map(|s| (s.series.as_str(), s)).collect();
         assert_eq!(by["x"].missing_days, vec![d("2026-11-02")]);
         assert!(by["h"].new && !by["x"].new);
         assert!(by["h"].missing_days.is_empty());
         assert_eq!(cov.new_series, 1);
+    }
+
+    #[test]
+    fn days_only_the_table_holds_are_present() {
+        let parts = vec![seen("gate_io_BTC_20261103", 2)];
+        let table = [("gate_io_BTC".to_string(), d("2026-11-01")), ("gate_io_BTC".to_string(), d("2026-11-02"))];
+        let cov = analyze("p", d("2026-11-03"), d("2026-11-01"), &parts, &table, &[]);
+        let s = &cov.series[0];
+        assert_eq!((s.days_present, s.missing_days.len()), (3, 0));
+        assert_eq!(s.state(d("2026-11-01")), DayState::Present);
     }
 }

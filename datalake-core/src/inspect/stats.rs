@@ -21,6 +21,7 @@ use crate::inspect::coverage::{self, Coverage, PartitionSeen};
 use crate::local::fswalk::{self, EntryKind, MAX_DEPTH};
 use crate::local::partition::{cutoff_date, partition_date};
 use crate::state::checkpoint::Checkpoint;
+use crate::state::absorbed::Record;
 use crate::state::quarantine::{self};
 use crate::vocab::error::{Error, Result};
 use crate::vocab::names::PARTIAL_DIR;
@@ -84,6 +85,20 @@ pub struct ProfileStats {
     pub missing_days: u64,
     /// Series without a partition for the profile's latest day.
     pub stopped_series: u64,
+    /// The Delta table's version, from its record (`None`: never compacted).
+    pub table_version: Option<u64>,
+    /// Series-days the table holds.
+    pub table_days: u64,
+    /// The table's data files.
+    pub table_files: u64,
+    /// Their bytes.
+    pub table_bytes: u64,
+    /// Their rows.
+    pub table_rows: u64,
+    /// Raw parts the table absorbed (and that left the lake unless `keep_raw`).
+    pub absorbed_parts: u64,
+    /// Their bytes.
+    pub absorbed_bytes: u64,
 }
 
 /// Walk `profile.local_dir` (without following symlinks) and combine with
@@ -92,7 +107,11 @@ pub struct ProfileStats {
 /// Counts: regular files and their bytes outside `.rsync-partial` directories
 /// (files inside those are `partial_files`/`partial_bytes`), directories below
 /// the profile directory except `.rsync-partial` ones and what they hold,
-/// symlinks anywhere. A file's bytes count as expired when its nearest
+/// symlinks anywhere. The Delta table, when it sits in the profile directory,
+/// counts in these like any directory, but its `date=` directories are not
+/// partitions and its files say nothing of freshness; what it holds comes from
+/// its record: `table_*`, `absorbed_*`, and the series-days only the table holds
+/// count in `partition_count`, the date range, `expired_partitions` and coverage. A file's bytes count as expired when its nearest
 /// partition ancestor is dated before the retention cutoff. Files vanishing
 /// during the walk (a cleanup running) are ignored; an unreadable directory is
 /// an error. Like `du`, the walk crosses into mounted filesystems.
@@ -112,11 +131,47 @@ pub fn collect_with_coverage(
     let mut stats = walk_lake(profile, checkpoint, today, &mut partitions)?;
     let quarantined = if stats.exists { quarantine::list(&profile.local_dir)? } else { Vec::new() };
     let cutoff = cutoff_date(today, profile.retention_days);
-    let coverage = coverage::analyze(&profile.name, today, cutoff, &partitions, &quarantined);
+    let table_days = count_table(profile, &mut stats, &partitions, cutoff)?;
+    let coverage = coverage::analyze(&profile.name, today, cutoff, &partitions, &table_days, &quarantined);
     stats.quarantined_files = coverage.quarantined_files;
     stats.missing_days = coverage.missing_days;
     stats.stopped_series = coverage.stopped_series;
     Ok((stats, coverage))
+}
+
+/// Add what the table's record says to `stats`; returns the series-days the table holds.
+fn count_table(
+    profile: &Profile,
+    stats: &mut ProfileStats,
+    partitions: &[PartitionSeen],
+    cutoff: NaiveDate,
+) -> Result<Vec<(String, NaiveDate)>> {
+    let Some(record) = Record::load(profile)? else { return Ok(Vec::new()) };
+    let totals = record.totals();
+    stats.table_version = record.table_version;
+    stats.table_days = totals.days;
+    stats.table_files = totals.files;
+    stats.table_bytes = totals.bytes;
+    stats.table_rows = totals.rows;
+    stats.absorbed_parts = totals.parts;
+    stats.absorbed_bytes = totals.raw_bytes;
+    let raw: std::collections::BTreeSet<(String, NaiveDate)> =
+        partitions.iter().filter_map(|p| coverage::series_of(&p.rel)).collect();
+    let mut days = Vec::with_capacity(record.days.len());
+    for d in &record.days {
+        let key = (d.series.clone(), d.date);
+        if !raw.contains(&key) {
+            stats.partition_count += 1;
+            stats.expired_partitions += u64::from(d.date < cutoff);
+            stats.earliest_date = Some(stats.earliest_date.map_or(d.date, |e| e.min(d.date)));
+            stats.latest_date = Some(stats.latest_date.map_or(d.date, |l| l.max(d.date)));
+        }
+        if d.date < cutoff {
+            stats.expired_bytes += d.bytes();
+        }
+        days.push(key);
+    }
+    Ok(days)
 }
 
 fn walk_lake(
@@ -154,6 +209,13 @@ fn walk_lake(
         quarantined_files: 0,
         missing_days: 0,
         stopped_series: 0,
+        table_version: None,
+        table_days: 0,
+        table_files: 0,
+        table_bytes: 0,
+        table_rows: 0,
+        absorbed_parts: 0,
+        absorbed_bytes: 0,
     };
     let root = profile.local_dir.as_path();
     if fswalk::profile_dir(root, "read directory")?.is_none() {
@@ -174,8 +236,19 @@ fn walk_lake(
         }
         Err(e) => return Err(Error::io_default("read directory", root, e.into())),
     };
-    let mut walker =
-        Walker { root, cutoff, rel: PathBuf::new(), newest: None, stats: &mut stats, partitions, current: None };
+    let table = profile.compact.table.local_path();
+    let table_name = (table.parent() == Some(root)).then(|| table.file_name().map(OsStr::to_os_string)).flatten();
+    let mut walker = Walker {
+        root,
+        cutoff,
+        rel: PathBuf::new(),
+        newest: None,
+        stats: &mut stats,
+        partitions,
+        current: None,
+        table_name,
+        in_table: false,
+    };
     walker.walk(&mut dir, 0, false, None)?;
     let newest = walker.newest;
     stats.total_size_human = human_size(stats.total_size);
@@ -201,6 +274,10 @@ struct Walker<'a> {
     partitions: &'a mut Vec<PartitionSeen>,
     /// Index in `partitions` of the nearest partition ancestor.
     current: Option<usize>,
+    /// The table's directory name, when it sits directly in the profile directory.
+    table_name: Option<std::ffi::OsString>,
+    /// Inside it: no partitions, no freshness.
+    in_table: bool,
 }
 
 impl Walker<'_> {
@@ -250,6 +327,9 @@ impl Walker<'_> {
                     }
                     self.stats.file_count += 1;
                     self.stats.total_size += len;
+                    if self.in_table {
+                        continue;
+                    }
                     if partition == Some(true) {
                         self.stats.expired_bytes += len;
                     }
@@ -270,6 +350,10 @@ impl Walker<'_> {
                         Err(e) => return Err(self.error("read directory", name, e)),
                     };
                     self.rel.push(os_name);
+                    let outer_table = self.in_table;
+                    if depth == 0 && self.table_name.as_deref() == Some(os_name) {
+                        self.in_table = true;
+                    }
                     let mut sub_partial = in_partial;
                     let mut sub_partition = partition;
                     let outer = self.current;
@@ -279,7 +363,7 @@ impl Walker<'_> {
                         sub_partial = true;
                     } else {
                         self.stats.dir_count += 1;
-                        if let Some(date) = partition_date(&self.rel) {
+                        if let Some(date) = partition_date(&self.rel).filter(|_| !self.in_table) {
                             let expired = date < self.cutoff;
                             self.stats.partition_count += 1;
                             self.stats.expired_partitions += u64::from(expired);
@@ -297,6 +381,7 @@ impl Walker<'_> {
                     }
                     let result = self.walk(&mut sub, depth + 1, sub_partial, sub_partition);
                     self.current = outer;
+                    self.in_table = outer_table;
                     self.rel.pop();
                     result?;
                 }

@@ -1,5 +1,6 @@
 //! The `DataLake` facade: what the bindings and the CLI call.
 
+pub mod compact;
 mod inspection;
 pub mod outcome;
 mod sync_run;

@@ -1,7 +1,9 @@
 //! Layer 5, what persists between runs: the per-profile checkpoint
 //! ([`checkpoint`]), the profile lock ([`lock`]), files moved aside by the
-//! landing check ([`quarantine`]) and retention ([`cleaner`]).
+//! landing check ([`quarantine`]), retention ([`cleaner`]) and the record of
+//! what the profile's Delta table holds and absorbed ([`absorbed`]).
 
+pub mod absorbed;
 pub mod checkpoint;
 pub mod cleaner;
 pub mod lock;

@@ -114,8 +114,16 @@ impl<'a> Syncer<'a> {
         files_from: Option<std::path::PathBuf>,
     ) -> Vec<std::ffi::OsString> {
         let mut extra_excludes = self.expired_excludes(today);
-        // Anchored: only the profile's own quarantine folder.
+        // Anchored: only the profile's own quarantine folder, and its Delta
+        // table when that sits in the profile directory (a collector directory
+        // of the same name must not land inside the table).
         extra_excludes.push(format!("/{QUARANTINE_DIR}/"));
+        let table = self.profile.compact.table.local_path();
+        if table.parent() == Some(self.profile.local_dir.as_path()) {
+            if let Some(name) = table.file_name().and_then(|n| n.to_str()) {
+                extra_excludes.push(format!("/{name}/"));
+            }
+        }
         let spec = RunSpec { dry_run, extra_excludes, files_from };
         command::build(&self.tools, self.profile, &spec)
     }

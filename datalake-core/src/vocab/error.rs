@@ -46,11 +46,17 @@ pub enum ErrorKind {
     Locked,
     /// The operation was cancelled.
     Interrupted,
+    /// A file's content keeps its day out of the table: schemas that cannot
+    /// be merged, a malformed CSV row, a `sort_by`/`dedup_on` column missing,
+    /// an unreadable part. The day stays raw (and readable).
+    Data,
+    /// The Delta table could not be read, written or committed to.
+    Table,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order (see [`crate::vocab::error::all_error_kinds`]).
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 13] = [
         ErrorKind::InvalidArgument,
         ErrorKind::Config,
         ErrorKind::ProfileNotFound,
@@ -62,6 +68,8 @@ impl ErrorKind {
         ErrorKind::Sync,
         ErrorKind::Locked,
         ErrorKind::Interrupted,
+        ErrorKind::Data,
+        ErrorKind::Table,
     ];
 
     /// Position in [`ErrorKind::ALL`]; an exhaustive match, so a new kind
@@ -79,6 +87,8 @@ impl ErrorKind {
             ErrorKind::Sync => 8,
             ErrorKind::Locked => 9,
             ErrorKind::Interrupted => 10,
+            ErrorKind::Data => 11,
+            ErrorKind::Table => 12,
         }
     }
 
@@ -96,6 +106,8 @@ impl ErrorKind {
             ErrorKind::Sync => "sync",
             ErrorKind::Locked => "locked",
             ErrorKind::Interrupted => "interrupted",
+            ErrorKind::Data => "data",
+            ErrorKind::Table => "table",
         }
     }
 }
@@ -300,6 +312,56 @@ pub enum Error {
         since: Option<String>,
     },
 
+    /// The parts of one series-day have schemas that cannot become one table
+    /// (beyond nullable columns added over time, which merge).
+    #[error("the parts of {series} on {date} in profile {profile} cannot be compacted together: {difference} ({first} and {second}); the day stays raw and every reader still sees it; rewrite or move away one of the two files to compact it")]
+    SchemaConflict {
+        /// The profile compacted.
+        profile: String,
+        /// The series (the partition path without its date).
+        series: String,
+        /// The day, `YYYY-MM-DD`.
+        date: String,
+        /// One file (relative to the profile directory, or a table file).
+        first: String,
+        /// Another file whose schema conflicts with the first's.
+        second: String,
+        /// What differs, e.g. `column price is double in the first and string in the second`.
+        difference: String,
+    },
+
+    /// One part cannot be compacted as configured: a malformed CSV row, a
+    /// column `sort_by`/`dedup_on` names that the file lacks, a part that does
+    /// not decode. Its day stays raw.
+    #[error("{file}{}: {problem} (profile {profile}); the day stays raw and every reader still sees it; {hint}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    BadPart {
+        /// The profile compacted.
+        profile: String,
+        /// The file, relative to the profile directory.
+        file: String,
+        /// The 1-based line of a CSV file, when the problem is on one.
+        line: Option<u64>,
+        /// What is wrong.
+        problem: String,
+        /// What to do.
+        hint: String,
+    },
+
+    /// The profile's Delta table could not be read, written or committed to.
+    #[error("cannot {action} the Delta table {uri} of profile {profile}: {detail}; {hint}")]
+    Table {
+        /// The profile.
+        profile: String,
+        /// The table's location.
+        uri: String,
+        /// What was being done ("commit to", "open", "vacuum").
+        action: String,
+        /// What delta-rs (or the disk) said.
+        detail: String,
+        /// What to do.
+        hint: String,
+    },
+
     /// The operation was cancelled before it finished.
     #[error("{operation} of profile {profile} was interrupted; partial data is kept and the next run resumes it")]
     Interrupted {
@@ -346,6 +408,8 @@ impl Error {
             }
             Error::Locked { .. } => ErrorKind::Locked,
             Error::Interrupted { .. } => ErrorKind::Interrupted,
+            Error::SchemaConflict { .. } | Error::BadPart { .. } => ErrorKind::Data,
+            Error::Table { .. } => ErrorKind::Table,
         }
     }
 
@@ -368,6 +432,10 @@ impl Error {
             | Error::Remote { .. } => false,
             // Refetched by the next run anyway; retrying now would fetch the same bytes.
             Error::Quarantined { .. } => false,
+            // The same files give the same answer until someone changes them.
+            Error::SchemaConflict { .. } | Error::BadPart { .. } => false,
+            // A table that could not be written (disk, corrupt log) needs a look first.
+            Error::Table { .. } => false,
         }
     }
 

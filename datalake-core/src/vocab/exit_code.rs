@@ -67,7 +67,9 @@ impl ErrorKind {
             | ErrorKind::Connect
             | ErrorKind::Authentication
             | ErrorKind::HostKey
-            | ErrorKind::Sync => ExitCode::Failed,
+            | ErrorKind::Sync
+            | ErrorKind::Data
+            | ErrorKind::Table => ExitCode::Failed,
         }
     }
 }

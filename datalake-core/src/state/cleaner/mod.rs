@@ -81,7 +81,8 @@ pub struct CleanupReport {
 /// Apply retention to `profile.local_dir` as of `today`.
 ///
 /// Never follows symlinks, never leaves the profile directory or its
-/// filesystem, never deletes undated directories or top-level files, never
+/// filesystem, never enters the profile's Delta table (its own retention is
+/// `crate::table::retention`), never deletes undated directories or top-level files, never
 /// deletes the newest dated day, and removes `.rsync-partial` leftovers older
 /// than retention. The caller holds the profile lock.
 ///
@@ -94,6 +95,7 @@ pub fn clean(profile: &Profile, today: NaiveDate, dry_run: bool) -> Result<Clean
     let root = profile.local_dir.as_path();
     let mut cleaner = Cleaner {
         root,
+        table: profile.compact.table.local_path(),
         root_dev: 0,
         cutoff,
         partial_cutoff: start_of_day(cutoff, profile.timezone),
@@ -158,6 +160,9 @@ struct Removal {
 
 struct Cleaner<'a> {
     root: &'a Path,
+    /// The profile's Delta table: retention reaches it through the table
+    /// (`crate::table::retention`), never as partitions.
+    table: &'a Path,
     root_dev: u64,
     cutoff: NaiveDate,
     partial_cutoff: SystemTime,

@@ -73,6 +73,10 @@ impl Cleaner<'_> {
                 walk.skip_current_dir();
                 continue;
             }
+            if entry.path() == self.table {
+                walk.skip_current_dir();
+                continue;
+            }
             if entry.file_name() == PARTIAL_DIR {
                 walk.skip_current_dir();
                 self.clean_partial_dir(entry.path())?;
