@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::compact::walk_compact;
 use super::cross::{cross_checks, Placed};
 use super::fields::*;
 use super::load::{join, Ctx};
 use super::rules::{check_local_subdir, check_profile_name, did_you_mean, normalize};
-use super::compact::walk_compact;
 use super::source::{walk_source, SOURCE_KEYS};
 use super::yaml::{self, Kind, Node};
 use super::{

@@ -75,7 +75,10 @@ impl Compression {
                 let Some(level) = rest.strip_suffix(')') else {
                     return Err(format!("{text:?} has an unclosed parenthesis; write e.g. zstd(3)"));
                 };
-                let level: i64 = level.trim().parse().map_err(|_| format!("{text:?}: the level must be an integer, e.g. zstd(3)"))?;
+                let level: i64 = level
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{text:?}: the level must be an integer, e.g. zstd(3)"))?;
                 (name.trim().to_string(), Some(level))
             }
             None => (t.clone(), None),
@@ -99,7 +102,9 @@ impl Compression {
             "snappy" => no_level(Compression::Snappy),
             "lz4" => no_level(Compression::Lz4),
             "none" | "uncompressed" => no_level(Compression::None),
-            _ => Err(format!("unknown codec {text:?}; use zstd(3) (the default), snappy, gzip(6), lz4, brotli(1) or none")),
+            _ => Err(format!(
+                "unknown codec {text:?}; use zstd(3) (the default), snappy, gzip(6), lz4, brotli(1) or none"
+            )),
         }
     }
 }
@@ -247,7 +252,12 @@ const VACUUM_RULE: DurationRule = DurationRule {
 };
 
 /// Read the `compact` block (defaults for a missing one); `None` when it is not a mapping.
-pub(super) fn walk_compact(ctx: &mut Ctx<'_>, e: Option<Entry<'_>>, prefix: &str, local_dir: &Path) -> Option<CompactConfig> {
+pub(super) fn walk_compact(
+    ctx: &mut Ctx<'_>,
+    e: Option<Entry<'_>>,
+    prefix: &str,
+    local_dir: &Path,
+) -> Option<CompactConfig> {
     let mut out = CompactConfig::default_for(local_dir);
     let Some(e) = e.filter(|e| !e.value.is_null()) else { return Some(out) };
     let cp = join(prefix, "compact");
@@ -266,7 +276,11 @@ pub(super) fn walk_compact(ctx: &mut Ctx<'_>, e: Option<Entry<'_>>, prefix: &str
     match read_columns(ctx, f.get("dedup_on"), &key("dedup_on")) {
         Some(v) if v.is_empty() => {
             if let Some(e) = f.get("dedup_on") {
-                ctx.warn(e.value.pos, &key("dedup_on"), "an empty list deduplicates nothing; remove the key or name the columns");
+                ctx.warn(
+                    e.value.pos,
+                    &key("dedup_on"),
+                    "an empty list deduplicates nothing; remove the key or name the columns",
+                );
             }
         }
         Some(v) => out.dedup_on = Some(v),
@@ -366,7 +380,11 @@ fn read_size(ctx: &mut Ctx<'_>, e: Entry<'_>, key: &str) -> Option<u64> {
     match parse_size(&text) {
         Some(n) if (MIN..=MAX).contains(&n) => Some(n),
         Some(_) => {
-            ctx.error(e.value.pos, key, format!("{text:?} is outside 1MiB..16GiB; Parquet readers do best with files of 64MiB to 1GiB"));
+            ctx.error(
+                e.value.pos,
+                key,
+                format!("{text:?} is outside 1MiB..16GiB; Parquet readers do best with files of 64MiB to 1GiB"),
+            );
             None
         }
         None => {
@@ -417,7 +435,14 @@ fn read_csv_schema(ctx: &mut Ctx<'_>, e: Entry<'_>, key: &str) -> Option<Vec<(St
         return None;
     }
     let Kind::Map(entries) = &e.value.kind else {
-        ctx.error(e.value.pos, key, format!("expected a mapping of column: type, e.g. {{timestamp: timestamp, price: double}}, got {}", e.value.describe()));
+        ctx.error(
+            e.value.pos,
+            key,
+            format!(
+                "expected a mapping of column: type, e.g. {{timestamp: timestamp, price: double}}, got {}",
+                e.value.describe()
+            ),
+        );
         return None;
     };
     let mut out: Vec<(String, CsvType)> = Vec::with_capacity(entries.len());
@@ -437,7 +462,11 @@ fn read_csv_schema(ctx: &mut Ctx<'_>, e: Entry<'_>, key: &str) -> Option<Vec<(St
         match v.as_scalar().and_then(CsvType::parse) {
             Some(t) => out.push((name.to_string(), t)),
             None => {
-                ctx.error(v.pos, &item, format!("unknown type {}; use string, int64, double, bool, timestamp or date", describe(v)));
+                ctx.error(
+                    v.pos,
+                    &item,
+                    format!("unknown type {}; use string, int64, double, bool, timestamp or date", describe(v)),
+                );
                 ok = false;
             }
         }

@@ -119,11 +119,8 @@ fn run_inner(
     let live = table.live_files()?;
     let files = by_day(&table, live)?;
     let loaded = Record::load_at(store.place())?;
-    let (mut record, rebuilt) = if when.dry_run {
-        (loaded.unwrap_or_default(), false)
-    } else {
-        reconcile(&table, loaded, &files)?
-    };
+    let (mut record, rebuilt) =
+        if when.dry_run { (loaded.unwrap_or_default(), false) } else { reconcile(&table, loaded, &files)? };
     if rebuilt {
         report.warnings.push(format!(
             "the table's record was behind the table (an interrupted run); rebuilt it for version {}",
@@ -183,7 +180,12 @@ fn run_inner(
                     works.push(work);
                 }
                 Err(DayError::Skip(e)) => {
-                    report.skipped.push(SkippedDay { series: series.clone(), date, reason: e.to_string(), kind: e.kind() });
+                    report.skipped.push(SkippedDay {
+                        series: series.clone(),
+                        date,
+                        reason: e.to_string(),
+                        kind: e.kind(),
+                    });
                 }
                 Err(DayError::Fatal(e)) => return Err(e),
             }

@@ -88,9 +88,12 @@ impl DayCtx<'_> {
             PartKind::Csv | PartKind::CsvGz => load::csv(&path, part.kind, csv),
         };
         loaded.map_err(|e| match e {
-            LoadError::Bad { line, problem } => {
-                self.bad_part(part, line, problem, "fix or move away the file (the collector may have been killed while writing it)")
-            }
+            LoadError::Bad { line, problem } => self.bad_part(
+                part,
+                line,
+                problem,
+                "fix or move away the file (the collector may have been killed while writing it)",
+            ),
             LoadError::Io(e) => DayError::Skip(Error::io_default("read", path, e)),
         })
     }
@@ -110,7 +113,11 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
                     LoadError::Bad { problem, .. } => problem,
                     LoadError::Io(e) => e.to_string(),
                 };
-                DayError::Fatal(store.error("read back", format!("{}: {detail}", f.path), "`datalake verify` checks the table's files"))
+                DayError::Fatal(store.error(
+                    "read back",
+                    format!("{}: {detail}", f.path),
+                    "`datalake verify` checks the table's files",
+                ))
             })?;
             bytes_before += f.size;
             inputs.push((format!("{}/{}", store.uri(), f.path), loaded));
@@ -149,7 +156,10 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
                     part,
                     None,
                     format!("has no column {c:?}, which compact.{key} names"),
-                    &format!("check the spelling in compact.{key} (the file's columns: {})", column_list(&loaded.schema)),
+                    &format!(
+                        "check the spelling in compact.{key} (the file's columns: {})",
+                        column_list(&loaded.schema)
+                    ),
                 ));
             }
         }
@@ -159,14 +169,21 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
     for (i, (file, loaded)) in inputs.into_iter().enumerate() {
         for b in &loaded.batches {
             let conformed = conform(b, &unified.schema).map_err(|problem| match i.checked_sub(existing_inputs) {
-                Some(p) => ctx.bad_part(&input.parts[p], None, problem, "rewrite the file with a type the table can hold"),
-                None => DayError::Fatal(store.error("read back", format!("{file}: {problem}"), "`datalake verify` checks the table's files")),
+                Some(p) => {
+                    ctx.bad_part(&input.parts[p], None, problem, "rewrite the file with a type the table can hold")
+                }
+                None => DayError::Fatal(store.error(
+                    "read back",
+                    format!("{file}: {problem}"),
+                    "`datalake verify` checks the table's files",
+                )),
             })?;
             batches.push(conformed);
         }
     }
-    let merged = merge(&unified.schema, &batches, dedup, &compact.sort_by)
-        .map_err(|e| DayError::Fatal(store.error("merge rows for", e, "this is a bug in datalake; please report it")))?;
+    let merged = merge(&unified.schema, &batches, dedup, &compact.sort_by).map_err(|e| {
+        DayError::Fatal(store.error("merge rows for", e, "this is a bug in datalake; please report it"))
+    })?;
     drop(batches);
     let rows_out = merged.batch.num_rows() as u64;
     let full = with_partitions(&unified.schema);
@@ -190,7 +207,11 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
 
     let files: Vec<TableFile> = adds
         .iter()
-        .map(|a| TableFile { path: store.decode_path(&a.path), size: u64::try_from(a.size).unwrap_or(0), rows: rows_of(a) })
+        .map(|a| TableFile {
+            path: store.decode_path(&a.path),
+            size: u64::try_from(a.size).unwrap_or(0),
+            rows: rows_of(a),
+        })
         .collect();
     let bytes_after = files.iter().map(|f| f.size).sum();
     let report = CompactedDay {
@@ -233,7 +254,12 @@ fn rows_of(add: &Add) -> u64 {
 }
 
 /// `batch` with the `date` and `series` columns of `full` appended.
-fn with_partition_values(full: &SchemaRef, batch: RecordBatch, series: &str, date: NaiveDate) -> Result<RecordBatch, Error> {
+fn with_partition_values(
+    full: &SchemaRef,
+    batch: RecordBatch,
+    series: &str,
+    date: NaiveDate,
+) -> Result<RecordBatch, Error> {
     let rows = batch.num_rows();
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN);
     let days = i32::try_from((date - epoch).num_days()).unwrap_or(0);

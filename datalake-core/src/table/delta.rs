@@ -74,9 +74,9 @@ impl Table {
             .map_err(|e| store.error("start the I/O runtime for", e, "the system is out of threads or memory"))?;
         store.prepare()?;
         let url = store.url()?;
-        let table = rt
-            .block_on(DeltaTable::try_from_url(url))
-            .map_err(|e| store.error("open", e, "check the directory and its _delta_log; `datalake verify` checks the table"))?;
+        let table = rt.block_on(DeltaTable::try_from_url(url)).map_err(|e| {
+            store.error("open", e, "check the directory and its _delta_log; `datalake verify` checks the table")
+        })?;
         Ok(Table { rt, store, table })
     }
 
@@ -126,18 +126,25 @@ impl Table {
 
     /// Write one series-day (`batch` of `full`, partition columns included)
     /// as new files; nothing is visible until [`Table::commit`].
-    pub fn write(&self, full: &SchemaRef, batch: RecordBatch, props: WriterProperties, target: u64) -> Result<Vec<Add>> {
+    pub fn write(
+        &self,
+        full: &SchemaRef,
+        batch: RecordBatch,
+        props: WriterProperties,
+        target: u64,
+    ) -> Result<Vec<Add>> {
         let url = self.store.url()?;
         let partitions = PARTITION_COLUMNS.iter().map(|c| c.to_string()).collect();
         let mut writer = RecordBatchWriter::try_new(url.as_str(), full.clone(), Some(partitions), None)
             .map_err(|e| self.err("write to", e))?
             .with_writer_properties(props)
             .with_target_file_size(target);
-        self.rt.block_on(async {
-            writer.write(batch).await?;
-            writer.flush().await
-        })
-        .map_err(|e| self.err("write to", e))
+        self.rt
+            .block_on(async {
+                writer.write(batch).await?;
+                writer.flush().await
+            })
+            .map_err(|e| self.err("write to", e))
     }
 
     /// Commit `actions` in one new version; with `schema`, the table's data
@@ -165,25 +172,36 @@ impl Table {
                 .with_actions(actions)
                 .with_commit_properties(CommitProperties::default().with_metadata(metadata));
             self.table = self.rt.block_on(create.into_future()).map_err(|e| self.err("create", e))?;
-            return self.version().ok_or_else(|| self.store.error("create", "no version after the first commit", "check the table directory"));
+            return self.version().ok_or_else(|| {
+                self.store.error("create", "no version after the first commit", "check the table directory")
+            });
         }
         let mut all = Vec::with_capacity(actions.len() + 1);
         if let Some(schema) = schema {
             let kernel = kernel_schema(schema).map_err(|e| self.err("evolve the schema of", e))?;
             let state = self.table.snapshot().map_err(|e| self.err("evolve the schema of", e))?;
-            let metadata = state.metadata().clone().with_schema(&kernel).map_err(|e| self.err("evolve the schema of", e))?;
+            let metadata =
+                state.metadata().clone().with_schema(&kernel).map_err(|e| self.err("evolve the schema of", e))?;
             all.push(Action::Metadata(metadata));
         }
         all.extend(actions);
         let operation = match op {
             Operation::Compact => DeltaOperation::Write { mode: SaveMode::Append, partition_by, predicate: None },
-            Operation::Retention => DeltaOperation::Delete { predicate: Some("date before the retention cutoff".into()) },
+            Operation::Retention => {
+                DeltaOperation::Delete { predicate: Some("date before the retention cutoff".into()) }
+            }
         };
         let state = self.table.snapshot().map_err(|e| self.err("commit to", e))?;
         let log_store = self.table.log_store();
         let done = self
             .rt
-            .block_on(CommitBuilder::default().with_actions(all).with_app_metadata(metadata).build(Some(state), log_store, operation).into_future())
+            .block_on(
+                CommitBuilder::default()
+                    .with_actions(all)
+                    .with_app_metadata(metadata)
+                    .build(Some(state), log_store, operation)
+                    .into_future(),
+            )
             .map_err(|e| self.err("commit to", e))?;
         let version = u64::try_from(done.version()).unwrap_or(0);
         self.rt.block_on(self.table.update_incremental(None)).map_err(|e| self.err("reload", e))?;

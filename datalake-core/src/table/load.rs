@@ -60,10 +60,11 @@ fn bad(problem: impl Into<String>) -> LoadError {
 /// Read a Parquet file.
 pub fn parquet(path: &Path) -> Result<Loaded, LoadError> {
     let file = File::open(path).map_err(LoadError::Io)?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| bad(format!("does not decode as Parquet ({e})")))?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(format!("does not decode as Parquet ({e})")))?;
     let schema = builder.schema().clone();
-    let reader = builder.with_batch_size(BATCH_ROWS).build().map_err(|e| bad(format!("does not decode as Parquet ({e})")))?;
+    let reader =
+        builder.with_batch_size(BATCH_ROWS).build().map_err(|e| bad(format!("does not decode as Parquet ({e})")))?;
     let mut batches = Vec::new();
     let mut rows = 0u64;
     for batch in reader {
@@ -166,7 +167,9 @@ fn open(path: &Path, kind: PartKind) -> Result<Box<dyn Read + Send>, LoadError> 
 fn header_line(path: &Path, kind: PartKind) -> Result<String, LoadError> {
     let mut line = String::new();
     BufReader::new(open(path, kind)?).read_line(&mut line).map_err(|e| match e.kind() {
-        std::io::ErrorKind::InvalidData => LoadError::Bad { line: Some(1), problem: "the header is not UTF-8 text".into() },
+        std::io::ErrorKind::InvalidData => {
+            LoadError::Bad { line: Some(1), problem: "the header is not UTF-8 text".into() }
+        }
         _ => LoadError::Io(e),
     })?;
     if line.trim().is_empty() {
@@ -200,7 +203,8 @@ mod tests {
         let a = tmp.path().join("a.csv");
         std::fs::write(&a, "ts,price,side\n1,1.5,bid\n2,2.5,ask\n").unwrap();
         let gz = tmp.path().join("b.csv.gz");
-        let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
+        let mut enc =
+            flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
         enc.write_all(b"ts,price,side\n3,3.5,bid\n").unwrap();
         enc.finish().unwrap();
         let mut schema = CsvSchema::Infer;
@@ -216,7 +220,8 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let mut configured = CsvSchema::Configured(vec![("ts".into(), CsvType::Int64), ("price".into(), CsvType::Double)]);
+        let mut configured =
+            CsvSchema::Configured(vec![("ts".into(), CsvType::Int64), ("price".into(), CsvType::Double)]);
         match csv(&a, PartKind::Csv, &mut configured) {
             Err(LoadError::Bad { line: Some(1), problem }) => assert!(problem.contains("\"side\""), "{problem}"),
             other => panic!("{other:?}"),

@@ -8,7 +8,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use deltalake_core::arrow::array::{ArrayRef, BooleanArray, RecordBatch, UInt64Array};
-use deltalake_core::arrow::compute::{concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch, SortColumn};
+use deltalake_core::arrow::compute::{
+    concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch, SortColumn,
+};
 use deltalake_core::arrow::datatypes::SchemaRef;
 use deltalake_core::arrow::error::ArrowError;
 use deltalake_core::arrow::row::{RowConverter, SortField};
@@ -48,9 +50,7 @@ pub fn merge(
 fn columns_of(batch: &RecordBatch, names: &[String]) -> Result<Vec<ArrayRef>, ArrowError> {
     names
         .iter()
-        .map(|n| {
-            batch.column_by_name(n).cloned().ok_or_else(|| ArrowError::SchemaError(format!("no column {n:?}")))
-        })
+        .map(|n| batch.column_by_name(n).cloned().ok_or_else(|| ArrowError::SchemaError(format!("no column {n:?}"))))
         .collect()
 }
 

@@ -114,7 +114,11 @@ pub fn find(profile: &Profile, cutoff: NaiveDate, now: DateTime<Utc>) -> Result<
     let mut stack: Vec<(PathBuf, usize)> = vec![(PathBuf::new(), 0)];
     while let Some((rel, depth)) = stack.pop() {
         if depth > MAX_DEPTH {
-            return Err(crate::local::fswalk::too_deep("read directory", &root.join(&rel), "the walk looks for dated partitions"));
+            return Err(crate::local::fswalk::too_deep(
+                "read directory",
+                &root.join(&rel),
+                "the walk looks for dated partitions",
+            ));
         }
         for (name, is_dir) in entries(&root.join(&rel))? {
             if !is_dir || hidden(&name) {

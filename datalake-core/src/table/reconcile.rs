@@ -72,7 +72,10 @@ pub fn reconcile(table: &Table, record: Option<Record>, files: &FilesByDay) -> R
             parts: m.count(),
             raw_bytes: m.raw_bytes(),
             rows: live.iter().map(|f| f.rows.unwrap_or(0)).sum(),
-            files: live.iter().map(|f| TableFile { path: f.path.clone(), size: f.size, rows: f.rows.unwrap_or(0) }).collect(),
+            files: live
+                .iter()
+                .map(|f| TableFile { path: f.path.clone(), size: f.size, rows: f.rows.unwrap_or(0) })
+                .collect(),
         });
     }
     rebuilt.save(store.place())?;

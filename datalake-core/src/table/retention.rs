@@ -82,7 +82,8 @@ pub fn apply(profile: &Profile, today: NaiveDate, dry_run: bool) -> Result<Table
     }
     let doomed = table.vacuum(profile.compact.vacuum_after, true)?;
     out.vacuumed_files = doomed.len() as u64;
-    out.vacuumed_bytes = doomed.iter().filter_map(|p| std::fs::symlink_metadata(store.file(p)).ok()).map(|m| m.size()).sum();
+    out.vacuumed_bytes =
+        doomed.iter().filter_map(|p| std::fs::symlink_metadata(store.file(p)).ok()).map(|m| m.size()).sum();
     if !dry_run && !doomed.is_empty() {
         table.vacuum(profile.compact.vacuum_after, false)?;
         // Vacuum commits too (its start and end): the record names the version it describes.

@@ -19,7 +19,9 @@ use std::sync::Arc;
 
 use deltalake_core::arrow::array::{new_null_array, Array, ArrayRef, AsArray, RecordBatch};
 use deltalake_core::arrow::compute::{cast_with_options, CastOptions};
-use deltalake_core::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit, TimestampNanosecondType, UInt64Type};
+use deltalake_core::arrow::datatypes::{
+    DataType, Field, Schema, SchemaRef, TimeUnit, TimestampNanosecondType, UInt64Type,
+};
 
 /// The table's partition columns, in order.
 pub const PARTITION_COLUMNS: [&str; 2] = ["date", "series"];
@@ -239,18 +241,29 @@ mod tests {
 
     #[test]
     fn conform_fills_missing_columns_and_refuses_lossy_casts() {
-        let target = unify(None, &[("a".into(), schema(&[("n", DataType::Int64), ("s", DataType::Utf8)]))]).unwrap().schema;
-        let batch = RecordBatch::try_new(schema(&[("n", DataType::UInt64)]), vec![Arc::new(UInt64Array::from(vec![1, 2]))]).unwrap();
+        let target =
+            unify(None, &[("a".into(), schema(&[("n", DataType::Int64), ("s", DataType::Utf8)]))]).unwrap().schema;
+        let batch =
+            RecordBatch::try_new(schema(&[("n", DataType::UInt64)]), vec![Arc::new(UInt64Array::from(vec![1, 2]))])
+                .unwrap();
         let out = conform(&batch, &target).unwrap();
         assert_eq!(out.column(0).as_primitive::<deltalake_core::arrow::datatypes::Int64Type>().values(), &[1, 2]);
         assert_eq!(out.column(1).null_count(), 2);
-        let big = RecordBatch::try_new(schema(&[("n", DataType::UInt64)]), vec![Arc::new(UInt64Array::from(vec![u64::MAX]))]).unwrap();
+        let big =
+            RecordBatch::try_new(schema(&[("n", DataType::UInt64)]), vec![Arc::new(UInt64Array::from(vec![u64::MAX]))])
+                .unwrap();
         assert!(conform(&big, &target).unwrap_err().contains("more than a Delta table's long"));
         let ts = schema(&[("t", DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into())))]);
         let t_target = unify(None, &[("a".into(), ts.clone())]).unwrap().schema;
-        let exact = RecordBatch::try_new(ts.clone(), vec![Arc::new(TimestampNanosecondArray::from(vec![5_000]).with_timezone("UTC"))]).unwrap();
+        let exact = RecordBatch::try_new(
+            ts.clone(),
+            vec![Arc::new(TimestampNanosecondArray::from(vec![5_000]).with_timezone("UTC"))],
+        )
+        .unwrap();
         assert!(conform(&exact, &t_target).is_ok());
-        let lossy = RecordBatch::try_new(ts, vec![Arc::new(TimestampNanosecondArray::from(vec![5_001]).with_timezone("UTC"))]).unwrap();
+        let lossy =
+            RecordBatch::try_new(ts, vec![Arc::new(TimestampNanosecondArray::from(vec![5_001]).with_timezone("UTC"))])
+                .unwrap();
         assert!(conform(&lossy, &t_target).unwrap_err().contains("would round"));
         let _ = (Int64Array::from(vec![1]), StringArray::from(vec!["x"]));
     }

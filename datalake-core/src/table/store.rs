@@ -48,8 +48,9 @@ impl Store {
 
     /// The URL delta-rs opens.
     pub fn url(&self) -> Result<url::Url> {
-        url::Url::from_directory_path(self.root())
-            .map_err(|()| self.error("open", "the table path is not absolute", "set compact.table_uri to an absolute path"))
+        url::Url::from_directory_path(self.root()).map_err(|()| {
+            self.error("open", "the table path is not absolute", "set compact.table_uri to an absolute path")
+        })
     }
 
     /// Make sure the location exists.

@@ -138,7 +138,9 @@ impl Lake {
         entry
             .files
             .iter()
-            .flat_map(|f| super::load::parquet(&self.profile.compact.table.local_path().join(&f.path)).ok().unwrap().batches)
+            .flat_map(|f| {
+                super::load::parquet(&self.profile.compact.table.local_path().join(&f.path)).ok().unwrap().batches
+            })
             .collect()
     }
 
@@ -152,7 +154,10 @@ impl Lake {
 }
 
 fn ids(batches: &[RecordBatch]) -> Vec<i64> {
-    batches.iter().flat_map(|b| b.column_by_name("update_id").unwrap().as_primitive::<Int64Type>().values().to_vec()).collect()
+    batches
+        .iter()
+        .flat_map(|b| b.column_by_name("update_id").unwrap().as_primitive::<Int64Type>().values().to_vec())
+        .collect()
 }
 
 #[test]
@@ -197,8 +202,16 @@ fn late_and_rewritten_parts_merge_into_their_day_and_duplicates_resolve() {
     // already in the table), and a late part 9 arrives.
     let schema = tick_schema(false);
     let newer = SystemTime::now() - Duration::from_secs(60);
-    write_part(&lake.partition("BTC-USDT", 2).join("part_00001.parquet"), &ticks(&schema, 1_700_000_000_000_000, 250, 100), newer);
-    write_part(&lake.partition("BTC-USDT", 2).join("part_00009.parquet"), &ticks(&schema, 1_700_000_000_000_000, 400, 10), newer);
+    write_part(
+        &lake.partition("BTC-USDT", 2).join("part_00001.parquet"),
+        &ticks(&schema, 1_700_000_000_000_000, 250, 100),
+        newer,
+    );
+    write_part(
+        &lake.partition("BTC-USDT", 2).join("part_00009.parquet"),
+        &ticks(&schema, 1_700_000_000_000_000, 400, 10),
+        newer,
+    );
     let r = lake.compact();
     assert_eq!(r.status, SyncStatus::Success, "{:?}", r.errors);
     assert_eq!((r.days_compacted, r.days_merged, r.parts_absorbed), (1, 1, 2));
@@ -251,7 +264,10 @@ fn a_column_sort_by_names_that_a_part_lacks_names_the_file() {
     let r = lake.compact();
     assert_eq!(r.status, SyncStatus::Partial);
     let reason = &r.skipped[0].reason;
-    assert!(reason.contains("part_00001.parquet") && reason.contains("\"timestmp\"") && reason.contains("compact.sort_by"), "{reason}");
+    assert!(
+        reason.contains("part_00001.parquet") && reason.contains("\"timestmp\"") && reason.contains("compact.sort_by"),
+        "{reason}"
+    );
 }
 
 #[test]
@@ -300,7 +316,9 @@ fn retention_removes_expired_days_and_vacuum_deletes_their_files() {
     let data: Vec<PathBuf> = walkdir::WalkDir::new(table)
         .into_iter()
         .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "parquet") && !e.path().to_string_lossy().contains("_delta_log"))
+        .filter(|e| {
+            e.path().extension().is_some_and(|x| x == "parquet") && !e.path().to_string_lossy().contains("_delta_log")
+        })
         .map(|e| e.path().to_path_buf())
         .collect();
     assert_eq!(data.len(), 1, "{data:?}");

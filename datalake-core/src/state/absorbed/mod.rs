@@ -147,7 +147,10 @@ impl Record {
             return Err(Error::io(
                 "read the table record",
                 &path,
-                std::io::Error::new(std::io::ErrorKind::InvalidData, format!("format {} is newer than this datalake understands ({RECORD_FORMAT})", record.format)),
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("format {} is newer than this datalake understands ({RECORD_FORMAT})", record.format),
+                ),
                 "upgrade datalake",
             ));
         }
@@ -158,9 +161,8 @@ impl Record {
     pub fn save(&self, place: &TablePlace) -> Result<()> {
         let dir = record_dir(place);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io_default("create directory", &dir, e))?;
-        let mut bytes = serde_json::to_vec(self).map_err(|e| {
-            Error::io_default("serialize the table record", &dir, std::io::Error::other(e.to_string()))
-        })?;
+        let mut bytes = serde_json::to_vec(self)
+            .map_err(|e| Error::io_default("serialize the table record", &dir, std::io::Error::other(e.to_string())))?;
         bytes.push(b'\n');
         let path = dir.join(RECORD_FILE);
         reserved::replace(&path, &bytes, 0o644).map_err(|e| Error::io_default(e.action, e.path, e.source))
@@ -168,10 +170,7 @@ impl Record {
 
     /// The entry of one series-day.
     pub fn day(&self, series: &str, date: NaiveDate) -> Option<&DayEntry> {
-        self.days
-            .binary_search_by(|d| (d.series.as_str(), d.date).cmp(&(series, date)))
-            .ok()
-            .map(|i| &self.days[i])
+        self.days.binary_search_by(|d| (d.series.as_str(), d.date).cmp(&(series, date))).ok().map(|i| &self.days[i])
     }
 
     /// Insert or replace the entry of its series-day, keeping the order.
@@ -198,7 +197,10 @@ impl Record {
     }
 
     /// The table's data files, with their days, as absolute paths.
-    pub fn files_under<'r>(&'r self, root: &'r Path) -> impl Iterator<Item = (&'r DayEntry, PathBuf, &'r TableFile)> + 'r {
+    pub fn files_under<'r>(
+        &'r self,
+        root: &'r Path,
+    ) -> impl Iterator<Item = (&'r DayEntry, PathBuf, &'r TableFile)> + 'r {
         self.days.iter().flat_map(move |d| d.files.iter().map(move |f| (d, root.join(&f.path), f)))
     }
 
@@ -258,7 +260,8 @@ mod tests {
         r.put(entry("a", 3));
         r.put(entry("a", 1));
         r.put(entry("a", 3));
-        let keys: Vec<(String, u32)> = r.days.iter().map(|d| (d.series.clone(), chrono::Datelike::day(&d.date))).collect();
+        let keys: Vec<(String, u32)> =
+            r.days.iter().map(|d| (d.series.clone(), chrono::Datelike::day(&d.date))).collect();
         assert_eq!(keys, [("a".into(), 1), ("a".into(), 3), ("b".into(), 2)]);
         assert!(r.day("a", NaiveDate::from_ymd_opt(2024, 11, 3).unwrap()).is_some());
         assert!(r.day("a", NaiveDate::from_ymd_opt(2024, 11, 2).unwrap()).is_none());
