@@ -239,10 +239,7 @@ impl PyProfile {
     /// The flags rsync gets before the tool's own: `rsync_args`, or the defaults when unset.
     #[getter]
     fn effective_rsync_args(&self) -> Vec<String> {
-        match &self.inner.rsync_args {
-            Some(args) => args.clone(),
-            None => datalake_core::rsync::command::DEFAULT_FLAGS.iter().map(|f| f.to_string()).collect(),
-        }
+        self.inner.effective_rsync_args().into_iter().map(str::to_string).collect()
     }
     #[getter]
     fn checkpoint_file(&self) -> PathBuf {
