@@ -378,3 +378,13 @@ impl PyConfig {
         ))
     }
 }
+
+/// Every config key, one dict each: `scope` (`"data_lake"`, `"profile"`,
+/// `"source"`), `name`, `type`, `required`, `default` (typed; durations in
+/// seconds; None when required, unset or derived), `default_text`, `min`,
+/// `max`, `choices`, `allowed`, `doc`. The table the validator and
+/// docs/config-reference.md are made from.
+#[pyfunction]
+pub fn config_keys(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    json::to_py(py, datalake_core::config::KEYS)
+}
