@@ -134,6 +134,16 @@ typedef enum datalake_status {
    * bug in libdatalake; the message says where.
    */
   DATALAKE_ERR_PANIC = 12,
+  /**
+   * A file's content keeps its day out of the table (schemas that cannot
+   * merge, a malformed CSV row, a `sort_by`/`dedup_on` column missing); the
+   * day stays raw and readable.
+   */
+  DATALAKE_ERR_DATA = 13,
+  /**
+   * The profile's Delta table could not be read, written or committed to.
+   */
+  DATALAKE_ERR_TABLE = 14,
 } datalake_status;
 
 /**
@@ -447,6 +457,39 @@ enum datalake_status datalake_config(const struct datalake_lake *lake, char **co
 void datalake_cancel(const struct datalake_lake *lake);
 
 /**
+ * Compact one profile's closed days into its Delta table (the CLI's
+ * `datalake compact`): take the profile's lock (unless `dry_run`), absorb
+ * every new raw part of every day closed for `compact.after` exactly once,
+ * delete the absorbed parts (unless `compact.keep_raw`), and return the
+ * compaction report (JSON, the fields of `compact --format json`:
+ * `status`, `days_compacted`, `parts_absorbed`, `rows_in`, `rows_out`,
+ * `duplicates_dropped`, `bytes_before`, `bytes_after`, `skipped`, `days`...).
+ *
+ * When the run could not start (unknown profile, `compact.enabled` false:
+ * `DATALAKE_ERR_INVALID_ARGUMENT`, locked) the status says why and
+ * `*report_json` is not written. When it ran but did not succeed, the
+ * report is still handed out and the status is that of its error:
+ * - `partial` (closed days stay raw, listed in `skipped`): `DATALAKE_ERR_DATA`
+ *   for a file's content, `DATALAKE_ERR_IO` for the disk;
+ * - `failed`: `DATALAKE_ERR_TABLE` when the table could not be written, or the cause's status;
+ * - `interrupted` (`datalake_cancel`): `DATALAKE_ERR_INTERRUPTED` (the commits made stay).
+ *
+ * `progress` (may be NULL) is called on this thread with the bytes of raw
+ * parts read (`bytes_done`, `bytes_total`) and the parts absorbed (`files_done`).
+ *
+ * # Safety
+ * `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+ * string; `report_json` is NULL or writable; `progress`, when set, is safe
+ * to call with `userdata`.
+ */
+enum datalake_status datalake_compact(const struct datalake_lake *lake,
+                                      const char *profile,
+                                      bool dry_run,
+                                      datalake_progress_cb progress,
+                                      void *userdata,
+                                      char **report_json);
+
+/**
  * The Prometheus text exposition of one profile, or of every profile when
  * `profile` is NULL: the text that sync and cleanup write into the config's
  * `metrics_dir` as `datalake_<profile>.prom`. Free `*text` with
@@ -482,6 +525,34 @@ enum datalake_status datalake_metrics(const struct datalake_lake *lake,
 enum datalake_status datalake_health(const struct datalake_lake *lake,
                                      const char *max_age,
                                      char **report_json);
+
+/**
+ * Every config key (JSON: a list of objects with `scope` (`"data_lake"`,
+ * `"profile"`, `"source"` or `"compact"`), `name`, `type`, `required`, `default` (typed;
+ * durations in seconds; null when required, unset or derived),
+ * `default_text`, `min`, `max`, `choices`, `allowed`, `doc`): the table the
+ * validator checks against and docs/config-reference.md is generated from.
+ *
+ * # Safety
+ * `keys_json` is NULL or writable.
+ */
+enum datalake_status datalake_config_keys(char **keys_json);
+
+/**
+ * The flags rsync gets for `profile` before the tool's own (JSON: a list of
+ * strings): the profile's `rsync_args`, or the defaults
+ * (`-rt --partial-dir=.rsync-partial`) when it has none.
+ *
+ * Errors: `DATALAKE_ERR_PROFILE_NOT_FOUND` for an unknown profile (the
+ * message suggests the closest name).
+ *
+ * # Safety
+ * `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+ * string; `args_json` is NULL or writable.
+ */
+enum datalake_status datalake_profile_rsync_args(const struct datalake_lake *lake,
+                                                 const char *profile,
+                                                 char **args_json);
 
 /**
  * A short static description of `status` (`"ok"`, `"profile not found"`,
