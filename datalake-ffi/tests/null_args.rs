@@ -112,8 +112,15 @@ fn profile_functions_reject_null_lake_profile_and_out() {
         }
         f
     };
-    let functions: [(&str, ProfileFn, &str); 5] = [
+    let compact: ProfileFn = {
+        unsafe extern "C" fn f(l: *const datalake_lake, p: *const c_char, o: *mut *mut c_char) -> datalake_status {
+            unsafe { datalake_compact(l, p, true, None, ptr::null_mut(), o) }
+        }
+        f
+    };
+    let functions: [(&str, ProfileFn, &str); 6] = [
         ("datalake_sync", sync, "report_json"),
+        ("datalake_compact", compact, "report_json"),
         ("datalake_stats", datalake_stats, "stats_json"),
         ("datalake_cleanup", cleanup, "report_json"),
         ("datalake_test_connection", datalake_test_connection, "report_json"),
@@ -195,13 +202,13 @@ fn sync_options_default_values() {
 
 #[test]
 fn static_strings() {
-    for v in 0..=12u32 {
+    for v in 0..=14u32 {
         let s = unsafe { CStr::from_ptr(datalake_status_str(v)) }.to_str().unwrap();
         assert!(!s.is_empty() && s != "unknown status", "status {v}: {s:?}");
     }
     let ok = unsafe { CStr::from_ptr(datalake_status_str(0)) };
     assert_eq!(ok.to_str().unwrap(), "ok");
-    for v in [13, 99, u32::MAX] {
+    for v in [15, 99, u32::MAX] {
         let s = unsafe { CStr::from_ptr(datalake_status_str(v)) };
         assert_eq!(s.to_str().unwrap(), "unknown status");
     }

@@ -289,9 +289,9 @@ fn set_variant_attributes(exc: &Bound<'_, PyAny>, err: &Error) -> PyResult<()> {
         Error::Interrupted { profile, .. } => {
             exc.setattr("profile", profile)?;
         }
-        Error::SchemaConflict { profile, first, .. } => {
+        Error::SchemaConflict { profile, files, .. } => {
             exc.setattr("profile", profile)?;
-            exc.setattr("file", first)?;
+            exc.setattr("file", &files[0])?;
         }
         Error::BadPart { profile, file, line, .. } => {
             exc.setattr("profile", profile)?;

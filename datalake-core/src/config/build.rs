@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::compact::walk_compact;
 use super::cross::{cross_checks, Placed};
 use super::ctx::{join, Ctx};
 use super::fields::*;
 use super::keys::{self, *};
 use super::rules::{check_local_subdir, check_profile_name, did_you_mean, normalize};
-use super::compact::walk_compact;
 use super::source::walk_source;
 use super::spec::{DurationKey, IntKey, Scope};
 use super::types::{Config, Profile, Source, Timezone};

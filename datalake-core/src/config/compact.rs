@@ -237,4 +237,3 @@ fn read_csv_schema(ctx: &mut Ctx<'_>, e: Entry<'_>, key: &str) -> Option<Vec<(St
 fn describe(v: &Node) -> String {
     v.as_scalar().map_or_else(|| v.describe(), |s| format!("{s:?}"))
 }
-

@@ -1,15 +1,21 @@
 //! The plain data of a profile's `compact` block (see [`crate::table`]):
 //! [`CompactConfig`] and its codec, table place and CSV types. Reading and
-//! checking the YAML is `compact.rs`; keys, defaults and ranges are in the
-//! key table ([`super::keys`]).
+//! checking the YAML is `compact.rs`; keys and ranges are in the key table
+//! ([`super::keys`]), which takes these defaults from here.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
 
-use super::keys::{DEFAULT_COMPACT_AFTER, DEFAULT_TARGET_FILE_SIZE, DEFAULT_VACUUM_AFTER};
 use crate::vocab::names::TABLE_DIR;
+
+/// Default `compact.after`: a day counts as closed two hours after it ends.
+pub const DEFAULT_COMPACT_AFTER: Duration = Duration::from_secs(2 * 3600);
+/// Default `compact.target_file_size`: 128 MiB.
+pub const DEFAULT_TARGET_FILE_SIZE: u64 = 128 * 1024 * 1024;
+/// Default `compact.vacuum_after` (Delta's own `deletedFileRetentionDuration`): a week.
+pub const DEFAULT_VACUUM_AFTER: Duration = Duration::from_secs(7 * 86_400);
 
 /// The Parquet codec of the table's files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

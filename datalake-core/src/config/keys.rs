@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+pub use super::compact_types::{DEFAULT_COMPACT_AFTER, DEFAULT_TARGET_FILE_SIZE, DEFAULT_VACUUM_AFTER};
 use super::spec::{DefaultValue as D, DurationKey, IntKey, KeySpec, Scope, ValueType as T};
 use super::types::{HostKeyChecking, Timezone};
 
@@ -51,15 +52,9 @@ pub const DEFAULT_ENABLED: bool = true;
 pub const DEFAULT_CHECK_PARQUET: bool = true;
 /// Default `checkpoint_dir`, below `root_dir`.
 pub const CHECKPOINT_SUBDIR: &str = ".checkpoints";
-/// Default `compact.after`: a day counts as closed two hours after it ends.
-pub const DEFAULT_COMPACT_AFTER: Duration = Duration::from_secs(2 * 3600);
-/// Default `compact.target_file_size`: 128 MiB.
-pub const DEFAULT_TARGET_FILE_SIZE: u64 = 128 * 1024 * 1024;
 /// Smallest and largest `compact.target_file_size`.
 pub const MIN_TARGET_FILE_SIZE: u64 = 1 << 20;
 pub const MAX_TARGET_FILE_SIZE: u64 = 16 << 30;
-/// Default `compact.vacuum_after` (Delta's own `deletedFileRetentionDuration`): a week.
-pub const DEFAULT_VACUUM_AFTER: Duration = Duration::from_secs(7 * 86_400);
 /// Default `compact.compression`.
 pub const DEFAULT_COMPRESSION: &str = "zstd(3)";
 

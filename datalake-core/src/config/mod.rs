@@ -86,12 +86,12 @@ mod tests;
 mod types;
 mod yaml;
 
+pub use compact_types::{CompactConfig, Compression, CsvType, TablePlace};
 pub use keys::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_FULL_SYNC_EVERY, DEFAULT_IO_TIMEOUT, DEFAULT_MIN_AGE, DEFAULT_PARALLEL,
     DEFAULT_PORT, DEFAULT_RETENTION_DAYS, DEFAULT_RETRIES, DEFAULT_RSYNC_ARGS, DEFAULT_SSH_KEY, DEFAULT_WINDOW_DAYS,
     KEYS, MAX_DAYS, MAX_MIN_AGE,
 };
-pub use compact_types::{CompactConfig, Compression, CsvType, TablePlace};
 pub use load::example_yaml;
 pub use reference::{reference_markdown, REFRESH_COMMAND};
 pub use spec::{DefaultValue, DurationKey, IntKey, KeySpec, Scope, ValueType};

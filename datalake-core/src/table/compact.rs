@@ -187,7 +187,7 @@ fn run_inner(
                         kind: e.kind(),
                     });
                 }
-                Err(DayError::Fatal(e)) => return Err(e),
+                Err(DayError::Fatal(e)) => return Err(*e),
             }
             progress.bytes_done += day_bytes;
             progress.files_done += new_parts.len() as u64;

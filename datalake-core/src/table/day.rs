@@ -53,9 +53,18 @@ pub struct DayWork {
 /// Why a day was not written.
 pub enum DayError {
     /// Its files: the day stays raw, the run goes on.
-    Skip(Error),
+    Skip(Box<Error>),
     /// The table or the disk: the run stops.
-    Fatal(Error),
+    Fatal(Box<Error>),
+}
+
+impl DayError {
+    fn skip(e: Error) -> DayError {
+        DayError::Skip(Box::new(e))
+    }
+    fn fatal(e: Error) -> DayError {
+        DayError::Fatal(Box::new(e))
+    }
 }
 
 /// The settings a day is written with.
@@ -72,7 +81,7 @@ pub struct DayCtx<'a> {
 
 impl DayCtx<'_> {
     fn bad_part(&self, part: &RawPart, line: Option<u64>, problem: String, hint: &str) -> DayError {
-        DayError::Skip(Error::BadPart {
+        DayError::skip(Error::BadPart {
             profile: self.profile.name.clone(),
             file: part.rel().display().to_string(),
             line,
@@ -94,7 +103,7 @@ impl DayCtx<'_> {
                 problem,
                 "fix or move away the file (the collector may have been killed while writing it)",
             ),
-            LoadError::Io(e) => DayError::Skip(Error::io_default("read", path, e)),
+            LoadError::Io(e) => DayError::skip(Error::io_default("read", path, e)),
         })
     }
 }
@@ -113,7 +122,7 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
                     LoadError::Bad { problem, .. } => problem,
                     LoadError::Io(e) => e.to_string(),
                 };
-                DayError::Fatal(store.error(
+                DayError::fatal(store.error(
                     "read back",
                     format!("{}: {detail}", f.path),
                     "`datalake verify` checks the table's files",
@@ -138,12 +147,10 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
 
     let schemas: Vec<(String, SchemaRef)> = inputs.iter().map(|(f, l)| (f.clone(), l.schema.clone())).collect();
     let unified = unify(table_schema.map(|s| (ctx.table_file.as_str(), s)), &schemas).map_err(|c| {
-        DayError::Skip(Error::SchemaConflict {
+        DayError::skip(Error::SchemaConflict {
             profile: ctx.profile.name.clone(),
-            series: input.series.to_string(),
-            date: input.date.to_string(),
-            first: c.first,
-            second: c.second,
+            day: format!("{} on {}", input.series, input.date),
+            files: Box::new([c.first, c.second]),
             difference: c.difference,
         })
     })?;
@@ -172,7 +179,7 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
                 Some(p) => {
                     ctx.bad_part(&input.parts[p], None, problem, "rewrite the file with a type the table can hold")
                 }
-                None => DayError::Fatal(store.error(
+                None => DayError::fatal(store.error(
                     "read back",
                     format!("{file}: {problem}"),
                     "`datalake verify` checks the table's files",
@@ -182,16 +189,16 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
         }
     }
     let merged = merge(&unified.schema, &batches, dedup, &compact.sort_by).map_err(|e| {
-        DayError::Fatal(store.error("merge rows for", e, "this is a bug in datalake; please report it"))
+        DayError::fatal(store.error("merge rows for", e, "this is a bug in datalake; please report it"))
     })?;
     drop(batches);
     let rows_out = merged.batch.num_rows() as u64;
     let full = with_partitions(&unified.schema);
-    let batch = with_partition_values(&full, merged.batch, input.series, input.date).map_err(DayError::Fatal)?;
+    let batch = with_partition_values(&full, merged.batch, input.series, input.date).map_err(DayError::fatal)?;
 
     let manifest_name = format!("{}.json", uuid::Uuid::new_v4());
     let mut adds =
-        ctx.table.write(&full, batch, ctx.props.clone(), compact.target_file_size).map_err(DayError::Fatal)?;
+        ctx.table.write(&full, batch, ctx.props.clone(), compact.target_file_size).map_err(DayError::fatal)?;
     for add in &mut adds {
         add.tags.get_or_insert_with(HashMap::new).insert(MANIFEST_TAG.to_string(), Some(manifest_name.clone()));
     }
@@ -203,7 +210,7 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
     for (part, rows) in input.parts.iter().zip(part_rows) {
         manifest.insert(&part.partition, AbsorbedPart(part.name.clone(), part.size, part.secs, part.nanos, rows));
     }
-    manifest.write(store.place(), &manifest_name).map_err(DayError::Fatal)?;
+    manifest.write(store.place(), &manifest_name).map_err(DayError::fatal)?;
 
     let files: Vec<TableFile> = adds
         .iter()

@@ -82,7 +82,7 @@ impl Table {
 
     /// The current version; `None` before the first commit.
     pub fn version(&self) -> Option<u64> {
-        self.table.version().and_then(|v| u64::try_from(v).ok())
+        self.table.version()
     }
 
     /// The storage it lives on.
@@ -203,7 +203,7 @@ impl Table {
                     .into_future(),
             )
             .map_err(|e| self.err("commit to", e))?;
-        let version = u64::try_from(done.version()).unwrap_or(0);
+        let version = done.version();
         self.rt.block_on(self.table.update_incremental(None)).map_err(|e| self.err("reload", e))?;
         Ok(version)
     }
@@ -228,7 +228,7 @@ impl Table {
         Ok(metrics.files_deleted.iter().map(|p| self.store.decode_path(p)).collect())
     }
 
-    fn err(&self, action: &str, e: impl std::fmt::Display) -> Error {
+    fn err(&self, action: &'static str, e: impl std::fmt::Display) -> Error {
         self.store.error(action, e, "check the disk and the table directory; `datalake verify` checks the table")
     }
 }

@@ -142,7 +142,7 @@ pub fn find(profile: &Profile, cutoff: NaiveDate, now: DateTime<Utc>) -> Result<
     }
     found.closed.retain(|_, d| !d.parts.is_empty() || !d.others.is_empty());
     for day in found.closed.values_mut() {
-        day.parts.sort_by(|a, b| (a.secs, a.nanos, a.rel()).cmp(&(b.secs, b.nanos, b.rel())));
+        day.parts.sort_by_key(|a| (a.secs, a.nanos, a.rel()));
     }
     found.open = open.len() as u64;
     Ok(found)

@@ -68,14 +68,8 @@ impl Store {
     }
 
     /// A [`Error::Table`] about this table.
-    pub fn error(&self, action: &str, detail: impl std::fmt::Display, hint: &str) -> Error {
-        Error::Table {
-            profile: self.profile.clone(),
-            uri: self.uri(),
-            action: action.to_string(),
-            detail: detail.to_string(),
-            hint: hint.to_string(),
-        }
+    pub fn error(&self, action: &'static str, detail: impl std::fmt::Display, hint: &'static str) -> Error {
+        Error::Table { profile: self.profile.clone(), uri: self.uri(), action, detail: detail.to_string(), hint }
     }
 }
 

@@ -314,18 +314,15 @@ pub enum Error {
 
     /// The parts of one series-day have schemas that cannot become one table
     /// (beyond nullable columns added over time, which merge).
-    #[error("the parts of {series} on {date} in profile {profile} cannot be compacted together: {difference} ({first} and {second}); the day stays raw and every reader still sees it; rewrite or move away one of the two files to compact it")]
+    #[error("the parts of {day} in profile {profile} cannot be compacted together: {difference} ({} and {}); the day stays raw and every reader still sees it; rewrite or move away one of the two files to compact it", files[0], files[1])]
     SchemaConflict {
         /// The profile compacted.
         profile: String,
-        /// The series (the partition path without its date).
-        series: String,
-        /// The day, `YYYY-MM-DD`.
-        date: String,
-        /// One file (relative to the profile directory, or a table file).
-        first: String,
-        /// Another file whose schema conflicts with the first's.
-        second: String,
+        /// The series-day, `gate_io_BTC-USDT on 2024-11-28`.
+        day: String,
+        /// Two files whose schemas conflict (relative to the profile
+        /// directory, or a table file): the first gave the type, the second disagrees.
+        files: Box<[String; 2]>,
         /// What differs, e.g. `column price is double in the first and string in the second`.
         difference: String,
     },
@@ -355,11 +352,11 @@ pub enum Error {
         /// The table's location.
         uri: String,
         /// What was being done ("commit to", "open", "vacuum").
-        action: String,
+        action: &'static str,
         /// What delta-rs (or the disk) said.
         detail: String,
         /// What to do.
-        hint: String,
+        hint: &'static str,
     },
 
     /// The operation was cancelled before it finished.

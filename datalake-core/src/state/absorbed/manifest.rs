@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::record_dir;
+use super::place::{record_dir, RECORD_FORMAT};
 use crate::config::TablePlace;
 use crate::vocab::error::{Error, Result};
 
@@ -58,7 +58,7 @@ impl AbsorbedPart {
 /// The raw parts one series-day absorbed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
-    /// Format, as [`super::RECORD_FORMAT`].
+    /// Format, as [`RECORD_FORMAT`].
     pub format: u32,
     /// The series.
     pub series: String,
@@ -71,7 +71,7 @@ pub struct Manifest {
 impl Manifest {
     /// An empty manifest for a series-day.
     pub fn new(series: &str, date: NaiveDate) -> Manifest {
-        Manifest { format: super::RECORD_FORMAT, series: series.to_string(), date, parts: BTreeMap::new() }
+        Manifest { format: RECORD_FORMAT, series: series.to_string(), date, parts: BTreeMap::new() }
     }
 
     /// Add a part, replacing an earlier one of the same name (a part the

@@ -38,6 +38,7 @@
 //! it rewrote (a restarted collector's `part_00001`) differs and is fetched.
 
 pub mod manifest;
+pub mod place;
 pub mod report;
 
 use std::collections::BTreeMap;
@@ -49,15 +50,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Profile, TablePlace};
 use crate::local::reserved;
 use crate::vocab::error::{Error, Result};
-use crate::vocab::names::TABLE_RECORD_DIR;
 
 pub use manifest::{AbsorbedPart, Manifest};
-
-/// The record's format; a newer one is refused with a clear error.
-pub const RECORD_FORMAT: u32 = 1;
-
-/// The record's file name in `_datalake/`.
-pub const RECORD_FILE: &str = "record.json";
+pub use place::{record_dir, RECORD_FILE, RECORD_FORMAT};
 
 /// One data file of the table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,11 +108,6 @@ impl Default for Record {
     fn default() -> Self {
         Record { format: RECORD_FORMAT, table_version: None, days: Vec::new() }
     }
-}
-
-/// `_datalake/` of a table.
-pub fn record_dir(place: &TablePlace) -> PathBuf {
-    place.local_path().join(TABLE_RECORD_DIR)
 }
 
 impl Record {
