@@ -54,7 +54,12 @@ fn run(args: &[String]) -> Result<String, String> {
                 now: chrono::Utc::now(),
                 lake_today: chrono::Utc::now().date_naive(),
             };
-            let plan = window::decide(profile, Ok(&listing), req);
+            let plan = window::decide(
+                profile,
+                Ok(&listing),
+                req,
+                &datalake_core::transfer::planner::absorbed::Absorbed::default(),
+            );
             let units = plan.selection.as_ref().map_or(0, Vec::len);
             Ok(format!(
                 "{} {} {} {} {}",

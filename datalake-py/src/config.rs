@@ -307,6 +307,13 @@ impl PyProfile {
     fn parallel(&self) -> u32 {
         self.inner.parallel
     }
+    /// The `compact` block as a dict (`enabled`, `after` in seconds, `sort_by`,
+    /// `dedup_on`, `compression`, `target_file_size`, `keep_raw`, `auto`,
+    /// `table`, `vacuum_after`, `csv_schema`).
+    #[getter]
+    fn compact<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json::to_py(py, &self.inner.compact)
+    }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json::to_py(py, &self.inner)
     }
@@ -364,6 +371,10 @@ impl PyConfig {
     /// Names of the enabled profiles, in name order.
     fn enabled_profiles(&self) -> Vec<String> {
         self.inner.enabled_profiles().map(|p| p.name.clone()).collect()
+    }
+    /// Names of the profiles with `compact.enabled` (what `datalake compact --all` takes), in name order.
+    fn compacted_profiles(&self) -> Vec<String> {
+        self.inner.compacted_profiles().map(|p| p.name.clone()).collect()
     }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json::to_py(py, &self.inner)

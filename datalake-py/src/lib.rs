@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 
 mod checkpoint;
 mod compact;
+mod compact_report;
 mod config;
 mod errors;
 mod json;
@@ -36,7 +37,7 @@ fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<reports::PySyncReport>()?;
     m.add_class::<reports::PySyncAllReport>()?;
     m.add_class::<reports::PyCleanupReport>()?;
-    m.add_class::<compact::PyCompactReport>()?;
+    m.add_class::<compact_report::PyCompactReport>()?;
     m.add_class::<reports::PySkippedPath>()?;
     m.add_class::<reports::PyProfileStats>()?;
     m.add_class::<reports::PyConnectionReport>()?;

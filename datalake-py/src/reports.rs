@@ -157,6 +157,11 @@ impl PySyncReport {
     fn cleanup(&self) -> Option<PyCleanupReport> {
         self.inner.cleanup.clone().map(PyCleanupReport::from)
     }
+    /// The compaction `compact.auto` ran after this sync, as a dict (its `to_dict()`); None when none ran.
+    #[getter]
+    fn compaction<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.inner.compaction.as_ref().map(|c| json::to_py(py, c)).transpose()
+    }
     /// `"window"` or `"full"`; None when no transfer started.
     #[getter]
     fn mode(&self) -> Option<&'static str> {
@@ -549,6 +554,35 @@ impl PyProfileStats {
     #[getter]
     fn stopped_series(&self) -> u64 {
         self.inner.stopped_series
+    }
+    /// The Delta table's version (None: never compacted).
+    #[getter]
+    fn table_version(&self) -> Option<u64> {
+        self.inner.table_version
+    }
+    #[getter]
+    fn table_days(&self) -> u64 {
+        self.inner.table_days
+    }
+    #[getter]
+    fn table_files(&self) -> u64 {
+        self.inner.table_files
+    }
+    #[getter]
+    fn table_bytes(&self) -> u64 {
+        self.inner.table_bytes
+    }
+    #[getter]
+    fn table_rows(&self) -> u64 {
+        self.inner.table_rows
+    }
+    #[getter]
+    fn absorbed_parts(&self) -> u64 {
+        self.inner.absorbed_parts
+    }
+    #[getter]
+    fn absorbed_bytes(&self) -> u64 {
+        self.inner.absorbed_bytes
     }
 
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

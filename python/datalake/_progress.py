@@ -23,7 +23,7 @@ from datalake._datalake import Progress, SyncReport, human_size
 
 __all__ = ["ProgressDisplay", "Style", "format_eta"]
 
-Style = Literal["sync", "verify", "plain"]
+Style = Literal["sync", "verify", "compact", "plain"]
 
 _CELLS = 20  # width of the [####----] bar
 
@@ -53,7 +53,8 @@ class ProgressDisplay:
 
     ``"verify"`` (``datalake verify``): on stderr, ``verify PROFILE: ...`` as a
     redrawn bar on a terminal; off a terminal bare lines, and only for a run
-    that takes longer than `interval`.
+    that takes longer than `interval`. ``"compact"`` (``datalake compact``):
+    the same, as ``compact PROFILE: N parts, read/total (pct%) SERIES DAY``.
 
     ``"plain"`` (:class:`datalake.DataLakeManager`, quants-infra's lines):
     ``  [PROFILE] ...`` lines on `out`, a terminal or not.
@@ -78,7 +79,7 @@ class ProgressDisplay:
         self._out = out
         self.interval = 0.1 if self._redraws() else interval
         # Off a terminal, verify's first line waits one interval (short runs print none).
-        self._last = time.monotonic() if style == "verify" and not tty else 0.0
+        self._last = time.monotonic() if style in ("verify", "compact") and not tty else 0.0
         self._drawn = False
         # Last event per profile (every event, not only the drawn ones), for finish().
         self._latest: dict[str, Progress] = {}
@@ -87,7 +88,7 @@ class ProgressDisplay:
         """Whether an update redraws a bar in place (rather than writing a line)."""
         if self.style == "plain" or not self.tty:
             return False
-        return self.style == "verify" or not logformat.is_json()
+        return self.style in ("verify", "compact") or not logformat.is_json()
 
     def _write(self, text: str) -> None:
         out = self._out if self._out is not None else sys.stderr
@@ -153,9 +154,11 @@ class ProgressDisplay:
 
     def _bar(self, p: Progress, width: int) -> str:
         """The bar drawn in place, `width` - 1 columns."""
-        if self.style == "verify":
+        if self.style in ("verify", "compact"):
             pct = self._verify_pct(p)
             line = f"{self._verify_text(p, pct)} [{_cells(pct)}]"
+            if self.style == "compact" and p.current_file:
+                line += f" {p.current_file}"
             return line[: width - 1].ljust(width - 1)
         return self._sync_bar(p.profile, p.bytes_done, p.bytes_total, p.rate, p.current_file, width)
 
@@ -163,6 +166,8 @@ class ProgressDisplay:
         """An update as a plain line (styles verify and plain)."""
         if self.style == "verify":
             return self._verify_text(p, self._verify_pct(p))
+        if self.style == "compact":
+            return f"{self._verify_text(p, self._verify_pct(p))} {p.current_file or ''}".rstrip()
         done = human_size(p.bytes_done)
         if p.bytes_total:
             pct = 100.0 * p.bytes_done / p.bytes_total
@@ -179,9 +184,10 @@ class ProgressDisplay:
         total = p.bytes_total or 0
         return 100.0 * p.bytes_done / total if total else 100.0
 
-    @staticmethod
-    def _verify_text(p: Progress, pct: float) -> str:
+    def _verify_text(self, p: Progress, pct: float) -> str:
         amount = f"{human_size(p.bytes_done)}/{human_size(p.bytes_total or 0)}"
+        if self.style == "compact":
+            return f"compact {p.profile}: {p.files_done} parts, {amount} ({pct:.0f}%)"
         return f"verify {p.profile}: {p.files_done} files, {amount} ({pct:.0f}%)"
 
     @staticmethod

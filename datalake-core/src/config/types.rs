@@ -213,6 +213,13 @@ impl Config {
         })
     }
 
+    /// Profiles whose `compact.enabled` is true (the ones `datalake compact
+    /// --all` takes), in name order; `enabled: false` ones too (compaction reads
+    /// the lake only).
+    pub fn compacted_profiles(&self) -> impl Iterator<Item = &Profile> {
+        self.profiles.values().filter(|p| p.compact.enabled)
+    }
+
     /// Enabled profiles, in name order.
     pub fn enabled_profiles(&self) -> impl Iterator<Item = &Profile> {
         self.profiles.values().filter(|p| p.enabled)

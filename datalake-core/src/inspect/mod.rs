@@ -9,3 +9,4 @@ pub mod lake_index;
 pub mod metrics;
 pub mod stats;
 pub mod verify;
+pub mod verify_table;

@@ -9,6 +9,13 @@
 //! exclude patterns as a sync) and leaving out files younger than `min_age`;
 //! its itemized output names the files whose content differs, the files only
 //! on the collector and the files only in the lake. Nothing is written.
+//!
+//! The profile's Delta table: its data files are the ones its record names
+//! (checked like the others, and missing or resized ones are broken); the
+//! table directory is not walked as lake data. With `remote`, a collector
+//! file the table absorbed is not "only on the collector": its size and
+//! mtime are compared with the record (one `find` over the compacted
+//! partitions it is in); equal, it counts in `absorbed`, different, in `differ`.
 
 use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
@@ -27,6 +34,7 @@ use serde::Serialize;
 
 use crate::collector::min_age;
 use crate::config::Profile;
+use crate::inspect::verify_table::{compare_absorbed, partition_of, table_files, table_name};
 use crate::local::parquet_check::{self, Defect, Problem};
 use crate::local::partition::cutoff_date;
 use crate::local::partition::expired_exclude_patterns;
@@ -38,6 +46,7 @@ use crate::rsync::output::unescape_name;
 use crate::rsync::process::{self, RunObserver, POLL_INTERVAL};
 use crate::rsync::tools::Tools;
 use crate::state::quarantine::{self};
+use crate::transfer::planner::absorbed::Absorbed;
 use crate::vocab::cancel::CancelToken;
 use crate::vocab::error::{Error, Result};
 use crate::vocab::names::PARTIAL_DIR;
@@ -81,6 +90,8 @@ pub struct RemoteDiff {
     pub missing_on_collector: Vec<PathBuf>,
     /// Files left out because the collector modified them less than `min_age` ago.
     pub too_recent_files: u64,
+    /// Collector files the lake holds in its Delta table (absorbed, same size and mtime).
+    pub absorbed: u64,
 }
 
 /// What `verify` found for one profile.
@@ -90,8 +101,10 @@ pub struct VerifyReport {
     pub profile: String,
     /// False when a file is broken or differs from the collector's copy.
     pub ok: bool,
-    /// Parquet files checked.
+    /// Parquet files checked (the table's data files included).
     pub files_checked: u64,
+    /// Of those, the table's data files.
+    pub table_files_checked: u64,
     /// Their bytes.
     pub bytes_checked: u64,
     /// Files that failed the footer check, by path.
@@ -124,7 +137,7 @@ impl LakeFiles {
 /// Walk the lake (never following symlinks, skipping partial and quarantine
 /// folders); each directory is read once more through its descriptor, and
 /// sizes come from `fstatat` relative to it.
-fn parquet_files(root: &Path) -> Result<LakeFiles> {
+fn parquet_files(root: &Path, table: Option<&OsStr>) -> Result<LakeFiles> {
     let mut out = LakeFiles { dirs: Vec::new(), files: Vec::new() };
     let mut walk = walkdir::WalkDir::new(root).follow_links(false).into_iter();
     while let Some(entry) = walk.next() {
@@ -142,7 +155,8 @@ fn parquet_files(root: &Path) -> Result<LakeFiles> {
             continue;
         }
         let name = entry.file_name();
-        if entry.depth() > 0 && (name == PARTIAL_DIR || (entry.depth() == 1 && name == QUARANTINE_DIR)) {
+        let reserved = name == QUARANTINE_DIR || Some(name) == table;
+        if entry.depth() > 0 && (name == PARTIAL_DIR || (entry.depth() == 1 && reserved)) {
             walk.skip_current_dir();
             continue;
         }
@@ -293,7 +307,8 @@ fn compare_argv(
     argv.push(rsync::output::out_format_arg().into());
     argv.push(format!("--timeout={}", profile.io_timeout).into());
     let cutoff = cutoff_date(today, profile.retention_days);
-    let anchored = [format!("/{QUARANTINE_DIR}/"), format!("{PARTIAL_DIR}/")];
+    let mut anchored = vec![format!("/{QUARANTINE_DIR}/"), format!("{PARTIAL_DIR}/")];
+    anchored.extend(table_name(profile).and_then(|n| n.to_str()).map(|n| format!("/{n}/")));
     for p in profile.exclude.iter().chain(&expired_exclude_patterns(cutoff)).chain(&anchored) {
         argv.push(format!("--exclude={p}").into());
     }
@@ -340,13 +355,22 @@ fn compare(profile: &Profile, options: &mut VerifyOptions<'_>, warnings: &mut Ve
         _ => return Err(classify_failure(profile, code, &run.stderr, None).error),
     }
     let mut diff = RemoteDiff { too_recent_files: recent.map_or(0, |r| r.paths.len() as u64), ..RemoteDiff::default() };
+    let absorbed = Absorbed::load(profile);
+    let mut maybe_absorbed = Vec::new();
     for name in &run.transferred {
         let path = name_to_path(name);
         if profile.local_dir.join(&path).exists() {
             diff.differ.push(path);
+        } else if absorbed.holds(partition_of(&path)) {
+            maybe_absorbed.push(path);
         } else {
             diff.missing_locally.push(path);
         }
+    }
+    if !maybe_absorbed.is_empty() {
+        let (held, differ) = compare_absorbed(profile, &tools, &absorbed, maybe_absorbed, &mut observer)?;
+        diff.absorbed = held;
+        diff.differ.extend(differ);
     }
     for name in run.deleted.iter().filter(|n| !n.ends_with('/')) {
         diff.missing_on_collector.push(name_to_path(name));
@@ -361,13 +385,29 @@ fn compare(profile: &Profile, options: &mut VerifyOptions<'_>, warnings: &mut Ve
 pub fn verify(profile: &Profile, options: &mut VerifyOptions<'_>) -> Result<VerifyReport> {
     let clock = Instant::now();
     let root = profile.local_dir.as_path();
-    let files = parquet_files(root)?;
+    let mut files = parquet_files(root, table_name(profile))?;
+    let (table, missing) = table_files(profile)?;
+    let table_files_checked = table.len() as u64;
+    for (dir, name, size) in table {
+        let index = match files.dirs.iter().position(|d| *d == dir) {
+            Some(i) => i,
+            None => {
+                files.dirs.push(dir);
+                files.dirs.len() - 1
+            }
+        };
+        files.files.push((index, name, size));
+    }
+    let mut missing: Vec<BrokenFile> =
+        missing.into_iter().map(|(path, problem, reason)| BrokenFile { path, problem, reason }).collect();
     let jobs = match options.jobs {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     }
     .clamp(1, files.files.len().max(1));
-    let broken = check_all(&profile.name, root, &files, jobs, options)?;
+    let mut broken = check_all(&profile.name, root, &files, jobs, options)?;
+    broken.append(&mut missing);
+    broken.sort_by(|a, b| a.path.cmp(&b.path));
     let mut warnings = Vec::new();
     let remote = if options.remote { Some(compare(profile, options, &mut warnings)?) } else { None };
     let ok = broken.is_empty() && remote.as_ref().is_none_or(|r| r.differ.is_empty());
@@ -375,6 +415,7 @@ pub fn verify(profile: &Profile, options: &mut VerifyOptions<'_>) -> Result<Veri
         profile: profile.name.clone(),
         ok,
         files_checked: files.files.len() as u64,
+        table_files_checked,
         bytes_checked: files.files.iter().map(|f| f.2).sum(),
         broken,
         quarantined: quarantine::list(root)?,

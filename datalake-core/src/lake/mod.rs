@@ -22,7 +22,7 @@ use crate::lake::outcome::SyncAllReport;
 use crate::local::partition::today;
 use crate::rsync::process::{RunObserver, POLL_INTERVAL};
 use crate::state::checkpoint::Checkpoint;
-use crate::state::cleaner::{self, CleanupReport};
+use crate::state::cleaner::CleanupReport;
 use crate::state::lock::ProfileLock;
 use crate::transfer::report::SyncReport;
 use crate::vocab::cancel::CancelToken;
@@ -265,7 +265,7 @@ impl DataLake {
         let _lock =
             if dry_run { None } else { Some(ProfileLock::acquire(&profile.lock_file, &profile.name, "cleaned")?) };
         let today = today(profile.timezone);
-        let mut report = cleaner::clean(profile, today, dry_run)?;
+        let mut report = crate::table::retention::clean_with_table(profile, today, dry_run)?;
         if !dry_run {
             let recorded = metrics::record_cleanup(profile, &report, self.config.metrics_dir.as_deref(), today);
             report.warnings.extend(recorded);

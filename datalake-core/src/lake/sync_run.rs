@@ -10,7 +10,6 @@ use crate::config::Profile;
 use crate::inspect::metrics::{self, Walk};
 use crate::rsync::process::RunObserver;
 use crate::state::checkpoint::{Checkpoint, RunRecord, RunningMarker};
-use crate::state::cleaner;
 use crate::state::lock::ProfileLock;
 use crate::state::quarantine;
 use crate::transfer::planner;
@@ -161,10 +160,15 @@ impl DataLake {
 
         let mut cleanup = None;
         if status.runs_cleanup() && run_cleanup {
-            match cleaner::clean(profile, today, dry_run) {
+            match crate::table::retention::clean_with_table(profile, today, dry_run) {
                 Ok(report) => cleanup = Some(report),
                 Err(e) => errors.push(format!("cleanup after sync failed: {e}")),
             }
+        }
+
+        let compaction = crate::table::compact::after_sync(profile, status, dry_run, observer);
+        if let Some(c) = &compaction {
+            warnings.extend(c.failure().map(|e| format!("compaction after sync: {e}")));
         }
 
         if interrupted_meanwhile(profile, observer, &mut status, &mut error) {
@@ -224,6 +228,7 @@ impl DataLake {
             config_warnings,
             error_kind: error.as_ref().map(Error::kind),
             cleanup,
+            compaction,
             too_recent_files: too_recent,
             parquet_checked: landing.checked,
             quarantined: landing.quarantined,

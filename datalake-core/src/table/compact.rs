@@ -26,9 +26,9 @@ use super::reconcile::{by_day, drop_unused_manifests, reconcile};
 use super::store::Store;
 use super::writer_properties;
 use crate::config::Profile;
-use crate::local::partition::cutoff_date;
+use crate::local::partition::{cutoff_date, today};
 use crate::rsync::process::RunObserver;
-use crate::state::absorbed::report::{CompactReport, SkippedDay};
+use crate::state::absorbed::report::{CompactReport, CompactedDay, SkippedDay};
 use crate::state::absorbed::{Manifest, Record};
 use crate::vocab::error::{Error, Result};
 use crate::vocab::progress::Progress;
@@ -72,6 +72,21 @@ pub fn run(profile: &Profile, when: RunTime, observer: &mut dyn RunObserver) -> 
     report.finished_at = Utc::now();
     report.duration_seconds = clock.elapsed().as_secs_f64();
     report
+}
+
+/// The compaction `compact.auto` runs after a successful sync (under the
+/// sync's lock); `None` when it does not apply.
+pub fn after_sync(
+    profile: &Profile,
+    status: SyncStatus,
+    dry_run: bool,
+    observer: &mut dyn RunObserver,
+) -> Option<CompactReport> {
+    if dry_run || status != SyncStatus::Success || !(profile.compact.enabled && profile.compact.auto) {
+        return None;
+    }
+    let when = RunTime { now: Utc::now(), today: today(profile.timezone), dry_run };
+    Some(run(profile, when, observer))
 }
 
 /// Work found in the lake: new parts by series-day, and leftovers.
@@ -159,10 +174,19 @@ fn run_inner(
             let day_bytes: u64 = new_parts.iter().map(|p| p.size).sum();
             let known = record.day(&series, date);
             if when.dry_run {
-                report.parts_absorbed += new_parts.len() as u64;
-                report.bytes_before += day_bytes;
-                report.days_compacted += 1;
-                report.days_merged += u64::from(known.is_some());
+                report.add_day(CompactedDay {
+                    series: series.clone(),
+                    date,
+                    parts: new_parts.len() as u64,
+                    merged: known.is_some(),
+                    rows_in: 0,
+                    rows_out: 0,
+                    duplicates: 0,
+                    bytes_before: day_bytes,
+                    bytes_after: 0,
+                    files: 0,
+                    added_columns: Vec::new(),
+                });
                 continue;
             }
             let existing = match known {

@@ -239,6 +239,7 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
         date: input.date,
         version: 0,
         manifest: manifest_name,
+        partitions: manifest.parts.keys().cloned().collect(),
         parts: manifest.count(),
         raw_bytes: manifest.raw_bytes(),
         rows: rows_out,

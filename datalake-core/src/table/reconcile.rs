@@ -69,6 +69,7 @@ pub fn reconcile(table: &Table, record: Option<Record>, files: &FilesByDay) -> R
             date: *date,
             version,
             manifest: name.to_string(),
+            partitions: m.parts.keys().cloned().collect(),
             parts: m.count(),
             raw_bytes: m.raw_bytes(),
             rows: live.iter().map(|f| f.rows.unwrap_or(0)).sum(),

@@ -19,7 +19,7 @@ use super::store::Store;
 use crate::config::Profile;
 use crate::local::partition::cutoff_date;
 use crate::state::absorbed::Record;
-use crate::state::cleaner::DeletedPath;
+use crate::state::cleaner::{self, CleanupReport, DeletedPath};
 use crate::vocab::error::Result;
 
 /// What retention did to the table.
@@ -93,4 +93,26 @@ pub fn apply(profile: &Profile, today: NaiveDate, dry_run: bool) -> Result<Table
         }
     }
     Ok(out)
+}
+
+/// Retention of a profile (the caller holds its lock unless `dry_run`): the
+/// raw partitions ([`cleaner::clean`]) and the table's days, in one report.
+/// Days removed from the table count in `deleted_dirs` and `deleted` (their
+/// directory in the table, files, bytes); the files vacuum deleted count in
+/// `deleted_files` and `freed_bytes`.
+pub fn clean_with_table(profile: &Profile, today: NaiveDate, dry_run: bool) -> Result<CleanupReport> {
+    let mut report = cleaner::clean(profile, today, dry_run)?;
+    let table = apply(profile, today, dry_run)?;
+    if table.deleted.is_empty() && table.vacuumed_files == 0 {
+        report.warnings.extend(table.warnings);
+        return Ok(report);
+    }
+    report.deleted_dirs += table.deleted.len() as u64;
+    report.deleted_paths.extend(table.deleted.iter().map(|d| d.path.clone()));
+    report.deleted.extend(table.deleted);
+    report.deleted.sort_by(|a, b| a.path.cmp(&b.path));
+    report.deleted_files += table.vacuumed_files;
+    report.freed_bytes += table.vacuumed_bytes;
+    report.warnings.extend(table.warnings);
+    Ok(report)
 }

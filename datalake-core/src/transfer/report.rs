@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::state::absorbed::report::CompactReport;
 use crate::state::cleaner::CleanupReport;
 use crate::state::quarantine::QuarantinedFile;
 use crate::vocab::error::{Error, ErrorKind};
@@ -57,6 +58,8 @@ pub struct SyncReport {
     pub error_kind: Option<ErrorKind>,
     /// The retention run after the sync, if any.
     pub cleanup: Option<CleanupReport>,
+    /// The compaction that followed a successful sync (`compact.auto`).
+    pub compaction: Option<CompactReport>,
     /// Files left on the collector because they were modified less than
     /// `min_age` ago (by its clock); the next run takes them.
     pub too_recent_files: u64,
@@ -119,6 +122,7 @@ impl SyncReport {
             config_warnings: Vec::new(),
             error_kind: Some(error.kind()),
             cleanup: None,
+            compaction: None,
             too_recent_files: 0,
             parquet_checked: 0,
             quarantined: Vec::new(),

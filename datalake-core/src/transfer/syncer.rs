@@ -51,10 +51,13 @@ pub struct TransferOutcome {
 }
 
 /// Moves one profile's data with rsync.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Syncer<'a> {
     profile: &'a Profile,
     tools: Tools,
+    /// A NUL-separated exclude file every attempt gets (the parts the
+    /// profile's Delta table absorbed, see `planner::absorbed`).
+    exclude_from: Option<PathBuf>,
 }
 
 fn add_stats(total: &mut TransferStats, s: &TransferStats) {
@@ -88,7 +91,12 @@ fn cancellable_sleep(d: Duration, observer: &mut dyn RunObserver) -> bool {
 impl<'a> Syncer<'a> {
     /// Prepare a syncer; fails when rsync (or ssh for SSH sources) is missing.
     pub fn new(profile: &'a Profile) -> Result<Self> {
-        Ok(Syncer { profile, tools: Tools::locate(profile)? })
+        Ok(Syncer { profile, tools: Tools::locate(profile)?, exclude_from: None })
+    }
+
+    /// The same syncer, every attempt of which also excludes the patterns in `file`.
+    pub fn with_exclude_from(&self, file: PathBuf) -> Syncer<'a> {
+        Syncer { exclude_from: Some(file), ..self.clone() }
     }
 
     /// The profile this syncer moves.
@@ -125,7 +133,11 @@ impl<'a> Syncer<'a> {
             }
         }
         let spec = RunSpec { dry_run, extra_excludes, files_from };
-        command::build(&self.tools, self.profile, &spec)
+        let argv = command::build(&self.tools, self.profile, &spec);
+        match &self.exclude_from {
+            Some(file) => command::with_exclude_from(&argv, file),
+            None => argv,
+        }
     }
 
     /// The patterns that keep expired partitions from being downloaded.

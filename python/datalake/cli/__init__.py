@@ -21,7 +21,7 @@ Modules: ``_group`` (the group and :func:`main`; it imports a command's
 module when the command is used), ``_common`` (the options and error handling
 every command shares), and one module per family of commands: ``config``
 (validate, test-connection), ``sync``, ``lake_info`` (stats, status),
-``cleanup``, ``quality`` (verify, coverage), ``monitoring`` (metrics, the
+``cleanup``, ``compact``, ``quality`` (verify, coverage), ``monitoring`` (metrics, the
 health check of ``status --max-age``). Progress: :mod:`datalake._progress`.
 """
 

@@ -27,6 +27,7 @@ __all__ = ["data_lake", "main"]
 # them, `datalake status` only lake_info (and the monitoring module it uses).
 COMMANDS = {
     "cleanup": "datalake.cli.cleanup:cleanup",
+    "compact": "datalake.cli.compact:compact",
     "coverage": "datalake.cli.quality:coverage",
     "metrics": "datalake.cli.monitoring:metrics",
     "stats": "datalake.cli.lake_info:stats",

@@ -76,6 +76,10 @@ pub struct DayEntry {
     pub version: u64,
     /// The manifest naming every raw part the day absorbed (file name in `manifests/`).
     pub manifest: String,
+    /// The raw partition directories those parts were in (relative to the
+    /// profile directory): the planner takes them as present in the lake.
+    #[serde(default)]
+    pub partitions: Vec<String>,
     /// How many raw parts it absorbed.
     pub parts: u64,
     /// Their bytes.
@@ -236,6 +240,7 @@ mod tests {
             date: NaiveDate::from_ymd_opt(2024, 11, day).unwrap(),
             version: 1,
             manifest: "m.json".into(),
+            partitions: vec![format!("{series}_202411{day:02}")],
             parts: 2,
             raw_bytes: 100,
             rows: 10,

@@ -16,10 +16,15 @@
 //!    excluded by the same patterns either way.
 //! 3. [`buckets`] and [`streams`]: with `parallel > 1`, the run is split into
 //!    buckets balanced by bytes and run as that many rsyncs at once.
+//! 4. [`absorbed`]: parts the profile's Delta table absorbed are never
+//!    fetched again (compacted partitions count as present, absorbed parts
+//!    are excluded), while a new or rewritten part of a compacted day is.
 //!
 //! The selection reaches rsync as `--files-from` (NUL-separated), so partial
 //! dirs, excludes, timeouts, retries and cancellation are the ones of a full run.
 
+pub mod absorbed;
+pub mod absorbed_run;
 pub mod buckets;
 pub mod quick_check;
 pub mod streams;
@@ -127,9 +132,17 @@ pub fn transfer(
         ),
         Err(why) => log::debug!("profile {}: no listing: {why}", profile.name),
     }
-    let mut plan = window::decide(profile, listing.as_ref().map_err(String::as_str), req);
+    let absorbed = absorbed::Absorbed::load(profile);
+    let mut plan = window::decide(profile, listing.as_ref().map_err(String::as_str), req, &absorbed);
     drop(listing);
-    let checked = leave_out_unchanged(syncer, profile, &mut plan, &client, observer);
+    let mut checked = leave_out_unchanged(syncer, profile, &mut plan, &absorbed, &client, observer);
+    let (excludes, note) = match (&mut checked, plan.mode) {
+        (Some(c), _) => (std::mem::take(&mut c.excludes), None),
+        (None, SyncMode::Window) => {
+            absorbed_run::by_name(&absorbed, plan.selection.iter().flatten().map(|u| u.path.as_slice()))
+        }
+        (None, SyncMode::Full) => absorbed_run::full_run_excludes(syncer, profile, &plan, &absorbed, &client, observer),
+    };
     let mut summary = PlanSummary {
         mode: plan.mode,
         full_sync_reason: plan.full_reason.clone(),
@@ -139,6 +152,15 @@ pub fn transfer(
         streams: 1,
         buckets: 1,
     };
+    let exclude_file = match excludes.is_empty() {
+        true => None,
+        false => match absorbed::write_excludes(&excludes) {
+            Ok(f) => Some(f),
+            Err(e) => return (TransferOutcome::not_started(e), summary),
+        },
+    };
+    let with_excludes = exclude_file.as_ref().map(|f| syncer.with_exclude_from(f.path().to_path_buf()));
+    let syncer = with_excludes.as_ref().unwrap_or(syncer);
     let count = plan.mode == SyncMode::Full && req.last_full_sync.is_some() && plan.all_units.is_some();
     let mut counting = Counting { inner: observer, outside: &plan.outside_window, missed: 0 };
     let mut outcome = match &checked {
@@ -161,6 +183,7 @@ pub fn transfer(
         }
     }
     outcome.warnings.extend(plan.warnings.iter().cloned());
+    outcome.warnings.extend(note);
     if outcome.status == SyncStatus::Interrupted && outcome.error.is_none() {
         outcome.error = Some(Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() });
     }
@@ -174,11 +197,12 @@ fn leave_out_unchanged(
     syncer: &Syncer<'_>,
     profile: &Profile,
     plan: &mut Plan,
+    absorbed: &absorbed::Absorbed,
     ssh_options: &[String],
     observer: &mut dyn RunObserver,
 ) -> Option<quick_check::Checked> {
     let selection = plan.selection.take()?;
-    match quick_check::check(profile, syncer.tools(), ssh_options, selection.clone(), observer) {
+    match quick_check::check(profile, syncer.tools(), ssh_options, selection.clone(), absorbed, observer) {
         Ok(checked) => {
             log::info!(
                 "profile {}: quick check compared {} file(s); {} of {} window partition(s) unchanged",
@@ -311,7 +335,7 @@ fn size_units(
     how: &Run<'_>,
     observer: &mut dyn RunObserver,
 ) -> Result<Vec<buckets::Sized>, String> {
-    match quick_check::measure(profile, syncer.tools(), how.shared_ssh, &units, observer) {
+    match quick_check::measure(profile, syncer.tools(), how.shared_ssh, &units, Default::default(), observer) {
         Ok(m) => Ok(units
             .into_iter()
             .zip(m.moving)

@@ -20,6 +20,11 @@
 //! - Times compare to the second, and to the nanosecond when the lake's copy
 //!   has nanoseconds (rsync 3.1+ sets them on both sides).
 //!
+//! - A file the profile's Delta table absorbed with the same size and mtime
+//!   counts as in the lake ([`super::absorbed`]); in a unit that still goes to
+//!   rsync such files are excluded one by one (`Checked::excludes`), and a
+//!   compacted partition whose raw directory is gone is not "missing".
+//!
 //! Needs GNU find (`-printf`) and `xargs -0` on the collector; without them the
 //! listing fails and the run transfers the whole window, as before.
 
@@ -37,6 +42,7 @@ use crate::rsync::process::RunObserver;
 use crate::rsync::tools::Tools;
 use crate::vocab::names::PARTIAL_DIR;
 
+use super::absorbed::{file_pattern, Absorbed, AbsorbedFiles};
 use super::buckets::Sized;
 use super::window::Unit;
 use crate::collector::remote;
@@ -56,6 +62,9 @@ pub struct Checked {
     pub files_compared: u64,
     /// Their bytes.
     pub bytes_compared: u64,
+    /// Exclude patterns for the files of the kept units that the table
+    /// absorbed unchanged (rsync would fetch them again).
+    pub excludes: Vec<Vec<u8>>,
 }
 
 /// Per unit, what differs from the lake.
@@ -67,6 +76,8 @@ pub struct Measured {
     pub files_compared: u64,
     /// Their bytes.
     pub bytes_compared: u64,
+    /// Files the table absorbed unchanged: (unit slot, path).
+    pub absorbed: Vec<(usize, Vec<u8>)>,
 }
 
 /// The script run on the collector: NUL-separated `./unit` names on stdin,
@@ -93,24 +104,38 @@ pub fn check(
     tools: &Tools,
     ssh_options: &[String],
     selection: Vec<Unit>,
+    absorbed: &Absorbed,
     observer: &mut dyn RunObserver,
 ) -> Result<Checked, String> {
-    let measured = measure(profile, tools, ssh_options, &selection, observer)?;
+    let files = absorbed.files_in(selection.iter().map(|u| u.path.as_slice())).map_err(|e| e.to_string())?;
+    let measured = measure(profile, tools, ssh_options, &selection, files, observer)?;
     let mut partitions_unchanged = 0;
     let mut kept = Vec::new();
-    for (unit, (files, bytes)) in selection.into_iter().zip(measured.moving) {
-        // A unit not in the lake yet goes even when empty (rsync creates it).
-        if files > 0 || !profile.local_dir.join(std::ffi::OsStr::from_bytes(&unit.path)).exists() {
+    let mut kept_slots = Vec::new();
+    for (slot, (unit, (files, bytes))) in selection.into_iter().zip(measured.moving).enumerate() {
+        // A unit not in the lake yet goes even when empty (rsync creates it);
+        // a compacted one whose raw directory is gone is in the lake.
+        let missing =
+            !profile.local_dir.join(std::ffi::OsStr::from_bytes(&unit.path)).exists() && !absorbed.holds(&unit.path);
+        if files > 0 || missing {
             kept.push(Sized { unit, bytes, files });
+            kept_slots.push(slot);
         } else if unit.dated {
             partitions_unchanged += 1;
         }
     }
+    let excludes = measured
+        .absorbed
+        .iter()
+        .filter(|(slot, _)| kept_slots.binary_search(slot).is_ok())
+        .map(|(_, path)| file_pattern(path))
+        .collect();
     Ok(Checked {
         selection: kept,
         partitions_unchanged,
         files_compared: measured.files_compared,
         bytes_compared: measured.bytes_compared,
+        excludes,
     })
 }
 
@@ -122,11 +147,12 @@ pub fn measure(
     tools: &Tools,
     ssh_options: &[String],
     units: &[Unit],
+    absorbed: AbsorbedFiles,
     observer: &mut dyn RunObserver,
 ) -> Result<Measured, String> {
     if units.is_empty() {
         // (xargs would run find once, on the whole tree.)
-        return Ok(Measured { moving: Vec::new(), files_compared: 0, bytes_compared: 0 });
+        return Ok(Measured { moving: Vec::new(), files_compared: 0, bytes_compared: 0, absorbed: Vec::new() });
     }
     let remote_root = match &profile.source {
         Source::Ssh(src) => src.remote_root.clone(),
@@ -142,7 +168,7 @@ pub fn measure(
     }
     let cmd = remote::command(profile, tools.ssh.as_deref(), ssh_options, &script(&remote_root))?;
     let local = profile.local_dir.clone();
-    let done = remote::run(cmd, input, observer, CHECK_DEADLINE, move |out| compare(out, &local, &index))
+    let done = remote::run(cmd, input, observer, CHECK_DEADLINE, move |out| compare(out, &local, &index, &absorbed))
         .map_err(|e| e.to_string())?;
     let measured = done.stdout?;
     if !done.status.success() {
@@ -153,8 +179,14 @@ pub fn measure(
 }
 
 /// Read the records and count, per unit slot, the files that differ.
-fn compare(out: ChildStdout, local: &Path, index: &HashMap<Vec<u8>, usize>) -> Result<Measured, String> {
-    let mut m = Measured { moving: vec![(0, 0); index.len()], files_compared: 0, bytes_compared: 0 };
+fn compare(
+    out: ChildStdout,
+    local: &Path,
+    index: &HashMap<Vec<u8>, usize>,
+    absorbed: &AbsorbedFiles,
+) -> Result<Measured, String> {
+    let mut m =
+        Measured { moving: vec![(0, 0); index.len()], files_compared: 0, bytes_compared: 0, absorbed: Vec::new() };
     let mut reader = BufReader::with_capacity(1 << 16, out);
     let mut record = Vec::new();
     loop {
@@ -177,7 +209,11 @@ fn compare(out: ChildStdout, local: &Path, index: &HashMap<Vec<u8>, usize>) -> R
         })?;
         m.files_compared += 1;
         m.bytes_compared += remote.size;
-        if !same_in_lake(local, &remote) {
+        if absorbed.same(remote.path, remote.size, remote.secs, remote.nanos) {
+            if !same_in_lake(local, &remote) {
+                m.absorbed.push((slot, remote.path.to_vec()));
+            }
+        } else if !same_in_lake(local, &remote) {
             let (files, bytes) = &mut m.moving[slot];
             *files += 1;
             *bytes += remote.size;

@@ -12,6 +12,7 @@ use crate::local::partition::cutoff_date;
 use crate::local::partition::{partition_layout, Layout};
 use crate::vocab::names::PARTIAL_DIR;
 
+use super::absorbed::Absorbed;
 use crate::collector::listing::{is_year, EntryKind, Listing};
 use crate::vocab::status::SyncMode;
 
@@ -87,7 +88,8 @@ fn full_period_elapsed(last: Option<DateTime<Utc>>, now: DateTime<Utc>, every: D
 }
 
 /// Decide window or full and what to transfer.
-pub fn decide(profile: &Profile, listing: Result<&Listing, &str>, req: Request) -> Plan {
+/// A partition the table absorbed counts as present in the lake (`absorbed`).
+pub fn decide(profile: &Profile, listing: Result<&Listing, &str>, req: Request, absorbed: &Absorbed) -> Plan {
     let mut plan = Plan {
         mode: SyncMode::Full,
         full_reason: None,
@@ -128,7 +130,7 @@ pub fn decide(profile: &Profile, listing: Result<&Listing, &str>, req: Request) 
                     req.lake_today
                 ));
             }
-            let (all, selection, outside) = select(profile, listing, remote_today, req.lake_today);
+            let (all, selection, outside) = select(profile, listing, remote_today, req.lake_today, absorbed);
             if !all.iter().any(|u| u.dated) {
                 reason.get_or_insert_with(|| {
                     "the window could not be computed: no dated partitions at the top of remote_root (or in its YYYY/MM/DD levels)"
@@ -160,6 +162,7 @@ fn select(
     listing: &Listing,
     remote_today: NaiveDate,
     lake_today: NaiveDate,
+    absorbed: &Absorbed,
 ) -> (Vec<Unit>, Vec<Unit>, Vec<Vec<u8>>) {
     let cutoff = cutoff_date(lake_today, profile.retention_days);
     let window_start = remote_today.checked_sub_days(Days::new(u64::from(profile.window_days.max(1) - 1)));
@@ -180,7 +183,8 @@ fn select(
             Some(date) => {
                 all.push(unit.clone());
                 let recent = date >= window_start;
-                if recent || !profile.local_dir.join(rel).is_dir() {
+                let present = profile.local_dir.join(rel).is_dir() || absorbed.holds(&entry.path);
+                if recent || !present {
                     selection.push(unit);
                 } else {
                     outside.push(entry.path.clone());
@@ -268,7 +272,7 @@ mod tests {
             now,
             lake_today: now.date_naive(),
         };
-        let plan = decide(&p, Ok(&l), req);
+        let plan = decide(&p, Ok(&l), req, &Absorbed::default());
         assert_eq!(plan.mode, SyncMode::Window, "{:?}", plan.full_reason);
         assert_eq!(
             paths(plan.selection.as_ref().unwrap()),
@@ -282,7 +286,9 @@ mod tests {
         assert_eq!(plan.all_units.as_ref().unwrap().len(), 8);
 
         // Full runs: asked for, first sync, period elapsed, no listing, window 0.
-        let full = |req: Request, p: &Profile, l: Result<&Listing, &str>| decide(p, l, req).full_reason.unwrap();
+        let full = |req: Request, p: &Profile, l: Result<&Listing, &str>| {
+            decide(p, l, req, &Absorbed::default()).full_reason.unwrap()
+        };
         assert!(full(Request { full_requested: true, ..req }, &p, Ok(&l)).contains("asked"));
         assert!(full(Request { last_full_sync: None, ..req }, &p, Ok(&l)).contains("first sync"));
         assert!(full(Request { previous_incomplete: true, ..req }, &p, Ok(&l)).contains("did not complete"));
