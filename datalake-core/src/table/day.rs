@@ -4,7 +4,8 @@
 //! visible here: the caller commits.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::NaiveDate;
 use deltalake_core::arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray};
@@ -108,6 +109,54 @@ impl DayCtx<'_> {
     }
 }
 
+/// Read `parts` on all cores, in order. CSV types are inferred from the
+/// first CSV part (read first, alone) unless `compact.csv_schema` gives them.
+fn load_parts(ctx: &DayCtx<'_>, parts: &[RawPart]) -> Result<Vec<Loaded>, DayError> {
+    let mut csv = match &ctx.profile.compact.csv_schema {
+        Some(types) => CsvSchema::Configured(types.clone()),
+        None => CsvSchema::Infer,
+    };
+    let mut first = None;
+    if let (CsvSchema::Infer, Some(i)) = (&csv, parts.iter().position(|p| p.kind != PartKind::Parquet)) {
+        first = Some((i, ctx.load_part(&parts[i], &mut csv)?));
+    }
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(parts.len().div_ceil(16)).max(1);
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<Option<Result<Loaded, DayError>>>> = parts.iter().map(|_| Mutex::new(None)).collect();
+    if let Some((i, loaded)) = first {
+        *lock(&slots[i]) = Some(Ok(loaded));
+    }
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let (next, slots, csv) = (&next, &slots, csv.clone());
+            scope.spawn(move || {
+                let mut csv = csv;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(part) = parts.get(i) else { break };
+                    let mut slot = lock(&slots[i]);
+                    if slot.is_none() {
+                        *slot = Some(ctx.load_part(part, &mut csv));
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner).unwrap_or_else(|| unreachable_slot()))
+        .collect()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Every slot is filled by the workers; should one not be, it is an error, not a panic.
+fn unreachable_slot() -> Result<Loaded, DayError> {
+    Err(DayError::fatal(Error::InvalidArgument("a part was not read (a bug in datalake)".into())))
+}
+
 /// Build one series-day. `table_schema`: the table's data columns so far
 /// (with the columns earlier days of the same commit added).
 pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema>) -> Result<DayWork, DayError> {
@@ -133,13 +182,8 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
         }
     }
     let existing_inputs = inputs.len();
-    let mut csv = match &compact.csv_schema {
-        Some(types) => CsvSchema::Configured(types.clone()),
-        None => CsvSchema::Infer,
-    };
     let mut part_rows = Vec::with_capacity(input.parts.len());
-    for part in input.parts {
-        let loaded = ctx.load_part(part, &mut csv)?;
+    for (part, loaded) in input.parts.iter().zip(load_parts(ctx, input.parts)?) {
         bytes_before += part.size;
         part_rows.push(loaded.rows);
         inputs.push((part.rel().display().to_string(), loaded));
