@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """datalake vs the plain tools, on the same generated data, side by side.
 
-    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|verify]
+    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|verify|compact]
 
 Measures (median of N runs, wall time and peak RSS of the measured process):
   * first sync          vs  plain ``rsync -a`` over the same loopback SSH server
@@ -26,6 +26,8 @@ Planner (issue #11), on trees generated once and kept under --cache (sizes are p
     which caps each TCP connection at 8 MB/s: parallel 4 vs parallel 1, target >= 3x faster
   * first sync of a 60,000-file tree without the relay: parallel 1 vs ``rsync -a`` (<= 1.05x),
     parallel 2 vs parallel 1 (<= 1.0x)
+Compaction (issue #20): see bench/compact_bench.py (``--only compact``; the tree is
+--compact-tree PAIRSxDAYSxPARTS, 12x7x1000 = 84,000 order-book parts).
 Everything talks to 127.0.0.1 only. Results are printed, never asserted: the machines
 are shared and noisy, so a benchmark informs and a test does not time anything.
 """
@@ -47,6 +49,7 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 import sshd  # noqa: E402
 import trees  # noqa: E402
+from compact_bench import compact_benchmarks  # noqa: E402
 
 BENCH_BIN = ROOT / "target" / "release" / "examples" / "bench_ops"
 
@@ -401,8 +404,12 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small tree, for a smoke run")
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (median is reported)")
     ap.add_argument(
-        "--only", choices=["all", "base", "planner", "first-sync", "verify"], default="all", help="which benchmarks to run"
+        "--only",
+        choices=["all", "base", "planner", "first-sync", "verify", "compact"],
+        default="all",
+        help="which benchmarks to run",
     )
+    ap.add_argument("--compact-tree", default=None, help="PAIRSxDAYSxPARTS of the compaction tree (12x7x1000)")
     ap.add_argument("--cache", default="/tmp/datalake-bench-cache", help="where generated planner trees are kept")
     ap.add_argument("--noop-tree", default=None, help="DAYSxSYMBOLSxPARTS of the no-op tree (60x50x200)")
     ap.add_argument("--big-tree", default=None, help="DAYSxSYMBOLSxPARTS of the first-sync tree (60x50x20)")
@@ -415,6 +422,7 @@ def main() -> None:
     args.noop_tree = args.noop_tree or quick_or("60x50x200", "10x20x20")
     args.big_tree = args.big_tree or quick_or("60x50x20", "10x10x20")
     args.backfill_tree = args.backfill_tree or quick_or("15x10x8", "5x4x6")
+    args.compact_tree = args.compact_tree or quick_or("12x7x1000", "4x7x50")
 
     print("building target/release/examples/bench_ops ...", flush=True)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "datalake-core", "--example", "bench_ops"], cwd=ROOT, check=True)
@@ -431,6 +439,14 @@ def main() -> None:
         if args.only == "first-sync":
             for line in first_sync_benchmarks(args, server, work):
                 print(line)
+            return
+        if args.only in ("all", "compact"):
+            compact_rows = compact_benchmarks(args, server, work)
+            print()
+            for line in compact_rows:
+                print(line)
+            print(flush=True)
+        if args.only == "compact":
             return
         if args.only in ("all", "planner"):
             planner_rows = planner_benchmarks(args, server, work)

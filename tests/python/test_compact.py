@@ -33,7 +33,7 @@ from pyhelpers import PROFILE, run_cli
 
 import datalake
 
-KEY = ["trading_pair", "update_id"]
+KEY = ["trading_pair", "timestamp", "update_id", "side"]
 COLUMNS = [f.name for f in ticks.ORDERBOOK_TICK_SCHEMA]
 
 
@@ -105,7 +105,7 @@ def test_sync_then_compact_over_ssh_and_every_reader_sees_the_rows_once(
             ticks.write_parts(collector, pair, days_back(back), parts=6, rows=150)
             expected.append(ticks.ticks(pair, days_back(back), 0, 6 * 150))
     want = sorted_rows(pa.concat_tables(expected))
-    profile = {"compact": compact_profile(sort_by=["timestamp"]), "window_days": 7}
+    profile = {"source": {"remote_root": str(collector)}, "compact": compact_profile(sort_by=["timestamp"]), "window_days": 7}
     config = write_config({PROFILE: profile}, root_dir=lake_dir)
     lake = datalake.DataLake.open(config)
     lake.sync(PROFILE)
@@ -157,10 +157,8 @@ def test_a_restarted_collector_two_collectors_and_a_late_part_merge_with_dedup(
     for n in (1, 2):
         table = ticks.ticks("BTC-USDT", day, (n - 1) * 100, 100)
         ticks.write_table(collector, f"{ticks.partition('BTC-USDT', day)}/b_part_{n:05d}.parquet", table)
-    config = write_config(
-        {PROFILE: {"compact": compact_profile(sort_by=["update_id"], dedup_on=["update_id", "side", "price"])}},
-        root_dir=lake_dir,
-    )
+    compact = compact_profile(sort_by=["update_id"], dedup_on=["update_id", "side", "price"])
+    config = write_config({PROFILE: {"source": {"remote_root": str(collector)}, "compact": compact}}, root_dir=lake_dir)
     lake = datalake.DataLake.open(config)
     lake.sync(PROFILE, full=True)
     r = lake.compact(PROFILE)

@@ -111,13 +111,13 @@ impl DayCtx<'_> {
 
 /// Read `parts` on all cores, in order. CSV types are inferred from the
 /// first CSV part (read first, alone) unless `compact.csv_schema` gives them.
-fn load_parts(ctx: &DayCtx<'_>, parts: &[RawPart]) -> Result<Vec<Loaded>, DayError> {
+fn load_parts(ctx: &DayCtx<'_>, parts: &[RawPart], table: Option<&Schema>) -> Result<Vec<Loaded>, DayError> {
     let mut csv = match &ctx.profile.compact.csv_schema {
         Some(types) => CsvSchema::Configured(types.clone()),
-        None => CsvSchema::Infer,
+        None => CsvSchema::Infer(table.map(|s| Arc::new(s.clone()))),
     };
     let mut first = None;
-    if let (CsvSchema::Infer, Some(i)) = (&csv, parts.iter().position(|p| p.kind != PartKind::Parquet)) {
+    if let (CsvSchema::Infer(_), Some(i)) = (&csv, parts.iter().position(|p| p.kind != PartKind::Parquet)) {
         first = Some((i, ctx.load_part(&parts[i], &mut csv)?));
     }
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(parts.len().div_ceil(16)).max(1);
@@ -183,7 +183,7 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
     }
     let existing_inputs = inputs.len();
     let mut part_rows = Vec::with_capacity(input.parts.len());
-    for (part, loaded) in input.parts.iter().zip(load_parts(ctx, input.parts)?) {
+    for (part, loaded) in input.parts.iter().zip(load_parts(ctx, input.parts, table_schema)?) {
         bytes_before += part.size;
         part_rows.push(loaded.rows);
         inputs.push((part.rel().display().to_string(), loaded));

@@ -4,8 +4,9 @@
 //!
 //! CSV parts: the first line is the header. With `compact.csv_schema` every
 //! header column must be named there (the types come from it); without it,
-//! the types are inferred from the first CSV part of the day (its first 1,000
-//! rows) and every other part of the day is read with them. A row that does
+//! a day whose columns the table has already is read with the table's types,
+//! and otherwise the types are inferred from the first CSV part of the day
+//! (its first 1,000 rows) and every other part of the day is read with them. A row that does
 //! not fit (wrong number of fields, a value that does not parse) keeps the
 //! whole day raw, and the error names the file and the line.
 
@@ -82,8 +83,9 @@ pub enum CsvSchema {
     Configured(Vec<(String, CsvType)>),
     /// Inferred from the day's first CSV part.
     Inferred(SchemaRef),
-    /// Not known yet: infer it from this part.
-    Infer,
+    /// Not known yet: the table's types for columns it has (when it has them
+    /// all), else inferred from this part.
+    Infer(Option<SchemaRef>),
 }
 
 /// Read a CSV part; with [`CsvSchema::Infer`] the inferred schema is handed back in `schema`.
@@ -118,7 +120,13 @@ pub fn csv(path: &Path, kind: PartKind, schema: &mut CsvSchema) -> Result<Loaded
             }
             s.clone()
         }
-        CsvSchema::Infer => {
+        CsvSchema::Infer(Some(table)) if names.iter().all(|n| table.field_with_name(n).is_ok()) => {
+            let fields: Vec<Field> = names.iter().filter_map(|n| table.field_with_name(n).ok().cloned()).collect();
+            let s = Arc::new(Schema::new(fields));
+            *schema = CsvSchema::Inferred(s.clone());
+            s
+        }
+        CsvSchema::Infer(_) => {
             let (inferred, _) = Format::default()
                 .with_header(true)
                 .infer_schema(open(path, kind)?, Some(INFER_ROWS))
@@ -207,7 +215,7 @@ mod tests {
             flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::default());
         enc.write_all(b"ts,price,side\n3,3.5,bid\n").unwrap();
         enc.finish().unwrap();
-        let mut schema = CsvSchema::Infer;
+        let mut schema = CsvSchema::Infer(None);
         let first = csv(&a, PartKind::Csv, &mut schema).unwrap();
         assert_eq!(first.rows, 2);
         assert_eq!(first.schema.field(0).data_type(), &DataType::Int64);
