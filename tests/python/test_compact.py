@@ -338,3 +338,99 @@ def test_not_enabled_and_locked_and_c_python_cli_agree(write_config: WriteConfig
     [doc] = json.loads(out.stdout)
     assert (doc["profile"], doc["status"], doc["parts_absorbed"], doc["rows_out"]) == (PROFILE, "success", 3, 60)
     assert lake.stats(PROFILE).table_rows == 60
+
+
+# ---------------------------------------------------------------- every face says the same
+
+# outcome -> (CLI exit code, C status, Python: the report's status or the exception class)
+COMPACT_TABLE: dict[str, tuple[int, str, str]] = {
+    "success": (0, "DATALAKE_OK", "success"),
+    "data": (1, "DATALAKE_ERR_DATA", "DataError"),
+    "table": (1, "DATALAKE_ERR_TABLE", "TableError"),
+    "locked": (3, "DATALAKE_ERR_LOCKED", "LockedError"),
+    "invalid_argument": (2, "DATALAKE_ERR_INVALID_ARGUMENT", "InvalidArgumentError"),
+}
+
+
+def test_the_compaction_table_covers_the_compaction_kinds() -> None:
+    from test_outcomes import COMPACTION_KINDS
+
+    assert COMPACTION_KINDS <= set(COMPACT_TABLE)
+
+
+def _libdatalake() -> Any:
+    import ctypes
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run(["make", "--no-print-directory", "lib"], cwd=root, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, f"make lib failed:\n{proc.stdout}\n{proc.stderr}"
+    target = Path(os.environ.get("CARGO_TARGET_DIR", root / "target"))
+    lib = ctypes.CDLL(str(target / "release" / "libdatalake.so"))
+    lib.datalake_open.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
+    lib.datalake_open.restype = ctypes.c_uint32
+    lib.datalake_compact.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_bool,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.POINTER(ctypes.c_void_p),
+    ]
+    lib.datalake_compact.restype = ctypes.c_uint32
+    lib.datalake_free.argtypes = [ctypes.c_void_p]
+    lib.datalake_string_free.argtypes = [ctypes.c_void_p]
+    return lib
+
+
+@pytest.mark.parametrize("outcome", list(COMPACT_TABLE))
+def test_every_face_says_the_same_about_compaction(
+    outcome: str, write_config: WriteConfig, world_tmp: Path, tmp_path: Path
+) -> None:
+    import ctypes
+    import fcntl
+
+    from test_outcome_lists import c_status_names
+
+    lib = _libdatalake()
+    names = c_status_names()
+    want_cli, want_c, want_py = COMPACT_TABLE[outcome]
+    got: dict[str, Any] = {}
+    for face in ("cli", "c", "python"):
+        lake_dir = tmp_path / f"lake-{face}"
+        local = lake_dir / PROFILE
+        ticks.write_parts(local, "BTC-USDT", days_back(2), parts=2, rows=10)
+        compact = {} if outcome == "invalid_argument" else compact_profile()
+        if outcome == "data":
+            compact["sort_by"] = ["no_such_column"]
+        profile = {"source": {"type": "local", "remote_root": str(world_tmp)}, **({"compact": compact} if compact else {})}
+        config = write_config({PROFILE: profile}, root_dir=lake_dir)
+        if outcome == "table":
+            (local / "_table" / "_delta_log").mkdir(parents=True)
+            (local / "_table" / "_delta_log" / "00000000000000000000.json").write_text("not a Delta log\n")
+        fd = None
+        if outcome == "locked":
+            lock = lake_dir / ".checkpoints" / f"{PROFILE}.lock"
+            lock.parent.mkdir(parents=True)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if face == "cli":
+                got[face] = run_cli("compact", PROFILE, "--config", str(config)).returncode
+            elif face == "c":
+                handle = ctypes.c_void_p()
+                assert lib.datalake_open(str(config).encode(), ctypes.byref(handle)) == 0
+                out = ctypes.c_void_p()
+                status = lib.datalake_compact(handle, PROFILE.encode(), False, None, None, ctypes.byref(out))
+                if out.value:
+                    lib.datalake_string_free(out)
+                lib.datalake_free(handle)
+                got[face] = names[status] if status < len(names) else status
+            else:
+                try:
+                    got[face] = datalake.DataLake.open(config).compact(PROFILE).status
+                except datalake.DataLakeError as e:
+                    got[face] = type(e).__name__
+        finally:
+            if fd is not None:
+                os.close(fd)
+    assert got == {"cli": want_cli, "c": want_c, "python": want_py}

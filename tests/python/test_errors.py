@@ -7,6 +7,7 @@ class, ``kind`` and the attributes the class documents.
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import json
 import os
@@ -16,6 +17,7 @@ from typing import Callable
 
 import pytest
 import sshd
+import ticks
 from configs import WriteConfig
 from pyhelpers import PROFILE, LocalLake, big_collector
 
@@ -35,6 +37,8 @@ KIND_TO_CLASS: dict[str, type[BaseException]] = {
     "sync": datalake.SyncError,
     "locked": datalake.LockedError,
     "interrupted": datalake.CancelledError,
+    "data": datalake.DataError,
+    "table": datalake.TableError,
 }
 
 ALL_CLASSES = [
@@ -49,6 +53,8 @@ ALL_CLASSES = [
     datalake.SyncError,
     datalake.LockedError,
     datalake.CancelledError,
+    datalake.DataError,
+    datalake.TableError,
 ]
 
 
@@ -174,7 +180,22 @@ def scenarios(
         finally:
             t.join()
 
+    def data() -> object:
+        env = make_local(compact={"enabled": True, "after": "0", "sort_by": ["no_such_column"]})
+        day = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=2)
+        ticks.write_parts(env.local_dir, "BTC-USDT", day, parts=1, rows=5)
+        return env.open().compact(PROFILE)
+
+    def table() -> object:
+        env = make_local(compact={"enabled": True, "after": "0"})
+        log = env.local_dir / "_table" / "_delta_log"
+        log.mkdir(parents=True)
+        (log / "00000000000000000000.json").write_text("this is not a Delta log\n")
+        return env.open().compact(PROFILE)
+
     return {
+        "data": data,
+        "table": table,
         "invalid_argument": invalid_argument,
         "config": config,
         "profile_not_found": profile_not_found,
