@@ -298,6 +298,18 @@ pub static FAMILIES: &[Family] = &[
         "Files that failed the Parquet landing check, kept in .datalake-quarantine until a good copy arrives.",
         |s| lake(s, |st, _| st.quarantined_files as f64),
     ),
+    Family::gauge("data_lake_table_partitions", "Series-days (partitions) the profile's Delta table holds.", |s| {
+        lake(s, |st, _| st.table_days as f64)
+    }),
+    Family::gauge("data_lake_table_bytes", "Bytes of the data files of the profile's Delta table.", |s| {
+        lake(s, |st, _| st.table_bytes as f64)
+    }),
+    Family::gauge("data_lake_table_rows", "Rows in the profile's Delta table.", |s| lake(s, |st, _| st.table_rows as f64)),
+    Family::gauge(
+        "data_lake_absorbed_parts",
+        "Raw parts the profile's Delta table absorbed (each exactly once; never fetched again).",
+        |s| lake(s, |st, _| st.absorbed_parts as f64),
+    ),
 ];
 
 #[cfg(test)]
