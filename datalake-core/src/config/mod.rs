@@ -26,7 +26,9 @@
 //!   `timezone` (overrides the data_lake one), `min_age` (a duration, `1m`;
 //!   `0` turns it off), `check_parquet` (true), `window_days` (2, 0..=36500;
 //!   0 = always full), `full_sync_every` (`24h`; a duration such as `6h`,
-//!   `7d`), `parallel` (1, 1..=16 rsync streams): see [`crate::transfer::planner`].
+//!   `7d`), `parallel` (1, 1..=16 rsync streams): see [`crate::transfer::planner`];
+//!   `on_rewrite` (`auto` default, `keep` or `replace`: what happens to the
+//!   lake's copy of a file the collector wrote again, see [`crate::state::replaced`]).
 //! - `source`: `type` (`ssh` default, or `local`), `host`, `port` (6677),
 //!   `user`, `ssh_key` (`~/.ssh/lightsail_key.pem`), `remote_root`. A `local`
 //!   source takes only `type` and `remote_root`.
@@ -132,6 +134,31 @@ impl HostKeyChecking {
         match self {
             HostKeyChecking::AcceptNew => "accept-new",
             HostKeyChecking::Yes => "yes",
+        }
+    }
+}
+
+/// What a sync does with the lake's copy of a file that a new version replaces
+/// (profile key `on_rewrite`; see [`crate::state::replaced`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnRewrite {
+    /// Keep the earlier version when the new one does not hold all its rows
+    /// (a rewrite); drop it when the new one grew from it (default).
+    Auto,
+    /// Keep every earlier version.
+    Keep,
+    /// Replace it, as rsync does (nothing is checked or kept).
+    Replace,
+}
+
+impl OnRewrite {
+    /// `"auto"`, `"keep"` or `"replace"`, as in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnRewrite::Auto => "auto",
+            OnRewrite::Keep => "keep",
+            OnRewrite::Replace => "replace",
         }
     }
 }
@@ -262,6 +289,8 @@ pub struct Profile {
     pub full_sync_every: std::time::Duration,
     /// rsync streams at once (1..=16).
     pub parallel: u32,
+    /// What happens to the lake's copy of a file a new version replaces.
+    pub on_rewrite: OnRewrite,
 }
 
 fn as_seconds<S: serde::Serializer>(d: &std::time::Duration, s: S) -> std::result::Result<S::Ok, S::Error> {

@@ -13,6 +13,7 @@ use crate::state::checkpoint::{Checkpoint, RunRecord, RunningMarker};
 use crate::state::cleaner;
 use crate::state::lock::ProfileLock;
 use crate::state::quarantine;
+use crate::state::replaced;
 use crate::transfer::planner;
 use crate::transfer::report::SyncReport;
 use crate::transfer::syncer::{Syncer, TransferOutcome};
@@ -103,6 +104,8 @@ impl DataLake {
                 .map_err(|e| Error::io_default("create directory", &profile.local_dir, e))?;
         }
 
+        // Earlier versions a killed run left staged, settled before rsync stages new ones.
+        let mut settled = replaced::settle_run(profile, dry_run);
         let today = today(profile.timezone);
         let request = planner::Request {
             full_requested: full,
@@ -159,6 +162,9 @@ impl DataLake {
             error = Some(quarantined);
         }
 
+        settled.absorb(replaced::settle_run(profile, dry_run));
+        warnings.extend(settled.warnings());
+
         let mut cleanup = None;
         if status.runs_cleanup() && run_cleanup {
             match cleaner::clean(profile, today, dry_run) {
@@ -183,6 +189,8 @@ impl DataLake {
             if let Some(report) = &cleanup {
                 counters.add_cleanup(report);
             }
+            counters.rewrites_kept = counters.rewrites_kept.saturating_add(settled.kept.len() as u64);
+            counters.files_grown = counters.files_grown.saturating_add(settled.grown);
             counters.files_missed_by_window =
                 counters.files_missed_by_window.saturating_add(plan.files_missed_by_window.unwrap_or(0));
             checkpoint.record_run(RunRecord {
@@ -232,6 +240,9 @@ impl DataLake {
             partitions_unchanged: plan.partitions_unchanged,
             files_missed_by_window: plan.files_missed_by_window,
             streams: plan.streams,
+            rewrites_kept: settled.kept.len() as u64,
+            files_grown: settled.grown,
+            kept_versions: settled.kept,
             error,
         })
     }
