@@ -310,6 +310,11 @@ impl PyProfile {
     fn parallel(&self) -> u32 {
         self.inner.parallel
     }
+    /// `"auto"`, `"keep"` or `"replace"`.
+    #[getter]
+    fn on_rewrite(&self) -> &'static str {
+        self.inner.on_rewrite.as_str()
+    }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json::to_py(py, &self.inner)
     }
