@@ -66,12 +66,18 @@
 //!   crate is a registry of live atomics for long-running servers; here a snapshot read from the checkpoint is printed once, in the four line types of the text
 //!   format (`metrics::exposition`), checked by `promtool check metrics` in the tests.
 //! - `parquet` (arrow-rs, default features off): decodes Parquet footers for
-//!   the landing check and `verify`. The Apache Arrow project's own reader,
+//!   the landing check and `verify`, and rows (its record reader, no Arrow
+//!   arrays) when a sync must tell whether a replaced file grew or was
+//!   rewritten ([`local::growth`]). The Apache Arrow project's own reader,
 //!   kept in step with the format (new footer fields, encodings); without its
-//!   default features it pulls no Arrow and no compression codecs, only the
-//!   Thrift metadata decoder. A hand-written Thrift decoder would be smaller
-//!   but would have to follow the format by itself; the tests use the same
-//!   crate's writer to make real files.
+//!   default features it pulls no Arrow. Its codec features (`snap`, `lz4`,
+//!   `flate2-rust_backend`, `zstd`) decode the pages pyarrow and the
+//!   collectors write (snappy by default, zstd, gzip, lz4); only `zstd` builds
+//!   C code. Brotli is left out (its encoder doubles the codecs' size in the
+//!   library): a brotli file cannot be compared and is kept. The `arrow` feature
+//!   (arrow-array, -select, -ipc, ...) would add more than the codecs and is
+//!   not needed to compare rows. The tests use the same crate's writer to
+//!   make real files.
 
 pub mod collector;
 pub mod config;

@@ -71,6 +71,9 @@ def test_sigkill_never_leaves_an_earlier_version_nowhere(
 ) -> None:
     rng = faultkit.seeded("sigkill-rewrites")
     typical = None
+    # Where the kills landed: before any backup, with backups staged and none kept yet,
+    # part-way through settling (some kept, some still staged), after settling.
+    landed = {"before": 0, "staged": 0, "settling": 0, "settled": 0}
     for i in range(faultkit.scaled(5, 40)):
         collector = world_tmp / f"c{i}"
         collector.mkdir(mode=0o755)
@@ -96,6 +99,10 @@ def test_sigkill_never_leaves_an_earlier_version_nowhere(
         where = f"iteration {i}: SIGKILL at {delay}: exit {run.returncode}\n{run.stderr}"
         assert run.returncode in (0, -signal.SIGKILL), where
         seen = versions(profile_dir)
+        if delay is not None:
+            staged = any((profile_dir / REPLACED / ".incoming").rglob("*.parquet"))
+            kept = any(p.is_file() for p in (profile_dir / REPLACED / PART).glob("*"))
+            landed[{(False, False): "before", (True, False): "staged", (True, True): "settling"}.get((staged, kept), "settled")] += 1
         for rel in REWRITES:
             assert old[rel] in seen.get(rel, []), f"{where}\n{rel}: the earlier version is nowhere"
         for rel in GROWTHS:
@@ -105,9 +112,12 @@ def test_sigkill_never_leaves_an_earlier_version_nowhere(
         final = faultkit.run_with_signal(sync, None, 0)
         assert final.returncode == 0, final.stderr
         seen = versions(profile_dir)
-        assert not (profile_dir / REPLACED / ".incoming").exists(), where
+        left = sorted(str(p.relative_to(profile_dir)) for p in (profile_dir / REPLACED / ".incoming").rglob("*"))
+        assert not (profile_dir / REPLACED / ".incoming").exists(), f"{where}\n{left}\n{final.stderr}"
         for rel in REWRITES:
             assert sorted(seen[rel]) == sorted([old[rel], new[rel]]), f"{where}\n{rel}: kept once, new in place"
         for rel in GROWTHS:
             assert seen[rel] == [new[rel]], f"{where}\n{rel}: a growth keeps nothing"
         faultkit.assert_clean_output(final)
+    for state, n in landed.items():
+        faultkit.figure(f"rewrite_kills_{state}", n)

@@ -19,8 +19,8 @@
 //! prefix of the new one (an append).
 //!
 //! Rows are decoded by the `parquet` crate's record reader (no Arrow); its
-//! compression codecs (snappy, gzip, lz4, zstd, brotli) are the features the
-//! crate enables. A file that cannot be decoded (an unknown codec, a damaged
+//! compression codecs (snappy, gzip, lz4, zstd; not brotli) are the features
+//! the crate enables. A file that cannot be decoded (an unknown codec, a damaged
 //! page) is a rewrite: when in doubt, the earlier version is kept.
 //! Floating-point values compare equal when they are equal or both NaN.
 
@@ -157,7 +157,7 @@ fn same(a: &Field, b: &Field) -> bool {
 mod tests {
     use std::sync::Arc;
 
-    use parquet::basic::Compression;
+    use parquet::basic::{Compression, GzipLevel, ZstdLevel};
     use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
     use parquet::file::properties::WriterProperties;
     use parquet::file::writer::SerializedFileWriter;
@@ -217,8 +217,14 @@ mod tests {
     #[test]
     fn a_parquet_file_with_more_rows_grew_whatever_its_row_groups_and_codec() {
         let old = book(0, 1000, 300, Compression::SNAPPY, price);
-        for (group, codec) in [(1500, Compression::SNAPPY), (64, Compression::UNCOMPRESSED), (999, Compression::SNAPPY)]
-        {
+        let codecs = [
+            (1500, Compression::SNAPPY),
+            (64, Compression::UNCOMPRESSED),
+            (999, Compression::ZSTD(ZstdLevel::default())),
+            (700, Compression::GZIP(GzipLevel::default())),
+            (250, Compression::LZ4_RAW),
+        ];
+        for (group, codec) in codecs {
             let new = book(0, 1500, group, codec, price);
             assert_eq!(verdict(&old, &new, "s_20260101.parquet"), Verdict::Grown, "{group}");
         }

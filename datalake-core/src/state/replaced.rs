@@ -217,19 +217,19 @@ pub fn usage(local_dir: &Path) -> (u64, u64) {
     (files, bytes)
 }
 
-/// The earlier versions waiting in attempt directories, by real name, oldest first.
-fn staged(local_dir: &Path) -> Result<BTreeMap<PathBuf, Vec<(String, PathBuf)>>> {
-    let root = local_dir.join(REPLACED_DIR).join(STAGING_DIR);
+/// The earlier versions waiting in the attempt directories below `root`, by
+/// real name, oldest first; `None` when there is no `root`.
+fn staged(root: &Path) -> Result<Option<BTreeMap<PathBuf, Vec<(String, PathBuf)>>>> {
     let mut out: BTreeMap<PathBuf, Vec<(String, PathBuf)>> = BTreeMap::new();
-    let attempts = match std::fs::read_dir(&root) {
+    let attempts = match std::fs::read_dir(root) {
         Ok(entries) => entries,
         // The common case, and all it costs: nothing was replaced.
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(Error::io_default("read directory", &root, e)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io_default("read directory", root, e)),
     };
     let mut dirs: Vec<(String, PathBuf)> = Vec::new();
     for entry in attempts {
-        let entry = entry.map_err(|e| Error::io_default("read directory", &root, e))?;
+        let entry = entry.map_err(|e| Error::io_default("read directory", root, e))?;
         if entry.file_type().is_ok_and(|t| t.is_dir()) {
             dirs.push((entry.file_name().to_string_lossy().into_owned(), entry.path()));
         }
@@ -248,7 +248,7 @@ fn staged(local_dir: &Path) -> Result<BTreeMap<PathBuf, Vec<(String, PathBuf)>>>
             }
         }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// Decide every earlier version waiting in the attempt directories of the
@@ -257,10 +257,10 @@ fn staged(local_dir: &Path) -> Result<BTreeMap<PathBuf, Vec<(String, PathBuf)>>>
 /// stage nothing, so what is there was left by earlier runs.
 pub fn settle(local_dir: &Path, mode: OnRewrite) -> Result<Settled> {
     let mut out = Settled::default();
-    let staged = staged(local_dir)?;
-    if staged.is_empty() {
+    let root = local_dir.join(REPLACED_DIR).join(STAGING_DIR);
+    let Some(staged) = staged(&root)? else {
         return Ok(out);
-    }
+    };
     for (rel, versions) in &staged {
         let current = local_dir.join(rel);
         for (i, (stamp, old)) in versions.iter().enumerate() {
@@ -289,7 +289,8 @@ pub fn settle(local_dir: &Path, mode: OnRewrite) -> Result<Settled> {
             }
         }
     }
-    remove_empty_dirs(&local_dir.join(REPLACED_DIR).join(STAGING_DIR));
+    // Also what a killed run left empty (an attempt directory rsync made, or one settled).
+    remove_empty_dirs(&root);
     Ok(out)
 }
 
@@ -405,6 +406,17 @@ mod tests {
                 && w.contains("(x_20260301/notes.txt; first: 3 bytes"),
             "{w}"
         );
+    }
+
+    #[test]
+    fn empty_attempt_directories_a_killed_run_left_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(REPLACED_DIR).join(STAGING_DIR).join("20260301T100000.0Z-p1-a1/x_20260301"))
+            .unwrap();
+        let s = settle(root, OnRewrite::Auto).unwrap();
+        assert!(s.kept.is_empty() && s.errors.is_empty());
+        assert!(!root.join(REPLACED_DIR).join(STAGING_DIR).exists());
     }
 
     #[test]
