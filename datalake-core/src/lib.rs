@@ -73,8 +73,8 @@
 //!   default features it pulls no Arrow. Its codec features (`snap`, `lz4`,
 //!   `flate2-rust_backend`, `zstd`) decode the pages pyarrow and the
 //!   collectors write (snappy by default, zstd, gzip, lz4); only `zstd` builds
-//!   C code. Brotli is left out (its encoder doubles the codecs' size in the
-//!   library): a brotli file cannot be compared and is kept. The `arrow` feature
+//!   C code. They add 1.8 MB to the Python extension (3.7 to 5.6 MB, release);
+//!   brotli is left out (1.3 MB more): a brotli file cannot be compared and is kept. The `arrow` feature
 //!   (arrow-array, -select, -ipc, ...) would add more than the codecs and is
 //!   not needed to compare rows. The tests use the same crate's writer to
 //!   make real files.

@@ -108,7 +108,7 @@ def test_cli_shows_kept_versions_in_sync_and_stats(write_config: WriteConfig, bo
     code, out, err = invoke("stats", P, "--config", str(config))
     assert code == 0, err
     kept_bytes = sum(len(first[f"{rw.today_part()}/{n}"]) for n in rw.REWRITTEN)
-    assert f"kept versions" in out and f"2 ({datalake.human_size(kept_bytes)})" in out, out
+    assert "kept versions" in out and f"2 ({datalake.human_size(kept_bytes)})" in out, out
     code, out, err = invoke("stats", P, "--config", str(config), "--format", "json")
     doc = json.loads(out)
     doc = doc[0] if isinstance(doc, list) else doc

@@ -9,7 +9,9 @@
 //!    directory `.datalake-replaced/.incoming/<attempt>/` ([`staging_name`]).
 //!    rsync then, for each file it is about to replace, hard-links the lake's
 //!    copy there and only then renames the new version over the real name
-//!    (checked with strace on rsync 3.2 to 3.4: `linkat`, then `renameat`).
+//!    (strace of rsync 3.5: `linkat`, then `renameat`; since 3.1 its
+//!    `finish_transfer` calls `make_backup(fname, prefer_rename = False)`,
+//!    which links, or copies where links fail, and never renames the file away).
 //!    Only replaced files land there: a run that replaces nothing costs
 //!    nothing, and new files are never looked at.
 //! 2. After the transfer (and the landing check), [`settle`] decides for each
@@ -217,10 +219,13 @@ pub fn usage(local_dir: &Path) -> (u64, u64) {
     (files, bytes)
 }
 
-/// The earlier versions waiting in the attempt directories below `root`, by
-/// real name, oldest first; `None` when there is no `root`.
-fn staged(root: &Path) -> Result<Option<BTreeMap<PathBuf, Vec<(String, PathBuf)>>>> {
-    let mut out: BTreeMap<PathBuf, Vec<(String, PathBuf)>> = BTreeMap::new();
+/// Staged earlier versions by real name: (attempt directory name, path), oldest first.
+type Staged = BTreeMap<PathBuf, Vec<(String, PathBuf)>>;
+
+/// The earlier versions waiting in the attempt directories below `root`;
+/// `None` when there is no `root`.
+fn staged(root: &Path) -> Result<Option<Staged>> {
+    let mut out = Staged::new();
     let attempts = match std::fs::read_dir(root) {
         Ok(entries) => entries,
         // The common case, and all it costs: nothing was replaced.
