@@ -48,9 +48,9 @@
  *
  *  - Threads: a handle may be used from several threads at once (e.g. syncs of
  *    different profiles in parallel). datalake_cancel is thread-safe and may be
- *    called from another thread while a sync on that handle runs: the sync
- *    returns DATALAKE_ERR_INTERRUPTED promptly, rsync is stopped, partial data
- *    is kept and the checkpoint records `interrupted`.
+ *    called from another thread while a sync, verify or cleanup on that handle
+ *    runs: it returns DATALAKE_ERR_INTERRUPTED promptly. A sync stops rsync,
+ *    keeps partial data and records `interrupted` in the checkpoint.
  *
  *  - Arguments: NULL pointers (where not documented as allowed) and non-UTF-8
  *    strings give DATALAKE_ERR_INVALID_ARGUMENT. No panic crosses the
@@ -349,6 +349,8 @@ enum datalake_status datalake_stats(const struct datalake_lake *lake,
  * Broken files are findings, not errors: the status is `DATALAKE_OK` and the
  * report's `ok` is false. `progress` (may be NULL) is called on this thread
  * about 10 times a second with `files_done`, `bytes_done`, `bytes_total`.
+ * `datalake_cancel` from another thread (or from `progress`) stops the check,
+ * the comparison with the collector included: `DATALAKE_ERR_INTERRUPTED`, no report.
  *
  * # Safety
  * `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
@@ -379,7 +381,9 @@ enum datalake_status datalake_coverage(const struct datalake_lake *lake,
  * Apply retention to one profile: delete partitions older than
  * `retention_days` (never the newest day, never through symlinks), or with
  * `dry_run` only report what would go. Returns the cleanup report (JSON, the
- * fields of the CLI's `cleanup --format json`).
+ * fields of the CLI's `cleanup --format json`). `datalake_cancel` from
+ * another thread stops it between two deletions: `DATALAKE_ERR_INTERRUPTED`,
+ * no report (what was deleted until then stays deleted).
  *
  * # Safety
  * `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
@@ -435,11 +439,13 @@ enum datalake_status datalake_checkpoint(const struct datalake_lake *lake,
 enum datalake_status datalake_config(const struct datalake_lake *lake, char **config_json);
 
 /**
- * Cancel every sync currently running on this handle, from any thread
- * (including a progress callback). Each returns `DATALAKE_ERR_INTERRUPTED`
- * promptly: rsync is stopped, partial data is kept for the next run, and the
- * checkpoint records `interrupted`. Syncs started afterwards are not
- * affected. NULL is ignored.
+ * Cancel every sync, verify and cleanup currently running on this handle,
+ * from any thread (including a progress callback). Each returns
+ * `DATALAKE_ERR_INTERRUPTED` promptly: a sync stops rsync, keeps partial
+ * data for the next run and records `interrupted` in the checkpoint; a
+ * verify stops its checks and its comparison with the collector; a cleanup
+ * stops between two deletions. Runs started afterwards are not affected.
+ * NULL is ignored.
  *
  * # Safety
  * `lake` is NULL or a live handle.

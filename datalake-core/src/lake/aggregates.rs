@@ -99,9 +99,9 @@ impl CleanupAllReport {
         ExitCode::worst(self.failures().map(|(_, e)| e.exit_code()))
     }
 
-    /// The report as a JSON value: an array with one entry per profile.
+    /// The report as a JSON value: `{"results": [...]}`, one entry per profile.
     pub fn to_json_value(&self) -> serde_json::Value {
-        serde_json::to_value(&self.results).unwrap_or(serde_json::Value::Null)
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 }
 
@@ -224,7 +224,7 @@ mod tests {
         assert_eq!(stopped.exit_code().code(), 130);
         assert_eq!(stopped.failure().map(|f| f.kind), Some(ErrorKind::Interrupted));
 
-        let json = mixed.to_json_value();
+        let json = &mixed.to_json_value()["results"];
         assert_eq!(json[0]["profile"], "a");
         assert_eq!(json[0]["error"]["kind"], "locked");
         assert_eq!(json[1]["deleted_dirs"], 1);
