@@ -11,6 +11,8 @@
  *  - Every fallible call returns a datalake_status. Out-parameters are written
  *    only on DATALAKE_OK, with these documented exceptions where a report
  *    exists even though the call did not succeed:
+ *      * datalake_cleanup_all: always hands its report out, with the status of
+ *        the worst profile that could not be cleaned;
  *      * datalake_sync / datalake_sync_all: a sync that ran but ended `failed`,
  *        `partial` or `interrupted` (or, in sync_all, `skipped` because another
  *        run holds the lock) still hands its report out; the status is
@@ -451,6 +453,45 @@ enum datalake_status datalake_config(const struct datalake_lake *lake, char **co
  * `lake` is NULL or a live handle.
  */
 void datalake_cancel(const struct datalake_lake *lake);
+
+/**
+ * The profiles that `command` covers when run on "all" of them, as a JSON
+ * array of names in name order: `"sync"` and `"cleanup"` take the enabled
+ * profiles; `"stats"`, `"verify"`, `"coverage"`, `"metrics"` and
+ * `"health"` every profile (the CLI's `--all`, from the same table).
+ *
+ * Errors: `DATALAKE_ERR_INVALID_ARGUMENT` for an unknown command (the
+ * message lists the known ones).
+ *
+ * # Safety
+ * `lake` is NULL or a live handle; `command` is NULL or a NUL-terminated
+ * string; `names_json` is NULL or writable.
+ */
+enum datalake_status datalake_select_profiles(const struct datalake_lake *lake,
+                                              const char *command,
+                                              char **names_json);
+
+/**
+ * Apply retention to every enabled profile, in name order (with `dry_run`,
+ * only report what would go), and return `{"results": [...]}`: per profile
+ * its cleanup report (the fields of `datalake_cleanup`'s), or
+ * `{"profile", "error": {"kind", "message"}}` when it could not be cleaned.
+ * One profile that cannot be cleaned never stops the others.
+ *
+ * The report is always handed out. The status is that of the worst error
+ * (interrupted over failures over a profile locked by another run, the
+ * first in name order among equals: the same order as the CLI's exit codes),
+ * `DATALAKE_OK` when every profile was cleaned; the last error message then
+ * names every profile that was not. `datalake_cancel` stops the run at the
+ * profile it interrupts (`DATALAKE_ERR_INTERRUPTED`); the profiles after it
+ * are not attempted.
+ *
+ * # Safety
+ * `lake` is NULL or a live handle; `report_json` is NULL or writable.
+ */
+enum datalake_status datalake_cleanup_all(struct datalake_lake *lake,
+                                          bool dry_run,
+                                          char **report_json);
 
 /**
  * The Prometheus text exposition of one profile, or of every profile when

@@ -27,10 +27,13 @@ pub mod options;
 
 pub mod lake;
 
+pub mod aggregates;
+
 pub mod ops;
 
 pub mod library;
 
+pub use aggregates::*;
 pub use lake::*;
 pub use library::*;
 pub use ops::*;
