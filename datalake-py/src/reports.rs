@@ -336,7 +336,7 @@ impl PySyncAllReport {
     }
 }
 
-/// A progress snapshot passed to the `progress` callback of `sync`/`sync_all`.
+/// A progress snapshot passed to the `progress` callback of a sync, verify or cleanup.
 #[pyclass(frozen, module = "datalake", name = "Progress")]
 pub struct PyProgress {
     inner: Progress,
