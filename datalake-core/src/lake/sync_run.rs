@@ -16,7 +16,7 @@ use std::time::Instant;
 use chrono::{DateTime, Local, NaiveDate, Utc};
 
 use crate::config::Profile;
-use crate::inspect::metrics;
+use crate::inspect::metrics::{self, Walk};
 use crate::local::partition::today;
 use crate::rsync::process::{CancelOnly, RunObserver};
 use crate::state::checkpoint::{Checkpoint, RunRecord, RunningMarker};
@@ -27,7 +27,7 @@ use crate::transfer::planner::{self, PlanSummary};
 use crate::transfer::report::SyncReport;
 use crate::transfer::syncer::{Syncer, TransferOutcome};
 use crate::vocab::error::{Error, Result};
-use crate::vocab::status::SyncStatus;
+use crate::vocab::status::{SyncMode, SyncStatus};
 
 use super::DataLake;
 
@@ -266,7 +266,9 @@ impl<'p> ProfileRun<'p> {
             self.errors.push(format!("the sync finished but its checkpoint could not be written: {e}"));
         }
         if let Some(dir) = &lake.config.metrics_dir {
-            self.warnings.extend(metrics::write_textfile(dir, profile, Some(std::mem::take(checkpoint)), self.today));
+            let walk = if plan.mode == SyncMode::Full { Walk::Everything } else { Walk::Changed };
+            let checkpoint = Some(std::mem::take(checkpoint));
+            self.warnings.extend(metrics::write_textfile(dir, profile, checkpoint, self.today, walk));
         }
         ended
     }
