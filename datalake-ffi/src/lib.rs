@@ -31,9 +31,12 @@ pub mod aggregates;
 
 pub mod ops;
 
+pub mod config;
+
 pub mod library;
 
 pub use aggregates::*;
+pub use config::*;
 pub use lake::*;
 pub use library::*;
 pub use ops::*;
