@@ -61,11 +61,8 @@ impl PyDataLake {
     /// enabled ones; stats, verify, coverage, metrics and health: every one).
     #[pyo3(signature = (command, profile = None))]
     fn select_profiles(&self, py: Python<'_>, command: &str, profile: Option<&str>) -> PyResult<Vec<String>> {
-        let selection = match profile {
-            Some(name) => Ok(Selection::One(name)),
-            None => Command::from_name(command).map(Command::all_profiles),
-        };
-        selection
+        Command::from_name(command)
+            .map(|command| profile.map_or(command.all_profiles(), Selection::One))
             .and_then(|s| self.inner.select_profiles(s))
             .map(|profiles| profiles.into_iter().map(|p| p.name.clone()).collect())
             .map_err(|e| to_py_err(py, &e))

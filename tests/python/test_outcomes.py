@@ -575,3 +575,34 @@ def test_the_command_table_covers_every_aggregate_and_exit_code() -> None:
     assert codes == {0, 1, 2, 3}, codes  # 130 (interrupted): tests/python/test_cancel.py
     for verb in ("cleanup", "verify", "coverage", "status"):
         assert any(c.cli[0] == verb for c in COMMANDS.values()), verb
+
+
+def test_which_profiles_all_covers_is_one_table(
+    libdatalake: ctypes.CDLL, write_config: WriteConfig, collector: Path
+) -> None:
+    source = {"type": "local", "remote_root": str(collector)}
+    config = write_config({"b": {"source": source}, "a": {"source": source}, "off": {"source": source, "enabled": False}})
+    everything, enabled = ["a", "b", "off"], ["a", "b"]
+    want = {"sync": enabled, "cleanup": enabled, **{c: everything for c in ("stats", "verify", "coverage", "metrics", "health")}}
+    lake = datalake.DataLake.open(config)
+    assert sorted(datalake.all_commands()) == sorted(want)
+    assert {c: lake.select_profiles(c) for c in datalake.all_commands()} == want
+    assert lake.select_profiles("sync", "off") == ["off"], "a profile named is selected; sync itself refuses it"
+    with pytest.raises(datalake.ProfileNotFoundError):
+        lake.select_profiles("verify", "of")
+    with pytest.raises(datalake.InvalidArgumentError, match='unknown command "purge"'):
+        lake.select_profiles("purge")  # type: ignore[arg-type]
+
+    lib = libdatalake
+    lib.datalake_select_profiles.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
+    lib.datalake_select_profiles.restype = ctypes.c_uint32
+    handle = ctypes.c_void_p()
+    assert lib.datalake_open(str(config).encode(), ctypes.byref(handle)) == 0
+    try:
+        for command, names in want.items():
+            out = ctypes.c_void_p()
+            assert lib.datalake_select_profiles(handle, command.encode(), ctypes.byref(out)) == 0
+            assert json.loads(ctypes.string_at(out.value).decode()) == names, command
+            lib.datalake_string_free(out)
+    finally:
+        lib.datalake_free(handle)
