@@ -44,6 +44,8 @@
 //! - [`transfer`]: the planner (windowed and full runs, parallel streams), the
 //!   syncer (attempts, retries), the sync report.
 //! - [`inspect`]: stats, coverage, verify, health, Prometheus metrics.
+//! - [`read`]: the catalog of the complete files of a selection (series,
+//!   dates, series fields), and the schema check of a read.
 //! - [`lake`]: the [`DataLake`] facade the Python and C bindings wrap, and
 //!   what every command's result means ([`lake::outcome`]).
 //!
@@ -78,6 +80,7 @@ pub mod config;
 pub mod inspect;
 pub mod lake;
 pub mod local;
+pub mod read;
 pub mod rsync;
 pub mod state;
 pub mod transfer;
@@ -91,6 +94,9 @@ pub use inspect::stats::ProfileStats;
 pub use inspect::verify::{VerifyOptions, VerifyReport};
 pub use lake::outcome::{AggregateFailure, SyncAllReport};
 pub use lake::{DataLake, SyncOptions};
+pub use read::catalog::{Catalog, FileEntry, SelectedPartition};
+pub use read::schema::SchemaGroup;
+pub use read::selection::Selection;
 pub use rsync::output::TransferStats;
 pub use state::checkpoint::Checkpoint;
 pub use state::cleaner::CleanupReport;

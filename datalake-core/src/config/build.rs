@@ -13,8 +13,8 @@ use super::rules::{check_local_subdir, check_profile_name, did_you_mean, normali
 use super::source::{walk_source, SOURCE_KEYS};
 use super::yaml::{self, Kind, Node};
 use super::{
-    Config, HostKeyChecking, Profile, Severity, Source, Timezone, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT,
-    DEFAULT_MIN_AGE, DEFAULT_RETENTION_DAYS, DEFAULT_RETRIES,
+    Config, HostKeyChecking, Profile, SeriesFormat, Severity, Source, Timezone, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_IO_TIMEOUT, DEFAULT_MIN_AGE, DEFAULT_RETENTION_DAYS, DEFAULT_RETRIES,
 };
 use super::{DEFAULT_FULL_SYNC_EVERY, DEFAULT_PARALLEL, DEFAULT_WINDOW_DAYS, MAX_MIN_AGE};
 use std::time::Duration;
@@ -40,6 +40,7 @@ pub(super) const PROFILE_KEYS: &[&str] = &[
     "window_days",
     "full_sync_every",
     "parallel",
+    "series_format",
 ];
 
 const MIN_AGE_RULE: DurationRule = DurationRule {
@@ -291,6 +292,11 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
     let parallel = read_int(ctx, f.get("parallel"), &key("parallel"), 1, 16, " (rsync streams at once)")
         .map_or(DEFAULT_PARALLEL, |n| n as u32);
 
+    let series_format = f.get("series_format").and_then(|e| {
+        let text = read_str(ctx, Some(e), &key("series_format"))?;
+        SeriesFormat::parse(&text).map_err(|message| ctx.error(e.value.pos, &key("series_format"), message)).ok()
+    });
+
     if matches!(source, Some(Source::Local { .. })) {
         for k in ["known_hosts", "host_key_checking", "connect_timeout"] {
             if let Some(e) = f.get(k) {
@@ -334,6 +340,7 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
         window_days,
         full_sync_every,
         parallel,
+        series_format,
     };
     Some((profile, placed))
 }

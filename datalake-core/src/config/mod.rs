@@ -26,7 +26,9 @@
 //!   `timezone` (overrides the data_lake one), `min_age` (a duration, `1m`;
 //!   `0` turns it off), `check_parquet` (true), `window_days` (2, 0..=36500;
 //!   0 = always full), `full_sync_every` (`24h`; a duration such as `6h`,
-//!   `7d`), `parallel` (1, 1..=16 rsync streams): see [`crate::transfer::planner`].
+//!   `7d`), `parallel` (1, 1..=16 rsync streams): see [`crate::transfer::planner`];
+//!   `series_format` (none; `"{exchange}_{symbol}"` names the fields of a
+//!   series for reading the lake, see [`crate::read`]).
 //! - `source`: `type` (`ssh` default, or `local`), `host`, `port` (6677),
 //!   `user`, `ssh_key` (`~/.ssh/lightsail_key.pem`), `remote_root`. A `local`
 //!   source takes only `type` and `remote_root`.
@@ -62,6 +64,7 @@ use serde::Serialize;
 
 pub use crate::vocab::diagnostic::{Diagnostic, Severity};
 use crate::vocab::error::{ConfigErrors, Error, Result};
+pub use series_format::{SeriesFormat, RESERVED_FIELDS};
 
 mod build;
 mod cross;
@@ -70,6 +73,7 @@ mod fields;
 mod load;
 mod rsync_args;
 mod rules;
+mod series_format;
 mod source;
 #[cfg(test)]
 pub(crate) mod test_support;
@@ -262,6 +266,9 @@ pub struct Profile {
     pub full_sync_every: std::time::Duration,
     /// rsync streams at once (1..=16).
     pub parallel: u32,
+    /// How a series name splits into fields (`"{exchange}_{symbol}"`), for
+    /// reading the lake (see [`crate::read`]); `None`: series have no fields.
+    pub series_format: Option<SeriesFormat>,
 }
 
 fn as_seconds<S: serde::Serializer>(d: &std::time::Duration, s: S) -> std::result::Result<S::Ok, S::Error> {

@@ -2,6 +2,7 @@
 
 mod inspection;
 pub mod outcome;
+mod read;
 mod sync_run;
 
 use std::collections::VecDeque;

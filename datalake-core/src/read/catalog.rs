@@ -1,0 +1,377 @@
+//! The catalog: the complete Parquet files of a selection, each with its
+//! series, date, size, modification time and series fields.
+//!
+//! # What it costs
+//! One walk that reads directory *names* and opens only what the selection
+//! needs: a partition directory is recognised by its name
+//! ([`crate::local::partition`]: flat `x_YYYYMMDD`, date directories, nested
+//! `YYYY/MM/DD` and hive `year=/month=/day=`), its series and date are
+//! judged from the name alone, and only selected partitions are opened and
+//! their files `fstatat`ed. Directories that are not partitions are entered
+//! only where a selected series can live (by the literal prefix of each
+//! series name or pattern). So a selection costs the names of the
+//! directories on the way plus the files of the selected partitions, not a
+//! listing of every file of the lake.
+//!
+//! # What is never in it
+//! - Hidden names (a leading `.`), at any depth: rsync's temporary files
+//!   (`.name.XXXXXX`), `.rsync-partial/` (interrupted transfers) and the
+//!   quarantine `.datalake-quarantine/`; and names starting with `_`
+//!   (`_SUCCESS`, `_metadata`), as pyarrow's own discovery skips them.
+//! - Anything but regular `*.parquet` files inside a dated partition
+//!   (symlinks are not followed, undated files belong to no series).
+//!
+//! A file being written by a running sync is never under its real name:
+//! rsync writes into a hidden temporary file (or `.rsync-partial/`) and
+//! renames it into place when it is complete, so every name the catalog
+//! sees is a complete file. That holds while `rsync_args` keeps the default
+//! `--partial-dir` and avoids `--inplace`/`--append`/bare `--partial`; the
+//! catalog warns when a profile's `rsync_args` breaks it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use nix::dir::Dir;
+use nix::errno::Errno;
+use nix::fcntl::{AtFlags, OFlag};
+use nix::sys::stat::{fstat, fstatat, Mode};
+use serde::Serialize;
+
+use crate::config::{Profile, SeriesFormat};
+use crate::inspect::coverage::series_of;
+use crate::local::fswalk::{self, EntryKind, MAX_DEPTH};
+use crate::local::partition::cutoff_date;
+use crate::read::selection::Selection;
+use crate::vocab::error::{Error, Result};
+
+/// One complete file of a selection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileEntry {
+    /// Absolute path.
+    pub path: PathBuf,
+    /// The partition path without its date (see [`crate::inspect::coverage`]).
+    pub series: String,
+    /// The partition's date.
+    pub date: NaiveDate,
+    /// Bytes.
+    pub size: u64,
+    /// Last modification.
+    pub mtime: DateTime<Utc>,
+    /// The series' fields by name (empty when the profile has no
+    /// `series_format` or the series does not fit it).
+    pub fields: BTreeMap<String, String>,
+}
+
+/// A partition a selection took, and the directory's identity when it was
+/// listed (to tell, after a read, whether retention removed it meanwhile).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SelectedPartition {
+    /// Path relative to the profile directory.
+    pub rel: PathBuf,
+    /// Its series.
+    pub series: String,
+    /// Its date.
+    pub date: NaiveDate,
+    /// Complete files listed in it.
+    pub files: u64,
+    #[serde(skip)]
+    pub(crate) identity: (u64, u64),
+}
+
+/// The complete files of a selection of one profile.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Catalog {
+    /// The profile.
+    pub profile: String,
+    /// Its directory.
+    pub root: PathBuf,
+    /// The fields of its `series_format`, in order (empty without one).
+    pub fields: Vec<String>,
+    /// The files, by series, date and path.
+    pub files: Vec<FileEntry>,
+    /// The partitions selected, by series and date.
+    pub partitions: Vec<SelectedPartition>,
+    /// Series that do not fit `series_format`, partitions past retention,
+    /// `rsync_args` that let readers see half-written files.
+    pub warnings: Vec<String>,
+}
+
+/// List the complete files of `selection` in `profile`'s directory. A
+/// missing directory is an empty catalog; an unreadable one is an error.
+/// Files and partitions that vanish during the walk (cleanup running) are
+/// left out: they are no longer in the lake.
+pub fn list(profile: &Profile, selection: &Selection, today: NaiveDate) -> Result<Catalog> {
+    selection.check(profile)?;
+    let root = profile.local_dir.as_path();
+    let format = profile.series_format.as_ref();
+    let mut walk = Walk {
+        root,
+        selection,
+        format,
+        files: Vec::new(),
+        partitions: Vec::new(),
+        unfit_read: BTreeSet::new(),
+        unfit_left_out: BTreeSet::new(),
+    };
+    if fswalk::profile_dir(root, "read directory")?.is_some() {
+        // The profile directory may be a symlink (to a bigger disk): follow that one, nothing below.
+        match Dir::open(root, OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()) {
+            Ok(mut dir) => walk.dir(&mut dir, Path::new(""), 0, None)?,
+            Err(Errno::ENOENT) => {}
+            Err(e) => return Err(Error::io_default("read directory", root, e.into())),
+        }
+    }
+    let warnings = walk.warnings(profile, today);
+    let Walk { mut files, partitions, .. } = walk;
+    let mut partitions: Vec<SelectedPartition> = partitions.into_iter().map(|(p, _)| p).collect();
+    files.sort_by(|a, b| (&a.series, a.date, &a.path).cmp(&(&b.series, b.date, &b.path)));
+    partitions.sort_by(|a, b| (&a.series, a.date, &a.rel).cmp(&(&b.series, b.date, &b.rel)));
+    Ok(Catalog {
+        profile: profile.name.clone(),
+        root: root.to_path_buf(),
+        fields: format.map(|f| f.field_names().map(str::to_string).collect()).unwrap_or_default(),
+        files,
+        partitions,
+        warnings,
+    })
+}
+
+struct Walk<'a> {
+    root: &'a Path,
+    selection: &'a Selection,
+    format: Option<&'a SeriesFormat>,
+    files: Vec<FileEntry>,
+    partitions: Vec<(SelectedPartition, BTreeMap<String, String>)>,
+    /// Series read although they do not fit the format (no field filter).
+    unfit_read: BTreeSet<String>,
+    /// Series left out because a field filter cannot judge them.
+    unfit_left_out: BTreeSet<String>,
+}
+
+impl Walk<'_> {
+    /// Read `dir` (at `rel`); `partition`: index of the partition it is in.
+    fn dir(&mut self, dir: &mut Dir, rel: &Path, depth: usize, partition: Option<usize>) -> Result<()> {
+        if depth > MAX_DEPTH {
+            let hint = "below the profile directory; is there a loop of bind mounts?";
+            return Err(fswalk::too_deep("read directory", &self.root.join(rel), hint));
+        }
+        let fd = dir.as_raw_fd();
+        for entry in dir.iter() {
+            let entry = entry.map_err(|e| Error::io_default("read directory", self.root.join(rel), e.into()))?;
+            let name = entry.file_name();
+            let bytes = name.to_bytes();
+            // Hidden: `.`, `..`, rsync's temporary files, `.rsync-partial`, the quarantine.
+            if bytes.first() == Some(&b'.') {
+                continue;
+            }
+            let (kind, stat) = match fswalk::entry_kind(fd, &entry) {
+                Ok(Some(found)) => found,
+                Ok(None) => continue,
+                Err(e) => return Err(self.error("read metadata of", rel.join(OsStr::from_bytes(bytes)), e)),
+            };
+            let child = rel.join(OsStr::from_bytes(bytes));
+            match (kind, partition) {
+                (EntryKind::Directory, Some(_)) => self.enter(fd, &entry, &child, depth, partition)?,
+                (EntryKind::Directory, None) => {
+                    if let Some((series, date)) = series_of(&child) {
+                        if let Some(fields) = self.accept(&series, date) {
+                            self.enter_partition(fd, &entry, child, series, date, fields, depth)?;
+                        }
+                    } else if self.selection.may_hold(&child.to_string_lossy()) {
+                        self.enter(fd, &entry, &child, depth, None)?;
+                    }
+                }
+                (EntryKind::File, Some(index)) => {
+                    if bytes.first() == Some(&b'_') || !crate::local::parquet_check::is_parquet_name(&child) {
+                        continue;
+                    }
+                    let st = match stat {
+                        Some(st) => st,
+                        None => match fstatat(Some(fd), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+                            Ok(st) => st,
+                            Err(Errno::ENOENT) => continue,
+                            Err(e) => return Err(self.error("read metadata of", child, e)),
+                        },
+                    };
+                    let (part, fields) = &mut self.partitions[index];
+                    part.files += 1;
+                    self.files.push(FileEntry {
+                        path: self.root.join(&child),
+                        series: part.series.clone(),
+                        date: part.date,
+                        size: st.st_size.max(0) as u64,
+                        mtime: DateTime::from_timestamp(st.st_mtime, st.st_mtime_nsec as u32).unwrap_or_default(),
+                        fields: fields.clone(),
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The fields of `series` when the selection takes its partition of `date`.
+    fn accept(&mut self, series: &str, date: NaiveDate) -> Option<BTreeMap<String, String>> {
+        if !self.selection.has_date(date) || !self.selection.has_series(series) {
+            return None;
+        }
+        let Some(format) = self.format else { return Some(BTreeMap::new()) };
+        match format.split(series) {
+            Some(values) => self
+                .selection
+                .has_fields(format.field_names(), &values)
+                .then(|| format.field_names().zip(values).map(|(n, v)| (n.to_string(), v.to_string())).collect()),
+            None if self.selection.fields.is_empty() => {
+                self.unfit_read.insert(series.to_string());
+                Some(BTreeMap::new())
+            }
+            None => {
+                self.unfit_left_out.insert(series.to_string());
+                None
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn enter_partition(
+        &mut self,
+        fd: i32,
+        entry: &nix::dir::Entry,
+        rel: PathBuf,
+        series: String,
+        date: NaiveDate,
+        fields: BTreeMap<String, String>,
+        depth: usize,
+    ) -> Result<()> {
+        let Some(mut sub) = fswalk::open_subdir(fd, entry).map_err(|e| self.error("open", rel.clone(), e))? else {
+            return Ok(());
+        };
+        let st = fstat(sub.as_raw_fd()).map_err(|e| self.error("read metadata of", rel.clone(), e))?;
+        let identity = (st.st_dev as u64, st.st_ino as u64);
+        self.partitions.push((SelectedPartition { rel: rel.clone(), series, date, files: 0, identity }, fields));
+        let index = self.partitions.len() - 1;
+        self.dir(&mut sub, &rel, depth + 1, Some(index))
+    }
+
+    fn enter(
+        &mut self,
+        fd: i32,
+        entry: &nix::dir::Entry,
+        rel: &Path,
+        depth: usize,
+        partition: Option<usize>,
+    ) -> Result<()> {
+        match fswalk::open_subdir(fd, entry) {
+            Ok(Some(mut sub)) => self.dir(&mut sub, rel, depth + 1, partition),
+            Ok(None) => Ok(()),
+            Err(e) => Err(self.error("open", rel.to_path_buf(), e)),
+        }
+    }
+
+    fn error(&self, action: &str, rel: PathBuf, e: Errno) -> Error {
+        Error::io_default(action, self.root.join(rel), e.into())
+    }
+
+    fn warnings(&self, profile: &Profile, today: NaiveDate) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(format) = self.format {
+            let names: Vec<&str> = format.field_names().collect();
+            for series in &self.unfit_read {
+                out.push(format!(
+                    "series {series} of profile {} does not fit series_format {:?}: its rows have no {} (null); rename the series or change series_format",
+                    profile.name,
+                    format.as_str(),
+                    names.join(" and ")
+                ));
+            }
+            for series in &self.unfit_left_out {
+                let filters: Vec<&str> = self.selection.fields.keys().map(String::as_str).collect();
+                out.push(format!(
+                    "series {series} of profile {} does not fit series_format {:?}, so the {} filter cannot judge it and it is left out; select it with series= instead",
+                    profile.name,
+                    format.as_str(),
+                    filters.join("/")
+                ));
+            }
+        }
+        let cutoff = cutoff_date(today, profile.retention_days);
+        let expired: Vec<&SelectedPartition> =
+            self.partitions.iter().map(|(p, _)| p).filter(|p| p.date < cutoff).collect();
+        if let Some(first) = expired.iter().min_by_key(|p| (p.date, &p.rel)) {
+            out.push(format!(
+                "{} selected partition{} of profile {} {} past retention (before {cutoff}, first {}): cleanup removes them, and a read that meets a removed partition fails and says so",
+                expired.len(),
+                if expired.len() == 1 { "" } else { "s" },
+                profile.name,
+                if expired.len() == 1 { "is" } else { "are" },
+                first.rel.display()
+            ));
+        }
+        if let Some(option) = profile.rsync_args.as_deref().and_then(writes_under_real_names) {
+            out.push(format!(
+                "profile {} passes rsync {option}, which lets a file appear under its real name before it is complete: a read may meet a half-written file; remove it from rsync_args",
+                profile.name
+            ));
+        }
+        out
+    }
+}
+
+/// The `rsync_args` option that writes incomplete files under their real
+/// names, if any (`--inplace`, `--append`, `--partial` without `--partial-dir`).
+fn writes_under_real_names(args: &[String]) -> Option<&'static str> {
+    let mut partial = false;
+    let mut partial_dir = false;
+    for word in args {
+        match word.as_str() {
+            "--inplace" => return Some("--inplace"),
+            "--append" | "--append-verify" => return Some("--append"),
+            "--partial" => partial = true,
+            w if w.starts_with("--partial-dir") => partial_dir = true,
+            w if w.starts_with('-') && !w.starts_with("--") && w.contains('P') => partial = true,
+            _ => {}
+        }
+    }
+    (partial && !partial_dir).then_some("--partial without --partial-dir")
+}
+
+impl Catalog {
+    /// After the files were read: `Err` naming the first selected partition
+    /// that is gone (or was replaced) since the catalog listed it, so that
+    /// rows the read returned may be incomplete. Costs one `stat` per
+    /// selected partition.
+    pub fn check_still_there(&self) -> Result<()> {
+        for part in &self.partitions {
+            let path = self.root.join(&part.rel);
+            let same = match std::fs::symlink_metadata(&path) {
+                Ok(meta) => {
+                    use std::os::unix::fs::MetadataExt;
+                    meta.is_dir() && (meta.dev(), meta.ino()) == part.identity
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+                Err(e) => return Err(Error::io_default("read metadata of", path, e)),
+            };
+            if !same {
+                return Err(Error::PartitionRemoved {
+                    profile: self.profile.clone(),
+                    partition: part.rel.to_string_lossy().into_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The paths, one a line: the CLI's default output, for `xargs` and `duckdb`.
+    pub fn paths_text(&self) -> String {
+        let mut out = String::with_capacity(self.files.len() * 96);
+        for f in &self.files {
+            out.push_str(&f.path.to_string_lossy());
+            out.push('\n');
+        }
+        out
+    }
+}
