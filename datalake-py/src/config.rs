@@ -310,6 +310,11 @@ impl PyProfile {
     fn parallel(&self) -> u32 {
         self.inner.parallel
     }
+    /// How a series name splits into fields (`"{exchange}_{symbol}"`), or None.
+    #[getter]
+    fn series_format(&self) -> Option<&str> {
+        self.inner.series_format.as_ref().map(|f| f.as_str())
+    }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json::to_py(py, &self.inner)
     }

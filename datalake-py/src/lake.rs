@@ -69,6 +69,11 @@ pub struct PyDataLake {
 }
 
 impl PyDataLake {
+    /// The core facade (for the methods defined in other files, e.g. `read`).
+    pub(crate) fn core(&self) -> &DataLake {
+        &self.inner
+    }
+
     /// Run `op` with the GIL released and the callbacks wired up; returns its
     /// result and the Python exception a callback raised, if any.
     fn run_detached<T, F>(&self, py: Python<'_>, options: RunOptions, op: F) -> (T, Option<PyErr>)

@@ -1,0 +1,257 @@
+"""Reading the lake into pyarrow, Polars, pandas and DuckDB.
+
+``DataLake.dataset``, ``read``, ``scan`` and ``read_pandas`` land here. The
+core lists the files (``DataLake.catalog``: series, dates and series fields
+judged from directory names, only the selected partitions opened, nothing
+hidden, partial or quarantined) and checks that their Parquet schemas agree
+(``Catalog.schema_files``); this module turns that list into one
+``pyarrow.dataset.Dataset`` over exactly those files (no directory is listed
+again) with ``series``, ``date`` and the series fields as partition-style
+columns, and reads it.
+
+The readers are optional extras: ``pip install 'datalake[read]'`` brings
+pyarrow, Polars, pandas and DuckDB. A missing one raises
+:class:`MissingExtraError` naming what to install.
+
+Selection keywords, the same for every reader: ``series`` (names or
+patterns, one or a list), ``start``/``end`` (an inclusive range of days:
+``datetime.date``, ``"2024-11-19"`` or ``"20241119"``) and one keyword per
+field of the profile's ``series_format`` (``exchange="gate_io"``,
+``symbol=["VIRTUAL-USDT", "IRON-USDT"]``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from typing import TYPE_CHECKING, Any, Sequence, Union
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+    import polars
+    import pyarrow
+    import pyarrow.dataset
+
+    from datalake._datalake import Catalog, DataLake
+
+__all__ = ["MissingExtraError", "dataset", "read", "read_pandas", "scan"]
+
+SortBy = Union[str, Sequence[Any], None]
+
+
+class MissingExtraError(ImportError):
+    """A reader's library is not installed: ``pip install 'datalake[read]'``."""
+
+
+def _require(module: str, caller: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        package = module.split(".")[0]
+        raise MissingExtraError(
+            f"DataLake.{caller} needs {package}, which is not installed: "
+            f"pip install 'datalake[read]' (or pip install {package})"
+        ) from e
+
+
+def _catalog(lake: DataLake, profile: str, selection: dict[str, Any]) -> Catalog:
+    return lake.catalog(profile, **selection)
+
+
+def _schema_of(catalog: Catalog, lake: DataLake, selection: dict[str, Any]) -> pyarrow.Schema | None:
+    """The files' unified Arrow schema; for an empty selection, the schema of
+    the profile's newest file of the same series (of any file when none), so
+    that an empty read still has the columns a non-empty one would have."""
+    pa = _require("pyarrow", "read")
+    pq = _require("pyarrow.parquet", "read")
+    paths = catalog.schema_files()
+    if not paths:
+        for wider in (
+            {k: v for k, v in selection.items() if k not in ("start", "end")},
+            {},
+        ):
+            other = lake.catalog(catalog.profile, **wider)
+            if len(other):
+                newest = max(other.files, key=lambda f: (f.date, f.mtime))
+                paths = [newest.path]
+                break
+    if not paths:
+        return None
+    schemas = [pq.read_schema(p) for p in paths]
+    if len(schemas) == 1:
+        return schemas[0]
+    # Columns that only some files have read as nulls in the others: nullable.
+    everywhere = set.intersection(*(set(s.names) for s in schemas))
+    unified = pa.unify_schemas(schemas)
+    return pa.schema(
+        [f if f.name in everywhere else f.with_nullable(True) for f in unified],
+        metadata=unified.metadata,
+    )
+
+
+def _dataset(lake: DataLake, profile: str, selection: dict[str, Any]) -> tuple[pyarrow.dataset.Dataset, Catalog]:
+    pa = _require("pyarrow", "dataset")
+    ds = _require("pyarrow.dataset", "dataset")
+    catalog = _catalog(lake, profile, selection)
+    schema = _schema_of(catalog, lake, selection)
+    label = pa.dictionary(pa.int32(), pa.string())
+    columns = list(schema) if schema is not None else []
+    names = {f.name for f in columns}
+    # The files' own column wins: collectors write `exchange` themselves.
+    added = [name for name in ("series", "date", *catalog.fields) if name not in names]
+    for name in added:
+        columns.append(pa.field(name, pa.date32() if name == "date" else label))
+    full = pa.schema(columns, metadata=schema.metadata if schema is not None else None)
+
+    expressions: dict[tuple[str, dt.date], Any] = {}
+    partitions = []
+    for entry in catalog.files:
+        key = (entry.series, entry.date)
+        expr = expressions.get(key)
+        if expr is None:
+            known: dict[str, Any] = {"series": entry.series, "date": entry.date, **entry.fields}
+            parts = []
+            for name in added:
+                value = known.get(name)
+                field = ds.field(name)
+                if value is None:
+                    parts.append(field.is_null())
+                else:
+                    parts.append(field == pa.scalar(value, full.field(name).type))
+            expr = parts[0]
+            for p in parts[1:]:
+                expr = expr & p
+            expressions[key] = expr
+        partitions.append(expr)
+    dataset = ds.FileSystemDataset.from_paths(
+        catalog.paths(),
+        schema=full,
+        format=ds.ParquetFileFormat(),
+        filesystem=_require("pyarrow.fs", "dataset").LocalFileSystem(),
+        partitions=partitions,
+    )
+    return dataset, catalog
+
+
+def dataset(
+    lake: DataLake,
+    profile: str,
+    *,
+    series: str | Sequence[str] | None = None,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+    **fields: str | Sequence[str],
+) -> pyarrow.dataset.Dataset:
+    """A ``pyarrow.dataset.Dataset`` over exactly the selection's files.
+
+    Columns: the files' own, with their Arrow types, then ``series``
+    (dictionary-encoded), ``date`` (``date32``) and each field of the
+    profile's ``series_format`` that is not a column of the files already
+    (dictionary-encoded; null for a series that does not fit the format).
+    Files of different schemas are unified (a column only some have is
+    nullable); a column whose type differs raises InvalidArgumentError naming
+    two files. DuckDB reads it directly: ``duckdb.sql("SELECT ... FROM ds")``
+    with ``ds = lake.dataset(...)`` in scope.
+    """
+    return _dataset(lake, profile, {"series": series, "start": start, "end": end, **fields})[0]
+
+
+def _time_filter(
+    data: pyarrow.dataset.Dataset,
+    time_column: str | None,
+    start_time: dt.datetime | None,
+    end_time: dt.datetime | None,
+) -> Any:
+    if start_time is None and end_time is None:
+        return None
+    if time_column is None:
+        raise _invalid("start_time and end_time need time_column=, the column they bound (such as 'timestamp')")
+    pa = _require("pyarrow", "read")
+    ds = _require("pyarrow.dataset", "read")
+    if time_column not in data.schema.names:
+        raise _invalid(f"time_column {time_column!r} is not a column of these files; they have {', '.join(data.schema.names)}")
+    kind = data.schema.field(time_column).type
+    field = ds.field(time_column)
+    expr = None
+    # A naive datetime means UTC, as the collectors' timestamps are.
+    if start_time is not None:
+        expr = field >= pa.scalar(start_time, kind)
+    if end_time is not None:
+        upper = field < pa.scalar(end_time, kind)
+        expr = upper if expr is None else expr & upper
+    return expr
+
+
+def _invalid(message: str) -> Exception:
+    from datalake._datalake import InvalidArgumentError
+
+    return InvalidArgumentError(message)
+
+
+def read(
+    lake: DataLake,
+    profile: str,
+    *,
+    series: str | Sequence[str] | None = None,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+    columns: Sequence[str] | None = None,
+    filter: Any = None,
+    time_column: str | None = None,
+    start_time: dt.datetime | None = None,
+    end_time: dt.datetime | None = None,
+    sort_by: SortBy = None,
+    **fields: str | Sequence[str],
+) -> pyarrow.Table:
+    """The selection's rows as a ``pyarrow.Table``.
+
+    ``columns``: the columns to read (others are never decoded). ``filter``:
+    a ``pyarrow.compute`` expression. ``time_column`` with ``start_time``
+    (inclusive) and/or ``end_time`` (exclusive): a row filter pushed down to
+    the files, whose row groups are skipped by their statistics; a naive
+    datetime means UTC. ``sort_by``: a column name, or a list of (name,
+    "ascending"/"descending") pairs. ``start``/``end`` select partitions by
+    their day; ``start_time``/``end_time`` select rows.
+
+    A read while a sync or cleanup runs sees the files as they were listed:
+    rsync only renames complete files in, and a partition that retention
+    removed meanwhile raises LocalIOError naming it (``.partition``), to be
+    retried, instead of returning fewer rows.
+    """
+    data, catalog = _dataset(lake, profile, {"series": series, "start": start, "end": end, **fields})
+    expr = _time_filter(data, time_column, start_time, end_time)
+    if filter is not None:
+        expr = filter if expr is None else expr & filter
+    try:
+        # Many small files: open more of them at once than pyarrow's default 4.
+        table = data.to_table(columns=list(columns) if columns is not None else None, filter=expr, fragment_readahead=16)
+    except OSError:
+        catalog.check_still_there()  # raises, naming the partition, when retention removed one
+        raise
+    catalog.check_still_there()
+    if sort_by is not None:
+        keys = [(sort_by, "ascending")] if isinstance(sort_by, str) else list(sort_by)
+        table = table.sort_by(keys)
+    return table
+
+
+def read_pandas(lake: DataLake, profile: str, **kwargs: Any) -> pandas.DataFrame:
+    """:func:`read`, then ``Table.to_pandas()`` (the same keywords)."""
+    _require("pandas", "read_pandas")
+    return read(lake, profile, **kwargs).to_pandas()
+
+
+def scan(
+    lake: DataLake,
+    profile: str,
+    *,
+    series: str | Sequence[str] | None = None,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+    **fields: str | Sequence[str],
+) -> polars.LazyFrame:
+    """The selection as a ``polars.LazyFrame`` over :func:`dataset`
+    (filters and column choices reach pyarrow's scanner). Polars maps the
+    Arrow types to its own (dictionary columns become Categorical)."""
+    pl = _require("polars", "scan")
+    return pl.scan_pyarrow_dataset(dataset(lake, profile, series=series, start=start, end=end, **fields))
