@@ -36,6 +36,6 @@ pub mod library;
 pub use lake::*;
 pub use library::*;
 pub use ops::*;
-pub use read::*;
 pub use options::{datalake_progress, datalake_progress_cb, datalake_sync_options, datalake_sync_options_default};
+pub use read::*;
 pub use status::{datalake_status, datalake_status_value};

@@ -256,13 +256,21 @@ impl PyDataLake {
 
     /// The selection's rows as a pyarrow.Table (see datalake.reader.read).
     #[pyo3(signature = (profile, **kwargs))]
-    fn read<'py>(slf: &Bound<'py, Self>, profile: &str, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+    fn read<'py>(
+        slf: &Bound<'py, Self>,
+        profile: &str,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         delegate(slf, "read", profile, kwargs)
     }
 
     /// The selection as a polars.LazyFrame (see datalake.reader.scan).
     #[pyo3(signature = (profile, **kwargs))]
-    fn scan<'py>(slf: &Bound<'py, Self>, profile: &str, kwargs: Option<&Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+    fn scan<'py>(
+        slf: &Bound<'py, Self>,
+        profile: &str,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         delegate(slf, "scan", profile, kwargs)
     }
 

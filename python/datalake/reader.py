@@ -99,8 +99,13 @@ def _dataset(lake: DataLake, profile: str, selection: dict[str, Any]) -> tuple[p
     names = {f.name for f in columns}
     # The files' own column wins: collectors write `exchange` themselves.
     added = [name for name in ("series", "date", *catalog.fields) if name not in names]
+    # A series that does not fit series_format has null fields; a dictionary-encoded
+    # partition column cannot hold a null (pyarrow puts it in the dictionary, which pandas
+    # and Polars refuse), so such a read gets the fields as plain strings.
+    unfit = bool(catalog.fields) and any(not entry.fields for entry in catalog.files)
     for name in added:
-        columns.append(pa.field(name, pa.date32() if name == "date" else label))
+        kind = pa.date32() if name == "date" else pa.string() if unfit and name != "series" else label
+        columns.append(pa.field(name, kind))
     full = pa.schema(columns, metadata=schema.metadata if schema is not None else None)
 
     expressions: dict[tuple[str, dt.date], Any] = {}
@@ -147,7 +152,8 @@ def dataset(
     Columns: the files' own, with their Arrow types, then ``series``
     (dictionary-encoded), ``date`` (``date32``) and each field of the
     profile's ``series_format`` that is not a column of the files already
-    (dictionary-encoded; null for a series that does not fit the format).
+    (dictionary-encoded; when a selected series does not fit the format, its
+    fields are null and these columns plain strings).
     Files of different schemas are unified (a column only some have is
     nullable); a column whose type differs raises InvalidArgumentError naming
     two files. DuckDB reads it directly: ``duckdb.sql("SELECT ... FROM ds")``

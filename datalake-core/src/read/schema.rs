@@ -47,7 +47,16 @@ type Shape = Vec<Leaf>;
 /// `Err(SchemaMismatch)` when two groups disagree on a column's type.
 pub fn groups(catalog: &Catalog, jobs: usize) -> Result<Vec<SchemaGroup>> {
     let paths: Vec<&Path> = catalog.files.iter().map(|f| f.path.as_path()).collect();
-    let shapes = read_all(&paths, jobs)?;
+    let shapes = match read_all(&paths, jobs) {
+        Ok(shapes) => shapes,
+        Err(e) => {
+            if matches!(&e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound) {
+                // A file listed a moment ago is gone: retention removed its partition meanwhile.
+                catalog.check_still_there()?;
+            }
+            return Err(e);
+        }
+    };
     let mut by_shape: BTreeMap<&Shape, usize> = BTreeMap::new();
     let mut out: Vec<(SchemaGroup, &Shape)> = Vec::new();
     for (path, shape) in paths.iter().zip(&shapes) {
