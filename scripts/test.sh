@@ -45,9 +45,15 @@ run_pytest() {
 }
 
 step "cargo fmt" cargo fmt --all --check
+# The architecture (docs/ARCHITECTURE.md): no import cycle among files, no upward import
+# between the core's layers (scripts/layers.toml), in the crates and the Python package.
+step "layers" python3 scripts/check_layers.py
 step "cargo clippy" cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test" cargo test --workspace
 step "cargo doc" env RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps
+# The crates as a registry would get them: packaged together (datalake-ffi depends on the
+# packaged datalake-core) and built from the package, so nothing reaches outside a crate.
+step "cargo package" cargo package -q -p datalake-core -p datalake-ffi --allow-dirty
 
 if [[ -d python ]]; then
     step "mypy stubtest" .venv/bin/python -m mypy.stubtest datalake._datalake

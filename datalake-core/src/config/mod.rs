@@ -371,4 +371,4 @@ pub fn example_yaml() -> &'static str {
 }
 
 /// The repository's `config/data_lake.yml.example`, compiled in: one file, no copy to keep equal.
-const EXAMPLE_YAML: &str = include_str!("../../../config/data_lake.yml.example");
+const EXAMPLE_YAML: &str = include_str!("../../data_lake.yml.example");

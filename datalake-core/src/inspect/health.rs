@@ -242,7 +242,7 @@ mod tests {
         assert_eq!(parse_max_age("1d").unwrap(), Duration::from_secs(86400));
         for bad in ["", "2", "soon", "0s", "-1h"] {
             let e = parse_max_age(bad).unwrap_err();
-            assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument, "{bad}");
+            assert_eq!(e.kind(), crate::vocab::error::ErrorKind::InvalidArgument, "{bad}");
         }
         assert_eq!(human(Duration::from_secs(3 * 3600 + 125)), "3h 2m");
         assert_eq!(human(Duration::from_secs(125)), "2m 5s");

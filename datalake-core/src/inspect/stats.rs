@@ -421,7 +421,7 @@ mod tests {
         let t: DateTime<Utc> = "2026-11-26T03:00:00Z".parse().unwrap();
         cp.record_run(RunRecord {
             started_at: t,
-            status: crate::SyncStatus::Success,
+            status: crate::vocab::status::SyncStatus::Success,
             files_transferred: 3,
             bytes_transferred: 4096,
             duration_seconds: 2.5,
@@ -430,7 +430,7 @@ mod tests {
         });
         cp.record_run(RunRecord {
             started_at: t + chrono::TimeDelta::hours(1),
-            status: crate::SyncStatus::Failed,
+            status: crate::vocab::status::SyncStatus::Failed,
             files_transferred: 0,
             bytes_transferred: 0,
             duration_seconds: 0.5,
@@ -467,7 +467,7 @@ mod tests {
         let file = tmp.path().join("f");
         fs::write(&file, "x").unwrap();
         let err = collect(&test_profile(&file, 3), None, d("2024-03-10")).unwrap_err();
-        assert_eq!(err.kind(), crate::ErrorKind::Io);
+        assert_eq!(err.kind(), crate::vocab::error::ErrorKind::Io);
     }
 
     #[test]

@@ -568,7 +568,7 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         // A directory where the file should be.
         let err = Checkpoint::load(tmp.path(), false).unwrap_err();
-        assert_eq!(err.kind(), crate::ErrorKind::Io, "{err}");
+        assert_eq!(err.kind(), crate::vocab::error::ErrorKind::Io, "{err}");
         assert!(tmp.path().exists());
     }
 
@@ -599,7 +599,7 @@ mod tests {
         std::fs::create_dir(&path).unwrap();
         std::fs::write(path.join("keep"), "x").unwrap();
         let err = Checkpoint::new("cex").save(&path).unwrap_err();
-        assert_eq!(err.kind(), crate::ErrorKind::Io);
+        assert_eq!(err.kind(), crate::vocab::error::ErrorKind::Io);
         assert!(err.to_string().contains("cex.json"), "{err}");
         assert_eq!(dir_entries(tmp.path()), ["cex.json"]);
     }

@@ -194,7 +194,7 @@ mod tests {
             }
             other => panic!("expected Locked, got {other:?}"),
         }
-        assert_eq!(err.kind(), crate::ErrorKind::Locked);
+        assert_eq!(err.kind(), crate::vocab::error::ErrorKind::Locked);
         let msg = err.to_string();
         assert!(msg.starts_with(&format!("profile cex is being synced by pid {} since ", std::process::id())), "{msg}");
 
@@ -234,7 +234,7 @@ mod tests {
             // Held by a thread here: refused at once, not waited for.
             let started = Instant::now();
             let err = ProfileLock::acquire(&path, "p", "cleaned").unwrap_err();
-            assert_eq!(err.kind(), crate::ErrorKind::Locked);
+            assert_eq!(err.kind(), crate::vocab::error::ErrorKind::Locked);
             assert!(started.elapsed() < INHERITED_WAIT, "{:?}", started.elapsed());
             assert!(forked.join().unwrap().success());
         });
@@ -269,7 +269,7 @@ mod tests {
         let file = tmp.path().join("file");
         std::fs::write(&file, "").unwrap();
         let err = ProfileLock::acquire(&file.join("p.lock"), "p", "synced").unwrap_err();
-        assert_eq!(err.kind(), crate::ErrorKind::Io, "{err}");
+        assert_eq!(err.kind(), crate::vocab::error::ErrorKind::Io, "{err}");
     }
 
     /// Another process holding `flock` on the file (as a crashed-but-alive

@@ -169,7 +169,7 @@ pub fn seed(checkpoint: &mut Checkpoint, profile: &str, metrics_dir: Option<&Pat
     }
     let mut counters = Counters::seeded_from(checkpoint);
     if let Some(dir) = metrics_dir {
-        if let Ok(text) = std::fs::read_to_string(dir.join(super::file_name(profile))) {
+        if let Ok(text) = std::fs::read_to_string(dir.join(super::textfile::file_name(profile))) {
             counters.raise_to(&Counters::from_exposition(&text, profile));
         }
     }
@@ -208,39 +208,6 @@ mod tests {
         assert_eq!((c.syncs_success, c.syncs_total()), (1, 1));
         assert_eq!((c.files_transferred, c.bytes_transferred, c.sync_duration_seconds), (60, 123456789, 12.0));
         assert_eq!(Checkpoint::default().counters(), Counters::default());
-    }
-
-    #[test]
-    fn a_lost_checkpoint_resumes_from_the_previous_file() {
-        let mut before = Counters::default();
-        before.add_sync(SyncStatus::Success, 3, 3000, 2.5, 2);
-        before.add_sync(SyncStatus::Failed, 0, 0, 1.0, 4);
-        before.cleanup_freed_bytes = 77;
-        let snapshot = super::super::Snapshot {
-            profile: "p".into(),
-            enabled: true,
-            timezone: crate::config::Timezone::Utc,
-            checkpoint: None,
-            counters: before.clone(),
-            stats: None,
-        };
-        let text = super::super::render(&[snapshot]);
-        assert_eq!(Counters::from_exposition(&text, "p"), before);
-        assert_eq!(Counters::from_exposition(&text, "q"), Counters::default(), "another profile's file");
-
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::write(tmp.path().join("datalake_p.prom"), &text).unwrap();
-        // The old tool rewrote the checkpoint: one run, no counters.
-        let mut cp =
-            Checkpoint { last_sync_status: Some("success".into()), bytes_transferred: 10, ..Checkpoint::new("p") };
-        seed(&mut cp, "p", Some(tmp.path()));
-        let c = cp.counters.clone().unwrap();
-        assert_eq!((c.syncs_success, c.syncs_failed, c.bytes_transferred, c.rsync_attempts), (1, 1, 3000, 6));
-        assert_eq!((c.sync_duration_seconds, c.cleanup_freed_bytes), (3.5, 77));
-        // Counters already there are never replaced.
-        cp.counters_mut().bytes_transferred = 1;
-        seed(&mut cp, "p", Some(tmp.path()));
-        assert_eq!(cp.counters().bytes_transferred, 1);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use super::Snapshot;
+use super::snapshot::Snapshot;
 
 /// Metric types used here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

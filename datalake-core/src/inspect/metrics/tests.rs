@@ -210,7 +210,7 @@ fn metrics_dir_in_the_config() {
             "data_lake:\n  root_dir: {}\n{extra}  profiles:\n    p:\n      source: {{type: local, remote_root: /srv/x}}\n",
             tmp.path().display()
         );
-        crate::Config::from_yaml_str(&text, None).unwrap()
+        crate::config::Config::from_yaml_str(&text, None).unwrap()
     };
     let none = load("");
     assert_eq!(none.metrics_dir, None);
@@ -226,4 +226,36 @@ fn metrics_dir_in_the_config() {
     let w: Vec<String> = warned.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(w[0].starts_with("3:16: metrics_dir: ") && w[0].contains("is not a directory"), "{w:?}");
+}
+
+#[test]
+fn a_lost_checkpoint_resumes_from_the_previous_file() {
+    let mut before = Counters::default();
+    before.add_sync(SyncStatus::Success, 3, 3000, 2.5, 2);
+    before.add_sync(SyncStatus::Failed, 0, 0, 1.0, 4);
+    before.cleanup_freed_bytes = 77;
+    let snapshot = Snapshot {
+        profile: "p".into(),
+        enabled: true,
+        timezone: crate::config::Timezone::Utc,
+        checkpoint: None,
+        counters: before.clone(),
+        stats: None,
+    };
+    let text = render(&[snapshot]);
+    assert_eq!(Counters::from_exposition(&text, "p"), before);
+    assert_eq!(Counters::from_exposition(&text, "q"), Counters::default(), "another profile's file");
+
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("datalake_p.prom"), &text).unwrap();
+    // The old tool rewrote the checkpoint: one run, no counters.
+    let mut cp = Checkpoint { last_sync_status: Some("success".into()), bytes_transferred: 10, ..Checkpoint::new("p") };
+    seed_counters(&mut cp, "p", Some(tmp.path()));
+    let c = cp.counters.clone().unwrap();
+    assert_eq!((c.syncs_success, c.syncs_failed, c.bytes_transferred, c.rsync_attempts), (1, 1, 3000, 6));
+    assert_eq!((c.sync_duration_seconds, c.cleanup_freed_bytes), (3.5, 77));
+    // Counters already there are never replaced.
+    cp.counters_mut().bytes_transferred = 1;
+    seed_counters(&mut cp, "p", Some(tmp.path()));
+    assert_eq!(cp.counters().bytes_transferred, 1);
 }

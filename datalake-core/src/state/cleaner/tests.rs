@@ -93,7 +93,7 @@ fn file_instead_of_dir_is_an_error() {
     let file = tmp.path().join("f");
     write(&file, 1);
     let err = clean(&test_profile(&file, 3), d(TODAY), false).unwrap_err();
-    assert_eq!(err.kind(), crate::ErrorKind::Io);
+    assert_eq!(err.kind(), crate::vocab::error::ErrorKind::Io);
     assert!(err.to_string().contains("local_subdir"), "{err}");
 }
 

@@ -99,7 +99,7 @@ pub fn measure(
     // buckets balance the bytes that actually have to move.
     let spec =
         RunSpec { dry_run: true, extra_excludes: excludes.to_vec(), files_from: Some(list.path().to_path_buf()) };
-    let mut argv = super::shared_ssh::with_ssh_options(command::build(tools, profile, &spec), ssh_options);
+    let mut argv = crate::collector::shared_ssh::with_ssh_options(command::build(tools, profile, &spec), ssh_options);
     argv.retain(|a| {
         let s = a.to_string_lossy();
         !(s.starts_with("--out-format") || s.starts_with("--info") || s == "--stats")

@@ -68,7 +68,7 @@ struct Counting<'o> {
 }
 
 impl RunObserver for Counting<'_> {
-    fn progress(&mut self, progress: &crate::Progress) {
+    fn progress(&mut self, progress: &crate::vocab::progress::Progress) {
         self.inner.progress(progress);
     }
     fn should_cancel(&mut self) -> bool {

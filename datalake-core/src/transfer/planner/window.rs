@@ -50,7 +50,7 @@ pub struct Plan {
 pub struct Request {
     /// `--full` / `full=True` / the C option.
     pub full_requested: bool,
-    /// The previous run was a failure ([`crate::SyncStatus::is_failure`]: partial too) or crashed.
+    /// The previous run was a failure ([`crate::vocab::status::SyncStatus::is_failure`]: partial too) or crashed.
     pub previous_incomplete: bool,
     /// From the checkpoint.
     pub last_full_sync: Option<DateTime<Utc>>,

@@ -1,0 +1,52 @@
+//! What the metric families read for one profile: its checkpoint, counters
+//! and one stats walk of its part of the lake.
+
+use chrono::NaiveDate;
+
+use crate::config::{Profile, Timezone};
+use crate::inspect::stats::{self, ProfileStats};
+use crate::state::checkpoint::Checkpoint;
+use crate::vocab::counters::Counters;
+
+/// Everything the families read for one profile.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Profile name (the `profile` label).
+    pub profile: String,
+    /// Whether `sync --all` syncs it.
+    pub enabled: bool,
+    /// The calendar its partition dates are in.
+    pub timezone: Timezone,
+    /// Its checkpoint, if one was written.
+    pub checkpoint: Option<Checkpoint>,
+    /// Cumulative counters (seeded from an old checkpoint when needed).
+    pub counters: Counters,
+    /// What is in its part of the lake; `None` when that could not be read.
+    pub stats: Option<ProfileStats>,
+}
+
+impl Snapshot {
+    /// Read the lake (one stats walk) and combine it with `checkpoint`. A
+    /// lake that cannot be read leaves its families out and gives a warning.
+    pub fn collect(profile: &Profile, checkpoint: Option<Checkpoint>, today: NaiveDate) -> (Snapshot, Option<String>) {
+        let (stats, warning) = match stats::collect(profile, checkpoint.as_ref(), today) {
+            Ok(s) => (Some(s), None),
+            Err(e) => (None, Some(format!("metrics of profile {} leave out the lake's size: {e}", profile.name))),
+        };
+        let counters = checkpoint.as_ref().map(Checkpoint::counters).unwrap_or_default();
+        let snapshot = Snapshot {
+            profile: profile.name.clone(),
+            enabled: profile.enabled,
+            timezone: profile.timezone,
+            checkpoint,
+            counters,
+            stats,
+        };
+        (snapshot, warning)
+    }
+
+    /// The checkpoint when it records a finished run.
+    pub(super) fn last_run(&self) -> Option<&Checkpoint> {
+        self.checkpoint.as_ref().filter(|c| c.last_sync_status.is_some())
+    }
+}
