@@ -157,23 +157,6 @@ mod tests {
     }
 
     #[test]
-    fn the_profile_key() {
-        let yaml = |extra: &str| {
-            format!("data_lake:\n  root_dir: /lake\n  profiles:\n    p:\n      source:\n        host: h\n        user: u\n        ssh_key: /dev/null\n        remote_root: /r\n{extra}")
-        };
-        let c = crate::config::Config::from_yaml_str(&yaml("      series_format: \"{exchange}_{symbol}\"\n"), None)
-            .unwrap();
-        let f = c.profile("p").unwrap().series_format.as_ref().unwrap();
-        assert_eq!(f.as_str(), "{exchange}_{symbol}");
-        let c = crate::config::Config::from_yaml_str(&yaml(""), None).unwrap();
-        assert!(c.profile("p").unwrap().series_format.is_none());
-        let e = crate::config::Config::from_yaml_str(&yaml("      series_format: \"{exchange}{symbol}\"\n"), None)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("10:22: profiles.p.series_format: fields {exchange} and {symbol} need text"), "{e}");
-    }
-
-    #[test]
     fn bad_formats_say_why() {
         let err = |t: &str| SeriesFormat::parse(t).unwrap_err();
         assert!(err("exchange_symbol").contains("no field"), "{}", err("exchange_symbol"));

@@ -227,3 +227,20 @@ fn schemas_group_and_conflicts_name_two_files() {
     let err = groups(&c, 1).unwrap_err().to_string();
     assert!(err.contains("datalake verify"), "{err}");
 }
+
+#[test]
+fn series_format_is_a_profile_key() {
+    let yaml = |extra: &str| {
+        format!("data_lake:\n  root_dir: /lake\n  profiles:\n    p:\n      source:\n        host: h\n        user: u\n        ssh_key: /dev/null\n        remote_root: /r\n{extra}")
+    };
+    let c =
+        crate::config::Config::from_yaml_str(&yaml("      series_format: \"{exchange}_{symbol}\"\n"), None).unwrap();
+    let f = c.profile("p").unwrap().series_format.as_ref().unwrap();
+    assert_eq!(f.as_str(), "{exchange}_{symbol}");
+    let c = crate::config::Config::from_yaml_str(&yaml(""), None).unwrap();
+    assert!(c.profile("p").unwrap().series_format.is_none());
+    let e = crate::config::Config::from_yaml_str(&yaml("      series_format: \"{exchange}{symbol}\"\n"), None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("10:22: profiles.p.series_format: fields {exchange} and {symbol} need text"), "{e}");
+}
