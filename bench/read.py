@@ -122,21 +122,25 @@ def child(argv: list[str]) -> None:
     role, base_s, connector, pair, start, end = argv
     base = Path(base_s)
     if role == "loader":
+        cpu = time.process_time()
         begin = time.perf_counter()
         table = quants_lab_load(base / "lake" / "ticks", connector, pair, start, end)
     else:
         import datalake
 
         lake = datalake.DataLake.open(base / "bench.yml")
+        cpu = time.process_time()
         begin = time.perf_counter()
         table = lake.read("ticks", series=f"{connector}_{pair}", start=start, end=end, sort_by="timestamp")
     seconds = time.perf_counter() - begin
+    cpu = time.process_time() - cpu
     ts = table["timestamp"].cast("int64")
     ordered = bool(pc.all(pc.greater_equal(ts.combine_chunks()[1:], ts.combine_chunks()[:-1])).as_py())
     print(
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu": cpu,
                 "rows": table.num_rows,
                 "update_id_sum": pc.sum(table["update_id"]).as_py(),
                 "sorted": ordered,
@@ -202,8 +206,9 @@ def bench(shape: tuple[int, int, int], repeat: int) -> list[str]:
             statistics.median(r[0]["seconds"] for r in runs),
             max(r[1] for r in runs),
             runs[0][0],
+            statistics.median(r[0]["cpu"] for r in runs),
         )
-    (lo_s, lo_rss, lo), (dl_s, dl_rss, dl) = summary["loader"], summary["datalake"]
+    (lo_s, lo_rss, lo, lo_cpu), (dl_s, dl_rss, dl, dl_cpu) = summary["loader"], summary["datalake"]
     same = (lo["rows"], lo["update_id_sum"]) == (dl["rows"], dl["update_id_sum"]) and dl["sorted"] and lo["sorted"]
     ratio = dl_s / lo_s
     rows.append(
@@ -211,6 +216,10 @@ def bench(shape: tuple[int, int, int], repeat: int) -> list[str]:
         f"{lo_rss / 1024:6.0f} MiB | ratio {ratio:5.2f}x (target <= 0.7x) {'ok' if ratio <= 0.7 else 'OVER TARGET'}; "
         f"peak RSS {dl_rss / max(lo_rss, 1):.2f}x (target <= 1.0x) {'ok' if dl_rss <= lo_rss else 'OVER TARGET'}; "
         f"rows {dl['rows']} {'same rows, sorted' if same else 'ROWS DIFFER'}; timestamp {dl['timestamp_type']}"
+    )
+    rows.append(
+        f"{'':<8} cpu (user+sys, all threads): lake.read {dl_cpu * 1000:.0f} ms, loader {lo_cpu * 1000:.0f} ms: "
+        f"{dl_cpu / lo_cpu:.2f}x"
     )
     with open("/proc/loadavg") as f:
         rows.append(f"(lake {shape[0]} pairs x {shape[1]} days x {shape[2]} parts; load average {f.read().split()[0]})")

@@ -89,53 +89,62 @@ def _schema_of(catalog: Catalog, lake: DataLake, selection: dict[str, Any]) -> p
     )
 
 
-def _dataset(lake: DataLake, profile: str, selection: dict[str, Any]) -> tuple[pyarrow.dataset.Dataset, Catalog]:
+class _Plan:
+    """What a read needs: the catalog, the full schema (the files' columns, then the
+    partition-style ones) and the partition columns this read adds."""
+
+    def __init__(self, lake: DataLake, profile: str, selection: dict[str, Any]) -> None:
+        pa = _require("pyarrow", "read")
+        self.catalog = _catalog(lake, profile, selection)
+        self.file_schema = _schema_of(self.catalog, lake, selection)
+        label = pa.dictionary(pa.int32(), pa.string())
+        columns = list(self.file_schema) if self.file_schema is not None else []
+        names = {f.name for f in columns}
+        # The files' own column wins: collectors write `exchange` themselves.
+        self.added = [name for name in ("series", "date", *self.catalog.fields) if name not in names]
+        # A series that does not fit series_format has null fields; a dictionary-encoded
+        # partition column cannot hold a null (pyarrow puts it in the dictionary, which pandas
+        # and Polars refuse), so such a read gets the fields as plain strings.
+        unfit = bool(self.catalog.fields) and any(not entry.fields for entry in self.catalog.files)
+        for name in self.added:
+            kind = pa.date32() if name == "date" else pa.string() if unfit and name != "series" else label
+            columns.append(pa.field(name, kind))
+        metadata = self.file_schema.metadata if self.file_schema is not None else None
+        self.schema = pa.schema(columns, metadata=metadata)
+
+    def known(self, entry: Any) -> dict[str, Any]:
+        """The values of the added columns for this file (None: null)."""
+        values: dict[str, Any] = {"series": entry.series, "date": entry.date, **entry.fields}
+        return {name: values.get(name) for name in self.added}
+
+
+def _dataset(lake: DataLake, profile: str, selection: dict[str, Any]) -> tuple[pyarrow.dataset.Dataset, _Plan]:
     pa = _require("pyarrow", "dataset")
     ds = _require("pyarrow.dataset", "dataset")
-    catalog = _catalog(lake, profile, selection)
-    schema = _schema_of(catalog, lake, selection)
-    label = pa.dictionary(pa.int32(), pa.string())
-    columns = list(schema) if schema is not None else []
-    names = {f.name for f in columns}
-    # The files' own column wins: collectors write `exchange` themselves.
-    added = [name for name in ("series", "date", *catalog.fields) if name not in names]
-    # A series that does not fit series_format has null fields; a dictionary-encoded
-    # partition column cannot hold a null (pyarrow puts it in the dictionary, which pandas
-    # and Polars refuse), so such a read gets the fields as plain strings.
-    unfit = bool(catalog.fields) and any(not entry.fields for entry in catalog.files)
-    for name in added:
-        kind = pa.date32() if name == "date" else pa.string() if unfit and name != "series" else label
-        columns.append(pa.field(name, kind))
-    full = pa.schema(columns, metadata=schema.metadata if schema is not None else None)
-
+    plan = _Plan(lake, profile, selection)
     expressions: dict[tuple[str, dt.date], Any] = {}
     partitions = []
-    for entry in catalog.files:
+    for entry in plan.catalog.files:
         key = (entry.series, entry.date)
         expr = expressions.get(key)
         if expr is None:
-            known: dict[str, Any] = {"series": entry.series, "date": entry.date, **entry.fields}
             parts = []
-            for name in added:
-                value = known.get(name)
+            for name, value in plan.known(entry).items():
                 field = ds.field(name)
-                if value is None:
-                    parts.append(field.is_null())
-                else:
-                    parts.append(field == pa.scalar(value, full.field(name).type))
+                parts.append(field.is_null() if value is None else field == pa.scalar(value, plan.schema.field(name).type))
             expr = parts[0]
             for p in parts[1:]:
                 expr = expr & p
             expressions[key] = expr
         partitions.append(expr)
     dataset = ds.FileSystemDataset.from_paths(
-        catalog.paths(),
-        schema=full,
+        plan.catalog.paths(),
+        schema=plan.schema,
         format=ds.ParquetFileFormat(),
         filesystem=_require("pyarrow.fs", "dataset").LocalFileSystem(),
         partitions=partitions,
     )
-    return dataset, catalog
+    return dataset, plan
 
 
 def dataset(
@@ -163,7 +172,7 @@ def dataset(
 
 
 def _time_filter(
-    data: pyarrow.dataset.Dataset,
+    schema: pyarrow.Schema,
     time_column: str | None,
     start_time: dt.datetime | None,
     end_time: dt.datetime | None,
@@ -174,9 +183,9 @@ def _time_filter(
         raise _invalid("start_time and end_time need time_column=, the column they bound (such as 'timestamp')")
     pa = _require("pyarrow", "read")
     ds = _require("pyarrow.dataset", "read")
-    if time_column not in data.schema.names:
-        raise _invalid(f"time_column {time_column!r} is not a column of these files; they have {', '.join(data.schema.names)}")
-    kind = data.schema.field(time_column).type
+    if time_column not in schema.names:
+        raise _invalid(f"time_column {time_column!r} is not a column of these files; they have {', '.join(schema.names)}")
+    kind = schema.field(time_column).type
     field = ds.field(time_column)
     expr = None
     # A naive datetime means UTC, as the collectors' timestamps are.
@@ -224,20 +233,29 @@ def read(
     removed meanwhile raises LocalIOError naming it (``.partition``), to be
     retried, instead of returning fewer rows.
     """
-    data, catalog = _dataset(lake, profile, {"series": series, "start": start, "end": end, **fields})
-    expr = _time_filter(data, time_column, start_time, end_time)
+    _require("pyarrow", "read")
+    from datalake import _files  # pyarrow at its top: imported once pyarrow is known to be there
+
+    selection = {"series": series, "start": start, "end": end, **fields}
+    wanted = list(columns) if columns is not None else None
     if filter is not None:
+        # An arbitrary expression: pyarrow's scanner pushes it down and reads what it needs.
+        data, plan = _dataset(lake, profile, selection)
+        expr = _time_filter(plan.schema, time_column, start_time, end_time)
         expr = filter if expr is None else expr & filter
-    try:
-        # Many small files: open more of them at once than pyarrow's default 4.
-        table = data.to_table(columns=list(columns) if columns is not None else None, filter=expr, fragment_readahead=16)
-    except OSError:
-        catalog.check_still_there()  # raises, naming the partition, when retention removed one
-        raise
-    catalog.check_still_there()
+        try:
+            table = data.to_table(columns=wanted, filter=expr)
+        except OSError:
+            plan.catalog.check_still_there()  # raises, naming the partition, when retention removed one
+            raise
+    else:
+        plan = _Plan(lake, profile, selection)
+        expr = _time_filter(plan.schema, time_column, start_time, end_time)
+        bounds = (expr, (start_time, end_time)) if expr is not None else None
+        table = _files.read(plan, wanted, time_column if bounds is not None else None, bounds)
+    plan.catalog.check_still_there()
     if sort_by is not None:
-        keys = [(sort_by, "ascending")] if isinstance(sort_by, str) else list(sort_by)
-        table = table.sort_by(keys)
+        table = _files.sort(table, sort_by)
     return table
 
 

@@ -108,6 +108,31 @@ def test_read_keeps_the_files_types_and_adds_partition_columns(tmp_path: Path) -
         lake.read("ticks", start_time=lo)
 
 
+@pytest.mark.parametrize("layout", ["flat", "hive"])
+def test_both_read_paths_give_the_same_table(tmp_path: Path, layout: str) -> None:
+    """Without ``filter`` read() reads files one by one; with one, through pyarrow's scanner."""
+    lake, root = make_lake(tmp_path, layout)
+    part = root / orderbook_partition("mexc", "IRON-USDT", DAYS[2], layout)
+    wider = pq.read_table(part / "part_00001.parquet").append_column("venue_seq", pa.array(range(ROWS), pa.int32()))
+    pq.write_table(wider, part / "part_00004.parquet", row_group_size=7)
+    everything = pc.field("update_id") >= 0
+    lo, hi = dt.datetime(2024, 11, 20, 0, 0, 5), dt.datetime(2024, 11, 20, 0, 0, 25)
+    for kwargs in [
+        {},
+        {"columns": ["price", "symbol", "date"]},
+        {"time_column": "timestamp", "start_time": lo, "end_time": hi},
+        {"time_column": "timestamp", "start_time": lo, "columns": ["amount"], "exchange": "mexc"},
+    ]:
+        fast = lake.read("ticks", **kwargs)
+        scanned = lake.read("ticks", filter=everything, **kwargs)
+        assert fast.schema == scanned.schema, kwargs
+        keys = [(c, "ascending") for c, t in zip(fast.column_names, fast.schema.types) if not pa.types.is_dictionary(t)]
+        assert fast.sort_by(keys).equals(scanned.sort_by(keys)), kwargs
+        assert fast.num_rows > 0, kwargs
+    with pytest.raises(datalake.InvalidArgumentError, match="no column 'nope'"):
+        lake.read("ticks", columns=["nope"])
+
+
 def test_an_empty_selection_is_an_empty_table_with_the_schema(tmp_path: Path) -> None:
     lake, _ = make_lake(tmp_path)
     full = lake.read("ticks", series="mexc_IRON-USDT")
