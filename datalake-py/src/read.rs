@@ -241,7 +241,8 @@ impl PyDataLake {
         end: Option<Bound<'_, PyAny>>,
         fields: Option<Bound<'_, PyDict>>,
     ) -> PyResult<Vec<PyFileEntry>> {
-        Ok(self.catalog(py, profile, series, start, end, fields)?.files())
+        let catalog = self.catalog(py, profile, series, start, end, fields)?;
+        Ok(catalog.inner.files.into_iter().map(|inner| PyFileEntry { inner }).collect())
     }
 
     /// A pyarrow.dataset.Dataset over exactly the selection's files (see datalake.reader.dataset).

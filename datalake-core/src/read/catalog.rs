@@ -11,7 +11,10 @@
 //! only where a selected series can live (by the literal prefix of each
 //! series name or pattern). So a selection costs the names of the
 //! directories on the way plus the files of the selected partitions, not a
-//! listing of every file of the lake.
+//! listing of every file of the lake. When it names exact series and both
+//! ends of the range, not even the profile directory is listed: the
+//! partitions are opened by name (`S_YYYYMMDD`, and the directory `S` for
+//! the other layouts), so the cost does not grow with the lake at all.
 //!
 //! # What is never in it
 //! - Hidden names (a leading `.`), at any depth: rsync's temporary files
@@ -45,6 +48,7 @@ use crate::config::{Profile, SeriesFormat};
 use crate::inspect::coverage::series_of;
 use crate::local::fswalk::{self, EntryKind, MAX_DEPTH};
 use crate::local::partition::cutoff_date;
+use crate::read::glob;
 use crate::read::selection::Selection;
 use crate::vocab::error::{Error, Result};
 
@@ -120,7 +124,10 @@ pub fn list(profile: &Profile, selection: &Selection, today: NaiveDate) -> Resul
     if fswalk::profile_dir(root, "read directory")?.is_some() {
         // The profile directory may be a symlink (to a bigger disk): follow that one, nothing below.
         match Dir::open(root, OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty()) {
-            Ok(mut dir) => walk.dir(&mut dir, Path::new(""), 0, None)?,
+            Ok(mut dir) => match probe_days(selection) {
+                Some(days) => walk.probe(&dir, &days)?,
+                None => walk.dir(&mut dir, Path::new(""), 0, None)?,
+            },
             Err(Errno::ENOENT) => {}
             Err(e) => return Err(Error::io_default("read directory", root, e.into())),
         }
@@ -179,7 +186,11 @@ impl Walk<'_> {
                 (EntryKind::Directory, None) => {
                     if let Some((series, date)) = series_of(&child) {
                         if let Some(fields) = self.accept(&series, date) {
-                            self.enter_partition(fd, &entry, child, series, date, fields, depth)?;
+                            let opened =
+                                fswalk::open_subdir(fd, &entry).map_err(|e| self.error("open", child.clone(), e))?;
+                            if let Some(sub) = opened {
+                                self.partition(sub, child, (series, date, fields), depth)?;
+                            }
                         }
                     } else if self.selection.may_hold(&child.to_string_lossy()) {
                         self.enter(fd, &entry, &child, depth, None)?;
@@ -236,25 +247,55 @@ impl Walk<'_> {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn enter_partition(
+    /// Walk the opened partition directory `sub` at `rel`.
+    fn partition(
         &mut self,
-        fd: i32,
-        entry: &nix::dir::Entry,
+        mut sub: Dir,
         rel: PathBuf,
-        series: String,
-        date: NaiveDate,
-        fields: BTreeMap<String, String>,
+        (series, date, fields): (String, NaiveDate, BTreeMap<String, String>),
         depth: usize,
     ) -> Result<()> {
-        let Some(mut sub) = fswalk::open_subdir(fd, entry).map_err(|e| self.error("open", rel.clone(), e))? else {
-            return Ok(());
-        };
         let st = fstat(sub.as_raw_fd()).map_err(|e| self.error("read metadata of", rel.clone(), e))?;
         let identity = (st.st_dev as u64, st.st_ino as u64);
         self.partitions.push((SelectedPartition { rel: rel.clone(), series, date, files: 0, identity }, fields));
         let index = self.partitions.len() - 1;
         self.dir(&mut sub, &rel, depth + 1, Some(index))
+    }
+
+    /// The selection names exact series and both ends of the range: open their
+    /// partitions by name instead of listing the profile directory. For each
+    /// series `S`: `S_YYYYMMDD` for every day (the collectors' layout), and the
+    /// directory `S` if there is one (date directories, nested and hive days
+    /// below it), so every layout is found as a full walk would find it.
+    fn probe(&mut self, root: &Dir, days: &[NaiveDate]) -> Result<()> {
+        let fd = root.as_raw_fd();
+        let mut names: Vec<&str> = self.selection.series.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        names.dedup();
+        for series in names {
+            for &day in days {
+                let rel = PathBuf::from(format!("{series}_{}", day.format("%Y%m%d")));
+                let Some(sub) = self.open_at(fd, &rel)? else { continue };
+                if let Some(fields) = self.accept(series, day) {
+                    self.partition(sub, rel, (series.to_string(), day, fields), 0)?;
+                }
+            }
+            let rel = PathBuf::from(series);
+            if let Some(mut sub) = self.open_at(fd, &rel)? {
+                self.dir(&mut sub, &rel, 1, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Open the directory `rel` (one component) of `fd` without following a
+    /// symlink; `None` when there is none (absent, a file, a symlink).
+    fn open_at(&self, fd: i32, rel: &Path) -> Result<Option<Dir>> {
+        match Dir::openat(Some(fd), rel, fswalk::DIR_FLAGS, Mode::empty()) {
+            Ok(dir) => Ok(Some(dir)),
+            Err(Errno::ENOENT | Errno::ENOTDIR | Errno::ELOOP) => Ok(None),
+            Err(e) => Err(self.error("open", rel.to_path_buf(), e)),
+        }
     }
 
     fn enter(
@@ -320,6 +361,25 @@ impl Walk<'_> {
         out
     }
 }
+
+/// The days to probe by name when the selection allows it: exact series names
+/// (no pattern, no `/`, not `.`) and a closed range of at most a few thousand
+/// (series, day) pairs; `None`: walk the profile directory.
+fn probe_days(selection: &Selection) -> Option<Vec<NaiveDate>> {
+    let (start, end) = (selection.start?, selection.end?);
+    let exact = |s: &String| !glob::is_glob(s) && !s.contains('/') && s != "." && s != "..";
+    if selection.series.is_empty() || !selection.series.iter().all(exact) {
+        return None;
+    }
+    let days = (end - start).num_days() + 1;
+    if days <= 0 || days as usize * selection.series.len() > MAX_PROBES {
+        return None;
+    }
+    Some(start.iter_days().take(days as usize).collect())
+}
+
+/// More (series, day) pairs than this: listing the profile directory is cheaper.
+const MAX_PROBES: usize = 4096;
 
 /// The `rsync_args` option that writes incomplete files under their real
 /// names, if any (`--inplace`, `--append`, `--partial` without `--partial-dir`).

@@ -244,3 +244,39 @@ fn series_format_is_a_profile_key() {
         .to_string();
     assert!(e.contains("10:22: profiles.p.series_format: fields {exchange} and {symbol} need text"), "{e}");
 }
+
+/// Opening partitions by name (exact series, closed range) finds exactly what the
+/// walk finds, in every layout, and follows no symlink either.
+#[test]
+fn probing_by_name_agrees_with_the_walk() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let file = parquet_with(TICK);
+    for day in ["20241118", "20241119", "20241120"] {
+        put(root, &format!("gate_io_BTC_{day}/part_1.parquet"), &file);
+        put(root, &format!("gate_io_BTCX_{day}/part_1.parquet"), &file);
+        let (y, m, dd) = (&day[..4], &day[4..6], &day[6..]);
+        put(root, &format!("gate_io_BTC/{y}/{m}/{dd}/part_2.parquet"), &file);
+        put(root, &format!("gate_io_BTC/dt={y}-{m}-{dd}/part_3.parquet"), &file);
+        put(root, &format!("gate_io_BTC/sub_{day}/part_4.parquet"), &file);
+    }
+    std::os::unix::fs::symlink(root.join("gate_io_BTCX_20241119"), root.join("mexc_ETH_20241119")).unwrap();
+    let p = profile(root, Some("{exchange}_{symbol}"));
+    for (exact, pattern) in
+        [("gate_io_BTC", "gate_io_BT[C]"), ("mexc_ETH", "mexc_ET[H]"), ("gate_io_BTCX", "gate_io_BTC[X]")]
+    {
+        let probed = list(&p, &select(&[exact], Some("20241119"), Some("20241120")), d("20241121")).unwrap();
+        let walked = list(&p, &select(&[pattern], Some("20241119"), Some("20241120")), d("20241121")).unwrap();
+        assert_eq!(rels(&probed), rels(&walked), "{exact}");
+        assert_eq!(probed.partitions, walked.partitions, "{exact}");
+    }
+    let btc = list(&p, &select(&["gate_io_BTC"], Some("20241119"), Some("20241119")), d("20241121")).unwrap();
+    assert_eq!(
+        rels(&btc),
+        [
+            "gate_io_BTC/2024/11/19/part_2.parquet",
+            "gate_io_BTC/dt=2024-11-19/part_3.parquet",
+            "gate_io_BTC_20241119/part_1.parquet"
+        ]
+    );
+}
