@@ -29,10 +29,13 @@ pub mod lake;
 
 pub mod ops;
 
+pub mod config;
+
 pub mod read;
 
 pub mod library;
 
+pub use config::*;
 pub use lake::*;
 pub use library::*;
 pub use ops::*;

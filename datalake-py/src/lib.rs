@@ -49,6 +49,7 @@ fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<read::PyCatalog>()?;
     m.add_class::<read::PyFileEntry>()?;
     m.add_function(wrap_pyfunction!(lake::validate_file, m)?)?;
+    m.add_function(wrap_pyfunction!(config::config_keys, m)?)?;
     m.add_function(wrap_pyfunction!(lake::human_size, m)?)?;
     m.add_function(wrap_pyfunction!(parsing::partition_date, m)?)?;
     m.add_function(wrap_pyfunction!(parsing::parse_rsync_stats, m)?)?;
