@@ -545,3 +545,8 @@ _monitoring.register(data_lake)
 
 # `verify` and `coverage` live in their own module and register themselves on the group.
 from datalake import quality as _quality  # noqa: E402,F401
+
+# `files` (reading the lake) lives in its own module and is handed what it needs.
+from datalake import files_cli as _files_cli  # noqa: E402
+
+_files_cli.register(data_lake, handle_errors=_handle_errors, config_option=_config_option, open_lake=_open)

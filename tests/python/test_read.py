@@ -296,19 +296,18 @@ def test_a_missing_reader_names_the_extra(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_python_c_and_cli_agree(tmp_path: Path) -> None:
-    from test_c_api import BUILD  # the C programs are built by the session fixture `programs`
-
+    repo = Path(__file__).resolve().parents[2]
     lake, _ = make_lake(tmp_path)
     config = tmp_path / "lake.yml"
     selection = {"series": ["gate_io_*"], "start": "20241119", "fields": {"symbol": "VIRTUAL-USDT"}}
     py = [f.to_dict() for f in lake.files("ticks", series="gate_io_*", start="20241119", symbol="VIRTUAL-USDT")]
     assert len(py) == 2 * PARTS
-    proc = subprocess.run(["make", "--no-print-directory", "c-tests"], cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(["make", "--no-print-directory", "c-tests"], cwd=repo, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    c = subprocess.run([BUILD / "files_test", config, "ticks", json.dumps(selection)], capture_output=True, text=True, timeout=60)
+    c = subprocess.run([repo / "build" / "c" / "files_test", config, "ticks", json.dumps(selection)], capture_output=True, text=True, timeout=60)
     assert c.returncode == 0, c.stderr
     assert json.loads(c.stdout)["files"] == py
-    cli = [sys.executable, "-m", "datalake", "--config", str(config), "files", "ticks"]
+    cli = [sys.executable, "-m", "datalake", "files", "ticks", "--config", str(config)]
     args = ["--series", "gate_io_*", "--start", "20241119", "--field", "symbol=VIRTUAL-USDT"]
     out = subprocess.run([*cli, *args, "--format", "json"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
