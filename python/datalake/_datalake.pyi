@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import Any, Callable, Literal, TypedDict, final
 
-import pandas
+import pandas  # type: ignore[import-untyped, unused-ignore]
 import polars
-import pyarrow
-import pyarrow.dataset
+import pyarrow  # type: ignore[import-untyped, unused-ignore]
+import pyarrow.dataset  # type: ignore[import-untyped, unused-ignore]
 
 __all__ = [
     "DataLakeError",

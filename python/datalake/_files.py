@@ -73,8 +73,10 @@ def _row_groups(pf: pq.ParquetFile, column: str, kind: pa.DataType, lo: Any, hi:
 
 def _raw_bound(bounds: Any, kind: pa.DataType) -> tuple[Any, Any]:
     """The time range's ends as raw integers of the column's unit (None: open)."""
+    def raw(value: Any) -> Any:
+        return None if value is None else pa.scalar(value, kind).cast(pa.int64()).as_py()
+
     lo, hi = bounds
-    raw = lambda v: None if v is None else pa.scalar(v, kind).cast(pa.int64()).as_py()  # noqa: E731
     return raw(lo), raw(hi)
 
 
@@ -112,7 +114,7 @@ def read(plan: Any, columns: list[str] | None, time_column: str | None, bounds: 
         else:
             in_file = set(pf.schema_arrow.names)
             present = [n for n in read_names if n in in_file]
-        groups = _row_groups(pf, time_column, kind, raw_lo, raw_hi) if kind is not None else None
+        groups = _row_groups(pf, time_column, kind, raw_lo, raw_hi) if time_column is not None else None
         if groups is None:
             table = pf.read(columns=present, use_threads=False)
         else:

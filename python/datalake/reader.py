@@ -278,4 +278,5 @@ def scan(
     (filters and column choices reach pyarrow's scanner). Polars maps the
     Arrow types to its own (dictionary columns become Categorical)."""
     pl = _require("polars", "scan")
-    return pl.scan_pyarrow_dataset(dataset(lake, profile, series=series, start=start, end=end, **fields))
+    frame: polars.LazyFrame = pl.scan_pyarrow_dataset(dataset(lake, profile, series=series, start=start, end=end, **fields))
+    return frame
