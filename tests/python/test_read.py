@@ -227,6 +227,22 @@ def test_retention_removing_a_partition_during_a_read_fails_naming_it(tmp_path: 
     monkeypatch.undo()
     assert lake.read("ticks", series="mexc_IRON-USDT").num_rows == (len(DAYS) - 1) * PARTS * ROWS
 
+    # The real cleanup (a second handle whose retention ends before these days) between the
+    # listing and the read: the read fails naming a partition it removed.
+    strict = tmp_path / "strict.yml"
+    strict.write_text((tmp_path / "lake.yml").read_text().replace("retention_days: 36500", "retention_days: 1"))
+    cleaner = datalake.DataLake.open(strict)
+
+    def list_then_cleanup(*args: Any) -> Any:
+        catalog = listed(*args)
+        assert cleaner.cleanup("ticks").deleted_dirs > 0
+        return catalog
+
+    monkeypatch.setattr(reader, "_catalog", list_then_cleanup)
+    with pytest.raises(datalake.LocalIOError) as info:
+        lake.read("ticks", series="mexc_IRON-USDT", sort_by="timestamp")
+    assert info.value.partition.startswith("mexc_IRON-USDT_2024111"), info.value
+
 
 def test_reads_during_a_sync_see_only_complete_files(tmp_path: Path) -> None:
     """A real sync (rsync, throttled) lands files while reads run: every read returns
