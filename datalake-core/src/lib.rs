@@ -28,6 +28,24 @@
 //! }
 //! ```
 //!
+//! Reading: [`DataLake::files`] lists the complete files of a [`Selection`]
+//! (series names or patterns, an inclusive day range, values of the fields
+//! of the profile's `series_format`), judged by directory names alone:
+//!
+//! ```no_run
+//! use datalake_core::{DataLake, Selection};
+//!
+//! fn main() -> Result<(), datalake_core::Error> {
+//!     let lake = DataLake::open("config/data_lake.yml")?;
+//!     let mut selection = Selection { start: Some(Selection::parse_date("20241119")?), ..Default::default() };
+//!     selection.series.push("gate_io_VIRTUAL-USDT".into());
+//!     for file in lake.files("orderbook_ticks", &selection)?.files {
+//!         println!("{} {} {} bytes", file.path.display(), file.date, file.size);
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
 //! # Layout
 //! The modules are layers, bottom first; each uses only the layers below it
 //! (`scripts/check_layers.py` checks it in CI; `docs/ARCHITECTURE.md` tells
