@@ -320,9 +320,14 @@ def test_python_c_and_cli_agree(tmp_path: Path) -> None:
     assert len(py) == 2 * PARTS
     proc = subprocess.run(["make", "--no-print-directory", "c-tests"], cwd=repo, capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    c = subprocess.run([repo / "build" / "c" / "files_test", config, "ticks", json.dumps(selection)], capture_output=True, text=True, timeout=60)
+    program = [repo / "build" / "c" / "files_test", config, "ticks", json.dumps(selection)]
+    c = subprocess.run(program, capture_output=True, text=True, timeout=60)
     assert c.returncode == 0, c.stderr
     assert json.loads(c.stdout)["files"] == py
+    # The same program under valgrind: no error, no leak (99 otherwise).
+    memcheck = ["valgrind", "--tool=memcheck", "--leak-check=full", "--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99"]
+    checked = subprocess.run([*memcheck, *program], capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stderr[-3000:]
     cli = [sys.executable, "-m", "datalake", "files", "ticks", "--config", str(config)]
     args = ["--series", "gate_io_*", "--start", "20241119", "--field", "symbol=VIRTUAL-USDT"]
     out = subprocess.run([*cli, *args, "--format", "json"], capture_output=True, text=True, timeout=60)
