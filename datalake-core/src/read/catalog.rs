@@ -47,8 +47,8 @@ use serde::Serialize;
 use crate::config::{Profile, SeriesFormat};
 use crate::inspect::coverage::series_of;
 use crate::local::fswalk::{self, EntryKind, MAX_DEPTH};
-use crate::local::partition::cutoff_date;
 use crate::read::glob;
+use crate::read::notes;
 use crate::read::selection::Selection;
 use crate::vocab::error::{Error, Result};
 
@@ -132,7 +132,13 @@ pub fn list(profile: &Profile, selection: &Selection, today: NaiveDate) -> Resul
             Err(e) => return Err(Error::io_default("read directory", root, e.into())),
         }
     }
-    let warnings = walk.warnings(profile, today);
+    let warnings = notes::warnings(
+        profile,
+        &selection.fields,
+        (&walk.unfit_read, &walk.unfit_left_out),
+        walk.partitions.iter().map(|(p, _)| (p.date, p.rel.as_path())),
+        today,
+    );
     let Walk { mut files, partitions, .. } = walk;
     let mut partitions: Vec<SelectedPartition> = partitions.into_iter().map(|(p, _)| p).collect();
     files.sort_by(|a, b| (&a.series, a.date, &a.path).cmp(&(&b.series, b.date, &b.path)));
@@ -316,50 +322,6 @@ impl Walk<'_> {
     fn error(&self, action: &str, rel: PathBuf, e: Errno) -> Error {
         Error::io_default(action, self.root.join(rel), e.into())
     }
-
-    fn warnings(&self, profile: &Profile, today: NaiveDate) -> Vec<String> {
-        let mut out = Vec::new();
-        if let Some(format) = self.format {
-            let names: Vec<&str> = format.field_names().collect();
-            for series in &self.unfit_read {
-                out.push(format!(
-                    "series {series} of profile {} does not fit series_format {:?}: its rows have no {} (null); rename the series or change series_format",
-                    profile.name,
-                    format.as_str(),
-                    names.join(" and ")
-                ));
-            }
-            for series in &self.unfit_left_out {
-                let filters: Vec<&str> = self.selection.fields.keys().map(String::as_str).collect();
-                out.push(format!(
-                    "series {series} of profile {} does not fit series_format {:?}, so the {} filter cannot judge it and it is left out; select it with series= instead",
-                    profile.name,
-                    format.as_str(),
-                    filters.join("/")
-                ));
-            }
-        }
-        let cutoff = cutoff_date(today, profile.retention_days);
-        let expired: Vec<&SelectedPartition> =
-            self.partitions.iter().map(|(p, _)| p).filter(|p| p.date < cutoff).collect();
-        if let Some(first) = expired.iter().min_by_key(|p| (p.date, &p.rel)) {
-            out.push(format!(
-                "{} selected partition{} of profile {} {} past retention (before {cutoff}, first {}): cleanup removes them, and a read that meets a removed partition fails and says so",
-                expired.len(),
-                if expired.len() == 1 { "" } else { "s" },
-                profile.name,
-                if expired.len() == 1 { "is" } else { "are" },
-                first.rel.display()
-            ));
-        }
-        if let Some(option) = profile.rsync_args.as_deref().and_then(writes_under_real_names) {
-            out.push(format!(
-                "profile {} passes rsync {option}, which lets a file appear under its real name before it is complete: a read may meet a half-written file; remove it from rsync_args",
-                profile.name
-            ));
-        }
-        out
-    }
 }
 
 /// The days to probe by name when the selection allows it: exact series names
@@ -380,24 +342,6 @@ fn probe_days(selection: &Selection) -> Option<Vec<NaiveDate>> {
 
 /// More (series, day) pairs than this: listing the profile directory is cheaper.
 const MAX_PROBES: usize = 4096;
-
-/// The `rsync_args` option that writes incomplete files under their real
-/// names, if any (`--inplace`, `--append`, `--partial` without `--partial-dir`).
-fn writes_under_real_names(args: &[String]) -> Option<&'static str> {
-    let mut partial = false;
-    let mut partial_dir = false;
-    for word in args {
-        match word.as_str() {
-            "--inplace" => return Some("--inplace"),
-            "--append" | "--append-verify" => return Some("--append"),
-            "--partial" => partial = true,
-            w if w.starts_with("--partial-dir") => partial_dir = true,
-            w if w.starts_with('-') && !w.starts_with("--") && w.contains('P') => partial = true,
-            _ => {}
-        }
-    }
-    (partial && !partial_dir).then_some("--partial without --partial-dir")
-}
 
 impl Catalog {
     /// After the files were read: `Err` naming the first selected partition
