@@ -26,6 +26,7 @@ import logging as _logging  # noqa: E402
 from datalake._datalake import (
     AuthenticationError,
     CancelledError,
+    Catalog,
     Checkpoint,
     CleanupReport,
     Config,
@@ -36,6 +37,7 @@ from datalake._datalake import (
     DataLake,
     DataLakeError,
     Diagnostic,
+    FileEntry,
     HealthReport,
     HostKeyError,
     InvalidArgumentError,
@@ -70,6 +72,7 @@ _logging.getLogger("datalake").addHandler(_logging.NullHandler())
 __all__ = [
     "AuthenticationError",
     "CancelledError",
+    "Catalog",
     "Checkpoint",
     "CleanupReport",
     "Config",
@@ -81,6 +84,7 @@ __all__ = [
     "DataLakeError",
     "DataLakeManager",
     "Diagnostic",
+    "FileEntry",
     "HealthReport",
     "HostKeyError",
     "InvalidArgumentError",
