@@ -28,16 +28,16 @@
 //! }
 //! ```
 //!
-//! Reading: [`DataLake::files`] lists the complete files of a [`Selection`]
+//! Reading: [`DataLake::files`] lists the complete files of a [`FileSelection`]
 //! (series names or patterns, an inclusive day range, values of the fields
 //! of the profile's `series_format`), judged by directory names alone:
 //!
 //! ```no_run
-//! use datalake_core::{DataLake, Selection};
+//! use datalake_core::{DataLake, FileSelection};
 //!
 //! fn main() -> Result<(), datalake_core::Error> {
 //!     let lake = DataLake::open("config/data_lake.yml")?;
-//!     let mut selection = Selection { start: Some(Selection::parse_date("20241119")?), ..Default::default() };
+//!     let mut selection = FileSelection { start: Some(FileSelection::parse_date("20241119")?), ..Default::default() };
 //!     selection.series.push("gate_io_VIRTUAL-USDT".into());
 //!     for file in lake.files("orderbook_ticks", &selection)?.files {
 //!         println!("{} {} {} bytes", file.path.display(), file.date, file.size);
@@ -52,7 +52,8 @@
 //! the whole story).
 //! - [`vocab`]: the words every layer shares: [`Error`] and [`ErrorKind`],
 //!   diagnostics, [`SyncStatus`], [`SyncMode`], [`ExitCode`], sizes, reserved
-//!   directory names, cancellation and progress, the metrics counters.
+//!   directory names, run control ([`RunControl`]: cancellation, progress, the
+//!   caller's poll), the metrics counters.
 //! - [`config`]: the quants-infra YAML format, validated with file:line:column diagnostics.
 //! - [`local`]: the lake's own disk: dated partitions, walks, Parquet footers,
 //!   records that a full disk cannot stop.
@@ -64,8 +65,9 @@
 //! - [`inspect`]: stats, coverage, verify, health, Prometheus metrics.
 //! - [`read`]: the catalog of the complete files of a selection (series,
 //!   dates, series fields), and the schema check of a read.
-//! - [`lake`]: the [`DataLake`] facade the Python and C bindings wrap, and
-//!   what every command's result means ([`lake::outcome`]).
+//! - [`lake`]: the [`DataLake`] facade the Python and C bindings wrap, which
+//!   profiles each command's `--all` covers ([`lake::selection`]), and what
+//!   every command's result means ([`lake::outcome`], [`lake::aggregates`]).
 //!
 //! # Dependencies, and why
 //! - `which`: finds `rsync`/`ssh` on `PATH` exactly as a shell would.
@@ -106,18 +108,20 @@ pub mod vocab;
 
 pub use collector::connection::{ConnectionReport, ConnectionStatus};
 pub use config::{Config, Profile, Source, ValidationReport};
-pub use inspect::coverage::{Coverage, DayState, SeriesCoverage};
+pub use inspect::coverage::{Coverage, CoverageOptions, DayState, SeriesCoverage};
 pub use inspect::health::HealthReport;
 pub use inspect::stats::ProfileStats;
 pub use inspect::verify::{VerifyOptions, VerifyReport};
+pub use lake::aggregates::{CleanupAllReport, CoverageAllReport, ProfileOutcome, VerifyAllReport};
 pub use lake::outcome::{AggregateFailure, SyncAllReport};
+pub use lake::selection::{Command, Selection};
 pub use lake::{DataLake, SyncOptions};
 pub use read::catalog::{Catalog, FileEntry, SelectedPartition};
 pub use read::schema::SchemaGroup;
-pub use read::selection::Selection;
+pub use read::selection::FileSelection;
 pub use rsync::output::TransferStats;
 pub use state::checkpoint::Checkpoint;
-pub use state::cleaner::CleanupReport;
+pub use state::cleaner::{CleanupOptions, CleanupReport};
 pub use state::quarantine::QuarantinedFile;
 pub use transfer::report::SyncReport;
 pub use vocab::cancel::CancelToken;
@@ -125,4 +129,5 @@ pub use vocab::diagnostic::{Diagnostic, Severity};
 pub use vocab::error::{all_error_kinds, ConfigErrors, ConnectFailure, Error, ErrorKind, Result};
 pub use vocab::exit_code::ExitCode;
 pub use vocab::progress::Progress;
+pub use vocab::run_control::RunControl;
 pub use vocab::status::{all_sync_statuses, RunEffect, SyncMode, SyncStatus};

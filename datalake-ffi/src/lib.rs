@@ -27,6 +27,8 @@ pub mod options;
 
 pub mod lake;
 
+pub mod aggregates;
+
 pub mod ops;
 
 pub mod config;
@@ -35,6 +37,7 @@ pub mod read;
 
 pub mod library;
 
+pub use aggregates::*;
 pub use config::*;
 pub use lake::*;
 pub use library::*;

@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use datalake_core::Selection;
+use datalake_core::FileSelection;
 
 use crate::boundary::{call, out_arg, ref_arg, str_arg, to_json};
 use crate::lake::datalake_lake;
@@ -47,7 +47,7 @@ pub unsafe extern "C" fn datalake_files(
         let selection =
             if selection_json.is_null() { "" } else { unsafe { str_arg(selection_json, "selection_json") }? };
         let out = unsafe { out_arg(files_json, "files_json") }?;
-        let selection = Selection::from_json(selection)?;
+        let selection = FileSelection::from_json(selection)?;
         let catalog = lake.lake.files(profile, &selection)?;
         *out = to_json(&catalog, "catalog")?;
         Ok(())

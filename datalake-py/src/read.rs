@@ -8,12 +8,12 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDateTime, PyDict, PyString};
 
-use datalake_core::{Catalog, FileEntry, Selection};
+use datalake_core::{Catalog, FileEntry, FileSelection};
 
+use crate::bridge;
 use crate::errors::to_py_err;
 use crate::json;
 use crate::lake::PyDataLake;
-use crate::logging;
 use crate::util::repr_fields;
 
 /// One complete file of a selection.
@@ -108,14 +108,13 @@ impl PyCatalog {
     /// every core, GIL released); InvalidArgumentError naming two files when
     /// a column's type differs between them.
     fn schema_files(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        let out = py.detach(|| datalake_core::read::schema::groups(&self.inner, 0));
-        out.map(|groups| groups.into_iter().map(|g| g.representative.to_string_lossy().into_owned()).collect())
-            .map_err(|e| to_py_err(py, &e))
+        let groups = bridge::call(py, || datalake_core::read::schema::groups(&self.inner, 0))?;
+        Ok(groups.into_iter().map(|g| g.representative.to_string_lossy().into_owned()).collect())
     }
     /// Raise LocalIOError (errno ENOENT, `partition` set) when a selected
     /// partition was removed or replaced since the catalog listed it.
     fn check_still_there(&self, py: Python<'_>) -> PyResult<()> {
-        py.detach(|| self.inner.check_still_there()).map_err(|e| to_py_err(py, &e))
+        bridge::call(py, || self.inner.check_still_there())
     }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json::to_py(py, &self.inner)
@@ -167,7 +166,7 @@ fn day(py: Python<'_>, value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult
         return value.extract::<NaiveDate>().map(Some);
     }
     if let Ok(s) = value.cast::<PyString>() {
-        return Selection::parse_date(&s.to_string()).map(Some).map_err(|e| to_py_err(py, &e));
+        return FileSelection::parse_date(&s.to_string()).map(Some).map_err(|e| to_py_err(py, &e));
     }
     let name = value.get_type().name()?;
     Err(PyTypeError::new_err(format!("{what} takes a datetime.date or a string such as \"2024-11-19\", not {name}")))
@@ -180,8 +179,8 @@ fn selection(
     start: Option<&Bound<'_, PyAny>>,
     end: Option<&Bound<'_, PyAny>>,
     fields: Option<&Bound<'_, PyDict>>,
-) -> PyResult<Selection> {
-    let mut out = Selection {
+) -> PyResult<FileSelection> {
+    let mut out = FileSelection {
         series: string_list(series, "series")?,
         start: day(py, start, "start")?,
         end: day(py, end, "end")?,
@@ -223,11 +222,8 @@ impl PyDataLake {
         end: Option<Bound<'_, PyAny>>,
         fields: Option<Bound<'_, PyDict>>,
     ) -> PyResult<PyCatalog> {
-        logging::refresh(py)?;
         let selection = selection(py, series.as_ref(), start.as_ref(), end.as_ref(), fields.as_ref())?;
-        let out = py.detach(|| self.core().files(profile, &selection));
-        logging::flush(py)?;
-        out.map(|inner| PyCatalog { inner }).map_err(|e| to_py_err(py, &e))
+        bridge::call(py, || self.core().files(profile, &selection)).map(|inner| PyCatalog { inner })
     }
 
     /// The complete files of a selection, by series, date and path.

@@ -5,7 +5,7 @@ use super::DataLake;
 use crate::local::partition::today;
 use crate::read::catalog::{self, Catalog};
 use crate::read::schema::{self, SchemaGroup};
-use crate::read::selection::Selection;
+use crate::read::selection::FileSelection;
 use crate::vocab::error::Result;
 
 impl DataLake {
@@ -13,7 +13,7 @@ impl DataLake {
     /// by series, date and path: see [`crate::read::catalog`] for what is
     /// never listed and what a selection costs. Each warning of the catalog
     /// is also logged.
-    pub fn files(&self, name: &str, selection: &Selection) -> Result<Catalog> {
+    pub fn files(&self, name: &str, selection: &FileSelection) -> Result<Catalog> {
         let profile = self.profile(name)?;
         let catalog = catalog::list(profile, selection, today(profile.timezone))?;
         for warning in &catalog.warnings {

@@ -49,7 +49,7 @@ use crate::inspect::coverage::series_of;
 use crate::local::fswalk::{self, EntryKind, MAX_DEPTH};
 use crate::read::glob;
 use crate::read::notes;
-use crate::read::selection::Selection;
+use crate::read::selection::FileSelection;
 use crate::vocab::error::{Error, Result};
 
 /// One complete file of a selection.
@@ -108,7 +108,7 @@ pub struct Catalog {
 /// missing directory is an empty catalog; an unreadable one is an error.
 /// Files and partitions that vanish during the walk (cleanup running) are
 /// left out: they are no longer in the lake.
-pub fn list(profile: &Profile, selection: &Selection, today: NaiveDate) -> Result<Catalog> {
+pub fn list(profile: &Profile, selection: &FileSelection, today: NaiveDate) -> Result<Catalog> {
     selection.check(profile)?;
     let root = profile.local_dir.as_path();
     let format = profile.series_format.as_ref();
@@ -155,7 +155,7 @@ pub fn list(profile: &Profile, selection: &Selection, today: NaiveDate) -> Resul
 
 struct Walk<'a> {
     root: &'a Path,
-    selection: &'a Selection,
+    selection: &'a FileSelection,
     format: Option<&'a SeriesFormat>,
     files: Vec<FileEntry>,
     partitions: Vec<(SelectedPartition, BTreeMap<String, String>)>,
@@ -327,7 +327,7 @@ impl Walk<'_> {
 /// The days to probe by name when the selection allows it: exact series names
 /// (no pattern, no `/`, not `.`) and a closed range of at most a few thousand
 /// (series, day) pairs; `None`: walk the profile directory.
-fn probe_days(selection: &Selection) -> Option<Vec<NaiveDate>> {
+fn probe_days(selection: &FileSelection) -> Option<Vec<NaiveDate>> {
     let (start, end) = (selection.start?, selection.end?);
     let exact = |s: &String| !glob::is_glob(s) && !s.contains('/') && s != "." && s != "..";
     if selection.series.is_empty() || !selection.series.iter().all(exact) {

@@ -14,7 +14,7 @@ use crate::vocab::error::{Error, Result};
 
 /// What to read of a profile. The default selects everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Selection {
+pub struct FileSelection {
     /// Series names or patterns (`*`, `?`, `[...]`); empty: every series.
     pub series: Vec<String>,
     /// First day, inclusive.
@@ -25,7 +25,7 @@ pub struct Selection {
     pub fields: BTreeMap<String, Vec<String>>,
 }
 
-impl Selection {
+impl FileSelection {
     /// A day as the faces take it: `2024-11-19` or `20241119`.
     pub fn parse_date(text: &str) -> Result<NaiveDate> {
         let t = text.trim();
@@ -45,27 +45,27 @@ impl Selection {
     /// The selection of the C ABI's JSON: `{"series": "x" | [...], "start":
     /// "2024-11-19", "end": "20241121", "fields": {"exchange": "gate_io" | [...]}}`,
     /// every key optional; `null` or `""` is the empty selection.
-    pub fn from_json(text: &str) -> Result<Selection> {
+    pub fn from_json(text: &str) -> Result<FileSelection> {
         let bad = |what: String| Error::InvalidArgument(format!("selection JSON: {what}"));
         if text.trim().is_empty() {
-            return Ok(Selection::default());
+            return Ok(FileSelection::default());
         }
         let value: Value = serde_json::from_str(text).map_err(|e| {
             bad(format!("{e}; expected an object such as {{\"series\": [\"gate_io_*\"], \"start\": \"2024-11-19\"}}"))
         })?;
         let object = match value {
-            Value::Null => return Ok(Selection::default()),
+            Value::Null => return Ok(FileSelection::default()),
             Value::Object(o) => o,
             other => return Err(bad(format!("expected an object, got {other}"))),
         };
-        let mut selection = Selection::default();
+        let mut selection = FileSelection::default();
         for (key, value) in object {
             match key.as_str() {
                 "series" => selection.series = strings(&value, "series").map_err(bad)?,
                 "start" | "end" => {
                     let day = match &value {
                         Value::Null => None,
-                        Value::String(s) => Some(Selection::parse_date(s)?),
+                        Value::String(s) => Some(FileSelection::parse_date(s)?),
                         other => return Err(bad(format!("{key} must be a date string, got {other}"))),
                     };
                     if key == "start" {
@@ -194,29 +194,29 @@ mod tests {
     use crate::config::SeriesFormat;
 
     fn d(s: &str) -> NaiveDate {
-        Selection::parse_date(s).unwrap()
+        FileSelection::parse_date(s).unwrap()
     }
 
     #[test]
     fn dates_in_both_spellings() {
         assert_eq!(d("2024-11-19"), d("20241119"));
         for bad in ["2024-11-31", "241119", "2024/11/19", "", "20241341"] {
-            let e = Selection::parse_date(bad).unwrap_err().to_string();
+            let e = FileSelection::parse_date(bad).unwrap_err().to_string();
             assert!(e.contains("2024-11-19 or 20241119"), "{e}");
         }
     }
 
     #[test]
     fn json_selection() {
-        let s = Selection::from_json(
+        let s = FileSelection::from_json(
             r#"{"series": "gate_io_*", "start": "20241119", "end": "2024-11-21", "fields": {"symbol": ["A", "B"]}}"#,
         )
         .unwrap();
         assert_eq!(s.series, ["gate_io_*"]);
         assert_eq!((s.start, s.end), (Some(d("2024-11-19")), Some(d("2024-11-21"))));
         assert_eq!(s.fields["symbol"], ["A", "B"]);
-        assert_eq!(Selection::from_json("null").unwrap(), Selection::default());
-        assert_eq!(Selection::from_json("").unwrap(), Selection::default());
+        assert_eq!(FileSelection::from_json("null").unwrap(), FileSelection::default());
+        assert_eq!(FileSelection::from_json("").unwrap(), FileSelection::default());
         for (bad, needle) in [
             (r#"{"serie": "x"}"#, "unknown key \"serie\""),
             (r#"{"series": 3}"#, "string or a list"),
@@ -225,7 +225,7 @@ mod tests {
             ("[1]", "expected an object"),
             ("{", "selection JSON"),
         ] {
-            let e = Selection::from_json(bad).unwrap_err().to_string();
+            let e = FileSelection::from_json(bad).unwrap_err().to_string();
             assert!(e.contains(needle), "{bad}: {e}");
         }
     }
@@ -233,9 +233,9 @@ mod tests {
     #[test]
     fn checks_against_the_profile() {
         let mut p = test_profile(std::path::Path::new("/tmp/x"), 30);
-        let mut s = Selection { start: Some(d("20241120")), end: Some(d("20241119")), ..Default::default() };
+        let mut s = FileSelection { start: Some(d("20241120")), end: Some(d("20241119")), ..Default::default() };
         assert!(s.check(&p).unwrap_err().to_string().contains("after end"));
-        s = Selection::default();
+        s = FileSelection::default();
         s.fields.insert("exchange".into(), vec!["gate_io".into()]);
         assert!(s.check(&p).unwrap_err().to_string().contains("has no series_format"));
         p.series_format = Some(SeriesFormat::parse("{exchange}_{symbol}").unwrap());
@@ -247,18 +247,18 @@ mod tests {
 
     #[test]
     fn pruning_by_prefix() {
-        let s = Selection { series: vec!["binance/BTC".into()], ..Default::default() };
+        let s = FileSelection { series: vec!["binance/BTC".into()], ..Default::default() };
         assert!(s.may_hold("binance"));
         assert!(s.may_hold("binance/BTC"));
         assert!(s.may_hold("binance/BTC/2024"));
         assert!(!s.may_hold("binance/ETH"));
         assert!(!s.may_hold("bin"));
         assert!(!s.may_hold("binance/BTCX"));
-        let g = Selection { series: vec!["trades/gate*".into()], ..Default::default() };
+        let g = FileSelection { series: vec!["trades/gate*".into()], ..Default::default() };
         assert!(g.may_hold("trades"));
         assert!(g.may_hold("trades/gate_io"));
         assert!(g.may_hold("trades/gate_io/2024"));
         assert!(!g.may_hold("quotes"));
-        assert!(Selection::default().may_hold("anything"));
+        assert!(FileSelection::default().may_hold("anything"));
     }
 }

@@ -12,7 +12,7 @@ use crate::config::test_support::test_profile;
 use crate::config::{Profile, SeriesFormat};
 use crate::read::catalog::{list, Catalog};
 use crate::read::schema::groups;
-use crate::read::selection::Selection;
+use crate::read::selection::FileSelection;
 use crate::vocab::error::Error;
 
 const TICK: &str = "message t { required int64 timestamp; optional binary exchange (UTF8); optional double price; }";
@@ -33,7 +33,7 @@ fn put(root: &Path, rel: &str, bytes: &[u8]) {
 }
 
 fn d(s: &str) -> NaiveDate {
-    Selection::parse_date(s).unwrap()
+    FileSelection::parse_date(s).unwrap()
 }
 
 fn profile(root: &Path, format: Option<&str>) -> Profile {
@@ -46,8 +46,8 @@ fn rels(c: &Catalog) -> Vec<String> {
     c.files.iter().map(|f| f.path.strip_prefix(&c.root).unwrap().display().to_string()).collect()
 }
 
-fn select(series: &[&str], start: Option<&str>, end: Option<&str>) -> Selection {
-    Selection {
+fn select(series: &[&str], start: Option<&str>, end: Option<&str>) -> FileSelection {
+    FileSelection {
         series: series.iter().map(|s| s.to_string()).collect(),
         start: start.map(d),
         end: end.map(d),
@@ -96,7 +96,7 @@ fn flat_selection_by_series_and_dates() {
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
 
     // Everything: 4 pairs x 4 days x 2 parts; nothing hidden, partial, quarantined, linked or undated.
-    let all = list(&p, &Selection::default(), today).unwrap();
+    let all = list(&p, &FileSelection::default(), today).unwrap();
     assert_eq!(all.files.len(), 32);
     assert!(rels(&all).iter().all(|r| r.ends_with(".parquet") && !r.contains("/.") && !r.starts_with('.')));
 
@@ -181,7 +181,7 @@ fn retention_removing_a_partition_is_reported() {
 fn a_profile_directory_not_there_yet_is_empty() {
     let tmp = tempfile::tempdir().unwrap();
     let p = profile(&tmp.path().join("missing"), None);
-    assert!(list(&p, &Selection::default(), d("20241121")).unwrap().files.is_empty());
+    assert!(list(&p, &FileSelection::default(), d("20241121")).unwrap().files.is_empty());
 }
 
 #[test]
@@ -189,10 +189,10 @@ fn rsync_args_that_show_half_written_files_are_named() {
     let tmp = tempfile::tempdir().unwrap();
     let mut p = profile(tmp.path(), None);
     p.rsync_args = Some(vec!["-rtP".into()]);
-    let c = list(&p, &Selection::default(), d("20241121")).unwrap();
+    let c = list(&p, &FileSelection::default(), d("20241121")).unwrap();
     assert!(c.warnings.iter().any(|w| w.contains("--partial without --partial-dir")), "{:?}", c.warnings);
     p.rsync_args = Some(vec!["-rtP".into(), "--partial-dir=.rsync-partial".into()]);
-    assert!(list(&p, &Selection::default(), d("20241121")).unwrap().warnings.is_empty());
+    assert!(list(&p, &FileSelection::default(), d("20241121")).unwrap().warnings.is_empty());
 }
 
 #[test]
@@ -204,7 +204,7 @@ fn schemas_group_and_conflicts_name_two_files() {
     put(root, "a_20241119/part_2.parquet", &parquet_with(TICK));
     put(root, "a_20241120/part_1.parquet", &parquet_with(wider));
     let p = profile(root, None);
-    let c = list(&p, &Selection::default(), d("20241121")).unwrap();
+    let c = list(&p, &FileSelection::default(), d("20241121")).unwrap();
     let g = groups(&c, 2).unwrap();
     assert_eq!(g.len(), 2);
     assert_eq!((g[0].files, g[1].files), (2, 1));
@@ -215,7 +215,7 @@ fn schemas_group_and_conflicts_name_two_files() {
         "a_20241121/part_1.parquet",
         &parquet_with("message t { required int64 timestamp; optional int64 price; }"),
     );
-    let c = list(&p, &Selection::default(), d("20241121")).unwrap();
+    let c = list(&p, &FileSelection::default(), d("20241121")).unwrap();
     let err = groups(&c, 0).unwrap_err();
     let text = err.to_string();
     assert!(matches!(err, Error::SchemaMismatch { .. }));
