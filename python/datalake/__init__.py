@@ -22,6 +22,7 @@ from datalake import _startup
 _startup.quiet_until_main()
 
 import logging as _logging  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 from datalake._datalake import (
     AuthenticationError,
@@ -68,7 +69,20 @@ from datalake._datalake import (
     human_size,
     validate_file,
 )
-from datalake.manager import DataLakeManager
+
+if TYPE_CHECKING:
+    from datalake.manager import DataLakeManager
+
+
+def __getattr__(name: str) -> object:
+    # The quants-infra manager (and what it imports) loads on first use: `datalake --version`
+    # and `datalake status` start without it.
+    if name == "DataLakeManager":
+        from datalake.manager import DataLakeManager
+
+        return DataLakeManager
+    raise AttributeError(f"module 'datalake' has no attribute {name!r}")
+
 
 # Library convention: no output unless the application configures logging.
 _logging.getLogger("datalake").addHandler(_logging.NullHandler())
