@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """datalake vs the plain tools, on the same generated data, side by side.
 
-    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|verify|rewrites]
+    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|verify|rewrites|read]
 
 Measures (median of N runs, wall time and peak RSS of the measured process):
   * first sync          vs  plain ``rsync -a`` over the same loopback SSH server
@@ -15,6 +15,8 @@ Peak RSS needs GNU time (/usr/bin/time, Debian package `time`); without it the c
 
 Targets (issue #2): sync <= 1.05x rsync, stats <= 1.5x du+find, cleanup <= 1.2x rm -rf.
 Target (issue #12): verify >= 10x faster than the read_metadata loop (pyarrow from .venv).
+Reading the lake (issue #19, --only read, run with .venv/bin/python): bench/read.py, the
+catalog vs ``find`` and ``DataLake.read`` vs the quants-lab loader on 180,000 real files.
 
 Planner (issue #11), on trees generated once and kept under --cache (sizes are parameters;
 --quick shrinks them):
@@ -434,7 +436,10 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small tree, for a smoke run")
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (median is reported)")
     ap.add_argument(
-        "--only", choices=["all", "base", "planner", "first-sync", "verify", "rewrites"], default="all", help="which benchmarks to run"
+        "--only",
+        choices=["all", "base", "planner", "first-sync", "verify", "rewrites", "read"],
+        default="all",
+        help="which benchmarks to run (read: bench/read.py, the lake's catalog and reader; needs .venv's pyarrow)",
     )
     ap.add_argument("--cache", default="/tmp/datalake-bench-cache", help="where generated planner trees are kept")
     ap.add_argument("--noop-tree", default=None, help="DAYSxSYMBOLSxPARTS of the no-op tree (60x50x200)")
@@ -449,6 +454,11 @@ def main() -> None:
     args.big_tree = args.big_tree or quick_or("60x50x20", "10x10x20")
     args.backfill_tree = args.backfill_tree or quick_or("15x10x8", "5x4x6")
 
+    if args.only == "read":
+        # Reading the lake (issue #19): its own script, with its own cached lake under bench/out/.
+        argv = [sys.executable, str(ROOT / "bench" / "read.py"), "--repeat", str(args.repeat)]
+        subprocess.run(argv + (["--quick"] if args.quick else []), check=True)
+        return
     print("building target/release/examples/bench_ops ...", flush=True)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "datalake-core", "--example", "bench_ops"], cwd=ROOT, check=True)
 

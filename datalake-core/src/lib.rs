@@ -28,6 +28,24 @@
 //! }
 //! ```
 //!
+//! Reading: [`DataLake::files`] lists the complete files of a [`FileSelection`]
+//! (series names or patterns, an inclusive day range, values of the fields
+//! of the profile's `series_format`), judged by directory names alone:
+//!
+//! ```no_run
+//! use datalake_core::{DataLake, FileSelection};
+//!
+//! fn main() -> Result<(), datalake_core::Error> {
+//!     let lake = DataLake::open("config/data_lake.yml")?;
+//!     let mut selection = FileSelection { start: Some(FileSelection::parse_date("20241119")?), ..Default::default() };
+//!     selection.series.push("gate_io_VIRTUAL-USDT".into());
+//!     for file in lake.files("orderbook_ticks", &selection)?.files {
+//!         println!("{} {} {} bytes", file.path.display(), file.date, file.size);
+//!     }
+//!     Ok(())
+//! }
+//! ```
+//!
 //! # Layout
 //! The modules are layers, bottom first; each uses only the layers below it
 //! (`scripts/check_layers.py` checks it in CI; `docs/ARCHITECTURE.md` tells
@@ -45,6 +63,8 @@
 //! - [`transfer`]: the planner (windowed and full runs, parallel streams), the
 //!   syncer (attempts, retries), the sync report.
 //! - [`inspect`]: stats, coverage, verify, health, Prometheus metrics.
+//! - [`read`]: the catalog of the complete files of a selection (series,
+//!   dates, series fields), and the schema check of a read.
 //! - [`lake`]: the [`DataLake`] facade the Python and C bindings wrap, which
 //!   profiles each command's `--all` covers ([`lake::selection`]), and what
 //!   every command's result means ([`lake::outcome`], [`lake::aggregates`]).
@@ -86,6 +106,7 @@ pub mod config;
 pub mod inspect;
 pub mod lake;
 pub mod local;
+pub mod read;
 pub mod rsync;
 pub mod state;
 pub mod transfer;
@@ -101,6 +122,9 @@ pub use lake::aggregates::{CleanupAllReport, CoverageAllReport, ProfileOutcome, 
 pub use lake::outcome::{AggregateFailure, SyncAllReport};
 pub use lake::selection::{Command, Selection};
 pub use lake::{DataLake, SyncOptions};
+pub use read::catalog::{Catalog, FileEntry, SelectedPartition};
+pub use read::schema::SchemaGroup;
+pub use read::selection::FileSelection;
 pub use rsync::output::TransferStats;
 pub use state::checkpoint::Checkpoint;
 pub use state::cleaner::{CleanupOptions, CleanupReport};

@@ -250,6 +250,14 @@ pub static KEYS: &[KeySpec] = &[
         doc: "A file the lake has, written again on the collector: `auto` keeps the earlier version in `.datalake-replaced/` when the new one lacks some of its rows, `keep` keeps every earlier version, `replace` replaces it.",
     },
     KeySpec {
+        scope: Profile,
+        name: "series_format",
+        ty: T::Text,
+        default: D::Unset("none: series have no fields"),
+        rule: "`{field}` names with text between them, not `series` or `date`",
+        doc: "How a series name splits into fields for reading (`\"{exchange}_{symbol}\"`): filters and columns.",
+    },
+    KeySpec {
         scope: Source,
         name: "type",
         ty: T::Choice(&["ssh", "local"]),

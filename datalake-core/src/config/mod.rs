@@ -70,6 +70,7 @@ mod load;
 mod reference;
 mod rsync_args;
 mod rules;
+mod series_format;
 mod source;
 mod spec;
 #[cfg(test)]
@@ -86,5 +87,6 @@ pub use keys::{
 };
 pub use load::example_yaml;
 pub use reference::{reference_markdown, REFRESH_COMMAND};
+pub use series_format::{SeriesFormat, RESERVED_FIELDS};
 pub use spec::{DefaultValue, DurationKey, IntKey, KeySpec, Scope, ValueType};
 pub use types::{Config, HostKeyChecking, OnRewrite, Profile, Source, SshSource, Timezone, ValidationReport};

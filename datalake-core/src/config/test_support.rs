@@ -37,5 +37,6 @@ pub(crate) fn test_profile(local_dir: &Path, retention_days: u32) -> Profile {
         window_days: super::DEFAULT_WINDOW_DAYS,
         full_sync_every: super::DEFAULT_FULL_SYNC_EVERY,
         parallel: super::DEFAULT_PARALLEL,
+        series_format: None,
     }
 }

@@ -199,6 +199,9 @@ pub struct Profile {
     pub parallel: u32,
     /// What happens to the lake's copy of a file a new version replaces.
     pub on_rewrite: OnRewrite,
+    /// How a series name splits into fields (`"{exchange}_{symbol}"`), for
+    /// reading the lake (see [`crate::read`]); `None`: series have no fields.
+    pub series_format: Option<super::series_format::SeriesFormat>,
 }
 
 fn as_seconds<S: serde::Serializer>(d: &std::time::Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
