@@ -6,7 +6,7 @@ use datalake_core::CompactOptions;
 
 use crate::boundary::{call, out_arg, ref_arg, str_arg, to_json, Failure};
 use crate::lake::datalake_lake;
-use crate::options::{datalake_progress_cb, datalake_sync_options, with_core_options};
+use crate::options::{datalake_progress_cb, with_control};
 use crate::status::datalake_status;
 
 /// Compact one profile's closed days into its Delta table (the CLI's
@@ -47,15 +47,8 @@ pub unsafe extern "C" fn datalake_compact(
         let lake = unsafe { ref_arg(lake, "lake") }?;
         let profile = unsafe { str_arg(profile, "profile") }?;
         let out = unsafe { out_arg(report_json, "report_json") }?;
-        let options = datalake_sync_options { progress, userdata, ..datalake_sync_options::default() };
-        let report = with_core_options(Some(&options), |o| {
-            let mut compact = CompactOptions {
-                dry_run,
-                progress: o.progress.take(),
-                interrupt_check: o.interrupt_check.take(),
-                cancel: o.cancel.clone(),
-            };
-            lake.lake.compact(profile, &mut compact)
+        let report = with_control(progress, userdata, |control| {
+            lake.lake.compact(profile, &mut CompactOptions { dry_run, control })
         })?;
         *out = to_json(&report, "compaction report")?;
         report.failure().map_or(Ok(()), |e| Err(Failure::new(e.kind().into(), e.to_string())))

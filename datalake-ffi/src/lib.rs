@@ -27,18 +27,24 @@ pub mod options;
 
 pub mod lake;
 
+pub mod aggregates;
+
 pub mod compact;
 
 pub mod ops;
 
 pub mod config;
 
+pub mod read;
+
 pub mod library;
 
+pub use aggregates::*;
 pub use compact::*;
 pub use config::*;
 pub use lake::*;
 pub use library::*;
 pub use ops::*;
 pub use options::{datalake_progress, datalake_progress_cb, datalake_sync_options, datalake_sync_options_default};
+pub use read::*;
 pub use status::{datalake_status, datalake_status_value};

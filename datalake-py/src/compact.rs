@@ -1,12 +1,13 @@
-//! `DataLake.compact`: the core's compaction, with the GIL released.
+//! `DataLake.compact` and `DataLake.compact_all`: the core's compaction,
+//! through the bridge (GIL released, Ctrl-C and the progress callback wired).
 
 use pyo3::prelude::*;
 
 use datalake_core::CompactOptions;
 
-use crate::compact_report::PyCompactReport;
-use crate::errors::to_py_err;
-use crate::lake::{checked_callback, PyDataLake, RunOptions};
+use crate::bridge::{self, attach_attr, checked_callback, settle};
+use crate::compact_report::{PyCompactAllReport, PyCompactReport};
+use crate::lake::PyDataLake;
 
 #[pymethods]
 impl PyDataLake {
@@ -22,29 +23,40 @@ impl PyDataLake {
         dry_run: bool,
         progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyCompactReport>> {
-        crate::logging::refresh(py)?;
-        let options =
-            RunOptions { dry_run, cleanup: false, full: false, jobs: 1, progress: checked_callback(progress)? };
-        let (result, pending) = self.run_detached(py, options, |lake, opts| {
-            let mut compact = CompactOptions {
-                dry_run,
-                progress: opts.progress.take(),
-                interrupt_check: opts.interrupt_check.take(),
-                cancel: opts.cancel.clone(),
-            };
-            lake.compact(profile, &mut compact)
-        });
-        let report = match result {
-            Ok(report) => Bound::new(py, PyCompactReport::from(report))?,
-            Err(e) => return Err(pending.unwrap_or_else(|| to_py_err(py, &e))),
-        };
+        let lake = self.core();
+        let (result, pending) = bridge::run(py, checked_callback(progress)?, |control| {
+            lake.compact(profile, &mut CompactOptions { dry_run, control })
+        })?;
+        let report = Bound::new(py, PyCompactReport::from(settle(py, result, None)?))?;
         if let Some(err) = pending {
-            let _ = err.value(py).setattr("report", report.as_any());
+            attach_attr(&err, py, "report", report.as_any());
             return Err(err);
         }
         if let Some(err) = PyCompactReport::failure(&report)? {
             return Err(err);
         }
         Ok(report.unbind())
+    }
+
+    /// Compact every profile with `compact.enabled`. A profile that does not
+    /// compact cleanly does not raise: see `.results` and `.cli_exit_code`.
+    /// KeyboardInterrupt and callback exceptions are raised with the aggregate as `.report`.
+    #[pyo3(signature = (*, dry_run = false, progress = None))]
+    fn compact_all(
+        &self,
+        py: Python<'_>,
+        dry_run: bool,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyCompactAllReport>> {
+        let lake = self.core();
+        let (all, pending) = bridge::run(py, checked_callback(progress)?, |control| {
+            lake.compact_all(&mut CompactOptions { dry_run, control })
+        })?;
+        let all = Bound::new(py, PyCompactAllReport::new(py, all)?)?;
+        if let Some(err) = pending {
+            attach_attr(&err, py, "report", all.as_any());
+            return Err(err);
+        }
+        Ok(all.unbind())
     }
 }

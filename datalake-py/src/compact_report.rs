@@ -2,7 +2,9 @@
 
 use pyo3::prelude::*;
 
-use datalake_core::CompactReport;
+use pyo3::types::{PyList, PyTuple};
+
+use datalake_core::{CompactAllReport, CompactReport};
 
 use crate::errors::to_py_err;
 use crate::json;
@@ -148,5 +150,56 @@ impl PyCompactReport {
             "CompactReport",
             &["profile", "status", "days_compacted", "parts_absorbed", "rows_out", "duplicates_dropped"],
         )
+    }
+}
+
+/// What `compact_all` did: one result per profile with `compact.enabled`.
+#[pyclass(frozen, module = "datalake", name = "CompactAllReport")]
+pub struct PyCompactAllReport {
+    /// (profile, CompactReport or DataLakeError instance).
+    results: Vec<(String, Py<PyAny>)>,
+    exit_code: i32,
+    json: serde_json::Value,
+}
+
+impl PyCompactAllReport {
+    /// Move the core's aggregate into Python objects.
+    pub fn new(py: Python<'_>, all: CompactAllReport) -> PyResult<Self> {
+        let exit_code = all.exit_code().code();
+        let json = all.to_json_value();
+        let mut results = Vec::with_capacity(all.results.len());
+        for outcome in all.results {
+            let value = match outcome.result {
+                Ok(report) => Py::new(py, PyCompactReport::from(report))?.into_any(),
+                Err(e) => to_py_err(py, &e).into_value(py).into_any(),
+            };
+            results.push((outcome.profile, value));
+        }
+        Ok(PyCompactAllReport { results, exit_code, json })
+    }
+}
+
+#[pymethods]
+impl PyCompactAllReport {
+    /// `(profile, CompactReport or DataLakeError)` per profile attempted, in name order.
+    #[getter]
+    fn results<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let items = self
+            .results
+            .iter()
+            .map(|(name, value)| PyTuple::new(py, [name.into_pyobject(py)?.into_any(), value.bind(py).clone()]))
+            .collect::<PyResult<Vec<_>>>()?;
+        PyList::new(py, items)
+    }
+    /// The exit code `datalake compact --all` reports (the worst of the profiles').
+    #[getter]
+    fn cli_exit_code(&self) -> i32 {
+        self.exit_code
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json::value_to_py(py, &self.json)
+    }
+    fn __repr__(&self) -> String {
+        format!("CompactAllReport(profiles={}, cli_exit_code={})", self.results.len(), self.exit_code)
     }
 }

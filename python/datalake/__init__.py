@@ -22,22 +22,28 @@ from datalake import _startup
 _startup.quiet_until_main()
 
 import logging as _logging  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 from datalake._datalake import (
     AuthenticationError,
     CancelledError,
+    Catalog,
     Checkpoint,
+    CleanupAllReport,
     CleanupReport,
+    CompactAllReport,
     CompactReport,
     Config,
     ConfigError,
     ConnectError,
     ConnectionReport,
     Coverage,
+    CoverageAllReport,
     DataError,
     DataLake,
     DataLakeError,
     Diagnostic,
+    FileEntry,
     HealthReport,
     HostKeyError,
     InvalidArgumentError,
@@ -58,14 +64,29 @@ from datalake._datalake import (
     TableError,
     ToolNotFoundError,
     ValidationReport,
+    VerifyAllReport,
     VerifyReport,
     __version__,
+    all_commands,
     all_error_kinds,
     all_sync_statuses,
     human_size,
     validate_file,
 )
-from datalake.manager import DataLakeManager
+
+if TYPE_CHECKING:
+    from datalake.manager import DataLakeManager
+
+
+def __getattr__(name: str) -> object:
+    # The quants-infra manager (and what it imports) loads on first use: `datalake --version`
+    # and `datalake status` start without it.
+    if name == "DataLakeManager":
+        from datalake.manager import DataLakeManager
+
+        return DataLakeManager
+    raise AttributeError(f"module 'datalake' has no attribute {name!r}")
+
 
 # Library convention: no output unless the application configures logging.
 _logging.getLogger("datalake").addHandler(_logging.NullHandler())
@@ -73,19 +94,24 @@ _logging.getLogger("datalake").addHandler(_logging.NullHandler())
 __all__ = [
     "AuthenticationError",
     "CancelledError",
+    "Catalog",
     "Checkpoint",
+    "CleanupAllReport",
     "CleanupReport",
+    "CompactAllReport",
     "CompactReport",
     "Config",
     "ConfigError",
     "ConnectError",
     "ConnectionReport",
     "Coverage",
+    "CoverageAllReport",
     "DataError",
     "DataLake",
     "DataLakeError",
     "DataLakeManager",
     "Diagnostic",
+    "FileEntry",
     "HealthReport",
     "HostKeyError",
     "InvalidArgumentError",
@@ -106,8 +132,10 @@ __all__ = [
     "TableError",
     "ToolNotFoundError",
     "ValidationReport",
+    "VerifyAllReport",
     "VerifyReport",
     "__version__",
+    "all_commands",
     "all_error_kinds",
     "all_sync_statuses",
     "human_size",

@@ -7,6 +7,11 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import Any, Callable, Literal, TypedDict, final
 
+import pandas  # type: ignore[import-untyped, unused-ignore]
+import polars
+import pyarrow  # type: ignore[import-untyped, unused-ignore]
+import pyarrow.dataset  # type: ignore[import-untyped, unused-ignore]
+
 __all__ = [
     "DataLakeError",
     "ConfigError",
@@ -32,17 +37,23 @@ __all__ = [
     "SyncReport",
     "SyncAllReport",
     "CleanupReport",
+    "CleanupAllReport",
     "CompactReport",
+    "CompactAllReport",
     "SkippedPath",
     "ProfileStats",
     "ConnectionReport",
     "VerifyReport",
+    "VerifyAllReport",
     "Coverage",
+    "CoverageAllReport",
     "Progress",
     "Checkpoint",
     "RunRecord",
     "RunningMarker",
     "HealthReport",
+    "Catalog",
+    "FileEntry",
     "validate_file",
     "config_keys",
     "human_size",
@@ -50,6 +61,7 @@ __all__ = [
     "parse_rsync_stats",
     "all_error_kinds",
     "all_sync_statuses",
+    "all_commands",
     "exit_codes",
     "worst_exit_code",
     "__version__",
@@ -75,6 +87,8 @@ _ErrorKindName = Literal[
     "data",
     "table",
 ]
+# Checked against all_commands() by tests/python/test_outcome_lists.py.
+_Command = Literal["sync", "cleanup", "stats", "verify", "coverage", "metrics", "health"]
 _ConnectionStatus = Literal[
     "ok",
     "local_tool_missing",
@@ -314,6 +328,10 @@ class Profile:
     @property
     def parallel(self) -> int: ...
     @property
+    def on_rewrite(self) -> Literal["auto", "keep", "replace"]: ...
+    @property
+    def series_format(self) -> str | None: ...
+    @property
     def compact(self) -> dict[str, Any]:
         """The ``compact`` block: ``enabled``, ``after`` (seconds), ``sort_by``, ``dedup_on``, ``compression``..."""
     def to_dict(self) -> dict[str, Any]: ...
@@ -372,6 +390,26 @@ class CleanupReport:
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class CleanupAllReport:
+    """What ``DataLake.cleanup_all`` did: per enabled profile, its report or its error."""
+
+    @property
+    def results(self) -> list[tuple[str, CleanupReport | DataLakeError]]:
+        """``(profile, CleanupReport or the DataLakeError that kept it from running)``, in name order."""
+    @property
+    def reports(self) -> list[CleanupReport]: ...
+    @property
+    def errors(self) -> list[DataLakeError]: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def cli_exit_code(self) -> int:
+        """The exit code of ``datalake cleanup --all``: the worst of the errors', 0 when every profile was cleaned."""
+    def raise_for_status(self) -> None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __len__(self) -> int: ...
+
+@final
 class CompactReport:
     """What a compaction did: days compacted, parts absorbed, rows in and out,
     duplicates dropped, bytes before and after, days left raw (``skipped``)."""
@@ -425,6 +463,17 @@ class CompactReport:
     @property
     def cli_exit_code(self) -> int: ...
     def raise_for_status(self) -> None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class CompactAllReport:
+    """What ``DataLake.compact_all`` did: per profile with ``compact.enabled``, its report or its error."""
+
+    @property
+    def results(self) -> list[tuple[str, CompactReport | DataLakeError]]: ...
+    @property
+    def cli_exit_code(self) -> int:
+        """The exit code of ``datalake compact --all``: the worst of the profiles', 0 when all succeeded."""
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
@@ -498,6 +547,12 @@ class SyncReport:
     def files_missed_by_window(self) -> int | None: ...
     @property
     def streams(self) -> int: ...
+    @property
+    def rewrites_kept(self) -> int: ...
+    @property
+    def files_grown(self) -> int: ...
+    @property
+    def kept_versions(self) -> list[dict[str, Any]]: ...
     def raise_for_status(self) -> None: ...
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -581,6 +636,10 @@ class ProfileStats:
     def consecutive_failures(self) -> int: ...
     @property
     def quarantined_files(self) -> int: ...
+    @property
+    def kept_versions(self) -> int: ...
+    @property
+    def kept_bytes(self) -> int: ...
     @property
     def missing_days(self) -> int: ...
     @property
@@ -727,6 +786,9 @@ class VerifyReport:
     @property
     def ok(self) -> bool: ...
     @property
+    def cli_exit_code(self) -> int:
+        """The exit code of ``datalake verify``: 1 unless ``ok``."""
+    @property
     def files_checked(self) -> int: ...
     @property
     def bytes_checked(self) -> int: ...
@@ -766,17 +828,54 @@ class Coverage:
     def partial_days(self) -> int: ...
     @property
     def quarantined_files(self) -> int: ...
+    @property
+    def fail_on_gaps(self) -> bool:
+        """Whether a missing day makes this coverage a failure (as asked of ``DataLake.coverage``)."""
+    @property
+    def cli_exit_code(self) -> int:
+        """The exit code of ``datalake coverage``: 1 for a gap with ``fail_on_gaps``, else 0."""
     def grid(self, days: int = 30, color: bool = False) -> str: ...
     def summary(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class VerifyAllReport:
+    """What ``DataLake.verify_all`` found: one VerifyReport per profile, in name order."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def cli_exit_code(self) -> int:
+        """The exit code of ``datalake verify --all``: the worst of the reports'."""
+    @property
+    def reports(self) -> list[VerifyReport]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __len__(self) -> int: ...
+
+@final
+class CoverageAllReport:
+    """The coverage of every profile, in name order."""
+
+    @property
+    def fail_on_gaps(self) -> bool: ...
+    @property
+    def missing_days(self) -> int: ...
+    @property
+    def cli_exit_code(self) -> int:
+        """The exit code of ``datalake coverage --all``: the worst of the coverages'."""
+    @property
+    def coverages(self) -> list[Coverage]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __len__(self) -> int: ...
+
+@final
 class DataLake:
     """A loaded lake configuration and the operations on it.
 
-    Long calls release the GIL. Ctrl-C during ``sync``/``sync_all`` (main thread)
-    stops rsync, records ``interrupted`` in the checkpoint and raises
-    KeyboardInterrupt (with ``.report`` / ``.reports``).
+    Long calls release the GIL. Ctrl-C during a run (``sync``, ``verify``,
+    ``cleanup`` and their ``*_all``; main thread) stops it and raises
+    KeyboardInterrupt once it has stopped (a sync records ``interrupted`` in the
+    checkpoint; ``.report`` / ``.reports`` are set where there is a report).
     """
 
     @staticmethod
@@ -791,6 +890,8 @@ class DataLake:
         """Every error and warning of the config file; never raises."""
     def profile(self, name: str) -> Profile:
         """ProfileNotFoundError (also a KeyError) with a "did you mean" for unknown names."""
+    def select_profiles(self, command: _Command, profile: str | None = None) -> list[str]:
+        """The profiles ``command`` runs on: ``profile`` alone when given, else those its ``--all`` covers."""
     def sync(
         self,
         profile: str,
@@ -819,7 +920,12 @@ class DataLake:
     ) -> SyncAllReport:
         """Sync every enabled profile, ``jobs`` at a time; failures are in the reports, not raised."""
     def stats(self, profile: str) -> ProfileStats: ...
-    def cleanup(self, profile: str, *, dry_run: bool = False) -> CleanupReport: ...
+    def cleanup(
+        self, profile: str, *, dry_run: bool = False, progress: _ProgressCallback | None = None
+    ) -> CleanupReport:
+        """Apply retention; ``progress`` hears of each deleted partition. CancelledError after ``cancel()``."""
+    def cleanup_all(self, *, dry_run: bool = False, progress: _ProgressCallback | None = None) -> CleanupAllReport:
+        """Apply retention to every enabled profile; a profile's error is in ``.results``, not raised."""
     def compact(
         self, profile: str, *, dry_run: bool = False, progress: _ProgressCallback | None = None
     ) -> CompactReport:
@@ -830,10 +936,17 @@ class DataLake:
         (``partial``), TableError when the table could not be written,
         KeyboardInterrupt after Ctrl-C (the commits made stay).
         """
+    def compact_all(self, *, dry_run: bool = False, progress: _ProgressCallback | None = None) -> CompactAllReport:
+        """Compact every profile with ``compact.enabled``; a profile's failure is in ``.results``, not raised."""
     def verify(
         self, profile: str, *, remote: bool = False, progress: _ProgressCallback | None = None
-    ) -> VerifyReport: ...
-    def coverage(self, profile: str) -> Coverage: ...
+    ) -> VerifyReport:
+        """Broken files are in the report (``ok``); CancelledError after ``cancel()``."""
+    def verify_all(self, *, remote: bool = False, progress: _ProgressCallback | None = None) -> VerifyAllReport:
+        """Verify every profile; the first that cannot be checked raises its error."""
+    def coverage(self, profile: str, *, fail_on_gaps: bool = False) -> Coverage: ...
+    def coverage_all(self, *, fail_on_gaps: bool = False) -> CoverageAllReport:
+        """Coverage of every profile; the first that cannot be read raises its error."""
     def test_connection(self, profile: str) -> ConnectionReport:
         """A report either way; ``raise_for_status()`` raises the matching error."""
     def checkpoint(self, profile: str) -> Checkpoint | None: ...
@@ -842,7 +955,125 @@ class DataLake:
     def health(self, max_age: str | float | datetime.timedelta) -> HealthReport:
         """Verdicts from the checkpoints: never ran, last run failed, last success older than ``max_age``."""
     def cancel(self) -> None:
-        """Cancel every sync running on this DataLake; callable from any thread."""
+        """Cancel every sync, verify and cleanup running on this DataLake; callable from any thread."""
+    # Reading (datalake-py/src/read.rs, python/datalake/reader.py). The selection keywords
+    # are the same everywhere: series (names or globs), start/end (inclusive days) and one
+    # keyword per field of the profile's series_format (exchange=, symbol=...).
+    def catalog(
+        self,
+        profile: str,
+        *,
+        series: str | Sequence[str] | None = None,
+        start: datetime.date | str | None = None,
+        end: datetime.date | str | None = None,
+        **fields: str | Sequence[str],
+    ) -> Catalog:
+        """The complete files of a selection, with the schema and retention checks of a read."""
+    def files(
+        self,
+        profile: str,
+        *,
+        series: str | Sequence[str] | None = None,
+        start: datetime.date | str | None = None,
+        end: datetime.date | str | None = None,
+        **fields: str | Sequence[str],
+    ) -> list[FileEntry]:
+        """The complete files of a selection, by series, date and path."""
+    def dataset(
+        self,
+        profile: str,
+        *,
+        series: str | Sequence[str] | None = None,
+        start: datetime.date | str | None = None,
+        end: datetime.date | str | None = None,
+        **fields: str | Sequence[str],
+    ) -> pyarrow.dataset.Dataset:
+        """A pyarrow Dataset over exactly the selection's files (needs datalake[read])."""
+    def read(
+        self,
+        profile: str,
+        *,
+        series: str | Sequence[str] | None = None,
+        start: datetime.date | str | None = None,
+        end: datetime.date | str | None = None,
+        columns: Sequence[str] | None = None,
+        filter: Any = None,
+        time_column: str | None = None,
+        start_time: datetime.datetime | None = None,
+        end_time: datetime.datetime | None = None,
+        sort_by: str | Sequence[Any] | None = None,
+        **fields: str | Sequence[str],
+    ) -> pyarrow.Table:
+        """The selection's rows as a pyarrow Table (see datalake.reader.read)."""
+    def scan(
+        self,
+        profile: str,
+        *,
+        series: str | Sequence[str] | None = None,
+        start: datetime.date | str | None = None,
+        end: datetime.date | str | None = None,
+        **fields: str | Sequence[str],
+    ) -> polars.LazyFrame:
+        """The selection as a Polars LazyFrame (needs datalake[read])."""
+    def read_pandas(
+        self,
+        profile: str,
+        *,
+        series: str | Sequence[str] | None = None,
+        start: datetime.date | str | None = None,
+        end: datetime.date | str | None = None,
+        columns: Sequence[str] | None = None,
+        filter: Any = None,
+        time_column: str | None = None,
+        start_time: datetime.datetime | None = None,
+        end_time: datetime.datetime | None = None,
+        sort_by: str | Sequence[Any] | None = None,
+        **fields: str | Sequence[str],
+    ) -> pandas.DataFrame:
+        """``read(...).to_pandas()`` (needs datalake[read])."""
+
+@final
+class FileEntry:
+    """One complete file of a selection; ``os.fspath(entry)`` is its path."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def series(self) -> str: ...
+    @property
+    def date(self) -> datetime.date: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def mtime(self) -> datetime.datetime: ...
+    @property
+    def fields(self) -> dict[str, str]: ...
+    def __fspath__(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Catalog:
+    """The complete files of a selection of one profile."""
+
+    @property
+    def profile(self) -> str: ...
+    @property
+    def root(self) -> Path: ...
+    @property
+    def fields(self) -> list[str]: ...
+    @property
+    def files(self) -> list[FileEntry]: ...
+    def paths(self) -> list[str]: ...
+    @property
+    def partitions(self) -> list[dict[str, Any]]: ...
+    @property
+    def warnings(self) -> list[str]: ...
+    def schema_files(self) -> list[str]:
+        """One file per distinct Parquet schema; InvalidArgumentError naming two files on a type conflict."""
+    def check_still_there(self) -> None:
+        """LocalIOError (``.partition``) when a selected partition was removed since it was listed."""
+    def to_dict(self) -> dict[str, Any]: ...
+    def __len__(self) -> int: ...
 
 @final
 class HealthReport:
@@ -850,6 +1081,9 @@ class HealthReport:
 
     @property
     def ok(self) -> bool: ...
+    @property
+    def cli_exit_code(self) -> int:
+        """The exit code of ``datalake status --max-age``: 1 when a profile has a problem."""
     @property
     def max_age_seconds(self) -> float: ...
     @property
@@ -872,6 +1106,8 @@ def all_error_kinds() -> list[_ErrorKindName]:
     """Every error kind of the core (as pydantic-core's list_all_errors)."""
 def all_sync_statuses() -> list[_SyncStatus]:
     """Every sync status of the core, in severity order."""
+def all_commands() -> list[_Command]:
+    """Every command ``DataLake.select_profiles`` knows."""
 def exit_codes() -> list[tuple[str, int]]:
     """The core's exit-code table: (name, code), in combining order."""
 def worst_exit_code(codes: list[int]) -> int:

@@ -19,8 +19,10 @@ import time
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
+import gated
 import parquet_files as pf
 import pytest
+import rewrites as rw
 import sshd
 import trees
 from configs import WriteConfig
@@ -267,6 +269,23 @@ def test_verify_and_coverage(programs: Path, write_config: WriteConfig, world_tm
 
 
 @pytest.mark.parametrize("mode", MODES)
+def test_rewrites_kept(programs: Path, write_config: WriteConfig, world_tmp: Path, mode: str) -> None:
+    """A restarted collector's part is kept, a growing snapshot replaced: the report and stats from C."""
+    collector = world_tmp / "books"
+    collector.mkdir(mode=0o755)
+    first = rw.write_first(collector)
+    config = write_config(
+        {PROFILE: {"source": {"remote_root": str(collector)}, "min_age": "1m", "check_parquet": True}}
+    )
+    run([API_TEST, "synced", config, PROFILE], mode=mode)
+    rw.write_second(collector)
+    sync, stats = (json.loads(line) for line in run([API_TEST, "synced", config, PROFILE], mode=mode).stdout.splitlines()[-2:])
+    rw.check_second_sync(sync, lake_dir(config) / PROFILE, first, collector)
+    assert stats["kept_versions"] == 2
+    assert stats["kept_bytes"] == sum(len(first[f"{rw.today_part()}/{n}"]) for n in rw.REWRITTEN)
+
+
+@pytest.mark.parametrize("mode", MODES)
 def test_progress_callbacks(
     programs: Path, write_config: WriteConfig, world_tmp: Path, mode: str
 ) -> None:
@@ -295,6 +314,41 @@ def test_cancel_from_another_thread(programs: Path, throttled: Path, mode: str) 
     run([API_TEST, "cancel", throttled, PROFILE], mode=mode)
     leftover = rsync_running_for(lake_dir(throttled))
     assert not leftover, "an rsync process outlived the cancelled sync"
+
+
+@pytest.fixture
+def gate(world_tmp: Path) -> Iterator[gated.Gate]:
+    yield from gated.start(world_tmp)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cancel_a_remote_verify_from_another_thread(
+    programs: Path, gate: gated.Gate, write_config: WriteConfig, collector: Path, mode: str
+) -> None:
+    cfg = write_config({PROFILE: gate.profile(collector)})
+    try:
+        run([API_TEST, "verify-cancel", cfg, PROFILE, gate.reached_file], mode=mode)
+    finally:
+        gate.release()
+    assert not rsync_running_for(collector), "an rsync process outlived the cancelled verify"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_select_profiles_and_cleanup_all(
+    programs: Path, write_config: WriteConfig, collector: Path, mode: str
+) -> None:
+    cfg = write_config(
+        {
+            "alpha": {"source": {"remote_root": str(collector)}},
+            "off": {"enabled": False, "source": {"remote_root": str(collector)}},
+        }
+    )
+    old_partition(lake_dir(cfg), "alpha", days_ago=400)
+    old_partition(lake_dir(cfg), "alpha", days_ago=1)
+    proc = run([API_TEST, "aggregates", cfg, '["alpha"]', '["alpha","off"]'], mode=mode)
+    doc = json.loads(proc.stdout.splitlines()[0])
+    [alpha] = doc["results"]
+    assert alpha["profile"] == "alpha" and alpha["dry_run"] and alpha["deleted_dirs"] == 1, alpha
 
 
 @pytest.mark.parametrize("mode", MODES)

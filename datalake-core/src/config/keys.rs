@@ -3,7 +3,7 @@
 //!
 //! Everything else reads it: the validator takes its ranges and defaults from
 //! here, the "did you mean" lists are [`names`], `docs/config-reference.md` is
-//! rendered from it ([`super::reference`]), and the bindings hand it out
+//! rendered from it (`config::reference`), and the bindings hand it out
 //! (`config_keys()` in Python, `datalake_config_keys` in C) so the quants-infra
 //! adapter needs no copy of a default. A typed `DEFAULT_*`/`MAX_*` constant
 //! exists where code needs the value; the table refers to it.
@@ -12,7 +12,7 @@ use std::time::Duration;
 
 pub use super::compact_types::{DEFAULT_COMPACT_AFTER, DEFAULT_TARGET_FILE_SIZE, DEFAULT_VACUUM_AFTER};
 use super::spec::{DefaultValue as D, DurationKey, IntKey, KeySpec, Scope, ValueType as T};
-use super::types::{HostKeyChecking, Timezone};
+use super::types::{HostKeyChecking, OnRewrite, Timezone};
 
 /// Default SSH port of the collectors (quants-infra convention).
 pub const DEFAULT_PORT: u16 = 6677;
@@ -50,6 +50,8 @@ pub const DEFAULT_HOST_KEY_CHECKING: HostKeyChecking = HostKeyChecking::AcceptNe
 pub const DEFAULT_ENABLED: bool = true;
 /// Default `check_parquet`.
 pub const DEFAULT_CHECK_PARQUET: bool = true;
+/// Default `on_rewrite`: keep an earlier version only when rows would be lost.
+pub const DEFAULT_ON_REWRITE: OnRewrite = OnRewrite::Auto;
 /// Default `checkpoint_dir`, below `root_dir`.
 pub const CHECKPOINT_SUBDIR: &str = ".checkpoints";
 /// Smallest and largest `compact.target_file_size`.
@@ -99,6 +101,7 @@ pub const VACUUM_AFTER: DurationKey = DurationKey {
 };
 
 const TIMEZONES: &[&str] = &[Timezone::Utc.as_str(), Timezone::Local.as_str()];
+const ON_REWRITE: &[&str] = &[OnRewrite::Auto.as_str(), OnRewrite::Keep.as_str(), OnRewrite::Replace.as_str()];
 const HOST_KEY_CHECKING: &[&str] = &[HostKeyChecking::AcceptNew.as_ssh_option(), HostKeyChecking::Yes.as_ssh_option()];
 
 use Scope::{Compact, DataLake, Profile, Source};
@@ -259,6 +262,22 @@ pub static KEYS: &[KeySpec] = &[
         D::Int(DEFAULT_PARALLEL as u64),
         "rsync streams at once, each over its own ssh connection.",
     ),
+    KeySpec {
+        scope: Profile,
+        name: "on_rewrite",
+        ty: T::Choice(ON_REWRITE),
+        default: D::Text(DEFAULT_ON_REWRITE.as_str()),
+        rule: "",
+        doc: "A file the lake has, written again on the collector: `auto` keeps the earlier version in `.datalake-replaced/` when the new one lacks some of its rows, `keep` keeps every earlier version, `replace` replaces it.",
+    },
+    KeySpec {
+        scope: Profile,
+        name: "series_format",
+        ty: T::Text,
+        default: D::Unset("none: series have no fields"),
+        rule: "`{field}` names with text between them, not `series` or `date`",
+        doc: "How a series name splits into fields for reading (`\"{exchange}_{symbol}\"`): filters and columns.",
+    },
     KeySpec {
         scope: Profile,
         name: "compact",

@@ -16,6 +16,10 @@
 //! file the table absorbed is not "only on the collector": its size and
 //! mtime are compared with the record (one `find` over the compacted
 //! partitions it is in); equal, it counts in `absorbed`, different, in `differ`.
+//!
+//! A check can be stopped through its observer (the caller's
+//! [`RunControl`] and the handle's cancel, joined by the facade): the footer
+//! checks and the comparison both end with [`Error::Interrupted`].
 
 use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
@@ -43,29 +47,30 @@ use crate::rsync;
 use crate::rsync::command;
 use crate::rsync::failure::classify_failure;
 use crate::rsync::output::unescape_name;
-use crate::rsync::process::{self, RunObserver, POLL_INTERVAL};
+use crate::rsync::process::{self, CancelOnly, RunObserver, POLL_INTERVAL};
 use crate::rsync::tools::Tools;
 use crate::state::quarantine::{self};
 use crate::transfer::planner::absorbed::Absorbed;
 use crate::vocab::cancel::CancelToken;
 use crate::vocab::error::{Error, Result};
 use crate::vocab::names::PARTIAL_DIR;
-use crate::vocab::names::QUARANTINE_DIR;
+use crate::vocab::names::{QUARANTINE_DIR, REPLACED_DIR};
 use crate::vocab::progress::Progress;
 use crate::vocab::rsync_exit::{self, ExitClass};
+use crate::vocab::run_control::RunControl;
 
-/// Options for [`crate::DataLake::verify`].
-#[derive(Default)]
+/// Options for [`crate::DataLake::verify`] and [`crate::DataLake::verify_all`].
+#[derive(Debug, Default)]
 pub struct VerifyOptions<'a> {
     /// Also compare the lake with the collector by checksum.
     pub remote: bool,
     /// Threads for the footer checks (0: one per core).
     pub jobs: usize,
-    /// Called on the calling thread about 10 times a second:
-    /// `files_done` of the files found, `bytes_done`/`bytes_total` their sizes.
-    pub progress: Option<&'a mut dyn FnMut(&Progress)>,
-    /// Polled about every 100 ms; `true` stops the check (an `Interrupted` error).
-    pub interrupt_check: Option<&'a mut dyn FnMut() -> bool>,
+    /// Progress (about 10 times a second during the footer checks:
+    /// `files_done` of the files found, `bytes_done`/`bytes_total` their
+    /// sizes), cancellation and the caller's poll; a stop ends the check with
+    /// an `Interrupted` error.
+    pub control: RunControl<'a>,
 }
 
 /// A file that failed the footer check.
@@ -155,7 +160,7 @@ fn parquet_files(root: &Path, table: Option<&OsStr>) -> Result<LakeFiles> {
             continue;
         }
         let name = entry.file_name();
-        let reserved = name == QUARANTINE_DIR || Some(name) == table;
+        let reserved = name == QUARANTINE_DIR || name == REPLACED_DIR || Some(name) == table;
         if entry.depth() > 0 && (name == PARTIAL_DIR || (entry.depth() == 1 && reserved)) {
             walk.skip_current_dir();
             continue;
@@ -208,7 +213,7 @@ fn check_all(
     root: &Path,
     lake: &LakeFiles,
     jobs: usize,
-    options: &mut VerifyOptions<'_>,
+    observer: &mut dyn RunObserver,
 ) -> Result<Vec<BrokenFile>> {
     let next = AtomicUsize::new(0);
     let done = AtomicU64::new(0);
@@ -260,13 +265,11 @@ fn check_all(
             progress.bytes_done = bytes.load(Ordering::Relaxed);
             let secs = started.elapsed().as_secs_f64();
             progress.rate = if secs > 0.0 { progress.bytes_done as f64 / secs } else { 0.0 };
-            if let Some(cb) = options.progress.as_mut() {
-                cb(&progress);
-            }
+            observer.progress(&progress);
             if finished || token.is_cancelled() {
                 break;
             }
-            if options.interrupt_check.as_mut().is_some_and(|check| check()) {
+            if observer.should_cancel() {
                 token.cancel();
                 continue;
             }
@@ -279,18 +282,6 @@ fn check_all(
     let mut broken = broken.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     broken.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(broken)
-}
-
-/// Forwards cancellation polls of the remote comparison to the caller.
-struct VerifyObserver<'o, 'a> {
-    options: &'o mut VerifyOptions<'a>,
-}
-
-impl RunObserver for VerifyObserver<'_, '_> {
-    fn progress(&mut self, _: &Progress) {}
-    fn should_cancel(&mut self) -> bool {
-        self.options.interrupt_check.as_mut().is_some_and(|check| check())
-    }
 }
 
 /// rsync's argv for the checksum comparison.
@@ -307,7 +298,7 @@ fn compare_argv(
     argv.push(rsync::output::out_format_arg().into());
     argv.push(format!("--timeout={}", profile.io_timeout).into());
     let cutoff = cutoff_date(today, profile.retention_days);
-    let mut anchored = vec![format!("/{QUARANTINE_DIR}/"), format!("{PARTIAL_DIR}/")];
+    let mut anchored = vec![format!("/{QUARANTINE_DIR}/"), format!("/{REPLACED_DIR}/"), format!("{PARTIAL_DIR}/")];
     anchored.extend(table_name(profile).and_then(|n| n.to_str()).map(|n| format!("/{n}/")));
     for p in profile.exclude.iter().chain(&expired_exclude_patterns(cutoff)).chain(&anchored) {
         argv.push(format!("--exclude={p}").into());
@@ -328,10 +319,11 @@ fn name_to_path(name: &str) -> PathBuf {
 }
 
 /// Compare with the collector by checksum (a dry run: nothing changes).
-fn compare(profile: &Profile, options: &mut VerifyOptions<'_>, warnings: &mut Vec<String>) -> Result<RemoteDiff> {
+fn compare(profile: &Profile, observer: &mut dyn RunObserver, warnings: &mut Vec<String>) -> Result<RemoteDiff> {
     let tools = Tools::locate(profile)?;
     let today = today(profile.timezone);
-    let mut observer = VerifyObserver { options };
+    // rsync's own progress would be about a transfer that does not happen.
+    let mut observer = CancelOnly(observer);
     let recent = if profile.min_age.is_zero() {
         None
     } else {
@@ -381,8 +373,9 @@ fn compare(profile: &Profile, options: &mut VerifyOptions<'_>, warnings: &mut Ve
     Ok(diff)
 }
 
-/// Verify one profile's part of the lake.
-pub fn verify(profile: &Profile, options: &mut VerifyOptions<'_>) -> Result<VerifyReport> {
+/// Verify one profile's part of the lake: `remote` and `jobs` as in
+/// [`VerifyOptions`]; progress goes to `observer`, which may stop the check.
+pub fn verify(profile: &Profile, remote: bool, jobs: usize, observer: &mut dyn RunObserver) -> Result<VerifyReport> {
     let clock = Instant::now();
     let root = profile.local_dir.as_path();
     let mut files = parquet_files(root, table_name(profile))?;
@@ -400,16 +393,16 @@ pub fn verify(profile: &Profile, options: &mut VerifyOptions<'_>) -> Result<Veri
     }
     let mut missing: Vec<BrokenFile> =
         missing.into_iter().map(|(path, problem, reason)| BrokenFile { path, problem, reason }).collect();
-    let jobs = match options.jobs {
+    let jobs = match jobs {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     }
     .clamp(1, files.files.len().max(1));
-    let mut broken = check_all(&profile.name, root, &files, jobs, options)?;
+    let mut broken = check_all(&profile.name, root, &files, jobs, observer)?;
     broken.append(&mut missing);
     broken.sort_by(|a, b| a.path.cmp(&b.path));
     let mut warnings = Vec::new();
-    let remote = if options.remote { Some(compare(profile, options, &mut warnings)?) } else { None };
+    let remote = if remote { Some(compare(profile, observer, &mut warnings)?) } else { None };
     let ok = broken.is_empty() && remote.as_ref().is_none_or(|r| r.differ.is_empty());
     Ok(VerifyReport {
         profile: profile.name.clone(),

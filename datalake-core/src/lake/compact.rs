@@ -1,48 +1,30 @@
-//! The facade's compaction: `DataLake::compact`, and what its report means.
+//! The facade's compaction: `compact` of one profile and `compact_all`, and
+//! what their results mean.
 
-use crate::lake::DataLake;
+use serde::Serialize;
+
+use super::aggregates::ProfileOutcome;
+use super::outcome::AggregateFailure;
+use super::DataLake;
+use crate::lake::selection::Command;
 use crate::local::partition::today;
-use crate::rsync::process::RunObserver;
 use crate::state::absorbed::report::CompactReport;
 use crate::state::lock::ProfileLock;
 use crate::table::compact::{self, RunTime};
-use crate::vocab::cancel::CancelToken;
 use crate::vocab::error::{Error, Result};
 use crate::vocab::exit_code::ExitCode;
-use crate::vocab::progress::Progress;
+use crate::vocab::run_control::RunControl;
 use crate::vocab::status::SyncStatus;
 
-/// Options for [`DataLake::compact`].
-#[derive(Default)]
+/// Options for [`DataLake::compact`] and [`DataLake::compact_all`].
+#[derive(Debug, Default)]
 pub struct CompactOptions<'a> {
-    /// Change nothing: report what would be compacted (no lock taken).
+    /// Change nothing: report which days would be compacted (no lock taken).
     pub dry_run: bool,
-    /// Called on the calling thread with progress (bytes of raw parts read).
-    pub progress: Option<&'a mut dyn FnMut(&Progress)>,
-    /// Polled between series-days; `true` stops the run (after the last commit, cleanly).
-    pub interrupt_check: Option<&'a mut dyn FnMut() -> bool>,
-    /// An extra cancellation token to honour.
-    pub cancel: Option<CancelToken>,
-}
-
-struct Observer<'o, 'a> {
-    options: &'o mut CompactOptions<'a>,
-    token: CancelToken,
-}
-
-impl RunObserver for Observer<'_, '_> {
-    fn progress(&mut self, progress: &Progress) {
-        if let Some(cb) = self.options.progress.as_mut() {
-            cb(progress);
-        }
-    }
-    fn should_cancel(&mut self) -> bool {
-        let asked = self.options.interrupt_check.as_mut().is_some_and(|check| check());
-        if asked || self.options.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
-            self.token.cancel();
-        }
-        self.token.is_cancelled()
-    }
+    /// Progress (bytes of raw parts read, parts absorbed, the series-day in
+    /// `current_file`), cancellation and the caller's poll; a stop ends the
+    /// run `interrupted` after its last commit (every commit stays).
+    pub control: RunControl<'a>,
 }
 
 impl DataLake {
@@ -55,7 +37,7 @@ impl DataLake {
     /// enabled, locked); otherwise a report whose `status` tells how it ended
     /// and whose [`CompactReport::failure`] is the typed cause.
     pub fn compact(&self, name: &str, options: &mut CompactOptions<'_>) -> Result<CompactReport> {
-        let profile = self.profile(name)?;
+        let profile = self.config.profile(name)?;
         if !profile.compact.enabled {
             return Err(Error::InvalidArgument(format!(
                 "compaction is not enabled for profile {name}: set compact.enabled: true in its profile (see the user guide, \"Compaction\")"
@@ -66,11 +48,35 @@ impl DataLake {
         } else {
             Some(ProfileLock::acquire(&profile.lock_file, &profile.name, "compacted")?)
         };
-        let token = CancelToken::new();
-        let _active = self.register(token.clone());
+        let run = self.runs.start();
+        let mut observer = run.observer(&mut options.control);
         let when = RunTime { now: chrono::Utc::now(), today: today(profile.timezone), dry_run: options.dry_run };
-        let mut observer = Observer { options, token };
         Ok(compact::run(profile, when, &mut observer))
+    }
+
+    /// Compact every profile with `compact.enabled`, in name order. One
+    /// profile that cannot be compacted never stops the others; a stop ends
+    /// the run at the profile it interrupted.
+    pub fn compact_all(&self, options: &mut CompactOptions<'_>) -> CompactAllReport {
+        let names: Vec<String> = self
+            .select_profiles(Command::Compact.all_profiles())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| p.name.clone())
+            .collect();
+        let mut results = Vec::with_capacity(names.len());
+        for name in names {
+            let result = self.compact(&name, options);
+            let stopped = match &result {
+                Ok(r) => r.status == SyncStatus::Interrupted,
+                Err(e) => matches!(e, Error::Interrupted { .. }),
+            };
+            results.push(ProfileOutcome { profile: name, result });
+            if stopped {
+                break;
+            }
+        }
+        CompactAllReport { results }
     }
 }
 
@@ -88,5 +94,45 @@ impl CompactReport {
     /// The exit code a command line reports for this run.
     pub fn exit_code(&self) -> ExitCode {
         self.failure().map_or(ExitCode::Ok, Error::exit_code)
+    }
+}
+
+/// The result of [`DataLake::compact_all`].
+#[derive(Debug, Serialize)]
+pub struct CompactAllReport {
+    /// One entry per profile attempted (those with `compact.enabled`, in name order).
+    pub results: Vec<ProfileOutcome<CompactReport>>,
+}
+
+impl CompactAllReport {
+    /// Each profile's error: the one that kept it from running, or its report's.
+    fn failures(&self) -> impl Iterator<Item = (&str, &Error)> {
+        self.results.iter().filter_map(|o| {
+            let e = match &o.result {
+                Ok(r) => r.failure()?,
+                Err(e) => e,
+            };
+            Some((o.profile.as_str(), e))
+        })
+    }
+
+    /// The error kind of the worst failure (by exit code, the first in name
+    /// order among equals) and a message naming every profile that did not
+    /// compact cleanly; `None` when all did.
+    pub fn failure(&self) -> Option<AggregateFailure> {
+        let worst = self.failures().map(|(_, e)| e.exit_code()).max()?;
+        let (_, first) = self.failures().find(|(_, e)| e.exit_code() == worst)?;
+        let failing: Vec<(&str, &Error)> = self.failures().collect();
+        Some(AggregateFailure::new(first.kind(), &failing, self.results.len(), "did not compact cleanly"))
+    }
+
+    /// The exit code of `compact --all`: the worst of the profiles', 0 when every one succeeded.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::worst(self.failures().map(|(_, e)| e.exit_code()))
+    }
+
+    /// The report as a JSON value: `{"results": [...]}`, one entry per profile.
+    pub fn to_json_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 }

@@ -18,6 +18,7 @@ use super::reconcile::{by_day, drop_unused_manifests, reconcile};
 use super::store::Store;
 use crate::config::Profile;
 use crate::local::partition::cutoff_date;
+use crate::rsync::process::RunObserver;
 use crate::state::absorbed::Record;
 use crate::state::cleaner::{self, CleanupReport, DeletedPath};
 use crate::vocab::error::Result;
@@ -100,8 +101,13 @@ pub fn apply(profile: &Profile, today: NaiveDate, dry_run: bool) -> Result<Table
 /// Days removed from the table count in `deleted_dirs` and `deleted` (their
 /// directory in the table, files, bytes); the files vacuum deleted count in
 /// `deleted_files` and `freed_bytes`.
-pub fn clean_with_table(profile: &Profile, today: NaiveDate, dry_run: bool) -> Result<CleanupReport> {
-    let mut report = cleaner::clean(profile, today, dry_run)?;
+pub fn clean_with_table(
+    profile: &Profile,
+    today: NaiveDate,
+    dry_run: bool,
+    observer: &mut dyn RunObserver,
+) -> Result<CleanupReport> {
+    let mut report = cleaner::clean(profile, today, dry_run, observer)?;
     let table = apply(profile, today, dry_run)?;
     if table.deleted.is_empty() && table.vacuumed_files == 0 {
         report.warnings.extend(table.warnings);
