@@ -77,6 +77,11 @@ def lake_rows(local_dir: Path, table_dir: Path) -> pa.Table:
     return sorted_rows(pa.concat_tables([p.select(COLUMNS) for p in pieces]))
 
 
+def read_rows(lake: datalake.DataLake) -> pa.Table:
+    """Every row of the profile through ``lake.read`` (the catalog: table and raw parts)."""
+    return sorted_rows(lake.read(PROFILE))
+
+
 def raw_parts(local_dir: Path) -> list[Path]:
     return sorted(p for p in local_dir.rglob("*.parquet") if not p.relative_to(local_dir).parts[0].startswith("_"))
 
@@ -121,10 +126,18 @@ def test_sync_then_compact_over_ssh_and_every_reader_sees_the_rows_once(
     assert report.bytes_after < report.bytes_before
     assert len(raw_parts(local)) == 12  # today's
     assert lake_rows(local, table_dir) == want
+    assert read_rows(lake) == want
     # The Delta readers: the table holds the closed days, each row once, with date and series.
     closed = want.filter(pc.less(want["timestamp"], pa.scalar(dt.datetime.combine(days_back(0), dt.time()), pa.timestamp("us", "UTC"))))
     delta = DeltaTable(str(table_dir))
     assert sorted_rows(delta.to_pyarrow_table()) == closed
+    # lake.read of the closed days (table files) gives the same rows, with date and series.
+    read = lake.read(PROFILE, end=days_back(1), sort_by="timestamp")
+    assert sorted_rows(read) == closed
+    assert read.column("timestamp").to_pylist() == sorted(read.column("timestamp").to_pylist())
+    assert {"date", "series"} <= set(read.column_names)
+    files = lake.files(PROFILE, end=days_back(1))
+    assert all("_table" in str(f.path) for f in files) and len(files) == 6
     frame = pl.scan_delta(str(table_dir)).collect()
     assert set(frame.columns) == set(COLUMNS) | {"date", "series"}
     assert frame.height == closed.num_rows
@@ -308,6 +321,7 @@ def test_kill_9_at_random_moments_never_shows_a_row_twice_or_loses_one(
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
         assert lake_rows(local, local / "_table") == want, f"kill {i} after {delay:.2f}s"
+        assert read_rows(datalake.DataLake.open(config)) == want, f"kill {i} after {delay:.2f}s: lake.read"
         # The next run finishes the job.
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, f"kill {i} after {delay:.2f}s: {done.stderr}"

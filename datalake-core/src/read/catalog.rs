@@ -27,6 +27,8 @@
 //! Kept in it: the earlier versions of rewritten parts the lake keeps in
 //! `.datalake-replaced/<partition>/` (`on_rewrite`), as files of their
 //! partition, so a read returns the rows a restarted collector overwrote.
+//! And the profile's Delta table: the series-days it holds come from its
+//! files, and the raw parts it absorbed are left out ([`super::table`]).
 //!
 //! A file being written by a running sync is never under its real name:
 //! rsync writes into a hidden temporary file (or `.rsync-partial/`) and
@@ -42,7 +44,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate};
 use nix::dir::Dir;
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag};
@@ -55,27 +57,12 @@ use crate::local::fswalk::{self, EntryKind, MAX_DEPTH};
 use crate::read::glob;
 use crate::read::notes;
 use crate::read::selection::FileSelection;
+use crate::read::table;
 use crate::state::replaced::parse_kept_name;
 use crate::vocab::error::{Error, Result};
 use crate::vocab::names::REPLACED_DIR;
 
-/// One complete file of a selection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FileEntry {
-    /// Absolute path.
-    pub path: PathBuf,
-    /// The partition path without its date (see [`crate::inspect::coverage`]).
-    pub series: String,
-    /// The partition's date.
-    pub date: NaiveDate,
-    /// Bytes.
-    pub size: u64,
-    /// Last modification.
-    pub mtime: DateTime<Utc>,
-    /// The series' fields by name (empty when the profile has no
-    /// `series_format` or the series does not fit it).
-    pub fields: BTreeMap<String, String>,
-}
+pub use crate::read::entry::FileEntry;
 
 /// A partition a selection took, and the directory's identity when it was
 /// listed (to tell, after a read, whether retention removed it meanwhile).
@@ -119,8 +106,10 @@ pub fn list(profile: &Profile, selection: &FileSelection, today: NaiveDate) -> R
     selection.check(profile)?;
     let root = profile.local_dir.as_path();
     let format = profile.series_format.as_ref();
+    let table = profile.compact.table.local_path().strip_prefix(root).ok().map(Path::to_path_buf);
     let mut walk = Walk {
         root,
+        table,
         selection,
         format,
         files: Vec::new(),
@@ -148,6 +137,7 @@ pub fn list(profile: &Profile, selection: &FileSelection, today: NaiveDate) -> R
     );
     let Walk { mut files, partitions, .. } = walk;
     add_kept_versions(root, &partitions, &mut files)?;
+    table::with_table(profile, selection, &mut files)?;
     let mut partitions: Vec<SelectedPartition> = partitions.into_iter().map(|(p, _)| p).collect();
     files.sort_by(|a, b| (&a.series, a.date, &a.path).cmp(&(&b.series, b.date, &b.path)));
     partitions.sort_by(|a, b| (&a.series, a.date, &a.rel).cmp(&(&b.series, b.date, &b.rel)));
@@ -212,6 +202,9 @@ fn add_kept_versions(
 
 struct Walk<'a> {
     root: &'a Path,
+    /// The Delta table's directory, when it sits in the profile directory:
+    /// its `date=` directories are not partitions (its files come from its record).
+    table: Option<PathBuf>,
     selection: &'a FileSelection,
     format: Option<&'a SeriesFormat>,
     files: Vec<FileEntry>,
@@ -246,6 +239,7 @@ impl Walk<'_> {
             let child = rel.join(OsStr::from_bytes(bytes));
             match (kind, partition) {
                 (EntryKind::Directory, Some(_)) => self.enter(fd, &entry, &child, depth, partition)?,
+                (EntryKind::Directory, None) if self.table.as_deref() == Some(child.as_path()) => {}
                 (EntryKind::Directory, None) => {
                     if let Some((series, date)) = series_of(&child) {
                         if let Some(fields) = self.accept(&series, date) {

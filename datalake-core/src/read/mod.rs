@@ -6,10 +6,12 @@
 //! the files the catalog lists; nothing here decodes a data page.
 
 pub mod catalog;
+pub mod entry;
 pub mod glob;
 mod notes;
 pub mod schema;
 pub mod selection;
+pub mod table;
 
 #[cfg(test)]
 mod tests;

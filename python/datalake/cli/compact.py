@@ -14,7 +14,6 @@ import click
 
 from datalake import _render as render
 from datalake._datalake import CompactReport, DataLakeError, human_size
-from datalake._exit import exit_code_for_error, worst
 from datalake._progress import ProgressDisplay
 from datalake.cli._common import (
     complete_profiles,
@@ -33,7 +32,7 @@ def _ratio(before: int, after: int) -> str:
 
 
 def _rows(reports: list[CompactReport]) -> str:
-    headers = ["profile", "status", "days", "merged", "parts", "rows in", "rows out", "dups", "before", "after", "size"]
+    headers = ["PROFILE", "STATUS", "DAYS", "MERGED", "PARTS", "ROWS IN", "ROWS OUT", "DUPLICATES", "BEFORE", "AFTER", "RATIO"]
     rows = [
         [
             r.profile,
@@ -85,43 +84,40 @@ def compact(profile: str | None, all_: bool, dry_run: bool, config_path: str, fm
     state = render.state()
     lake = open_lake(config_path)
     ctx = click.get_current_context()
-    names = lake.config.compacted_profiles() if all_ else [profile or ""]
+    bar = ProgressDisplay(tty=render.stderr_is_tty(), enabled=not state.quiet, style="compact")
     reports: list[CompactReport] = []
     docs: list[dict[str, Any]] = []
-    codes: list[int] = []
-    for name in names:
-        bar = ProgressDisplay(tty=render.stderr_is_tty(), enabled=not state.quiet, style="compact")
-        try:
-            report = lake.compact(name, dry_run=dry_run, progress=bar)
-        except DataLakeError as e:
-            stopped = getattr(e, "report", None)
-            if not isinstance(stopped, CompactReport):
-                if not all_:
-                    raise  # handle_errors prints it and exits with its code
-                render.error(f"{name}: {e}")
-                codes.append(exit_code_for_error(e))
-                docs.append({"profile": name, **render.error_doc(e)})
-                continue
-            report = stopped
-        except KeyboardInterrupt as e:
-            bar.clear()
-            stopped = getattr(e, "report", None)
-            if isinstance(stopped, CompactReport):
-                reports.append(stopped)
-                docs.append(stopped.to_dict())
-            render.error(render.interrupted_message(e))
-            if fmt == "json":
-                render.json_out(docs if all_ else (docs[0] if docs else render.error_doc(e)))
-            ctx.exit(exit_code_for_error(e))
-        finally:
-            bar.clear()
-        reports.append(report)
-        docs.append(report.to_dict())
-        codes.append(report.cli_exit_code)
+    try:
+        if all_:
+            # The core compacts every profile with compact.enabled, goes on past one that
+            # fails, and decides the exit code.
+            result = lake.compact_all(dry_run=dry_run, progress=bar)
+            code = result.cli_exit_code
+            for name, r in result.results:
+                if isinstance(r, CompactReport):
+                    reports.append(r)
+                    docs.append(r.to_dict())
+                else:
+                    render.error(f"{name}: {r}")
+                    docs.append({"profile": name, **render.error_doc(r)})
+        else:
+            assert profile is not None
+            try:
+                report = lake.compact(profile, dry_run=dry_run, progress=bar)
+            except DataLakeError as e:
+                stopped = getattr(e, "report", None)
+                if not isinstance(stopped, CompactReport):
+                    raise  # it could not run: handle_errors prints it and exits with its code
+                report = stopped
+            reports.append(report)
+            docs.append(report.to_dict())
+            code = report.cli_exit_code
+    finally:
+        bar.clear()
     if fmt == "json":
         render.json_out(docs if all_ else docs[0])
     elif reports and not state.quiet:
         click.echo(_rows(reports))
     for r in reports:
         _details(r, verbose=state.verbose > 0 or dry_run)
-    ctx.exit(worst(codes))
+    ctx.exit(code)
