@@ -236,6 +236,7 @@ mod tests {
             profile: profile.into(),
             ok,
             files_checked: 1,
+            table_files_checked: 0,
             bytes_checked: 1,
             broken: Vec::new(),
             quarantined: Vec::new(),
@@ -270,7 +271,7 @@ mod tests {
                 partial: false,
             })
             .collect::<Vec<_>>();
-        analyze(profile, d("2026-11-03"), d("2026-11-01"), &seen, &[])
+        analyze(profile, d("2026-11-03"), d("2026-11-01"), &seen, &[], &[])
     }
 
     #[test]

@@ -144,7 +144,7 @@ fn load_parts(ctx: &DayCtx<'_>, parts: &[RawPart], table: Option<&Schema>) -> Re
     });
     slots
         .into_iter()
-        .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner).unwrap_or_else(|| unreachable_slot()))
+        .map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner).unwrap_or_else(unreachable_slot))
         .collect()
 }
 
