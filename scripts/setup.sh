@@ -7,7 +7,9 @@
 #     pkg-config, make, gcc, g++ (C tests), python3-venv when venv does not work
 #   - Rust: checks cargo, rustfmt and clippy (install Rust with https://rustup.rs)
 #   - .venv with maturin, pytest, mypy, click, pyarrow, the readers' extra (polars, pandas,
-#     duckdb: about 330 MB and 30 s more), and the project itself (`pip install .`)
+#     duckdb: about 330 MB and 30 s more; deltalake, the Delta readers' package the
+#     compaction tests read the table with: a 52 MB wheel, 130 MB installed, 10 s more),
+#     and the project itself (`pip install .`)
 #
 # Executed (`bash scripts/setup.sh`) or sourced (scripts/test.sh does): either way it ends
 # with the repository root as the working directory and .venv/bin on PATH.
@@ -72,12 +74,13 @@ setup_venv() {
         setup_log "creating .venv"
         python3 -m venv .venv || setup_die "python3 -m venv failed: apt-get install python3-venv, then rerun"
     fi
-    if ! .venv/bin/python -c 'import pytest, mypy, click, pyarrow, polars, pandas, duckdb' 2>/dev/null || ! .venv/bin/maturin --version >/dev/null 2>&1; then
-        setup_log "installing maturin, pytest, mypy, click, pyarrow, polars, pandas, duckdb into .venv"
+    if ! .venv/bin/python -c 'import pytest, mypy, click, pyarrow, polars, pandas, duckdb, deltalake' 2>/dev/null || ! .venv/bin/maturin --version >/dev/null 2>&1; then
+        setup_log "installing maturin, pytest, mypy, click, pyarrow, polars, pandas, duckdb, deltalake into .venv"
         .venv/bin/python -m pip install -q --upgrade pip
         # pyarrow: tests and bench write real Parquet; with polars, pandas and duckdb it is the
         # `read` extra (DataLake.read/scan/read_pandas, DuckDB over DataLake.dataset).
-        .venv/bin/python -m pip install -q maturin pytest mypy click pyarrow polars pandas duckdb
+        # deltalake: the compaction tests check that the `deltalake` package reads the table.
+        .venv/bin/python -m pip install -q maturin pytest mypy click pyarrow polars pandas duckdb deltalake
     fi
     if [[ -f pyproject.toml ]]; then
         # No build isolation: use the venv's maturin instead of fetching one per build, and
