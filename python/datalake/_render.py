@@ -249,6 +249,14 @@ def stats_fields(s: ProfileStats) -> list[tuple[str, Any]]:
         ("symlinks", s.symlinks),
         ("quarantined files", s.quarantined_files),
         ("kept versions", f"{s.kept_versions} ({human_size(s.kept_bytes)})"),
+        (
+            "delta table",
+            "-"
+            if s.table_version is None
+            else f"{s.table_days} series-days, {s.table_files} files, {human_size(s.table_bytes)}, "
+            f"{s.table_rows} rows (version {s.table_version})",
+        ),
+        ("absorbed parts", f"{s.absorbed_parts} ({human_size(s.absorbed_bytes)})"),
         ("missing days", s.missing_days),
         ("stopped series", s.stopped_series),
         ("last sync", f"{local_time(s.last_sync_time)} ({ago(s.last_sync_time)})"),

@@ -285,6 +285,7 @@ fn commit(
 pub fn remove_parts(root: &Path, parts: &[RawPart], report: &mut CompactReport) -> u64 {
     let mut removed = 0;
     let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+    let kept = root.join(crate::vocab::names::REPLACED_DIR);
     for part in parts {
         let path = root.join(part.rel());
         match std::fs::remove_file(&path) {
@@ -294,7 +295,7 @@ pub fn remove_parts(root: &Path, parts: &[RawPart], report: &mut CompactReport) 
         }
         let mut dir = path.parent().map(Path::to_path_buf);
         while let Some(d) = dir {
-            if d.as_path() == root || !d.starts_with(root) {
+            if d.as_path() == root || d == kept || !d.starts_with(root) {
                 break;
             }
             if !dirs.contains(&d) {

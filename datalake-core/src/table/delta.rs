@@ -20,7 +20,7 @@ use deltalake_core::operations::vacuum::VacuumMode;
 use deltalake_core::parquet::file::properties::WriterProperties;
 use deltalake_core::protocol::{DeltaOperation, SaveMode};
 use deltalake_core::writer::{DeltaWriter, RecordBatchWriter};
-use deltalake_core::{DeltaTable, DeltaTableError};
+use deltalake_core::{DeltaTable, DeltaTableBuilder, DeltaTableError};
 
 use super::schema::{without_partitions, PARTITION_COLUMNS};
 use super::store::Store;
@@ -72,11 +72,16 @@ impl Table {
             .enable_all()
             .build()
             .map_err(|e| store.error("start the I/O runtime for", e, "the system is out of threads or memory"))?;
-        store.prepare()?;
+        // Nothing is created here: a dry run, or a run with nothing to compact, leaves no trace.
         let url = store.url()?;
-        let table = rt.block_on(DeltaTable::try_from_url(url)).map_err(|e| {
-            store.error("open", e, "check the directory and its _delta_log; `datalake verify` checks the table")
-        })?;
+        let open_error =
+            |e| store.error("open", e, "check the directory and its _delta_log; `datalake verify` checks the table");
+        let table = if store.root().exists() {
+            rt.block_on(DeltaTable::try_from_url(url)).map_err(open_error)?
+        } else {
+            // No directory yet: an empty table, created by the first write.
+            DeltaTableBuilder::from_url(url).and_then(|b| b.build()).map_err(open_error)?
+        };
         Ok(Table { rt, store, table })
     }
 
@@ -133,6 +138,7 @@ impl Table {
         props: WriterProperties,
         target: u64,
     ) -> Result<Vec<Add>> {
+        self.store.prepare()?;
         let url = self.store.url()?;
         let partitions = PARTITION_COLUMNS.iter().map(|c| c.to_string()).collect();
         let mut writer = RecordBatchWriter::try_new(url.as_str(), full.clone(), Some(partitions), None)

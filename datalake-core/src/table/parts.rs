@@ -6,7 +6,9 @@
 //!
 //! A part is a regular `*.parquet`, `*.csv` or `*.csv.gz` file anywhere below
 //! a partition directory; other files there (notes, `_SUCCESS`) stay where
-//! they are and keep their directory.
+//! they are and keep their directory. The earlier versions the lake kept of
+//! rewritten parts (`.datalake-replaced/<partition>/<name>.<time>`) are parts
+//! of their day too (absorbed with it, so `dedup_on` resolves them).
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
@@ -17,7 +19,9 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use crate::config::{Profile, Timezone};
 use crate::inspect::coverage::series_of;
 use crate::local::fswalk::MAX_DEPTH;
+use crate::state::replaced::parse_kept_name;
 use crate::vocab::error::{Error, Result};
+use crate::vocab::names::REPLACED_DIR;
 
 /// What a part holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +140,7 @@ pub fn find(profile: &Profile, cutoff: NaiveDate, now: DateTime<Utc>) -> Result<
                     }
                     let day = found.closed.entry((series, date)).or_default();
                     list_partition(root, &child, day)?;
+                    list_kept_versions(root, &child, day)?;
                 }
             }
         }
@@ -167,6 +172,42 @@ fn entries(dir: &Path) -> Result<Vec<(std::ffi::OsString, bool)>> {
         out.push((entry.file_name(), is_dir));
     }
     Ok(out)
+}
+
+/// The earlier versions the lake kept of the partition's rewritten parts
+/// (`on_rewrite`, in `.datalake-replaced/<partition>/`): parts of the day
+/// too, older than the part that replaced them, so `dedup_on` resolves them
+/// and they leave the lake with the day's other absorbed parts.
+fn list_kept_versions(root: &Path, partition: &Path, day: &mut DayParts) -> Result<()> {
+    let dir = root.join(REPLACED_DIR).join(partition);
+    let read = match std::fs::read_dir(&dir) {
+        Ok(r) => r,
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory) => return Ok(()),
+        Err(e) => return Err(Error::io_default("read directory", &dir, e)),
+    };
+    let Some(kept_partition) = Path::new(REPLACED_DIR).join(partition).to_str().map(str::to_string) else {
+        return Ok(());
+    };
+    for entry in read {
+        let entry = entry.map_err(|e| Error::io_default("read directory", &dir, e))?;
+        let Some(name) = entry.file_name().to_str().map(str::to_string) else { continue };
+        let Some(kind) = parse_kept_name(&name).and_then(|(original, _)| PartKind::of(original)) else { continue };
+        let meta = match std::fs::symlink_metadata(entry.path()) {
+            Ok(m) if m.is_file() => m,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::io_default("read metadata of", entry.path(), e)),
+        };
+        day.parts.push(RawPart {
+            partition: kept_partition.clone(),
+            name,
+            size: meta.size(),
+            secs: meta.mtime(),
+            nanos: meta.mtime_nsec().clamp(0, 999_999_999) as u32,
+            kind,
+        });
+    }
+    Ok(())
 }
 
 fn list_partition(root: &Path, partition: &Path, day: &mut DayParts) -> Result<()> {

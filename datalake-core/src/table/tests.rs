@@ -323,3 +323,42 @@ fn retention_removes_expired_days_and_vacuum_deletes_their_files() {
         .collect();
     assert_eq!(data.len(), 1, "{data:?}");
 }
+
+#[test]
+fn kept_versions_of_rewritten_parts_are_absorbed_with_their_day() {
+    let lake = Lake::new(|p| p.compact.dedup_on = Some(vec!["update_id".into(), "side".into()]));
+    lake.parts("BTC-USDT", 2, 2, 10);
+    // The lake kept the earlier version of part 1 (rows 0..10 and 100..105), older than part 1.
+    let schema = tick_schema(false);
+    let partition = lake.partition("BTC-USDT", 2);
+    let kept = lake
+        .profile
+        .local_dir
+        .join(crate::vocab::names::REPLACED_DIR)
+        .join(partition.file_name().unwrap())
+        .join("part_00001.parquet.20261201T000000Z");
+    let rows = deltalake_core::arrow::compute::concat_batches(
+        &schema,
+        &[ticks(&schema, 1_700_000_000_000_000, 0, 10), ticks(&schema, 1_700_000_000_000_000, 100, 5)],
+    )
+    .unwrap();
+    write_part(&kept, &rows, SystemTime::now() - Duration::from_secs(86_400 * 4));
+    let r = lake.compact();
+    assert_eq!(r.status, SyncStatus::Success, "{:?}", r.errors);
+    assert_eq!((r.parts_absorbed, r.rows_in, r.rows_out, r.duplicates_dropped), (3, 35, 25, 10));
+    assert!(!kept.exists(), "the kept version left the lake with its day");
+    let mut got = ids(&lake.table_rows("gate_io_BTC-USDT", lake.day(2)));
+    got.sort();
+    assert_eq!(got, (0..20).chain(100..105).collect::<Vec<i64>>());
+}
+
+#[test]
+fn a_dry_run_changes_nothing() {
+    let lake = Lake::new(|_| {});
+    lake.parts("BTC-USDT", 2, 3, 10);
+    let when = RunTime { now: Utc::now(), today: lake.today, dry_run: true };
+    let r = run(&lake.profile, when, &mut Quiet);
+    assert_eq!((r.status, r.dry_run, r.days_compacted, r.parts_absorbed), (SyncStatus::Success, true, 1, 3));
+    assert!(!lake.profile.compact.table.local_path().exists(), "no table directory after a dry run");
+    assert_eq!(lake.raw_files(), 3);
+}

@@ -62,8 +62,14 @@ def _details(r: CompactReport, verbose: bool) -> None:
             click.echo(f"{r.profile}: {e}", err=True)
     if verbose:
         for d in r.days:
+            merged = " (into the table's day)" if d["merged"] else ""
+            if r.dry_run:
+                click.echo(
+                    f"{r.profile}: {d['series']} {d['date']}: would absorb {d['parts']} parts "
+                    f"({human_size(d['bytes_before'])}){merged}"
+                )
+                continue
             extra = f", added columns {', '.join(d['added_columns'])}" if d["added_columns"] else ""
-            merged = " (merged)" if d["merged"] else ""
             click.echo(
                 f"{r.profile}: {d['series']} {d['date']}{merged}: {d['parts']} parts, "
                 f"{d['rows_in']} -> {d['rows_out']} rows ({d['duplicates']} duplicates), "
