@@ -91,6 +91,12 @@ static int cmd_args(const char *config, const char *profile) {
   CHECK_STATUS(datalake_cleanup(NULL, profile, true, &out), DATALAKE_ERR_INVALID_ARGUMENT, "datalake_cleanup(lake NULL)");
   CHECK_STATUS(datalake_cleanup(lake, NULL, true, &out), DATALAKE_ERR_INVALID_ARGUMENT, "datalake_cleanup(profile NULL)");
   CHECK_STATUS(datalake_cleanup(lake, profile, true, NULL), DATALAKE_ERR_INVALID_ARGUMENT, "datalake_cleanup(out NULL)");
+  CHECK_STATUS(datalake_compact(NULL, profile, true, NULL, NULL, &out), DATALAKE_ERR_INVALID_ARGUMENT, "datalake_compact(lake NULL)");
+  CHECK_STATUS(datalake_compact(lake, NULL, true, NULL, NULL, &out), DATALAKE_ERR_INVALID_ARGUMENT, "datalake_compact(profile NULL)");
+  CHECK_STATUS(datalake_compact(lake, profile, true, NULL, NULL, NULL), DATALAKE_ERR_INVALID_ARGUMENT, "datalake_compact(out NULL)");
+  /* The test profile does not enable compaction: refused, nothing handed out. */
+  CHECK_STATUS(datalake_compact(lake, profile, true, NULL, NULL, &out), DATALAKE_ERR_INVALID_ARGUMENT, "datalake_compact(not enabled)");
+  CHECK_MESSAGE("compact.enabled: true");
   CHECK_STATUS(datalake_test_connection(NULL, profile, &out), DATALAKE_ERR_INVALID_ARGUMENT, "datalake_test_connection(lake NULL)");
   CHECK_STATUS(datalake_test_connection(lake, NULL, &out), DATALAKE_ERR_INVALID_ARGUMENT, "datalake_test_connection(profile NULL)");
   CHECK_STATUS(datalake_test_connection(lake, profile, NULL), DATALAKE_ERR_INVALID_ARGUMENT, "datalake_test_connection(out NULL)");

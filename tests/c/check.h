@@ -35,6 +35,8 @@ static const char *const STATUS_NAMES[] = {
     "DATALAKE_ERR_LOCKED",
     "DATALAKE_ERR_INTERRUPTED",
     "DATALAKE_ERR_PANIC",
+    "DATALAKE_ERR_DATA",
+    "DATALAKE_ERR_TABLE",
 };
 #define STATUS_COUNT ((int)(sizeof STATUS_NAMES / sizeof STATUS_NAMES[0]))
 
