@@ -37,7 +37,7 @@
 //! the `deltalake` package), pandas, DuckDB and Spark, on local disk and on
 //! object storage alike. `deltalake-core` (the delta-rs crate without its
 //! cloud back-ends) is used with its default features off: no DataFusion
-//! (about 150 more crates; the table is written from Arrow batches that this
+//! (81 more crates; the table is written from Arrow batches that this
 //! layer merges itself, and read by the faces' own engines), no S3/Azure/GCS
 //! (next issue), no `json` writer. What remains is the log protocol
 //! (`delta_kernel`), `RecordBatchWriter` (Parquet files with per-file
