@@ -468,7 +468,8 @@ void datalake_cancel(const struct datalake_lake *lake);
  * The profiles that `command` covers when run on "all" of them, as a JSON
  * array of names in name order: `"sync"` and `"cleanup"` take the enabled
  * profiles; `"stats"`, `"verify"`, `"coverage"`, `"metrics"` and
- * `"health"` every profile (the CLI's `--all`, from the same table).
+ * `"health"` every profile; `"compact"` the profiles with `compact.enabled`
+ * (the CLI's `--all`, from the same table).
  *
  * Errors: `DATALAKE_ERR_INVALID_ARGUMENT` for an unknown command (the
  * message lists the known ones).

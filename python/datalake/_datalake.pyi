@@ -88,7 +88,7 @@ _ErrorKindName = Literal[
     "table",
 ]
 # Checked against all_commands() by tests/python/test_outcome_lists.py.
-_Command = Literal["sync", "cleanup", "stats", "verify", "coverage", "metrics", "health"]
+_Command = Literal["sync", "cleanup", "stats", "verify", "coverage", "metrics", "health", "compact"]
 _ConnectionStatus = Literal[
     "ok",
     "local_tool_missing",

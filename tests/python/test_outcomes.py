@@ -586,9 +586,11 @@ def test_which_profiles_all_covers_is_one_table(
     libdatalake: ctypes.CDLL, write_config: WriteConfig, collector: Path
 ) -> None:
     source = {"type": "local", "remote_root": str(collector)}
-    config = write_config({"b": {"source": source}, "a": {"source": source}, "off": {"source": source, "enabled": False}})
+    off = {"source": source, "enabled": False, "compact": {"enabled": True}}
+    config = write_config({"b": {"source": source}, "a": {"source": source}, "off": off})
     everything, enabled = ["a", "b", "off"], ["a", "b"]
     want = {"sync": enabled, "cleanup": enabled, **{c: everything for c in ("stats", "verify", "coverage", "metrics", "health")}}
+    want["compact"] = ["off"]  # compaction reads the lake only: the profiles that enable it, synced or not
     lake = datalake.DataLake.open(config)
     assert sorted(datalake.all_commands()) == sorted(want)
     assert {c: lake.select_profiles(c) for c in datalake.all_commands()} == want
