@@ -4,6 +4,7 @@
 //! It reads what the layers below wrote; it moves no data.
 
 pub mod coverage;
+mod footer_scan;
 pub mod health;
 pub mod lake_index;
 pub mod metrics;

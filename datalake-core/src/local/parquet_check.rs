@@ -16,7 +16,7 @@
 use std::ffi::CStr;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 
@@ -132,7 +132,7 @@ pub fn check_opened(file: &File, size: Option<u64>) -> io::Result<Option<Defect>
 /// Open `name` in the open directory `dir` (`openat`: no path lookup from
 /// the root for every file of a big lake), without following a symlink and,
 /// where allowed, without updating the access time.
-pub fn open_in(dir: &File, name: &CStr) -> io::Result<File> {
+pub fn open_in(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<File> {
     let base = OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW;
     let flags = if TRY_NOATIME.load(Ordering::Relaxed) { base | OFlag::O_NOATIME } else { base };
     let fd = match openat(Some(dir.as_raw_fd()), name, flags, Mode::empty()) {
@@ -184,10 +184,7 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> Result<(), Defect> {
 
 fn check_open(file: &File, len: u64) -> Result<(), Defect> {
     if len < MIN_LEN {
-        return Err(Defect::new(
-            Problem::TooShort,
-            format!("{len} bytes, shorter than any Parquet file (12): truncated or still being written"),
-        ));
+        return Err(too_short(len));
     }
     // One read for the end of the file: it holds the footer of nearly every
     // file (a market-data footer is a few KiB); a bigger footer costs a second read.
@@ -200,6 +197,48 @@ fn check_open(file: &File, len: u64) -> Result<(), Defect> {
     } else {
         read_at(file, &mut head, 0)?;
     }
+    check_ends(file, len, head, &tail)
+}
+
+/// Check an open file whose size the caller does not know: one read from
+/// its start holds the whole of a small file (no `fstat`, no second read);
+/// a file larger than that is measured and checked from its end. `buf` is
+/// the caller's, reused from file to file. Returns the file's length and
+/// its defect, if any.
+pub fn check_unsized(file: &File, buf: &mut Vec<u8>) -> io::Result<(u64, Option<Defect>)> {
+    buf.resize(TAIL_READ as usize, 0);
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read_at(&mut buf[filled..], filled as u64) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Ok((0, Some(Defect::new(Problem::Unreadable, format!("cannot be read: {e}"))))),
+        }
+    }
+    if filled == buf.len() {
+        // Not a small file: its end is elsewhere.
+        let len = file.metadata()?.len();
+        return Ok((len, check_open(file, len).err()));
+    }
+    let len = filled as u64;
+    if len < MIN_LEN {
+        return Ok((len, Some(too_short(len))));
+    }
+    let head = [buf[0], buf[1], buf[2], buf[3]];
+    Ok((len, check_ends(file, len, head, &buf[..filled]).err()))
+}
+
+fn too_short(len: u64) -> Defect {
+    Defect::new(
+        Problem::TooShort,
+        format!("{len} bytes, shorter than any Parquet file (12): truncated or still being written"),
+    )
+}
+
+/// The checks once the first 4 bytes (`head`) and the last `tail.len()`
+/// bytes of a file of `len` bytes are read (`file` for a footer larger than `tail`).
+fn check_ends(file: &File, len: u64, head: [u8; 4], tail: &[u8]) -> Result<(), Defect> {
     if &head != MAGIC {
         return Err(Defect::new(Problem::BadHeaderMagic, "does not start with PAR1: not a Parquet file"));
     }
