@@ -8,8 +8,7 @@ kept under --cache), side by side:
     work (read a day's parts, concatenate, sort by timestamp, write zstd(3)); target
     >= 1.5x faster; peak RSS of both
   * table bytes vs raw bytes; target <= 0.5x
-  * reading one pair x 3 days sorted by timestamp: from the table (``lake.read`` when the
-    package has it, else Polars ``scan_delta``) vs the quants-lab loader's method on the
+  * reading one pair x 3 days sorted by timestamp: from the table (``lake.read``) vs the quants-lab loader's method on the
     raw parts (``load_orderbook_ticks``: a ``pyarrow.dataset`` per partition directory,
     concatenated, sorted); target >= 20x faster, the same rows
   * an hourly no-op sync (windowed) over loopback SSH before and after compaction: the
@@ -163,19 +162,9 @@ import datalake
 config, pair, start, end, repeat = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 lake = datalake.DataLake.open(config)
 series = f"gate_io_{pair}"
-if hasattr(lake, "read"):
-    how = "lake.read"
-    def read():
-        return lake.read("bench", series=series, start=start, end=end, sort_by="timestamp")
-else:
-    import polars as pl
-    how = "polars scan_delta (lake.read not in this build)"
-    table_dir = lake.profile("bench").compact["table"]["path"]
-    s, e = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
-    def read():
-        return (pl.scan_delta(table_dir)
-                .filter((pl.col("series") == series) & pl.col("date").is_between(s, e))
-                .sort("timestamp").collect().to_arrow())
+how = "lake.read"
+def read():
+    return lake.read("bench", series=series, start=start, end=end, sort_by="timestamp")
 times = []
 for _ in range(repeat):
     t = time.perf_counter()

@@ -103,6 +103,13 @@ def read(plan: Any, columns: list[str] | None, time_column: str | None, bounds: 
 
     every_column = len(read_names) == len(schema) - len(added)
 
+    files = plan.catalog.files
+    paths = plan.catalog.paths()
+    threads = max(1, min(MAX_THREADS, os.cpu_count() or 1, len(paths)))
+    # Few files (a compacted table's one file per series-day): pyarrow decodes each
+    # file's columns on all cores. Many small parts: a file per thread.
+    inner_threads = len(paths) < 2 * threads
+
     def one(path: str) -> pa.Table:
         with pa.OSFile(path) as source:  # (a path would be resolved to a filesystem every time)
             return read_one(pq.ParquetFile(source, pre_buffer=False))
@@ -116,16 +123,13 @@ def read(plan: Any, columns: list[str] | None, time_column: str | None, bounds: 
             present = [n for n in read_names if n in in_file]
         groups = _row_groups(pf, time_column, kind, raw_lo, raw_hi) if time_column is not None else None
         if groups is None:
-            table = pf.read(columns=present, use_threads=False)
+            table = pf.read(columns=present, use_threads=inner_threads)
         else:
-            table = pf.read_row_groups(groups, columns=present, use_threads=False)
+            table = pf.read_row_groups(groups, columns=present, use_threads=inner_threads)
         return _conform(table, read_schema)
 
-    files = plan.catalog.files
-    paths = plan.catalog.paths()
-    threads = max(1, min(MAX_THREADS, os.cpu_count() or 1, len(paths)))
     try:
-        if threads == 1:
+        if threads == 1 or inner_threads:
             tables = [one(p) for p in paths]
         else:
             with ThreadPoolExecutor(threads) as pool:

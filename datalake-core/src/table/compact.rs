@@ -24,7 +24,6 @@ use super::delta::{Operation, Table};
 use super::parts::{self, DayParts, RawPart};
 use super::reconcile::{by_day, drop_unused_manifests, reconcile};
 use super::store::Store;
-use super::writer_properties;
 use crate::config::Profile;
 use crate::local::partition::{cutoff_date, today};
 use crate::rsync::process::RunObserver;
@@ -162,7 +161,7 @@ fn run_inner(
         let ctx = DayCtx {
             profile,
             table: &table,
-            props: writer_properties(profile.compact.compression),
+            compression: profile.compact.compression,
             table_file: newest_file(&record, &store),
         };
         for (series, new_parts) in series_days {

@@ -7,18 +7,18 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::writer_properties;
 use chrono::NaiveDate;
 use deltalake_core::arrow::array::{ArrayRef, Date32Array, RecordBatch, StringArray};
 use deltalake_core::arrow::datatypes::{Schema, SchemaRef};
 use deltalake_core::kernel::{Add, Remove};
-use deltalake_core::parquet::file::properties::WriterProperties;
 
 use super::delta::{LiveFile, Table, MANIFEST_TAG};
 use super::load::{self, CsvSchema, LoadError, Loaded};
 use super::merge::merge;
 use super::parts::{PartKind, RawPart};
 use super::schema::{conform, unify, with_partitions};
-use crate::config::Profile;
+use crate::config::{Compression, Profile};
 use crate::state::absorbed::report::CompactedDay;
 use crate::state::absorbed::{AbsorbedPart, DayEntry, Manifest, TableFile};
 use crate::vocab::error::Error;
@@ -74,8 +74,8 @@ pub struct DayCtx<'a> {
     pub profile: &'a Profile,
     /// The table.
     pub table: &'a Table,
-    /// Parquet settings of the new files.
-    pub props: WriterProperties,
+    /// The compression of the new files.
+    pub compression: Compression,
     /// A file of the table with its current schema, to name in a conflict.
     pub table_file: String,
 }
@@ -241,8 +241,10 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
     let batch = with_partition_values(&full, merged.batch, input.series, input.date).map_err(DayError::fatal)?;
 
     let manifest_name = format!("{}.json", uuid::Uuid::new_v4());
-    let mut adds =
-        ctx.table.write(&full, batch, ctx.props.clone(), compact.target_file_size).map_err(DayError::fatal)?;
+    let mut adds = ctx
+        .table
+        .write(&full, batch, writer_properties(ctx.compression, &unified.schema), compact.target_file_size)
+        .map_err(DayError::fatal)?;
     for add in &mut adds {
         add.tags.get_or_insert_with(HashMap::new).insert(MANIFEST_TAG.to_string(), Some(manifest_name.clone()));
     }

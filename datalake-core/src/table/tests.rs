@@ -182,6 +182,19 @@ fn closed_days_become_one_sorted_file_each_and_their_parts_leave() {
     assert!(entry.files[0].path.contains("date=") && entry.files[0].path.ends_with(".parquet"), "{:?}", entry.files);
     let rows = ids(&lake.table_rows("gate_io_BTC-USDT", lake.day(2)));
     assert_eq!(rows, (0..750).collect::<Vec<i64>>());
+    // Times and ids are delta-encoded, strings keep their dictionary (see writer_properties).
+    let file = File::open(lake.profile.compact.table.local_path().join(&entry.files[0].path)).unwrap();
+    let meta =
+        parquet::file::reader::FileReader::metadata(&parquet::file::reader::SerializedFileReader::new(file).unwrap())
+            .clone();
+    let column =
+        |name: &str| meta.row_group(0).columns().iter().find(|c| c.column_path().string() == name).unwrap().clone();
+    for name in ["timestamp", "update_id"] {
+        let c = column(name);
+        assert!(c.encodings().any(|e| e == parquet::basic::Encoding::DELTA_BINARY_PACKED), "{name}");
+        assert!(c.dictionary_page_offset().is_none(), "{name}");
+    }
+    assert!(column("side").dictionary_page_offset().is_some());
     let m = Manifest::load(&lake.profile.compact.table, &entry.manifest).unwrap();
     assert_eq!(m.count(), 5);
     assert_eq!(m.rows(), 750);
