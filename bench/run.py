@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """datalake vs the plain tools, on the same generated data, side by side.
 
-    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|verify|rewrites|read|compact]
+    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|verify|rewrites|read|compact|startup]
 
 Measures (median of N runs, wall time and peak RSS of the measured process):
   * first sync          vs  plain ``rsync -a`` over the same loopback SSH server
@@ -32,6 +32,8 @@ Rewrites (issue #18), on the no-op tree: an hourly run where nothing changed wit
 ``on_rewrite: auto`` (the default: rsync stages replaced files, the run settles them) vs
 ``on_rewrite: replace`` (no staging), windowed and full (rsync over the whole tree);
 target <= 1.05x. Repetitions interleave the two.
+Start-up (issue #17, --only startup): bench/startup.py, ``datalake --version`` and
+``datalake status`` vs ``python -c pass``; target <= 60 ms median.
 Compaction (issue #20): see bench/compact_bench.py (``--only compact``; the tree is
 --compact-tree PAIRSxDAYSxPARTS, 12x7x1000 = 84,000 order-book parts).
 Everything talks to 127.0.0.1 only. Results are printed, never asserted: the machines
@@ -440,7 +442,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (median is reported)")
     ap.add_argument(
         "--only",
-        choices=["all", "base", "planner", "first-sync", "verify", "rewrites", "read", "compact"],
+        choices=["all", "base", "planner", "first-sync", "verify", "rewrites", "read", "compact", "startup"],
         default="all",
         help="which benchmarks to run (read: bench/read.py, the lake's catalog and reader; needs .venv's pyarrow)",
     )
@@ -459,6 +461,10 @@ def main() -> None:
     args.backfill_tree = args.backfill_tree or quick_or("15x10x8", "5x4x6")
     args.compact_tree = args.compact_tree or quick_or("12x7x1000", "4x7x50")
 
+    if args.only == "startup":
+        # Start-up of the command line (issue #17): its own script, timing .venv's console script.
+        subprocess.run([sys.executable, str(ROOT / "bench" / "startup.py"), "--repeat", str(max(args.repeat, 11))], check=True)
+        return
     if args.only == "read":
         # Reading the lake (issue #19): its own script, with its own cached lake under bench/out/.
         argv = [sys.executable, str(ROOT / "bench" / "read.py"), "--repeat", str(args.repeat)]

@@ -13,6 +13,11 @@ from collections.abc import Iterable
 
 ROOT = "datalake"
 
+# Library convention: no output unless the application configures logging. Set
+# here, where every record passes, not at `import datalake`: importing logging
+# costs the command line's start-up milliseconds.
+logging.getLogger(ROOT).addHandler(logging.NullHandler())
+
 
 def threshold() -> int:
     """The lowest level any ``datalake`` logger lets through.

@@ -240,6 +240,13 @@ def test_console_script_and_module_run() -> None:
     assert exe.exists(), "console script not installed"
     p = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0 and datalake.__version__ in p.stdout
+    # The fast answer says what click's version option says, and imports neither click nor a command.
+    from datalake.cli import data_lake
+
+    assert p.stdout == CliRunner().invoke(data_lake, ["--version"], prog_name="datalake").output
+    probe = "import sys; sys.argv = ['datalake', '--version']; from datalake.cli import main; main(); print(sorted(m for m in sys.modules if m.startswith(('click', 'datalake.cli.', 'logging'))))"
+    p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout.splitlines()[-1] == "[]", p.stdout + p.stderr
     p = run_cli("--help")
     assert p.returncode == 0 and "Usage: datalake" in p.stdout
 

@@ -25,6 +25,40 @@ every command shares), and one module per family of commands: ``config``
 health check of ``status --max-age``), ``files`` (the catalog of a selection). Progress: :mod:`datalake._progress`.
 """
 
-from datalake.cli._group import data_lake, main
+from __future__ import annotations
+
+import sys
+
+TYPE_CHECKING = False  # (not from typing: see datalake/__init__.py)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from datalake.cli._group import data_lake as data_lake
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point (`datalake`, `python -m datalake`): see
+    :func:`datalake.cli._group.main`. `datalake --version` alone is answered
+    before click and the commands are imported (tests/python/test_cli.py
+    checks that it says what click's version option says)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args == ["--version"]:
+        from datalake._datalake import __version__
+
+        print(f"datalake, version {__version__}")
+        return
+    from datalake.cli._group import main as run
+
+    run(argv)
+
+
+def __getattr__(name: str) -> object:
+    # The click group loads on first use, with click.
+    if name == "data_lake":
+        from datalake.cli._group import data_lake
+
+        return data_lake
+    raise AttributeError(f"module 'datalake.cli' has no attribute {name!r}")
+
 
 __all__ = ["data_lake", "main"]
