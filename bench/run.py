@@ -57,7 +57,6 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 import sshd  # noqa: E402
 import trees  # noqa: E402
-from compact_bench import compact_benchmarks  # noqa: E402
 
 BENCH_BIN = ROOT / "target" / "release" / "examples" / "bench_ops"
 
@@ -491,6 +490,8 @@ def main() -> None:
                 print(line)
             return
         if args.only in ("all", "compact"):
+            from compact_bench import compact_benchmarks  # pyarrow: run with .venv/bin/python
+
             compact_rows = compact_benchmarks(args, server, work)
             print()
             for line in compact_rows:
