@@ -168,14 +168,18 @@ impl<'a> Syncer<'a> {
 
     /// The files younger than `min_age` on the collector (none when it is 0),
     /// within what the attempt may transfer.
+    /// The first attempt takes them from the planner's walk when it made one.
     fn recent_files(
         &self,
-        today: NaiveDate,
+        (today, attempt): (NaiveDate, u32),
         scope: &Scope,
         observer: &mut dyn RunObserver,
     ) -> Result<Option<RecentFiles>> {
         if self.profile.min_age.is_zero() {
             return Ok(None);
+        }
+        if let (Some(young), 1) = (&scope.young, attempt) {
+            return min_age::from_walk(young.clone()).map(Some);
         }
         let cutoff = cutoff_date(today, self.profile.retention_days);
         min_age::list(&self.tools, self.profile, &expired_exclude_patterns(cutoff), scope, observer).map(Some)
@@ -208,7 +212,7 @@ impl<'a> Syncer<'a> {
         loop {
             out.attempts += 1;
             // Listed again at every attempt: files age between attempts.
-            let recent = match self.recent_files(today, scope, observer) {
+            let recent = match self.recent_files((today, out.attempts), scope, observer) {
                 Ok(r) => r,
                 Err(e) if e.is_transient() && transient_retries < profile.retries => {
                     transient_retries += 1;
