@@ -30,7 +30,8 @@ Planner (issue #11), on trees generated once and kept under --cache (sizes are p
     parallel 2 vs parallel 1 (<= 1.0x)
 First sync with the default config (issue #17, --only first-sync-default): --parquet-tree
 DAYSxSYMBOLSxPARTS (60x10x100) real ~4 KiB Parquet files, check_parquet and min_age as a new
-user gets them, vs ``rsync -a``; target <= 1.05x. DATALAKE_BENCH_BIN times another build.
+user gets them, vs ``rsync -a``; target <= 1.05x. DATALAKE_BENCH_BIN times another build;
+--before-bin adds an earlier build's row, interleaved with the two.
 Rewrites (issue #18), on the no-op tree: an hourly run where nothing changed with
 ``on_rewrite: auto`` (the default: rsync stages replaced files, the run settles them) vs
 ``on_rewrite: replace`` (no staging), windowed and full (rsync over the whole tree);
@@ -373,22 +374,26 @@ def first_sync_default_benchmarks(args: argparse.Namespace, server: sshd.SshServ
     write_planner_config(config, lake, server, collector, shape[0] + 5)
     text = config.read_text().replace("      min_age: 0\n", "").replace("      check_parquet: false\n", "")
     config.write_text(text)
-    samples: dict[str, list[float]] = {"default": [], "rsync": []}
+    bins = {"default": str(BENCH_BIN)}
+    if args.before_bin:
+        bins["before"] = args.before_bin
+    samples: dict[str, list[float]] = {name: [] for name in [*bins, "rsync"]}
     for _ in range(args.repeat):
-        for name in ("default", "rsync"):
+        for name in samples:
             shutil.rmtree(lake, ignore_errors=True)
             shutil.rmtree(plain, ignore_errors=True)
             if name == "rsync":
                 argv = ["rsync", "-a", "-e", server.rsh(), f"{server.user}@127.0.0.1:{collector}/", f"{plain}/"]
             else:
-                argv = [str(BENCH_BIN), "sync", str(config), "bench"]
+                argv = [bins[name], "sync", str(config), "bench"]
             samples[name].append(run_measured(argv)[0])
-    ours, base = statistics.median(samples["default"]), statistics.median(samples["rsync"])
+    medians = {name: statistics.median(v) for name, v in samples.items()}
+    base = medians["rsync"]
     n = shape[0] * shape[1] * shape[2]
-    print(f"  samples (s): default {samples['default']}, rsync -a {samples['rsync']}", flush=True)
+    print(f"  samples (s): {samples}", flush=True)
     shutil.rmtree(lake, ignore_errors=True)
     shutil.rmtree(plain, ignore_errors=True)
-    return [ratio_row(f"first sync {n} default", ours, base, "rsync -a", 1.05)]
+    return [ratio_row(f"first sync {n} {name}", medians[name], base, "rsync -a", 1.05) for name in bins]
 
 
 def write_ten_profile_config(path: Path) -> None:
@@ -516,6 +521,7 @@ def main() -> None:
     ap.add_argument("--compact-tree", default=None, help="PAIRSxDAYSxPARTS of the compaction tree (12x7x1000)")
     ap.add_argument("--cache", default="/tmp/datalake-bench-cache", help="where generated planner trees are kept")
     ap.add_argument("--noop-tree", default=None, help="DAYSxSYMBOLSxPARTS of the no-op tree (60x50x200)")
+    ap.add_argument("--before-bin", default=None, help="first-sync-default: also time this bench_ops build")
     ap.add_argument(
         "--parquet-tree", default=None, help="DAYSxSYMBOLSxPARTS of the real-Parquet first-sync tree (60x10x100)"
     )
