@@ -33,6 +33,10 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::{renameat2, RenameFlags};
 
 use crate::local::parquet_check::{self, Defect};
 use crate::rsync::output::unescape_name;
@@ -42,10 +46,16 @@ use crate::vocab::error::{Error, Result};
 use crate::vocab::names::{LANDING_DIR, PARTIAL_DIR};
 use crate::vocab::progress::Progress;
 
-/// Files waiting for a checker; rsync waits when they are all busy.
-const QUEUE: usize = 512;
-/// Most checker threads: a footer check is one small read.
-const MAX_WORKERS: usize = 4;
+/// Batches waiting for a checker; rsync waits when they are all busy.
+const QUEUE: usize = 8;
+/// Checker threads: a footer check is one small read, and rsync, ssh and
+/// sshd want the cores; one thread per file would cost more in wake-ups than
+/// the checks themselves.
+const MAX_WORKERS: usize = 2;
+/// Files handed to a checker at once...
+const BATCH: usize = 256;
+/// ...or fewer, once the first of them has waited this long.
+const BATCH_WAIT: Duration = Duration::from_millis(200);
 
 /// One file to land: its path in the area (and the lake), and the attempt's
 /// backup directory (relative to the profile directory) when earlier versions are kept.
@@ -76,7 +86,7 @@ struct Done {
 pub struct Landing {
     local_dir: PathBuf,
     area: PathBuf,
-    sender: Mutex<Option<SyncSender<Job>>>,
+    sender: Mutex<Option<SyncSender<Vec<Job>>>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
     done: Arc<Mutex<Done>>,
 }
@@ -90,7 +100,7 @@ impl std::fmt::Debug for Landing {
 impl Landing {
     /// The landing area of the profile at `local_dir`, with its checkers started.
     pub fn open(local_dir: &Path) -> Landing {
-        let (tx, rx) = mpsc::sync_channel::<Job>(QUEUE);
+        let (tx, rx) = mpsc::sync_channel::<Vec<Job>>(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
         let done = Arc::new(Mutex::new(Done::default()));
         let n = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, MAX_WORKERS);
@@ -120,13 +130,16 @@ impl Landing {
         &self.local_dir
     }
 
-    /// Hand a finished file (path relative to the area) to the checkers;
+    /// Hand finished files (paths relative to the area) to the checkers;
     /// waits while they are all busy and the queue is full.
-    fn submit(&self, job: Job) {
+    fn submit(&self, jobs: Vec<Job>) {
         let sender = self.sender.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        if let Some(Err(mpsc::SendError(job))) = sender.map(|s| s.send(job)) {
-            // Every checker is gone (none can panic on a file, but if one did): land it here.
-            record(&self.done, &job.rel, land(&self.local_dir, &self.area, &job));
+        if let Some(Err(mpsc::SendError(jobs))) = sender.map(|s| s.send(jobs)) {
+            // Every checker is gone (none can panic on a file, but if one did): land them here.
+            let mut made = None;
+            for job in jobs {
+                record(&self.done, &job.rel, land(&self.local_dir, &self.area, &job, &mut made));
+            }
         }
     }
 
@@ -134,7 +147,7 @@ impl Landing {
     /// the checkers, with `backup` (the attempt's backup directory, relative
     /// to the profile directory) when earlier versions are kept.
     pub fn feed<'o>(&'o self, inner: &'o mut dyn RunObserver, backup: Option<PathBuf>) -> Feed<'o> {
-        Feed { inner, landing: self, backup, previous: None }
+        Feed { inner, landing: self, backup, previous: None, batch: Vec::new(), since: Instant::now() }
     }
 
     /// After the transfer: wait for the checkers, land what is left in the
@@ -195,7 +208,7 @@ impl Landing {
                 let _ = std::fs::remove_dir(entry.path());
             } else if !rsync_temp_name(entry.file_name().as_encoded_bytes()) {
                 let job = Job { rel: rel.to_path_buf(), backup: None };
-                record(&self.done, &job.rel, land(&self.local_dir, &self.area, &job));
+                record(&self.done, &job.rel, land(&self.local_dir, &self.area, &job, &mut None));
             }
         }
         Ok(())
@@ -212,12 +225,16 @@ impl Drop for Landing {
     }
 }
 
-/// A checker: land jobs until the queue closes.
-fn work(rx: &Mutex<Receiver<Job>>, done: &Mutex<Done>, local_dir: &Path, area: &Path) {
+/// A checker: land batches until the queue closes.
+fn work(rx: &Mutex<Receiver<Vec<Job>>>, done: &Mutex<Done>, local_dir: &Path, area: &Path) {
+    // rsync goes partition by partition: the last directory made is usually the next one's.
+    let mut made = None;
     loop {
-        let job = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok(job) = job else { return };
-        record(done, &job.rel, land(local_dir, area, &job));
+        let jobs = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(jobs) = jobs else { return };
+        for job in jobs {
+            record(done, &job.rel, land(local_dir, area, &job, &mut made));
+        }
     }
 }
 
@@ -231,8 +248,9 @@ fn record(done: &Mutex<Done>, rel: &Path, step: Result<Step>) {
     }
 }
 
-/// Check one landed file if it is Parquet, then move it to its real name or into quarantine.
-fn land(local_dir: &Path, area: &Path, job: &Job) -> Result<Step> {
+/// Check one landed file if it is Parquet, then move it to its real name or
+/// into quarantine. `made`: the lake directory this thread made last.
+fn land(local_dir: &Path, area: &Path, job: &Job, made: &mut Option<PathBuf>) -> Result<Step> {
     let staged = area.join(&job.rel);
     let meta = match std::fs::symlink_metadata(&staged) {
         Ok(m) => m,
@@ -252,8 +270,17 @@ fn land(local_dir: &Path, area: &Path, job: &Job) -> Result<Step> {
         }
     }
     let target = local_dir.join(&job.rel);
-    if let Some(parent) = target.parent() {
+    if let Some(parent) = target.parent().filter(|p| made.as_deref() != Some(*p)) {
         std::fs::create_dir_all(parent).map_err(|e| Error::io_default("create directory", parent, e))?;
+        *made = Some(parent.to_path_buf());
+    }
+    // A new file (nearly every one of a first sync): one rename that never replaces.
+    match renameat2(None, &staged, None, &target, RenameFlags::RENAME_NOREPLACE) {
+        Ok(()) => return Ok(Step::Placed(parquet)),
+        // The lake has a version: keep it first. (Or the file system cannot
+        // refuse to replace, or the directory just made went: the steps below say.)
+        Err(Errno::EEXIST | Errno::EINVAL | Errno::ENOSYS | Errno::ENOENT) => {}
+        Err(e) => return Err(Error::io_default("move into place", &staged, e.into())),
     }
     if let Some(dir) = &job.backup {
         keep_earlier(&target, &local_dir.join(dir).join(&job.rel))?;
@@ -308,6 +335,9 @@ pub struct Feed<'o> {
     landing: &'o Landing,
     backup: Option<PathBuf>,
     previous: Option<String>,
+    /// Finished files not handed on yet, and since when the first of them waits.
+    batch: Vec<Job>,
+    since: Instant,
 }
 
 impl Feed<'_> {
@@ -316,16 +346,33 @@ impl Feed<'_> {
         if let Some(name) = self.previous.take() {
             self.hand_on(&name);
         }
+        self.send();
     }
 
-    fn hand_on(&self, name: &str) {
+    fn hand_on(&mut self, name: &str) {
+        if self.batch.is_empty() {
+            self.since = Instant::now();
+        }
         let rel = PathBuf::from(OsString::from_vec(unescape_name(name)));
-        self.landing.submit(Job { rel, backup: self.backup.clone() });
+        self.batch.push(Job { rel, backup: self.backup.clone() });
+        if self.batch.len() >= BATCH || self.since.elapsed() >= BATCH_WAIT {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        if !self.batch.is_empty() {
+            self.landing.submit(std::mem::take(&mut self.batch));
+        }
     }
 }
 
 impl RunObserver for Feed<'_> {
     fn progress(&mut self, progress: &Progress) {
+        // Big files come slowly: a few finished ones need not wait for a full batch.
+        if self.since.elapsed() >= BATCH_WAIT {
+            self.send();
+        }
         self.inner.progress(progress);
     }
     fn should_cancel(&mut self) -> bool {
