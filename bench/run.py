@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """datalake vs the plain tools, on the same generated data, side by side.
 
-    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|verify|rewrites|read|compact|startup]
+    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|first-sync-default|verify|...|startup]
 
 Measures (median of N runs, wall time and peak RSS of the measured process):
   * first sync          vs  plain ``rsync -a`` over the same loopback SSH server
@@ -28,6 +28,10 @@ Planner (issue #11), on trees generated once and kept under --cache (sizes are p
     which caps each TCP connection at 8 MB/s: parallel 4 vs parallel 1, target >= 3x faster
   * first sync of a 60,000-file tree without the relay: parallel 1 vs ``rsync -a`` (<= 1.05x),
     parallel 2 vs parallel 1 (<= 1.0x)
+First sync with the default config (issue #17, --only first-sync-default): --parquet-tree
+DAYSxSYMBOLSxPARTS (60x10x100) real ~4 KiB Parquet files, check_parquet and min_age as a new
+user gets them, vs ``rsync -a``; target <= 1.05x. DATALAKE_BENCH_BIN times another build;
+--before-bin adds an earlier build's row, interleaved with the two.
 Rewrites (issue #18), on the no-op tree: an hourly run where nothing changed with
 ``on_rewrite: auto`` (the default: rsync stages replaced files, the run settles them) vs
 ``on_rewrite: replace`` (no staging), windowed and full (rsync over the whole tree);
@@ -58,7 +62,8 @@ sys.path.insert(0, str(ROOT / "tests" / "support"))
 import sshd  # noqa: E402
 import trees  # noqa: E402
 
-BENCH_BIN = ROOT / "target" / "release" / "examples" / "bench_ops"
+BENCH_BIN = Path(os.environ.get("DATALAKE_BENCH_BIN", ROOT / "target" / "release" / "examples" / "bench_ops"))
+"""DATALAKE_BENCH_BIN: another build of bench_ops to time (an earlier commit's, for before/after)."""
 
 
 GNU_TIME = "/usr/bin/time"
@@ -323,6 +328,75 @@ def first_sync_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work
     return out
 
 
+def parquet_tree(cache: Path, shape: tuple[int, int, int], today: dt.date) -> Path:
+    """A collector tree DAYSxSYMBOLSxPARTS of real ~4 KiB Parquet files (16 variants, written
+    by bench_ops), an hour old: what the default config's footer check and min_age accept."""
+    days, symbols, parts = shape
+    root = cache / f"parquet-{today:%Y%m%d}-{days}x{symbols}x{parts}"
+    collector = root / "collector"
+    if (root / "done").exists():
+        return collector
+    shutil.rmtree(root, ignore_errors=True)
+    collector.mkdir(parents=True)
+    print(f"generating {days * symbols * parts} Parquet files under {collector} (kept for later runs) ...", flush=True)
+    variants = []
+    for i in range(16):
+        template = root / f"template-{i}.parquet"
+        subprocess.run([str(BENCH_BIN), "parquet", str(template), str(180 + 3 * i)], check=True, capture_output=True)
+        variants.append(template.read_bytes())
+        template.unlink()
+    old = time.time() - 3600
+    for d in range(days):
+        day = today - dt.timedelta(days=d)
+        for s in range(symbols):
+            part_dir = collector / trees.partition_name(f"SYM{s}-USDT", day)
+            part_dir.mkdir()
+            for n in range(parts):
+                path = part_dir / f"part_{n:05d}.parquet"
+                path.write_bytes(variants[(d + s + n) % len(variants)])
+                os.utime(path, (old, old))
+    subprocess.run(["chmod", "-R", "a+rX", str(root)], check=True)
+    for p in (cache, root):
+        p.chmod(0o755)
+    (root / "done").touch()
+    return collector
+
+
+def first_sync_default_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: Path) -> list[str]:
+    """First sync of real Parquet files with the default config (check_parquet and min_age
+    as a new user gets them) vs rsync -a, interleaved within each repetition (issue 17)."""
+    shape = tree_shape(args.parquet_tree)
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    cache.chmod(0o755)
+    collector = parquet_tree(cache, shape, trees.utc_today())
+    lake, plain = work / "pq-lake", work / "pq-plain"
+    config = work / "pq-default.yml"
+    write_planner_config(config, lake, server, collector, shape[0] + 5)
+    text = config.read_text().replace("      min_age: 0\n", "").replace("      check_parquet: false\n", "")
+    config.write_text(text)
+    bins = {"default": str(BENCH_BIN)}
+    if args.before_bin:
+        bins["before"] = args.before_bin
+    samples: dict[str, list[float]] = {name: [] for name in [*bins, "rsync"]}
+    for _ in range(args.repeat):
+        for name in samples:
+            shutil.rmtree(lake, ignore_errors=True)
+            shutil.rmtree(plain, ignore_errors=True)
+            if name == "rsync":
+                argv = ["rsync", "-a", "-e", server.rsh(), f"{server.user}@127.0.0.1:{collector}/", f"{plain}/"]
+            else:
+                argv = [bins[name], "sync", str(config), "bench"]
+            samples[name].append(run_measured(argv)[0])
+    medians = {name: statistics.median(v) for name, v in samples.items()}
+    base = medians["rsync"]
+    n = shape[0] * shape[1] * shape[2]
+    print(f"  samples (s): {samples}", flush=True)
+    shutil.rmtree(lake, ignore_errors=True)
+    shutil.rmtree(plain, ignore_errors=True)
+    return [ratio_row(f"first sync {n} {name}", medians[name], base, "rsync -a", 1.05) for name in bins]
+
+
 def write_ten_profile_config(path: Path) -> None:
     lines = ["data_lake:", "  root_dir: /tmp/datalake-bench-lake", "  profiles:"]
     for i in range(10):
@@ -441,13 +515,17 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (median is reported)")
     ap.add_argument(
         "--only",
-        choices=["all", "base", "planner", "first-sync", "verify", "rewrites", "read", "compact", "startup"],
+        choices=["all", "base", "planner", "first-sync", "first-sync-default", "verify", "rewrites", "read", "compact", "startup"],
         default="all",
         help="which benchmarks to run (read: bench/read.py, the lake's catalog and reader; needs .venv's pyarrow)",
     )
     ap.add_argument("--compact-tree", default=None, help="PAIRSxDAYSxPARTS of the compaction tree (12x7x1000)")
     ap.add_argument("--cache", default="/tmp/datalake-bench-cache", help="where generated planner trees are kept")
     ap.add_argument("--noop-tree", default=None, help="DAYSxSYMBOLSxPARTS of the no-op tree (60x50x200)")
+    ap.add_argument("--before-bin", default=None, help="first-sync-default: also time this bench_ops build")
+    ap.add_argument(
+        "--parquet-tree", default=None, help="DAYSxSYMBOLSxPARTS of the real-Parquet first-sync tree (60x10x100)"
+    )
     ap.add_argument("--big-tree", default=None, help="DAYSxSYMBOLSxPARTS of the first-sync tree (60x50x20)")
     ap.add_argument("--backfill-tree", default=None, help="DAYSxSYMBOLSxPARTS of the backfill (15x10x8)")
     ap.add_argument("--backfill-size", type=int, default=256 * 1024, help="bytes per backfill file")
@@ -457,6 +535,7 @@ def main() -> None:
     quick_or = lambda full, quick: quick if args.quick else full  # noqa: E731
     args.noop_tree = args.noop_tree or quick_or("60x50x200", "10x20x20")
     args.big_tree = args.big_tree or quick_or("60x50x20", "10x10x20")
+    args.parquet_tree = args.parquet_tree or quick_or("60x10x100", "10x10x20")
     args.backfill_tree = args.backfill_tree or quick_or("15x10x8", "5x4x6")
     args.compact_tree = args.compact_tree or quick_or("12x7x1000", "4x7x50")
 
@@ -483,6 +562,10 @@ def main() -> None:
     try:
         if args.only == "first-sync":
             for line in first_sync_benchmarks(args, server, work):
+                print(line)
+            return
+        if args.only == "first-sync-default":
+            for line in first_sync_default_benchmarks(args, server, work):
                 print(line)
             return
         if args.only == "rewrites":

@@ -8,6 +8,7 @@
 //! bench_ops verify CONFIG PROFILE      # footer check of every Parquet file: prints files and broken
 //! bench_ops config-load CONFIG N       # prints the mean load+validate time in microseconds
 //! bench_ops plan CONFIG PROFILE        # planner only: prints mode, units, partitions, peak RSS (KiB)
+//! bench_ops parquet PATH ROWS          # writes a real Parquet file of ROWS ticks, prints its size
 //! ```
 
 use std::process::ExitCode;
@@ -23,6 +24,10 @@ fn run(args: &[String]) -> Result<String, String> {
     let [op, config, arg] = args else {
         return Err("usage: bench_ops sync|stats|cleanup|verify|config-load CONFIG PROFILE|N".into());
     };
+    if op == "parquet" {
+        let rows: i64 = arg.parse().map_err(|_| format!("ROWS must be a number, got {arg}"))?;
+        return write_parquet(config, rows);
+    }
     if op == "config-load" {
         let n: u32 = arg.parse().map_err(|_| format!("N must be a number, got {arg}"))?;
         let start = Instant::now();
@@ -84,6 +89,35 @@ fn run(args: &[String]) -> Result<String, String> {
         }
         _ => Err(format!("unknown operation {op}")),
     }
+}
+
+/// A real Parquet file of `rows` ticks (ts, sym, price) at `path`, for trees
+/// that go through the footer check (the first sync with the default config).
+fn write_parquet(path: &str, rows: i64) -> Result<String, String> {
+    use parquet::data_type::{ByteArray, ByteArrayType, DoubleType, Int64Type};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    let schema = "message tick { required int64 ts; required binary sym (UTF8); required double price; }";
+    let schema = std::sync::Arc::new(parquet::schema::parser::parse_message_type(schema).map_err(|e| e.to_string())?);
+    let file = std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?;
+    let props = std::sync::Arc::new(WriterProperties::builder().build());
+    let mut writer = SerializedFileWriter::new(file, schema, props).map_err(|e| e.to_string())?;
+    let mut group = writer.next_row_group().map_err(|e| e.to_string())?;
+    let ts: Vec<i64> = (0..rows).map(|i| 1_700_000_000_000 + i * 37).collect();
+    let sym: Vec<ByteArray> = (0..rows).map(|i| ByteArray::from(format!("SYM{}", i % 97).as_str())).collect();
+    let price: Vec<f64> = (0..rows).map(|i| 100.0 + (i * 7 % 1000) as f64 / 10.0).collect();
+    let mut col = group.next_column().map_err(|e| e.to_string())?.ok_or("no ts column")?;
+    col.typed::<Int64Type>().write_batch(&ts, None, None).map_err(|e| e.to_string())?;
+    col.close().map_err(|e| e.to_string())?;
+    let mut col = group.next_column().map_err(|e| e.to_string())?.ok_or("no sym column")?;
+    col.typed::<ByteArrayType>().write_batch(&sym, None, None).map_err(|e| e.to_string())?;
+    col.close().map_err(|e| e.to_string())?;
+    let mut col = group.next_column().map_err(|e| e.to_string())?.ok_or("no price column")?;
+    col.typed::<DoubleType>().write_batch(&price, None, None).map_err(|e| e.to_string())?;
+    col.close().map_err(|e| e.to_string())?;
+    group.close().map_err(|e| e.to_string())?;
+    writer.close().map_err(|e| e.to_string())?;
+    std::fs::metadata(path).map(|m| m.len().to_string()).map_err(|e| format!("{path}: {e}"))
 }
 
 /// No progress, never cancelled.

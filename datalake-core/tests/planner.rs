@@ -466,3 +466,69 @@ fn interrupted_windowed_and_parallel_runs_resume_hold_the_lock_and_cancel_every_
     assert!(r.matched_bytes > 0);
     assert!(area.local(&one).is_file());
 }
+
+/// A collector whose `find` logs every call to `log`: the walks of a run are
+/// the calls without `-maxdepth` (the listing only reads a level or three).
+fn logging_find_server(bin: &Path, log: &Path) -> SshServer {
+    for tool in ["rsync", "sh", "date", "xargs"] {
+        let real = which::which(tool).unwrap_or_else(|e| panic!("{tool}: {e}"));
+        std::os::unix::fs::symlink(real, bin.join(tool)).unwrap();
+    }
+    let real = which::which("find").expect("find");
+    let wrapper = bin.join("find");
+    let script = format!("#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n", log.display(), real.display());
+    fs::write(&wrapper, script).unwrap();
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    // The collector's user may be another one: it appends to a file it may write.
+    fs::write(log, "").unwrap();
+    fs::set_permissions(log, fs::Permissions::from_mode(0o666)).unwrap();
+    SshServer::start_with_session_path(&bin.display().to_string())
+}
+
+fn walks(log: &Path) -> Vec<String> {
+    let text = fs::read_to_string(log).unwrap_or_default();
+    text.lines().filter(|l| !l.contains("-maxdepth")).map(str::to_string).collect()
+}
+
+#[test]
+fn a_windowed_run_with_min_age_walks_the_collector_once() {
+    let bin = support::world_readable_tempdir();
+    let log = bin.path().join("find.log");
+    let server = logging_find_server(bin.path(), &log);
+    let area = Area::new();
+    let old = std::time::SystemTime::now() - Duration::from_secs(3 * 3600);
+    let put_old = |rel: &str, seed: u64| {
+        area.put(rel, 300, seed);
+        fs::File::options().write(true).open(area.collector.join(rel)).unwrap().set_modified(old).unwrap();
+    };
+    put_old(&format!("{}/part_00001.parquet", part(days_ago(0), "A")), 1);
+    put_old(&format!("{}/part_00001.parquet", part(days_ago(1), "B")), 2);
+    let path = area.write_ssh_config(
+        &server,
+        "p",
+        &area.collector,
+        "      min_age: 1h\n      check_parquet: false\n",
+        "c.yml",
+    );
+    let lake = DataLake::open(&path).unwrap_or_else(|e| panic!("config should load: {e}"));
+    let r = sync(&lake);
+    ok(&r);
+    assert_eq!(r.mode, Some(SyncMode::Full));
+    // A full run: the listing reads levels only; the min_age listing is its one walk.
+    assert_eq!(walks(&log).len(), 1, "{:?}", fs::read_to_string(&log));
+
+    // Today's partition gets a finished part and one still being written.
+    let finished = format!("{}/part_00002.parquet", part(days_ago(0), "A"));
+    let writing = format!("{}/part_00003.parquet", part(days_ago(0), "A"));
+    put_old(&finished, 3);
+    area.put(&writing, 300, 4);
+    fs::write(&log, "").unwrap();
+    let r = sync(&lake);
+    ok(&r);
+    assert_eq!(r.mode, Some(SyncMode::Window));
+    assert_eq!((r.files_transferred, r.too_recent_files), (1, 1), "{r:?}");
+    assert!(area.local(&finished).is_file());
+    assert!(!area.local(&writing).exists(), "a file younger than min_age stays on the collector");
+    // The quick check's walk also told which files are too young: no second walk.
+    assert_eq!(walks(&log).len(), 1, "{:?}", walks(&log));
+}

@@ -369,3 +369,66 @@ fn coverage_finds_missing_days_stopped_and_new_series_in_every_layout() {
     assert!(grid.contains("gate_io_BTC   ##.###"), "{grid}");
     assert!(grid.contains("gate_io_DOGE  ####..  stopped after"), "{grid}");
 }
+
+/// The `*.parquet` files a reader of the lake finds under their real names
+/// (it skips hidden folders, as pyarrow's and Polars' dataset readers do),
+/// with the ones whose footer check fails.
+fn read_lake_once(root: &Path) -> (usize, Vec<PathBuf>) {
+    let walk =
+        walkdir::WalkDir::new(root).into_iter().filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'));
+    let (mut seen, mut broken) = (0, Vec::new());
+    for entry in walk.flatten() {
+        if !entry.file_type().is_file() || !entry.file_name().to_string_lossy().ends_with(".parquet") {
+            continue;
+        }
+        match check_file(entry.path()) {
+            Ok(None) => seen += 1,
+            Ok(Some(_)) => broken.push(entry.path().to_path_buf()),
+            // Renamed away between the listing and the open: not under its real name any more.
+            Err(_) => {}
+        }
+    }
+    (seen, broken)
+}
+
+#[test]
+fn a_reader_racing_a_sync_never_opens_a_broken_file_under_its_real_name() {
+    let area = Area::new();
+    // Slow enough that the reader looks many times while files land.
+    let lake = area.open("      min_age: 0\n      bwlimit: 2000\n");
+    let p = part("XRP", 0);
+    let good = parquet_bytes(2000, 4);
+    let files = 120;
+    for i in 1..=files {
+        let bytes = if i == 2 { good[..good.len() - 10].to_vec() } else { good.clone() };
+        put(&area.collector, &format!("{p}/part_{i:05}.parquet"), &bytes, OLD);
+    }
+    let root = area.local();
+    let syncing = AtomicBool::new(true);
+    let (report, (passes, most_seen, broken)) = std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let (mut passes, mut most_seen, mut broken) = (0u64, 0usize, std::collections::BTreeSet::new());
+            while syncing.load(Ordering::SeqCst) {
+                let (seen, bad) = read_lake_once(&root);
+                passes += 1;
+                most_seen = most_seen.max(seen);
+                broken.extend(bad);
+            }
+            (passes, most_seen, broken)
+        });
+        let report = sync(&lake);
+        syncing.store(false, Ordering::SeqCst);
+        (report, reader.join().expect("reader"))
+    });
+    // (With the check after the transfer, e.g. `rsync_args` with --delete-after, this fails.)
+    assert!(broken.is_empty(), "a reader opened a broken file under its real name: {broken:?}");
+    assert!(passes >= 2, "the reader looked at the lake while the sync ran: {passes} passes");
+    assert!(most_seen > 0, "the reader saw files land during the sync");
+    assert_eq!(report.status, SyncStatus::Partial, "{:?}", report.errors);
+    assert_eq!(report.parquet_checked, files);
+    let quarantined: Vec<PathBuf> = report.quarantined.iter().map(|q| q.path.clone()).collect();
+    assert_eq!(quarantined, vec![PathBuf::from(format!("{p}/part_00002.parquet"))]);
+    assert!(root.join(QUARANTINE_DIR).join(&p).join("part_00002.parquet").is_file());
+    assert_eq!(read_lake_once(&root), (files as usize - 1, Vec::new()));
+    assert!(!root.join(".datalake-landing").exists(), "nothing is left in the landing area");
+}

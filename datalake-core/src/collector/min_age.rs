@@ -13,6 +13,11 @@
 //! transfer root (`/name`) and its wildcard characters escaped, so any byte
 //! sequence a collector can put in a file name (newlines, `*`, `[`, a leading
 //! `#` or `- `) excludes exactly that file and nothing else.
+//!
+//! A windowed run walks its units once: the planner's quick check prints
+//! every file's mtime, so the first attempt's list comes from that walk
+//! ([`Scope::young`], with [`young_since`] and the listing's clock) instead
+//! of a second `find` over the same units; later attempts list again.
 
 use std::ffi::OsStr;
 use std::io::Write;
@@ -54,6 +59,23 @@ pub struct Scope {
     pub units: Option<Vec<Vec<u8>>>,
     /// Extra ssh options (the run's shared connection).
     pub ssh_options: Vec<String>,
+    /// The files younger than `min_age` in these units, when the planner's
+    /// own walk of them already found them: the first attempt uses this list
+    /// and runs no listing of its own.
+    pub young: Option<Vec<Vec<u8>>>,
+}
+
+/// The newest mtime (seconds since the epoch, on the collector's clock
+/// `now`) a file may have to be old enough: a file modified after it is
+/// younger than `min_age` (what `find -newermt @<it>` lists).
+pub fn young_since(now: i64, min_age: Duration) -> i64 {
+    now - min_age.as_secs().max(1) as i64
+}
+
+/// The exclude file for files a walk of the run's units already found
+/// younger than `min_age` (see [`Scope::young`]).
+pub fn from_walk(paths: Vec<Vec<u8>>) -> Result<RecentFiles> {
+    with_exclude_file(paths, 0)
 }
 
 /// The POSIX sh script that lists recently modified files below `root`,

@@ -23,6 +23,24 @@ impl Profile {
             None => DEFAULT_RSYNC_ARGS.to_vec(),
         }
     }
+
+    /// Whether a sync lands its files in the landing area, to give them
+    /// their real names once checked: with `check_parquet`, unless
+    /// `rsync_args` asks rsync to work on the real names themselves
+    /// (`--delete*`, `--inplace`, `--append*`, its own `--*-dest`), which
+    /// then keeps the check after the transfer.
+    pub fn lands_checked(&self) -> bool {
+        let in_place = |a: &&str| {
+            let name = a.strip_prefix("--").unwrap_or("");
+            let name = name.split('=').next().unwrap_or(name);
+            name == "del"
+                || name.starts_with("delete")
+                || name == "inplace"
+                || name.starts_with("append")
+                || name.ends_with("-dest")
+        };
+        self.check_parquet && !self.effective_rsync_args().iter().any(in_place)
+    }
 }
 
 /// One finding about `rsync_args`.

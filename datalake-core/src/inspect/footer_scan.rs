@@ -31,7 +31,7 @@ use crate::local::parquet_check::{self, Defect, Problem};
 use crate::rsync::process::{RunObserver, POLL_INTERVAL};
 use crate::vocab::cancel::CancelToken;
 use crate::vocab::error::{Error, Result};
-use crate::vocab::names::{PARTIAL_DIR, QUARANTINE_DIR, REPLACED_DIR};
+use crate::vocab::names::{LANDING_DIR, PARTIAL_DIR, QUARANTINE_DIR, REPLACED_DIR};
 use crate::vocab::progress::Progress;
 
 /// A file that failed the footer check.
@@ -96,7 +96,7 @@ struct Shared<'a> {
 }
 
 /// Check every Parquet file below `root` (never following symlinks, leaving
-/// out partial, quarantine and replaced folders and `skip_top`) and the
+/// out partial, quarantine, replaced and landing folders and `skip_top`) and the
 /// `known` files, on `jobs` threads; the calling thread reports progress and
 /// polls `observer` for a stop.
 pub(super) fn scan(
@@ -200,7 +200,8 @@ fn work(shared: &Shared<'_>) {
 
 /// Whether a subdirectory at `depth` is lake data to walk.
 fn walks_into(shared: &Shared<'_>, name: &OsStr, depth: usize) -> bool {
-    let reserved = name == QUARANTINE_DIR || name == REPLACED_DIR || Some(name) == shared.skip_top;
+    let reserved =
+        name == QUARANTINE_DIR || name == REPLACED_DIR || name == LANDING_DIR || Some(name) == shared.skip_top;
     !(name == PARTIAL_DIR || (depth == 1 && reserved))
 }
 
@@ -327,6 +328,7 @@ mod tests {
             ".rsync-partial/x.parquet",
             "a_20241128/.rsync-partial/y.parquet",
             ".datalake-quarantine/q.parquet",
+            ".datalake-landing/l.parquet",
             ".datalake-replaced/r.parquet",
             "_table/t.parquet",
         ] {

@@ -27,7 +27,7 @@ use crate::state::quarantine::{self};
 use crate::state::replaced;
 use crate::vocab::error::{Error, Result};
 use crate::vocab::names::PARTIAL_DIR;
-use crate::vocab::names::{QUARANTINE_DIR, REPLACED_DIR};
+use crate::vocab::names::{LANDING_DIR, QUARANTINE_DIR, REPLACED_DIR};
 use crate::vocab::units::human_size;
 
 /// Statistics of one profile's local directory.
@@ -411,6 +411,10 @@ impl Walker<'_> {
                 }
                 EntryKind::Directory => {
                     let os_name = OsStr::from_bytes(name.to_bytes());
+                    if depth == 0 && os_name == LANDING_DIR {
+                        // Files a running sync has not checked yet: not lake data.
+                        continue;
+                    }
                     if depth == 0 && (os_name == QUARANTINE_DIR || os_name == REPLACED_DIR) {
                         // Not lake data: counted apart by `collect_with_coverage`.
                         continue;

@@ -46,7 +46,7 @@ use crate::state::quarantine::{self};
 use crate::transfer::planner::absorbed::Absorbed;
 use crate::vocab::error::{Error, Result};
 use crate::vocab::names::PARTIAL_DIR;
-use crate::vocab::names::{QUARANTINE_DIR, REPLACED_DIR};
+use crate::vocab::names::{LANDING_DIR, QUARANTINE_DIR, REPLACED_DIR};
 use crate::vocab::rsync_exit::{self, ExitClass};
 use crate::vocab::run_control::RunControl;
 
@@ -118,7 +118,12 @@ fn compare_argv(
     argv.push(rsync::output::out_format_arg().into());
     argv.push(format!("--timeout={}", profile.io_timeout).into());
     let cutoff = cutoff_date(today, profile.retention_days);
-    let mut anchored = vec![format!("/{QUARANTINE_DIR}/"), format!("/{REPLACED_DIR}/"), format!("{PARTIAL_DIR}/")];
+    let mut anchored = vec![
+        format!("/{QUARANTINE_DIR}/"),
+        format!("/{REPLACED_DIR}/"),
+        format!("/{LANDING_DIR}/"),
+        format!("{PARTIAL_DIR}/"),
+    ];
     anchored.extend(table_name(profile).and_then(|n| n.to_str()).map(|n| format!("/{n}/")));
     for p in profile.exclude.iter().chain(&expired_exclude_patterns(cutoff)).chain(&anchored) {
         argv.push(format!("--exclude={p}").into());

@@ -5,7 +5,9 @@
 //!    run noticed), the running marker;
 //! 2. [`ProfileRun::transfer`]: the planned transfer (window or full, one or
 //!    several streams), and a stop that came after rsync's last poll;
-//! 3. [`ProfileRun::check_landing`]: the Parquet landing check and quarantine;
+//! 3. [`ProfileRun::check_landing`]: the Parquet landing check and quarantine
+//!    (done while rsync ran when the files land in the landing area: here
+//!    what is left and the counts);
 //!    then [`ProfileRun::settle_replaced`] keeps or drops the earlier versions
 //!    of the files rsync replaced (also before step 2, for a killed run's);
 //! 4. [`ProfileRun::clean_up`]: retention after a success or a partial run;
@@ -13,6 +15,7 @@
 //!    counters and the metrics textfile;
 //! 6. [`ProfileRun::report`]: the report the faces receive.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Local, NaiveDate, Utc};
@@ -24,6 +27,7 @@ use crate::rsync::process::{CancelOnly, RunObserver};
 use crate::state::absorbed::report::CompactReport;
 use crate::state::checkpoint::{Checkpoint, RunRecord, RunningMarker};
 use crate::state::cleaner::CleanupReport;
+use crate::state::landing::Landing;
 use crate::state::lock::ProfileLock;
 use crate::state::quarantine::{self, LandingCheck};
 use crate::state::replaced::{self, Settled};
@@ -123,6 +127,11 @@ impl<'p> ProfileRun<'p> {
             std::fs::create_dir_all(&profile.local_dir)
                 .map_err(|e| Error::io_default("create directory", &profile.local_dir, e))?;
         }
+        // Files get their real names once checked, while rsync goes on (see state::landing).
+        let syncer = match !dry_run && profile.lands_checked() {
+            true => syncer.with_landing(Arc::new(Landing::open(&profile.local_dir))),
+            false => syncer,
+        };
         Ok(ProfileRun {
             profile,
             dry_run,
@@ -170,6 +179,11 @@ impl<'p> ProfileRun<'p> {
         let profile = self.profile;
         let landing = if self.dry_run || !profile.check_parquet {
             LandingCheck::default()
+        } else if let Some(area) = self.syncer.landing() {
+            // Checked while rsync ran: what is left, and the counts.
+            let (found, errors) = area.finish(&mut self.checkpoint.quarantine_failures);
+            self.errors.extend(errors.into_iter().map(|e| format!("landing the transferred files failed: {e}")));
+            found
         } else {
             match quarantine::check_landed(
                 &profile.local_dir,

@@ -146,6 +146,26 @@ pub fn with_backup_dir(argv: &[OsString], dir: &str) -> Vec<OsString> {
     out
 }
 
+/// `argv` (as [`build`] made it) writing into `area` instead of the profile
+/// directory, which rsync still compares with (`--compare-dest=<lake>`): a
+/// file the lake has unchanged is not transferred, a new or changed one lands
+/// in `area` (and its partial file in `area`'s `.rsync-partial` folders).
+pub fn into_landing_area(argv: &[OsString], area: &Path, lake: &Path) -> Vec<OsString> {
+    let end = argv.iter().rposition(|a| a == "--").unwrap_or(argv.len());
+    let mut out = Vec::with_capacity(argv.len() + 1);
+    out.extend_from_slice(&argv[..end]);
+    let mut compare = OsString::from("--compare-dest=");
+    compare.push(lake.as_os_str());
+    out.push(compare);
+    out.extend_from_slice(&argv[end..]);
+    if let Some(dest) = out.last_mut() {
+        let mut to = area.as_os_str().to_os_string();
+        to.push("/");
+        *dest = to;
+    }
+    out
+}
+
 /// The full argv for syncing `profile` (program first).
 pub fn build(tools: &Tools, profile: &Profile, spec: &RunSpec) -> Vec<OsString> {
     let mut argv: Vec<OsString> = vec![tools.rsync.clone().into_os_string()];

@@ -62,39 +62,56 @@ pub fn check_landed(
     let mut out = LandingCheck::default();
     for rel in landed.iter().filter(|p| parquet_check::is_parquet_name(p)) {
         let path = local_dir.join(rel);
-        let key = rel.to_string_lossy().into_owned();
         let defect = match parquet_check::check_file(&path) {
             Ok(d) => d,
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
             Err(e) => return Err(Error::io_default("check", &path, e)),
         };
-        out.checked += 1;
-        let Some(defect) = defect else {
-            if failures.remove(&key).is_some() {
-                // A good copy arrived: the broken one is of no more use.
-                let stale = local_dir.join(QUARANTINE_DIR).join(rel);
-                if let Err(e) = std::fs::remove_file(&stale) {
-                    if e.kind() != io::ErrorKind::NotFound {
-                        log::warn!("cannot remove the old quarantined copy {}: {e}", stale.display());
-                    }
-                }
-            }
-            continue;
+        let verdict = match defect {
+            Some(defect) => Some((defect, move_to_quarantine(local_dir, rel)?)),
+            None => None,
         };
-        let target = move_to_quarantine(local_dir, rel)?;
-        let count = failures.entry(key).or_insert(0);
-        *count += 1;
-        // Info: the report's warnings carry it, and the front ends print those.
-        log::info!("{}: {}; moved to {}", path.display(), defect.reason, target.display());
-        out.quarantined.push(QuarantinedFile {
-            path: rel.clone(),
-            quarantined_as: target,
-            defect,
-            failures: *count,
-            broken_on_collector: *count >= BROKEN_AFTER,
-        });
+        account(local_dir, rel, verdict, failures, &mut out);
     }
     Ok(out)
+}
+
+/// Count one checked file of a run into `out` and the checkpoint's `failures`:
+/// a broken one (`verdict`: its defect, and where it was moved) fails once
+/// more; a good one clears its count and the quarantined copy of an earlier
+/// broken version.
+pub fn account(
+    local_dir: &Path,
+    rel: &Path,
+    verdict: Option<(Defect, PathBuf)>,
+    failures: &mut BTreeMap<String, u32>,
+    out: &mut LandingCheck,
+) {
+    let key = rel.to_string_lossy().into_owned();
+    out.checked += 1;
+    let Some((defect, target)) = verdict else {
+        if failures.remove(&key).is_some() {
+            // A good copy arrived: the broken one is of no more use.
+            let stale = local_dir.join(QUARANTINE_DIR).join(rel);
+            if let Err(e) = std::fs::remove_file(&stale) {
+                if e.kind() != io::ErrorKind::NotFound {
+                    log::warn!("cannot remove the old quarantined copy {}: {e}", stale.display());
+                }
+            }
+        }
+        return;
+    };
+    let count = failures.entry(key).or_insert(0);
+    *count += 1;
+    // Info: the report's warnings carry it, and the front ends print those.
+    log::info!("{}: {}; moved to {}", rel.display(), defect.reason, target.display());
+    out.quarantined.push(QuarantinedFile {
+        path: rel.to_path_buf(),
+        quarantined_as: target,
+        defect,
+        failures: *count,
+        broken_on_collector: *count >= BROKEN_AFTER,
+    });
 }
 
 /// The warning line for a quarantined file.
@@ -120,13 +137,18 @@ pub fn describe(q: &QuarantinedFile) -> String {
 /// Rename `local_dir/rel` to `local_dir/.datalake-quarantine/rel` (replacing
 /// an older quarantined copy); returns the new path.
 pub fn move_to_quarantine(local_dir: &Path, rel: &Path) -> Result<PathBuf> {
-    let from = local_dir.join(rel);
+    move_into_quarantine(local_dir, &local_dir.join(rel), rel)
+}
+
+/// Rename `from` (a file landed anywhere in the profile) to
+/// `local_dir/.datalake-quarantine/rel`; returns the new path.
+pub fn move_into_quarantine(local_dir: &Path, from: &Path, rel: &Path) -> Result<PathBuf> {
     let to = local_dir.join(QUARANTINE_DIR).join(rel);
     if let Some(parent) = to.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::io_default("create directory", parent, e))?;
     }
-    std::fs::rename(&from, &to).map_err(|e| {
-        Error::io("move into quarantine", &from, e, "the broken file stays under its name; remove it by hand")
+    std::fs::rename(from, &to).map_err(|e| {
+        Error::io("move into quarantine", from, e, "the broken file stays under its name; remove it by hand")
     })?;
     Ok(to)
 }

@@ -6,7 +6,9 @@
 //! rows would be gone from the lake too. So, unless `on_rewrite: replace`:
 //!
 //! 1. Every rsync attempt runs with `--backup --backup-dir=` a fresh
-//!    directory `.datalake-replaced/.incoming/<attempt>/` ([`staging_name`]).
+//!    directory `.datalake-replaced/.incoming/<attempt>/` ([`staging_name`]);
+//!    when files land checked ([`super::landing`]), the landing step does
+//!    the same link-then-rename for each file it moves into place.
 //!    rsync then, for each file it is about to replace, hard-links the lake's
 //!    copy there and only then renames the new version over the real name
 //!    (strace of rsync 3.5: `linkat`, then `renameat`; since 3.1 its

@@ -5,6 +5,7 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -19,9 +20,10 @@ use crate::rsync::output::unescape_name;
 use crate::rsync::output::TransferStats;
 use crate::rsync::process::{self, RunObserver, POLL_INTERVAL};
 use crate::rsync::tools::{self, Tools};
+use crate::state::landing::Landing;
 use crate::state::replaced;
 use crate::vocab::error::{Error, Result};
-use crate::vocab::names::{QUARANTINE_DIR, REPLACED_DIR};
+use crate::vocab::names::{LANDING_DIR, QUARANTINE_DIR, REPLACED_DIR};
 use crate::vocab::progress::Progress;
 use crate::vocab::rsync_exit::{self, ExitClass};
 use crate::vocab::status::SyncStatus;
@@ -59,6 +61,9 @@ pub struct Syncer<'a> {
     /// A NUL-separated exclude file every attempt gets (the parts the
     /// profile's Delta table absorbed, see `planner::absorbed`).
     exclude_from: Option<PathBuf>,
+    /// Where the files land to be checked before they get their real names
+    /// (`check_parquet`); `None`: rsync writes into the lake itself.
+    landing: Option<Arc<Landing>>,
 }
 
 fn add_stats(total: &mut TransferStats, s: &TransferStats) {
@@ -92,7 +97,17 @@ fn cancellable_sleep(d: Duration, observer: &mut dyn RunObserver) -> bool {
 impl<'a> Syncer<'a> {
     /// Prepare a syncer; fails when rsync (or ssh for SSH sources) is missing.
     pub fn new(profile: &'a Profile) -> Result<Self> {
-        Ok(Syncer { profile, tools: Tools::locate(profile)?, exclude_from: None })
+        Ok(Syncer { profile, tools: Tools::locate(profile)?, exclude_from: None, landing: None })
+    }
+
+    /// The same syncer, whose runs (not dry runs) land their files in `landing`.
+    pub fn with_landing(self, landing: Arc<Landing>) -> Syncer<'a> {
+        Syncer { landing: Some(landing), ..self }
+    }
+
+    /// The landing area its runs write into, if any.
+    pub fn landing(&self) -> Option<&Landing> {
+        self.landing.as_deref()
     }
 
     /// The same syncer, every attempt of which also excludes the patterns in `file`.
@@ -128,6 +143,7 @@ impl<'a> Syncer<'a> {
         // (a collector directory of the same name must not land inside the table).
         extra_excludes.push(format!("/{QUARANTINE_DIR}/"));
         extra_excludes.push(format!("/{REPLACED_DIR}/"));
+        extra_excludes.push(format!("/{LANDING_DIR}/"));
         let table = self.profile.compact.table.local_path();
         if table.parent() == Some(self.profile.local_dir.as_path()) {
             if let Some(name) = table.file_name().and_then(|n| n.to_str()) {
@@ -135,10 +151,13 @@ impl<'a> Syncer<'a> {
             }
         }
         let spec = RunSpec { dry_run, extra_excludes, files_from };
-        let argv = command::build(&self.tools, self.profile, &spec);
-        match &self.exclude_from {
-            Some(file) => command::with_exclude_from(&argv, file),
-            None => argv,
+        let mut argv = command::build(&self.tools, self.profile, &spec);
+        if let Some(file) = &self.exclude_from {
+            argv = command::with_exclude_from(&argv, file);
+        }
+        match &self.landing {
+            Some(landing) if !dry_run => command::into_landing_area(&argv, landing.area(), landing.lake()),
+            _ => argv,
         }
     }
 
@@ -149,14 +168,18 @@ impl<'a> Syncer<'a> {
 
     /// The files younger than `min_age` on the collector (none when it is 0),
     /// within what the attempt may transfer.
+    /// The first attempt takes them from the planner's walk when it made one.
     fn recent_files(
         &self,
-        today: NaiveDate,
+        (today, attempt): (NaiveDate, u32),
         scope: &Scope,
         observer: &mut dyn RunObserver,
     ) -> Result<Option<RecentFiles>> {
         if self.profile.min_age.is_zero() {
             return Ok(None);
+        }
+        if let (Some(young), 1) = (&scope.young, attempt) {
+            return min_age::from_walk(young.clone()).map(Some);
         }
         let cutoff = cutoff_date(today, self.profile.retention_days);
         min_age::list(&self.tools, self.profile, &expired_exclude_patterns(cutoff), scope, observer).map(Some)
@@ -189,7 +212,7 @@ impl<'a> Syncer<'a> {
         loop {
             out.attempts += 1;
             // Listed again at every attempt: files age between attempts.
-            let recent = match self.recent_files(today, scope, observer) {
+            let recent = match self.recent_files((today, out.attempts), scope, observer) {
                 Ok(r) => r,
                 Err(e) if e.is_transient() && transient_retries < profile.retries => {
                     transient_retries += 1;
@@ -212,11 +235,24 @@ impl<'a> Syncer<'a> {
                 Some(r) => command::with_exclude_from(argv, r.exclude_file.path()),
                 None => argv.to_vec(),
             };
-            if profile.on_rewrite != OnRewrite::Replace {
-                // A directory of its own per attempt: rsync would replace an earlier backup of the same name.
-                argv = command::with_backup_dir(&argv, &replaced::staging_dir(chrono::Utc::now(), out.attempts));
-            }
-            let run = match process::run(&argv, &profile.name, observer) {
+            // A directory of its own per attempt: rsync would replace an earlier backup of the same name.
+            let backup = (profile.on_rewrite != OnRewrite::Replace)
+                .then(|| replaced::staging_dir(chrono::Utc::now(), out.attempts));
+            let run = match (&self.landing, backup) {
+                // The landing area's movers keep the earlier versions, as rsync's --backup would.
+                (Some(landing), backup) => {
+                    let mut feed = landing.feed(observer, backup.map(PathBuf::from));
+                    let run = process::run(&argv, &profile.name, &mut feed);
+                    feed.flush();
+                    run
+                }
+                (None, Some(dir)) => {
+                    argv = command::with_backup_dir(&argv, &dir);
+                    process::run(&argv, &profile.name, observer)
+                }
+                (None, None) => process::run(&argv, &profile.name, observer),
+            };
+            let run = match run {
                 Ok(r) => r,
                 Err(e) => return out.ended(SyncStatus::Failed, e),
             };

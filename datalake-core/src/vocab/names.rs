@@ -9,6 +9,13 @@ pub const PARTIAL_DIR: &str = ".rsync-partial";
 /// The quarantine folder, directly inside the profile directory.
 pub const QUARANTINE_DIR: &str = ".datalake-quarantine";
 
+/// Where rsync lands the files of a sync (its destination, with
+/// `--compare-dest` pointing at the profile directory), directly inside the
+/// profile directory: each file gets its real name only after it passed the
+/// Parquet check (see `state::landing`). Holds rsync's partial files between
+/// runs, in `<partition>/.rsync-partial/` as in the lake itself.
+pub const LANDING_DIR: &str = ".datalake-landing";
+
 /// Earlier versions of files a sync replaced, kept because the new version
 /// does not hold all their rows (profile key `on_rewrite`), directly inside
 /// the profile directory: `.datalake-replaced/<partition>/<name>.<UTC time>`.

@@ -28,6 +28,8 @@ pub const SSHD_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/sup
 
 /// rsync's resume directory; not data, so digests skip it.
 pub const PARTIAL_DIR: &str = ".rsync-partial";
+/// Where a sync with the Parquet check lands its files (and keeps its partial files) before they get their real names.
+pub const LANDING_DIR: &str = ".datalake-landing";
 
 /// A running test sshd. Dropping it stops the server and deletes its directory.
 ///

@@ -33,7 +33,7 @@ pub mod window;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::collector::min_age::Scope;
+use crate::collector::min_age::{self, Scope};
 use crate::collector::{listing, shared_ssh};
 use crate::config::Profile;
 use crate::rsync::process::RunObserver;
@@ -132,10 +132,15 @@ pub fn transfer(
         ),
         Err(why) => log::debug!("profile {}: no listing: {why}", profile.name),
     }
+    // The quick check's walk also finds the files younger than min_age, by the listing's clock.
+    let young_since = match (&listing, profile.min_age.is_zero()) {
+        (Ok(l), false) => Some(min_age::young_since(l.remote_now.timestamp(), profile.min_age)),
+        _ => None,
+    };
     let absorbed = absorbed::Absorbed::load(profile);
     let mut plan = window::decide(profile, listing.as_ref().map_err(String::as_str), req, &absorbed);
     drop(listing);
-    let mut checked = leave_out_unchanged(syncer, profile, &mut plan, &absorbed, &client, observer);
+    let mut checked = leave_out_unchanged(syncer, profile, &mut plan, &absorbed, (&client, young_since), observer);
     let (excludes, note) = match (&mut checked, plan.mode) {
         (Some(c), _) => (std::mem::take(&mut c.excludes), None),
         (None, SyncMode::Window) => {
@@ -167,8 +172,9 @@ pub fn transfer(
         // Every file of the window is in the lake: no rsync, no second file list.
         Some(c) if c.selection.is_empty() => TransferOutcome::up_to_date(c.files_compared, c.bytes_compared),
         _ => {
+            let young = checked.as_mut().and_then(|c| c.young.take());
             let sized = checked.map(|c| c.selection);
-            let how = Run { today: req.lake_today, dry_run, shared_ssh: &client };
+            let how = Run { today: req.lake_today, dry_run, shared_ssh: &client, young };
             run_plan(syncer, profile, &plan, &how, sized, &mut counting, &mut summary)
         }
     };
@@ -198,11 +204,11 @@ fn leave_out_unchanged(
     profile: &Profile,
     plan: &mut Plan,
     absorbed: &absorbed::Absorbed,
-    ssh_options: &[String],
+    remote: (&[String], Option<i64>),
     observer: &mut dyn RunObserver,
 ) -> Option<quick_check::Checked> {
     let selection = plan.selection.take()?;
-    match quick_check::check(profile, syncer.tools(), ssh_options, selection.clone(), absorbed, observer) {
+    match quick_check::check(profile, syncer.tools(), remote, selection.clone(), absorbed, observer) {
         Ok(checked) => {
             log::info!(
                 "profile {}: quick check compared {} file(s); {} of {} window partition(s) unchanged",
@@ -234,11 +240,13 @@ fn leave_out_unchanged(
     }
 }
 
-/// How a plan runs: the lake's today (retention), dry or not, the shared connection's ssh options.
+/// How a plan runs: the lake's today (retention), dry or not, the shared
+/// connection's ssh options, the young files the quick check found.
 struct Run<'a> {
     today: NaiveDate,
     dry_run: bool,
     shared_ssh: &'a [String],
+    young: Option<Vec<Vec<u8>>>,
 }
 
 /// Run the plan: one rsync, or buckets over parallel streams. `sized`: the
@@ -252,7 +260,9 @@ fn run_plan(
     observer: &mut dyn RunObserver,
     summary: &mut PlanSummary,
 ) -> TransferOutcome {
-    let Run { today, dry_run, shared_ssh } = *how;
+    let Run { today, dry_run, shared_ssh, .. } = *how;
+    let scope =
+        |units: Option<Vec<Vec<u8>>>| Scope { units, ssh_options: shared_ssh.to_vec(), young: how.young.clone() };
     let units = match plan.mode {
         SyncMode::Window => plan.selection.clone(),
         // A full run over several streams splits the whole tree; nested
@@ -265,7 +275,7 @@ fn run_plan(
     };
     let Some(units) = units else {
         let argv = shared_ssh::with_ssh_options(syncer.argv(dry_run, today), shared_ssh);
-        let whole_tree = Scope { units: None, ssh_options: shared_ssh.to_vec() };
+        let whole_tree = scope(None);
         return syncer.run_argv(&argv, &whole_tree, today, observer);
     };
     let mut note = None;
@@ -293,8 +303,7 @@ fn run_plan(
                     .iter()
                     .zip(&split)
                     .map(|(l, b)| {
-                        let scope = Scope { units: Some(b.paths.clone()), ssh_options: shared_ssh.to_vec() };
-                        (syncer.argv_with(dry_run, today, Some(l.path().to_path_buf())), scope)
+                        (syncer.argv_with(dry_run, today, Some(l.path().to_path_buf())), scope(Some(b.paths.clone())))
                     })
                     .collect();
                 summary.buckets = split.len() as u32;
@@ -320,8 +329,7 @@ fn run_plan(
     };
     let argv = syncer.argv_with(dry_run, today, Some(list.path().to_path_buf()));
     let argv = shared_ssh::with_ssh_options(argv, shared_ssh);
-    let scope = Scope { units: Some(paths), ssh_options: shared_ssh.to_vec() };
-    let mut outcome = syncer.run_argv(&argv, &scope, today, observer);
+    let mut outcome = syncer.run_argv(&argv, &scope(Some(paths)), today, observer);
     outcome.warnings.extend(note);
     outcome
 }

@@ -25,6 +25,10 @@
 //!   rsync such files are excluded one by one (`Checked::excludes`), and a
 //!   compacted partition whose raw directory is gone is not "missing".
 //!
+//! The same walk also finds the files younger than `min_age` (their mtimes
+//! against the listing's clock, [`Checked::young`]): the run's first attempt
+//! excludes them without walking the window a second time.
+//!
 //! Needs GNU find (`-printf`) and `xargs -0` on the collector; without them the
 //! listing fails and the run transfers the whole window, as before.
 
@@ -65,6 +69,9 @@ pub struct Checked {
     /// Exclude patterns for the files of the kept units that the table
     /// absorbed unchanged (rsync would fetch them again).
     pub excludes: Vec<Vec<u8>>,
+    /// Files modified after the `young_since` time the check was given
+    /// (younger than `min_age`), relative to remote_root; `None` without one.
+    pub young: Option<Vec<Vec<u8>>>,
 }
 
 /// Per unit, what differs from the lake.
@@ -78,6 +85,8 @@ pub struct Measured {
     pub bytes_compared: u64,
     /// Files the table absorbed unchanged: (unit slot, path).
     pub absorbed: Vec<(usize, Vec<u8>)>,
+    /// Files modified after the `since` time [`measure_since`] was given.
+    pub young: Vec<Vec<u8>>,
 }
 
 /// The script run on the collector: NUL-separated `./unit` names on stdin,
@@ -98,17 +107,19 @@ fn script(remote_root: &str) -> String {
 }
 
 /// Run the quick check over `selection`; `Err` says why it could not (the
-/// caller then keeps the whole selection). `ssh_options`: the shared connection's.
+/// caller then keeps the whole selection). `ssh_options`: the shared
+/// connection's; `young_since`: list the files modified after it (seconds
+/// since the epoch, see `min_age::young_since`).
 pub fn check(
     profile: &Profile,
     tools: &Tools,
-    ssh_options: &[String],
+    (ssh_options, young_since): (&[String], Option<i64>),
     selection: Vec<Unit>,
     absorbed: &Absorbed,
     observer: &mut dyn RunObserver,
 ) -> Result<Checked, String> {
     let files = absorbed.files_in(selection.iter().map(|u| u.path.as_slice())).map_err(|e| e.to_string())?;
-    let measured = measure(profile, tools, ssh_options, &selection, files, observer)?;
+    let measured = measure_since(profile, tools, ssh_options, &selection, (files, young_since), observer)?;
     let mut partitions_unchanged = 0;
     let mut kept = Vec::new();
     let mut kept_slots = Vec::new();
@@ -136,6 +147,7 @@ pub fn check(
         files_compared: measured.files_compared,
         bytes_compared: measured.bytes_compared,
         excludes,
+        young: young_since.map(|_| measured.young),
     })
 }
 
@@ -150,9 +162,22 @@ pub fn measure(
     absorbed: AbsorbedFiles,
     observer: &mut dyn RunObserver,
 ) -> Result<Measured, String> {
+    measure_since(profile, tools, ssh_options, units, (absorbed, None), observer)
+}
+
+/// [`measure`], also listing the files modified after `since` (seconds since the epoch).
+pub fn measure_since(
+    profile: &Profile,
+    tools: &Tools,
+    ssh_options: &[String],
+    units: &[Unit],
+    (absorbed, since): (AbsorbedFiles, Option<i64>),
+    observer: &mut dyn RunObserver,
+) -> Result<Measured, String> {
     if units.is_empty() {
         // (xargs would run find once, on the whole tree.)
-        return Ok(Measured { moving: Vec::new(), files_compared: 0, bytes_compared: 0, absorbed: Vec::new() });
+        let young = Vec::new();
+        return Ok(Measured { moving: Vec::new(), files_compared: 0, bytes_compared: 0, absorbed: Vec::new(), young });
     }
     let remote_root = match &profile.source {
         Source::Ssh(src) => src.remote_root.clone(),
@@ -168,8 +193,9 @@ pub fn measure(
     }
     let cmd = remote::command(profile, tools.ssh.as_deref(), ssh_options, &script(&remote_root))?;
     let local = profile.local_dir.clone();
-    let done = remote::run(cmd, input, observer, CHECK_DEADLINE, move |out| compare(out, &local, &index, &absorbed))
-        .map_err(|e| e.to_string())?;
+    let done =
+        remote::run(cmd, input, observer, CHECK_DEADLINE, move |out| compare(out, &local, &index, (&absorbed, since)))
+            .map_err(|e| e.to_string())?;
     let measured = done.stdout?;
     if !done.status.success() {
         let code = done.status.code().map_or("a signal".to_string(), |c| format!("exit {c}"));
@@ -183,10 +209,10 @@ fn compare(
     out: ChildStdout,
     local: &Path,
     index: &HashMap<Vec<u8>, usize>,
-    absorbed: &AbsorbedFiles,
+    (absorbed, since): (&AbsorbedFiles, Option<i64>),
 ) -> Result<Measured, String> {
-    let mut m =
-        Measured { moving: vec![(0, 0); index.len()], files_compared: 0, bytes_compared: 0, absorbed: Vec::new() };
+    let moving = vec![(0, 0); index.len()];
+    let mut m = Measured { moving, files_compared: 0, bytes_compared: 0, absorbed: Vec::new(), young: Vec::new() };
     let mut reader = BufReader::with_capacity(1 << 16, out);
     let mut record = Vec::new();
     loop {
@@ -209,6 +235,9 @@ fn compare(
         })?;
         m.files_compared += 1;
         m.bytes_compared += remote.size;
+        if since.is_some_and(|t| (remote.secs, remote.nanos) > (t, 0)) {
+            m.young.push(remote.path.to_vec());
+        }
         if absorbed.same(remote.path, remote.size, remote.secs, remote.nanos) {
             if !same_in_lake(local, &remote) {
                 m.absorbed.push((slot, remote.path.to_vec()));

@@ -1,0 +1,462 @@
+//! Landing a sync's files: checked first, under their real name only after.
+//!
+//! With `check_parquet` on, rsync's destination is the landing area
+//! `<profile>/.datalake-landing/` and `--compare-dest` points at the profile
+//! directory, so rsync compares with the lake as before but writes every new
+//! or changed file into the area (its partial files too, in
+//! `<partition>/.rsync-partial/` there). While rsync goes on, a small pool of
+//! threads takes each file it finished, checks its footer if it is Parquet,
+//! and renames it to its real name, or into quarantine when it is broken.
+//! A reader of the lake therefore never sees a broken file under a real name,
+//! not even for the seconds between rsync's rename and a later check.
+//!
+//! Which file is finished comes from rsync's itemized output ([`Feed`]). rsync
+//! names a file before or while it receives it, and one receiver handles the
+//! files one after another, so a file is handed on only when the next one is
+//! named or rsync has exited. [`Landing::finish`] then lands whatever is left
+//! in the area (files a killed run had finished, or that rsync found already
+//! complete there), creates the area's directories in the lake (an empty
+//! partition is a partition) and removes the empty ones.
+//!
+//! Earlier versions of replaced files: rsync's `--backup-dir` only sees the
+//! area, so each replaced file is hard-linked into the attempt's
+//! `.datalake-replaced/.incoming/<attempt>/` here before the new version is
+//! renamed over it, the same two steps rsync takes, and [`super::replaced`]
+//! settles them as before. A broken new version goes to quarantine without
+//! touching the lake's copy.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io;
+use std::os::unix::ffi::OsStringExt;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::fcntl::{renameat2, RenameFlags};
+
+use crate::local::parquet_check::{self, Defect};
+use crate::rsync::output::unescape_name;
+use crate::rsync::process::RunObserver;
+use crate::state::quarantine::{self, LandingCheck};
+use crate::vocab::error::{Error, Result};
+use crate::vocab::names::{LANDING_DIR, PARTIAL_DIR};
+use crate::vocab::progress::Progress;
+
+/// Batches waiting for a checker; rsync waits when they are all busy.
+const QUEUE: usize = 8;
+/// Checker threads: a footer check is one small read, and rsync, ssh and
+/// sshd want the cores; one thread per file would cost more in wake-ups than
+/// the checks themselves.
+const MAX_WORKERS: usize = 2;
+/// Files handed to a checker at once...
+const BATCH: usize = 256;
+/// ...or fewer, once the first of them has waited this long.
+const BATCH_WAIT: Duration = Duration::from_millis(200);
+
+/// One file to land: its path in the area (and the lake), and the attempt's
+/// backup directory (relative to the profile directory) when earlier versions are kept.
+struct Job {
+    rel: PathBuf,
+    backup: Option<PathBuf>,
+}
+
+/// What landing one file did.
+enum Step {
+    /// It was not there (landed already, or rsync dropped it).
+    Gone,
+    /// Under its real name; `true` when it was a Parquet file that passed.
+    Placed(bool),
+    /// Broken: in quarantine.
+    Quarantined(Defect, PathBuf),
+}
+
+/// What the checkers did, gathered for [`Landing::finish`].
+#[derive(Default)]
+struct Done {
+    /// Parquet files checked: path and, for a broken one, its defect and where it went.
+    checked: Vec<(PathBuf, Option<(Defect, PathBuf)>)>,
+    errors: Vec<String>,
+}
+
+/// The landing area of one profile's sync and its checkers.
+pub struct Landing {
+    local_dir: PathBuf,
+    area: PathBuf,
+    sender: Mutex<Option<SyncSender<Vec<Job>>>>,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+    done: Arc<Mutex<Done>>,
+}
+
+impl std::fmt::Debug for Landing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Landing").field("area", &self.area).finish_non_exhaustive()
+    }
+}
+
+impl Landing {
+    /// The landing area of the profile at `local_dir`, with its checkers started.
+    pub fn open(local_dir: &Path) -> Landing {
+        let (tx, rx) = mpsc::sync_channel::<Vec<Job>>(QUEUE);
+        let rx = Arc::new(Mutex::new(rx));
+        let done = Arc::new(Mutex::new(Done::default()));
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, MAX_WORKERS);
+        let area = local_dir.join(LANDING_DIR);
+        let workers = (0..n)
+            .map(|_| {
+                let (rx, done, local_dir, area) = (rx.clone(), done.clone(), local_dir.to_path_buf(), area.clone());
+                std::thread::spawn(move || work(&rx, &done, &local_dir, &area))
+            })
+            .collect();
+        Landing {
+            local_dir: local_dir.to_path_buf(),
+            area,
+            sender: Mutex::new(Some(tx)),
+            workers: Mutex::new(workers),
+            done,
+        }
+    }
+
+    /// The landing area (rsync's destination).
+    pub fn area(&self) -> &Path {
+        &self.area
+    }
+
+    /// The profile directory (rsync's `--compare-dest`).
+    pub fn lake(&self) -> &Path {
+        &self.local_dir
+    }
+
+    /// Hand finished files (paths relative to the area) to the checkers;
+    /// waits while they are all busy and the queue is full.
+    fn submit(&self, jobs: Vec<Job>) {
+        let sender = self.sender.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some(Err(mpsc::SendError(jobs))) = sender.map(|s| s.send(jobs)) {
+            // Every checker is gone (none can panic on a file, but if one did): land them here.
+            let mut made = None;
+            for job in jobs {
+                record(&self.done, &job.rel, land(&self.local_dir, &self.area, &job, &mut made));
+            }
+        }
+    }
+
+    /// An observer for one rsync process that hands each file it finished to
+    /// the checkers, with `backup` (the attempt's backup directory, relative
+    /// to the profile directory) when earlier versions are kept.
+    pub fn feed<'o>(&'o self, inner: &'o mut dyn RunObserver, backup: Option<PathBuf>) -> Feed<'o> {
+        Feed { inner, landing: self, backup, previous: None, batch: Vec::new(), since: Instant::now() }
+    }
+
+    /// After the transfer: wait for the checkers, land what is left in the
+    /// area, count the checked files into `failures` (the checkpoint's count
+    /// of failed checks per path) and return what was checked and
+    /// quarantined, with the errors met (a file that could not be moved
+    /// stays in the area, and the next run lands it).
+    pub fn finish(&self, failures: &mut BTreeMap<String, u32>) -> (LandingCheck, Vec<String>) {
+        drop(self.sender.lock().unwrap_or_else(PoisonError::into_inner).take());
+        let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner));
+        for w in workers {
+            if w.join().is_err() {
+                let mut done = self.done.lock().unwrap_or_else(PoisonError::into_inner);
+                done.errors.push(
+                    "a Parquet checker thread panicked; the files it held stay in the landing area for the next run"
+                        .into(),
+                );
+            }
+        }
+        if let Err(e) = self.sweep() {
+            self.done.lock().unwrap_or_else(PoisonError::into_inner).errors.push(e.to_string());
+        }
+        let done = std::mem::take(&mut *self.done.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut out = LandingCheck::default();
+        for (rel, verdict) in done.checked {
+            quarantine::account(&self.local_dir, &rel, verdict, failures, &mut out);
+        }
+        (out, done.errors)
+    }
+
+    /// Land every file left in the area (not rsync's partial or temporary
+    /// files), make its directories in the lake and remove the empty ones.
+    fn sweep(&self) -> Result<()> {
+        let walk = walkdir::WalkDir::new(&self.area).follow_links(false).contents_first(true);
+        for entry in walk {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) if e.io_error().is_some_and(|io| io.kind() == io::ErrorKind::NotFound) => continue,
+                Err(e) => {
+                    let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| self.area.clone());
+                    return Err(Error::io_default("read directory", path, io::Error::other(e.to_string())));
+                }
+            };
+            let Ok(rel) = entry.path().strip_prefix(&self.area) else { continue };
+            if rel.components().any(|c| c.as_os_str() == PARTIAL_DIR) {
+                // Resume state: stays for the next run (an empty partial folder goes).
+                if entry.file_type().is_dir() {
+                    let _ = std::fs::remove_dir(entry.path());
+                }
+                continue;
+            }
+            if entry.file_type().is_dir() {
+                if entry.depth() > 0 {
+                    let dir = self.local_dir.join(rel);
+                    std::fs::create_dir_all(&dir).map_err(|e| Error::io_default("create directory", &dir, e))?;
+                }
+                // Fails, as it should, while partial files or unlanded files are inside.
+                let _ = std::fs::remove_dir(entry.path());
+            } else if !rsync_temp_name(entry.file_name().as_encoded_bytes()) {
+                let job = Job { rel: rel.to_path_buf(), backup: None };
+                record(&self.done, &job.rel, land(&self.local_dir, &self.area, &job, &mut None));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Landing {
+    /// A run that never reached [`Landing::finish`] (a panic) still stops its checkers.
+    fn drop(&mut self) {
+        drop(self.sender.lock().unwrap_or_else(PoisonError::into_inner).take());
+        for w in std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner)) {
+            let _ = w.join();
+        }
+    }
+}
+
+/// A checker: land batches until the queue closes.
+fn work(rx: &Mutex<Receiver<Vec<Job>>>, done: &Mutex<Done>, local_dir: &Path, area: &Path) {
+    // rsync goes partition by partition: the last directory made is usually the next one's.
+    let mut made = None;
+    loop {
+        let jobs = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(jobs) = jobs else { return };
+        for job in jobs {
+            record(done, &job.rel, land(local_dir, area, &job, &mut made));
+        }
+    }
+}
+
+fn record(done: &Mutex<Done>, rel: &Path, step: Result<Step>) {
+    let mut done = done.lock().unwrap_or_else(PoisonError::into_inner);
+    match step {
+        Ok(Step::Gone | Step::Placed(false)) => {}
+        Ok(Step::Placed(true)) => done.checked.push((rel.to_path_buf(), None)),
+        Ok(Step::Quarantined(defect, to)) => done.checked.push((rel.to_path_buf(), Some((defect, to)))),
+        Err(e) => done.errors.push(e.to_string()),
+    }
+}
+
+/// Check one landed file if it is Parquet, then move it to its real name or
+/// into quarantine. `made`: the lake directory this thread made last.
+fn land(local_dir: &Path, area: &Path, job: &Job, made: &mut Option<PathBuf>) -> Result<Step> {
+    let staged = area.join(&job.rel);
+    let meta = match std::fs::symlink_metadata(&staged) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Step::Gone),
+        Err(e) => return Err(Error::io_default("read", &staged, e)),
+    };
+    let parquet = meta.is_file() && parquet_check::is_parquet_name(&job.rel);
+    if parquet {
+        match parquet_check::check_file_of_size(&staged, Some(meta.len())) {
+            Ok(None) => {}
+            Ok(Some(defect)) => {
+                let to = quarantine::move_into_quarantine(local_dir, &staged, &job.rel)?;
+                return Ok(Step::Quarantined(defect, to));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Step::Gone),
+            Err(e) => return Err(Error::io_default("check", &staged, e)),
+        }
+    }
+    let target = local_dir.join(&job.rel);
+    if let Some(parent) = target.parent().filter(|p| made.as_deref() != Some(*p)) {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io_default("create directory", parent, e))?;
+        *made = Some(parent.to_path_buf());
+    }
+    // A new file (nearly every one of a first sync): one rename that never replaces.
+    match renameat2(None, &staged, None, &target, RenameFlags::RENAME_NOREPLACE) {
+        Ok(()) => return Ok(Step::Placed(parquet)),
+        // The lake has a version: keep it first. (Or the file system cannot
+        // refuse to replace, or the directory just made went: the steps below say.)
+        Err(Errno::EEXIST | Errno::EINVAL | Errno::ENOSYS | Errno::ENOENT) => {}
+        Err(e) => return Err(Error::io_default("move into place", &staged, e.into())),
+    }
+    if let Some(dir) = &job.backup {
+        keep_earlier(&target, &local_dir.join(dir).join(&job.rel))?;
+    }
+    match std::fs::rename(&staged, &target) {
+        Ok(()) => Ok(Step::Placed(parquet)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Step::Gone),
+        Err(e) => Err(Error::io(
+            "move into place",
+            &staged,
+            e,
+            "the file stays in the landing area and the next sync moves it; check the permissions of the profile directory",
+        )),
+    }
+}
+
+/// Hard-link the lake's copy at `target` (if any) to `backup`, or copy it
+/// where links fail, before a new version replaces it.
+fn keep_earlier(target: &Path, backup: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(target) {
+        Ok(m) if m.is_file() => {}
+        _ => return Ok(()),
+    }
+    if let Some(parent) = backup.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io_default("create directory", parent, e))?;
+    }
+    // A backup of the same name in the same attempt is an older one of the same file.
+    let _ = std::fs::remove_file(backup);
+    if std::fs::hard_link(target, backup).is_ok() {
+        return Ok(());
+    }
+    std::fs::copy(target, backup).map(|_| ()).map_err(|e| {
+        Error::io(
+            "keep the earlier version of",
+            target,
+            e,
+            "the new version stays in the landing area; free space or fix permissions in the profile directory",
+        )
+    })
+}
+
+/// rsync's temporary name for a file it receives: `.<name>.XXXXXX`.
+fn rsync_temp_name(name: &[u8]) -> bool {
+    name.len() > 8 && name[0] == b'.' && name[name.len() - 7] == b'.'
+}
+
+/// Forwards everything to the run's observer and hands each file rsync
+/// finished to the checkers: a file named by rsync goes when the next one is
+/// named, the last one at [`Feed::flush`] (after rsync exited).
+pub struct Feed<'o> {
+    inner: &'o mut dyn RunObserver,
+    landing: &'o Landing,
+    backup: Option<PathBuf>,
+    previous: Option<String>,
+    /// Finished files not handed on yet, and since when the first of them waits.
+    batch: Vec<Job>,
+    since: Instant,
+}
+
+impl Feed<'_> {
+    /// rsync has exited: the last file it named is finished too.
+    pub fn flush(&mut self) {
+        if let Some(name) = self.previous.take() {
+            self.hand_on(&name);
+        }
+        self.send();
+    }
+
+    fn hand_on(&mut self, name: &str) {
+        if self.batch.is_empty() {
+            self.since = Instant::now();
+        }
+        let rel = PathBuf::from(OsString::from_vec(unescape_name(name)));
+        self.batch.push(Job { rel, backup: self.backup.clone() });
+        if self.batch.len() >= BATCH || self.since.elapsed() >= BATCH_WAIT {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        if !self.batch.is_empty() {
+            self.landing.submit(std::mem::take(&mut self.batch));
+        }
+    }
+}
+
+impl RunObserver for Feed<'_> {
+    fn progress(&mut self, progress: &Progress) {
+        // Big files come slowly: a few finished ones need not wait for a full batch.
+        if self.since.elapsed() >= BATCH_WAIT {
+            self.send();
+        }
+        self.inner.progress(progress);
+    }
+    fn should_cancel(&mut self) -> bool {
+        self.inner.should_cancel()
+    }
+    fn file_transferred(&mut self, name: &str) {
+        self.inner.file_transferred(name);
+        if let Some(finished) = self.previous.replace(name.to_string()) {
+            self.hand_on(&finished);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::local::parquet_check::tests::parquet_bytes;
+    use crate::rsync::process::Unobserved;
+    use crate::vocab::names::{QUARANTINE_DIR, REPLACED_DIR};
+
+    fn put(path: &Path, bytes: &[u8]) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    #[test]
+    fn files_get_their_real_name_one_behind_rsync_and_broken_ones_never_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path();
+        let landing = Landing::open(lake);
+        let good = parquet_bytes(50);
+        put(&landing.area().join("x_20261101/a.parquet"), &good);
+        put(&landing.area().join("x_20261101/b.parquet"), &good[..good.len() - 2]);
+        put(&landing.area().join("x_20261101/c.parquet"), &good);
+        put(&lake.join("x_20261101/c.parquet"), b"old");
+        std::fs::create_dir_all(landing.area().join("empty_20261101/.rsync-partial")).unwrap();
+        put(&landing.area().join("x_20261101/.rsync-partial/d.parquet"), b"half");
+        put(&landing.area().join("x_20261101/.e.parquet.AbC123"), b"rsync's temp");
+        let mut obs = Unobserved;
+        let mut feed = landing.feed(&mut obs, Some(PathBuf::from("bak")));
+        feed.file_transferred("x_20261101/a.parquet");
+        feed.file_transferred("x_20261101/b.parquet");
+        // The last one named may still be arriving: not handed on yet.
+        assert!(landing.area().join("x_20261101/b.parquet").exists());
+        feed.flush();
+        let mut failures = BTreeMap::new();
+        let (check, errors) = landing.finish(&mut failures);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(check.checked, 3, "a, b and, from the sweep, c");
+        assert_eq!(check.quarantined.len(), 1);
+        assert_eq!(check.quarantined[0].path, Path::new("x_20261101/b.parquet"));
+        assert!(!lake.join("x_20261101/b.parquet").exists());
+        assert!(lake.join(QUARANTINE_DIR).join("x_20261101/b.parquet").exists());
+        assert_eq!(std::fs::read(lake.join("x_20261101/a.parquet")).unwrap(), good);
+        assert_eq!(std::fs::read(lake.join("x_20261101/c.parquet")).unwrap(), good, "c was swept into place");
+        assert_eq!(failures.get("x_20261101/b.parquet"), Some(&1));
+        assert!(lake.join("bak").read_dir().is_err(), "nothing was replaced by a file handed on with a backup dir");
+        assert!(lake.join("empty_20261101").is_dir(), "an empty partition is made in the lake");
+        assert!(landing.area().join("x_20261101/.rsync-partial/d.parquet").exists(), "partial files stay");
+        assert!(!lake.join("x_20261101/d.parquet").exists() && !lake.join("x_20261101/.e.parquet.AbC123").exists());
+    }
+
+    #[test]
+    fn a_replaced_file_is_linked_into_the_backup_dir_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path();
+        let landing = Landing::open(lake);
+        put(&lake.join("p/notes.csv"), b"earlier");
+        put(&landing.area().join("p/notes.csv"), b"later");
+        let mut obs = Unobserved;
+        let mut feed = landing.feed(&mut obs, Some(PathBuf::from(REPLACED_DIR).join("att")));
+        feed.file_transferred("p/notes.csv");
+        feed.flush();
+        let (check, errors) = landing.finish(&mut BTreeMap::new());
+        assert!(errors.is_empty() && check.checked == 0, "{errors:?}");
+        assert_eq!(std::fs::read(lake.join("p/notes.csv")).unwrap(), b"later");
+        assert_eq!(std::fs::read(lake.join(REPLACED_DIR).join("att/p/notes.csv")).unwrap(), b"earlier");
+        assert!(!landing.area().exists(), "the empty area is removed");
+    }
+
+    #[test]
+    fn temp_names() {
+        assert!(rsync_temp_name(b".part_1.parquet.Xy12Ab"));
+        assert!(!rsync_temp_name(b"part_1.parquet"));
+        assert!(!rsync_temp_name(b".hidden"));
+    }
+}
