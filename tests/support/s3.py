@@ -309,12 +309,11 @@ class S3Server:
                 raise RuntimeError(f"SeaweedFS's volume server did not register within {timeout:.0f}s:\n{_tail(self.log)}")
             time.sleep(0.1)
         for bucket in self.buckets:
-            while True:
-                resp = client.create_bucket(bucket)
-                if resp.status in (200, 409) or time.monotonic() > deadline:
-                    break
+            resp = client.create_bucket(bucket)
+            while resp.status >= 500 and time.monotonic() < deadline:
                 time.sleep(0.1)  # volumes may still be growing right after startup
-            client.head_bucket(bucket).check()
+                resp = client.create_bucket(bucket)
+            resp.check(200, 409)
 
     def _volumes_registered(self) -> bool:
         url = f"http://{self.host}:{self.ports['master']}/vol/status"

@@ -21,13 +21,16 @@ counted; ``__proxy__`` is not a valid bucket name, so no S3 request can collide)
     python3 tests/support/s3proxy.py --upstream 127.0.0.1:PORT [--port N]
     GET  /__proxy__/counts        {"counts": {...}, "requests": [...]}
     POST /__proxy__/reset
-    POST /__proxy__/inject?kind=put_object&status=503&times=1&action=status|drop|drop_after
+    POST /__proxy__/inject?kind=put_object&status=503&times=1&action=status|drop|drop_after|hold&match=TEXT
+    POST /__proxy__/release                   (lets held requests go on)
     POST /__proxy__/ignore_conditional?on=1   (needs S3_SECRET_ACCESS_KEY in the proxy's environment)
 
 Faults (``inject``): ``status`` answers with an S3 error of that status without forwarding;
 ``drop`` closes the client connection without an answer; ``drop_after`` forwards the request
 (it takes effect upstream) and then closes the connection without the answer, the case of a
-commit that landed although the writer never heard back. When the upstream server is down
+commit that landed although the writer never heard back; ``hold`` keeps the request until
+``release()``, which lines two writers up for a race. ``match`` limits a fault to targets
+containing that text (``/_delta_log/``). When the upstream server is down
 the proxy closes the client's connection without an answer.
 
 ``ignore_conditional`` emulates a server without conditional writes (SeaweedFS has no switch
@@ -49,7 +52,7 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Optional, Sequence, Type
@@ -156,10 +159,24 @@ class Request:
 
 @dataclass
 class Fault:
+    """A fault waiting for its requests (see ``CountingProxy.inject`` and ``hold``)."""
+
     kind: Optional[str]
     action: str
     status: int
     times: int
+    match: str = ""
+    arrived: threading.Event = field(default_factory=threading.Event)
+    """Set when a held request has arrived (``hold``)."""
+    released: threading.Event = field(default_factory=threading.Event)
+    """Set to let held requests go on."""
+
+    def release(self) -> None:
+        self.released.set()
+
+    def wait_arrived(self, timeout: float = 60.0) -> None:
+        if not self.arrived.wait(timeout):
+            raise TimeoutError(f"no {self.kind or 'request'} matching {self.match!r} reached the proxy in {timeout:.0f}s")
 
 
 class CountingProxy:
@@ -254,17 +271,28 @@ class CountingProxy:
 
     # Faults
 
-    def inject(self, kind: Optional[str] = None, status: int = 503, times: int = 1, action: str = "status") -> None:
-        """Fail the next ``times`` requests of ``kind`` (any kind when None); see the module doc."""
-        if action not in ("status", "drop", "drop_after"):
-            raise ValueError(f"action must be status, drop or drop_after, got {action!r}")
+    def inject(
+        self, kind: Optional[str] = None, status: int = 503, times: int = 1, action: str = "status", match: str = ""
+    ) -> Fault:
+        """Fail the next ``times`` requests of ``kind`` (any kind when None) whose target
+        contains ``match``; see the module doc."""
+        if action not in ("status", "drop", "drop_after", "hold"):
+            raise ValueError(f"action must be status, drop, drop_after or hold, got {action!r}")
+        fault = Fault(kind, action, status, times, match)
         with self._lock:
-            self._faults.append(Fault(kind, action, status, times))
+            self._faults.append(fault)
+        return fault
 
-    def _take_fault(self, kind: str) -> Optional[Fault]:
+    def hold(self, kind: Optional[str] = None, match: str = "", times: int = 1) -> Fault:
+        """Hold the next ``times`` matching requests before forwarding them, until
+        ``release()``: the way to line two writers up for a race. ``wait_arrived()`` blocks
+        until one is held."""
+        return self.inject(kind, times=times, action="hold", match=match)
+
+    def _take_fault(self, kind: str, target: str) -> Optional[Fault]:
         with self._lock:
             for fault in self._faults:
-                if fault.kind in (None, kind) and fault.times > 0:
+                if fault.kind in (None, kind) and fault.match in target and fault.times > 0:
                     fault.times -= 1
                     return fault
         return None
@@ -289,9 +317,15 @@ class CountingProxy:
                     int(query.get("status", "503")),
                     int(query.get("times", "1")),
                     query.get("action", "status"),
+                    query.get("match", ""),
                 )
             except ValueError as e:
                 return 400, {"error": str(e)}
+            return 200, {"ok": True}
+        if method == "POST" and action == "release":
+            with self._lock:
+                for fault in self._faults:
+                    fault.release()
             return 200, {"ok": True}
         if method == "POST" and action == "ignore_conditional":
             if self._secret_key is None:
@@ -332,7 +366,7 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _send(self, status: int, headers: list[tuple[str, str]], body: bytes, head: bool = False) -> None:
-        self.send_response_only(status)
+        self.send_response_only(status)  # recorded by the caller before this
         for name, value in headers:
             self.send_header(name, value)
         if not head and not any(n.lower() == "content-length" for n, _ in headers):
@@ -355,7 +389,10 @@ class _Handler(BaseHTTPRequestHandler):
         kind = classify(method, self.path, headers)
         conditional = any(h.lower() in ("if-none-match", "if-match") for h in headers)
         body, chunked = self._body()
-        fault = self.owner._take_fault(kind)
+        fault = self.owner._take_fault(kind, self.path)
+        if fault is not None and fault.action == "hold":
+            fault.arrived.set()
+            fault.released.wait(300)
 
         def record(status: int, out: int, injected: str = "") -> None:
             self.owner._record(

@@ -63,7 +63,9 @@ def test_conditional_put_refuses_an_existing_key(s3_server: s3.S3Server, s3_buck
 
 
 def test_conditional_put_has_one_winner_under_a_race(s3_server: s3.S3Server, s3_bucket: str) -> None:
-    writers, rounds = 8, 10
+    # SeaweedFS serializes racing conditional puts on one key with 1 s waits (the losers get
+    # their 412 after 1 to 3 s), so a few rounds suffice.
+    writers, rounds = 4, 3
     for n in range(rounds):
         key = f"_delta_log/{n:020d}.json"
         results: list[tuple[int, int]] = []
