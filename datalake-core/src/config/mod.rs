@@ -71,6 +71,7 @@ mod load;
 mod rsync_args;
 mod rules;
 mod source;
+pub mod storage;
 #[cfg(test)]
 pub(crate) mod test_support;
 #[cfg(test)]
