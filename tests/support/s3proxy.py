@@ -346,7 +346,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self) -> tuple[bytes, bool]:
         """The request body and whether it came chunked."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -417,7 +417,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             resp, data = self._forward(method, body, chunked)
-        except OSError:
+        except (OSError, http.client.HTTPException):
             # Upstream unreachable (server down) or it hung up: the client sees a dropped connection.
             self._close_upstream()
             record(0, 0)
@@ -457,9 +457,11 @@ class _Handler(BaseHTTPRequestHandler):
                 elif body:
                     conn.send(body)
                 resp = conn.getresponse()
-                data = b"" if method == "HEAD" else resp.read()
+                # Read (and so close) every answer, HEAD's empty one too: http.client sends
+                # no next request on a connection whose last answer is still open.
+                data = resp.read()
                 return resp, data
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            except (http.client.RemoteDisconnected, http.client.BadStatusLine, BrokenPipeError, ConnectionResetError):
                 # A kept-alive upstream connection the server had closed: retry once on a new one.
                 self._close_upstream()
                 if fresh or attempt == 2:
