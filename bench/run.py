@@ -183,6 +183,22 @@ def planner_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: P
     out.append(ratio_row(f"no-op {n} files", ours[0], base[0], "rsync -a no-op", 0.1))
     print(out[-1], flush=True)
 
+    # The same no-op as a team with Prometheus runs it (issue #17): metrics_dir set, so the
+    # run rewrites the .prom file; the lake index makes that O(what changed). One warm-up
+    # run writes the index; the floor is one ssh connection to the same server.
+    metrics_config = work / "noop-metrics.yml"
+    metrics_dir = work / "textfiles"
+    metrics_dir.mkdir(exist_ok=True)
+    text = config.read_text().replace("data_lake:\n", f"data_lake:\n  metrics_dir: {metrics_dir}\n", 1)
+    metrics_config.write_text(text)
+    run_measured([str(BENCH_BIN), "sync", str(metrics_config), "bench"])
+    ours_m = median_of(args.repeat, noop, lambda: run_measured([str(BENCH_BIN), "sync", str(metrics_config), "bench"]))
+    out.append(ratio_row(f"no-op {n} files, metrics_dir", ours_m[0], base[0], "rsync -a no-op", 0.1))
+    print(out[-1], flush=True)
+    floor = median_of(args.repeat, noop, lambda: run_measured([*server.ssh_command(), "true"]))
+    out.append(ratio_row(f"no-op {n} files, metrics_dir", ours_m[0], floor[0], "ssh host true", 1.5))
+    print(out[-1], flush=True)
+
     ours_t, base_t = [], []
     for rep in range(args.repeat):
         tag = f"{time.time_ns()}"

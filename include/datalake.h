@@ -484,6 +484,34 @@ enum datalake_status datalake_health(const struct datalake_lake *lake,
                                      char **report_json);
 
 /**
+ * Every config key (JSON: a list of objects with `scope` (`"data_lake"`,
+ * `"profile"` or `"source"`), `name`, `type`, `required`, `default` (typed;
+ * durations in seconds; null when required, unset or derived),
+ * `default_text`, `min`, `max`, `choices`, `allowed`, `doc`): the table the
+ * validator checks against and docs/config-reference.md is generated from.
+ *
+ * # Safety
+ * `keys_json` is NULL or writable.
+ */
+enum datalake_status datalake_config_keys(char **keys_json);
+
+/**
+ * The flags rsync gets for `profile` before the tool's own (JSON: a list of
+ * strings): the profile's `rsync_args`, or the defaults
+ * (`-rt --partial-dir=.rsync-partial`) when it has none.
+ *
+ * Errors: `DATALAKE_ERR_PROFILE_NOT_FOUND` for an unknown profile (the
+ * message suggests the closest name).
+ *
+ * # Safety
+ * `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+ * string; `args_json` is NULL or writable.
+ */
+enum datalake_status datalake_profile_rsync_args(const struct datalake_lake *lake,
+                                                 const char *profile,
+                                                 char **args_json);
+
+/**
  * A short static description of `status` (`"ok"`, `"profile not found"`,
  * ...); `"unknown status"` for values outside the enum. Never NULL, never freed.
  */

@@ -29,8 +29,11 @@ pub mod lake;
 
 pub mod ops;
 
+pub mod config;
+
 pub mod library;
 
+pub use config::*;
 pub use lake::*;
 pub use library::*;
 pub use ops::*;

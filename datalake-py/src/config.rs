@@ -239,10 +239,7 @@ impl PyProfile {
     /// The flags rsync gets before the tool's own: `rsync_args`, or the defaults when unset.
     #[getter]
     fn effective_rsync_args(&self) -> Vec<String> {
-        match &self.inner.rsync_args {
-            Some(args) => args.clone(),
-            None => datalake_core::rsync::command::DEFAULT_FLAGS.iter().map(|f| f.to_string()).collect(),
-        }
+        self.inner.effective_rsync_args().into_iter().map(str::to_string).collect()
     }
     #[getter]
     fn checkpoint_file(&self) -> PathBuf {
@@ -380,4 +377,14 @@ impl PyConfig {
             py_repr(py, names)?
         ))
     }
+}
+
+/// Every config key, one dict each: `scope` (`"data_lake"`, `"profile"`,
+/// `"source"`), `name`, `type`, `required`, `default` (typed; durations in
+/// seconds; None when required, unset or derived), `default_text`, `min`,
+/// `max`, `choices`, `allowed`, `doc`. The table the validator and
+/// docs/config-reference.md are made from.
+#[pyfunction]
+pub fn config_keys(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+    json::to_py(py, datalake_core::config::KEYS)
 }

@@ -46,6 +46,7 @@ fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<checkpoint::PyRunningMarker>()?;
     m.add_class::<ops::PyHealthReport>()?;
     m.add_function(wrap_pyfunction!(lake::validate_file, m)?)?;
+    m.add_function(wrap_pyfunction!(config::config_keys, m)?)?;
     m.add_function(wrap_pyfunction!(lake::human_size, m)?)?;
     m.add_function(wrap_pyfunction!(parsing::partition_date, m)?)?;
     m.add_function(wrap_pyfunction!(parsing::parse_rsync_stats, m)?)?;

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from collections.abc import Iterator
 from collections.abc import Sequence
-from typing import Any, Callable, Literal, final
+from typing import Any, Callable, Literal, TypedDict, final
 
 __all__ = [
     "DataLakeError",
@@ -41,6 +41,7 @@ __all__ = [
     "RunningMarker",
     "HealthReport",
     "validate_file",
+    "config_keys",
     "human_size",
     "partition_date",
     "parse_rsync_stats",
@@ -82,6 +83,24 @@ _ConnectionStatus = Literal[
     "remote_root_missing",
     "remote_root_unreadable",
 ]
+
+
+class _ConfigKey(TypedDict):
+    """One row of the config-key table (``config_keys()``)."""
+
+    scope: Literal["data_lake", "profile", "source"]
+    name: str
+    type: str
+    required: bool
+    # Typed: int, bool, str or list[str]; durations in seconds; None when required, unset or derived.
+    default: int | bool | str | list[str] | None
+    default_text: str
+    # Bounds of integers and durations (seconds), else None.
+    min: int | None
+    max: int | None
+    choices: list[str] | None
+    allowed: str
+    doc: str
 
 # ---------------------------------------------------------------- exceptions
 
@@ -735,6 +754,8 @@ class HealthReport:
     def to_dict(self) -> dict[str, Any]: ...
 
 def validate_file(path: _StrPath) -> ValidationReport: ...
+def config_keys() -> list[_ConfigKey]:
+    """Every config key (scope, name, type, default, allowed range, doc): the validator's own table."""
 def human_size(bytes: int) -> str: ...
 def partition_date(path: _StrPath) -> datetime.date | None:
     """The date a partition directory name (or relative path) stands for."""

@@ -7,53 +7,15 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::cross::{cross_checks, Placed};
+use super::ctx::{join, Ctx};
 use super::fields::*;
-use super::load::{join, Ctx};
+use super::keys::{self, *};
 use super::rules::{check_local_subdir, check_profile_name, did_you_mean, normalize};
-use super::source::{walk_source, SOURCE_KEYS};
+use super::source::walk_source;
+use super::spec::{DurationKey, IntKey, Scope};
+use super::types::{Config, Profile, Source, Timezone};
 use super::yaml::{self, Kind, Node};
-use super::{
-    Config, HostKeyChecking, Profile, Severity, Source, Timezone, DEFAULT_CONNECT_TIMEOUT, DEFAULT_IO_TIMEOUT,
-    DEFAULT_MIN_AGE, DEFAULT_RETENTION_DAYS, DEFAULT_RETRIES,
-};
-use super::{DEFAULT_FULL_SYNC_EVERY, DEFAULT_PARALLEL, DEFAULT_WINDOW_DAYS, MAX_MIN_AGE};
-use std::time::Duration;
-
-const DATA_LAKE_KEYS: &[&str] = &["root_dir", "checkpoint_dir", "timezone", "profiles", "metrics_dir"];
-pub(super) const PROFILE_KEYS: &[&str] = &[
-    "enabled",
-    "source",
-    "local_subdir",
-    "retention_days",
-    "rsync_args",
-    "checkpoint_file",
-    "bwlimit",
-    "io_timeout",
-    "connect_timeout",
-    "retries",
-    "exclude",
-    "known_hosts",
-    "host_key_checking",
-    "timezone",
-    "min_age",
-    "check_parquet",
-    "window_days",
-    "full_sync_every",
-    "parallel",
-];
-
-const MIN_AGE_RULE: DurationRule = DurationRule {
-    min: Duration::ZERO,
-    max: MAX_MIN_AGE,
-    examples: "1m, 90s or 2h (0 turns it off)",
-    max_reason: "a file older than that is not being written any more",
-};
-const FULL_SYNC_EVERY_RULE: DurationRule = DurationRule {
-    min: Duration::from_secs(60),
-    max: Duration::from_secs(366 * 86_400),
-    examples: "6h, 24h or 7d",
-    max_reason: "late files in old partitions would wait longer than retention keeps them",
-};
+use crate::vocab::diagnostic::Severity;
 
 pub(super) fn walk(ctx: &mut Ctx<'_>, text: &str) -> Option<Config> {
     let root = match yaml::parse(text) {
@@ -114,7 +76,7 @@ pub(super) fn walk(ctx: &mut Ctx<'_>, text: &str) -> Option<Config> {
         ctx.error(dl_key.pos, "", "data_lake: is empty; it needs root_dir and profiles (see the example config)");
         return None;
     }
-    let f = fields(ctx, dl, "", DATA_LAKE_KEYS, &|_| None)?;
+    let f = fields(ctx, dl, "", &keys::names(Scope::DataLake), &|_| None)?;
 
     let root_dir = match f.get("root_dir") {
         Some(e) if !e.value.is_null() => read_local_path(ctx, Some(e), "root_dir"),
@@ -130,9 +92,9 @@ pub(super) fn walk(ctx: &mut Ctx<'_>, text: &str) -> Option<Config> {
     };
     let checkpoint_dir = match f.get("checkpoint_dir") {
         Some(e) if !e.value.is_null() => read_local_path(ctx, Some(e), "checkpoint_dir"),
-        _ => root_dir.as_ref().map(|r| r.join(".checkpoints")),
+        _ => root_dir.as_ref().map(|r| r.join(CHECKPOINT_SUBDIR)),
     };
-    let timezone = read_timezone(ctx, f.get("timezone"), "timezone").unwrap_or(Timezone::Utc);
+    let timezone = read_timezone(ctx, f.get("timezone"), "timezone").unwrap_or(DEFAULT_TIMEZONE);
     let metrics_dir = read_local_path(ctx, f.get("metrics_dir"), "metrics_dir");
     if let (Some(dir), Some(e)) = (&metrics_dir, f.get("metrics_dir")) {
         if !dir.is_dir() {
@@ -226,14 +188,15 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
         );
         return None;
     }
-    let f = fields(ctx, body, &prefix, PROFILE_KEYS, &|k| {
-        SOURCE_KEYS
-            .contains(&k)
+    let f = fields(ctx, body, &prefix, &keys::names(Scope::Profile), &|k| {
+        keys::is_key(Scope::Source, k)
             .then(|| format!("{k} belongs under source:, not directly in the profile; move it there"))
     })?;
     let key = |k: &str| join(&prefix, k);
+    let int = |ctx: &mut Ctx<'_>, spec: &IntKey| read_int(ctx, f.get(spec.name), &key(spec.name), spec);
+    let duration = |ctx: &mut Ctx<'_>, spec: &DurationKey| read_duration(ctx, f.get(spec.name), &key(spec.name), spec);
 
-    let enabled = read_bool(ctx, f.get("enabled"), &key("enabled")).unwrap_or(true);
+    let enabled = read_bool(ctx, f.get("enabled"), &key("enabled")).unwrap_or(DEFAULT_ENABLED);
     let source = walk_source(ctx, &f, name_node, &prefix, enabled);
 
     // local_subdir defaults to the profile name.
@@ -255,8 +218,7 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
         _ => None,
     };
 
-    let retention_days = read_int(ctx, f.get("retention_days"), &key("retention_days"), 1, 36_500, " (days)")
-        .map_or(DEFAULT_RETENTION_DAYS, |n| n as u32);
+    let retention_days = int(ctx, &RETENTION_DAYS).map_or(DEFAULT_RETENTION_DAYS, |n| n as u32);
 
     let rsync_args = walk_rsync_args(ctx, f.get("rsync_args"), &key("rsync_args"));
 
@@ -268,28 +230,21 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
     };
     let lock_file = env.checkpoint_dir.map(|d| d.join(format!("{name}.lock"))).unwrap_or_default();
 
-    let u32_max = u64::from(u32::MAX);
-    let bwlimit = read_int(ctx, f.get("bwlimit"), &key("bwlimit"), 1, u32_max, " (KiB/s; omit it for no limit)")
-        .map(|n| n as u32);
-    let io_timeout = read_int(ctx, f.get("io_timeout"), &key("io_timeout"), 1, 86_400, " (seconds)")
-        .map_or(DEFAULT_IO_TIMEOUT, |n| n as u32);
-    let connect_timeout = read_int(ctx, f.get("connect_timeout"), &key("connect_timeout"), 1, 3_600, " (seconds)")
-        .map_or(DEFAULT_CONNECT_TIMEOUT, |n| n as u32);
-    let retries = read_int(ctx, f.get("retries"), &key("retries"), 0, 20, "").map_or(DEFAULT_RETRIES, |n| n as u32);
+    let bwlimit = int(ctx, &BWLIMIT).map(|n| n as u32);
+    let io_timeout = int(ctx, &IO_TIMEOUT).map_or(DEFAULT_IO_TIMEOUT, |n| n as u32);
+    let connect_timeout = int(ctx, &CONNECT_TIMEOUT).map_or(DEFAULT_CONNECT_TIMEOUT, |n| n as u32);
+    let retries = int(ctx, &RETRIES).map_or(DEFAULT_RETRIES, |n| n as u32);
     let exclude = read_str_list(ctx, f.get("exclude"), &key("exclude"), "[\"*.tmp\"]").unwrap_or_default();
     let known_hosts = read_local_path(ctx, f.get("known_hosts"), &key("known_hosts"));
     let host_key_checking = read_host_key_checking(ctx, f.get("host_key_checking"), &key("host_key_checking"))
-        .unwrap_or(HostKeyChecking::AcceptNew);
+        .unwrap_or(DEFAULT_HOST_KEY_CHECKING);
     let timezone = read_timezone(ctx, f.get("timezone"), &key("timezone")).unwrap_or(env.timezone);
-    let min_age = read_duration(ctx, f.get("min_age"), &key("min_age"), &MIN_AGE_RULE).unwrap_or(DEFAULT_MIN_AGE);
-    let check_parquet = read_bool(ctx, f.get("check_parquet"), &key("check_parquet")).unwrap_or(true);
+    let min_age = duration(ctx, &MIN_AGE).unwrap_or(DEFAULT_MIN_AGE);
+    let check_parquet = read_bool(ctx, f.get("check_parquet"), &key("check_parquet")).unwrap_or(DEFAULT_CHECK_PARQUET);
     // Transfer planner (issue 11): window, full-run period, parallel streams.
-    let window_days = read_int(ctx, f.get("window_days"), &key("window_days"), 0, 36_500, " (days; 0 = always full)")
-        .map_or(DEFAULT_WINDOW_DAYS, |n| n as u32);
-    let full_sync_every = read_duration(ctx, f.get("full_sync_every"), &key("full_sync_every"), &FULL_SYNC_EVERY_RULE)
-        .unwrap_or(DEFAULT_FULL_SYNC_EVERY);
-    let parallel = read_int(ctx, f.get("parallel"), &key("parallel"), 1, 16, " (rsync streams at once)")
-        .map_or(DEFAULT_PARALLEL, |n| n as u32);
+    let window_days = int(ctx, &WINDOW_DAYS).map_or(DEFAULT_WINDOW_DAYS, |n| n as u32);
+    let full_sync_every = duration(ctx, &FULL_SYNC_EVERY).unwrap_or(DEFAULT_FULL_SYNC_EVERY);
+    let parallel = int(ctx, &PARALLEL).map_or(DEFAULT_PARALLEL, |n| n as u32);
 
     if matches!(source, Some(Source::Local { .. })) {
         for k in ["known_hosts", "host_key_checking", "connect_timeout"] {

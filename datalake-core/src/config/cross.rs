@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::load::Ctx;
+use super::ctx::Ctx;
 use super::yaml::Pos;
 
 /// Where a profile writes, for the checks between profiles.

@@ -5,11 +5,14 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::ctx::{join, Ctx};
 use super::expand::expand_local;
-use super::load::{join, Ctx};
+use super::keys::DEFAULT_RSYNC_ARGS;
+use super::rsync_args;
 use super::rules::{did_you_mean, normalize};
+use super::spec::{DurationKey, IntKey};
+use super::types::{HostKeyChecking, Timezone};
 use super::yaml::{Kind, Node, Pos};
-use super::{rsync_args, HostKeyChecking, Timezone};
 
 /// A known key found in a mapping.
 #[derive(Clone, Copy)]
@@ -95,15 +98,9 @@ pub(super) fn read_str(ctx: &mut Ctx<'_>, e: Option<Entry<'_>>, key: &str) -> Op
     }
 }
 
-/// An integer in `min..=max`; `None` when absent, null or invalid (then reported).
-pub(super) fn read_int(
-    ctx: &mut Ctx<'_>,
-    e: Option<Entry<'_>>,
-    key: &str,
-    min: u64,
-    max: u64,
-    unit: &str,
-) -> Option<u64> {
+/// An integer in the key's range; `None` when absent, null or invalid (then reported).
+pub(super) fn read_int(ctx: &mut Ctx<'_>, e: Option<Entry<'_>>, key: &str, spec: &IntKey) -> Option<u64> {
+    let IntKey { min, max, unit, .. } = *spec;
     let e = e?;
     if e.value.is_null() {
         return None;
@@ -155,23 +152,13 @@ pub(super) fn parse_int(text: &str, plain: bool) -> Option<i128> {
     Some(if negative { -value } else { value })
 }
 
-/// What a duration key accepts: bounds, and examples for the error message.
-pub(super) struct DurationRule {
-    pub(super) min: Duration,
-    pub(super) max: Duration,
-    /// Examples, e.g. "1m, 90s or 2h (0 turns it off)".
-    pub(super) examples: &'static str,
-    /// Why `max` is the limit, said when a value exceeds it.
-    pub(super) max_reason: &'static str,
-}
-
 /// A duration in humantime's syntax (`90s`, `1m`, `6h`, `7d`, `1h 30m`) or a bare
-/// `0`, within the rule's bounds; `None` when absent, null or invalid (then reported).
+/// `0`, within the key's bounds; `None` when absent, null or invalid (then reported).
 pub(super) fn read_duration(
     ctx: &mut Ctx<'_>,
     e: Option<Entry<'_>>,
     key: &str,
-    rule: &DurationRule,
+    rule: &DurationKey,
 ) -> Option<Duration> {
     let e = e?;
     if e.value.is_null() {
@@ -353,13 +340,14 @@ pub(super) fn walk_rsync_args(ctx: &mut Ctx<'_>, e: Option<Entry<'_>>, key: &str
             }
         },
         // A list is taken word for word, without shell splitting.
-        Kind::Seq(_) => read_str_list(ctx, Some(e), key, "[\"-rt\", \"--partial-dir=.rsync-partial\"]")?,
+        Kind::Seq(_) => read_str_list(ctx, Some(e), key, &format!("{DEFAULT_RSYNC_ARGS:?}"))?,
         Kind::Map(_) => {
             ctx.error(
                 pos,
                 key,
                 format!(
-                    "expected a string of rsync options, e.g. \"-rt --partial-dir=.rsync-partial\", got {}",
+                    "expected a string of rsync options, e.g. \"{}\", got {}",
+                    DEFAULT_RSYNC_ARGS.join(" "),
                     e.value.describe()
                 ),
             );
@@ -367,7 +355,12 @@ pub(super) fn walk_rsync_args(ctx: &mut Ctx<'_>, e: Option<Entry<'_>>, key: &str
         }
     };
     if args.is_empty() {
-        ctx.warn(pos, key, "rsync_args is empty, so the safe defaults (-rt --partial-dir=.rsync-partial) are used; remove the key or set options");
+        let defaults = DEFAULT_RSYNC_ARGS.join(" ");
+        ctx.warn(
+            pos,
+            key,
+            format!("rsync_args is empty, so the safe defaults ({defaults}) are used; remove the key or set options"),
+        );
         return None;
     }
     for issue in rsync_args::check(&args) {

@@ -1,26 +1,31 @@
-//! Reading a config: the file (size-capped, UTF-8), then the YAML text into
-//! a [`Config`] with every diagnostic, sorted by position. The schema walk
-//! itself is [`super::build`]; diagnostics are collected in [`Ctx`].
+//! Reading a config, the top of the module: the file (size-capped, UTF-8),
+//! then the YAML text into a [`Config`] with every diagnostic, sorted by
+//! position, and the public entry points ([`Config::load`],
+//! [`Config::from_yaml_str`], [`Config::validate_file`]). The schema walk
+//! itself is [`super::build`]; diagnostics are collected in [`super::ctx::Ctx`].
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::build::walk;
+use super::ctx::Ctx;
+use super::types::{Config, ValidationReport};
 use super::yaml::Pos;
-use super::{Config, Diagnostic, Severity};
+use crate::vocab::diagnostic::{Diagnostic, Severity};
+use crate::vocab::error::{ConfigErrors, Error, Result};
 
 /// Biggest config file read; a real one is a few KiB.
 const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// What loading produced: a config when there are no errors, and every diagnostic.
-pub(crate) struct Outcome {
+pub(super) struct Outcome {
     pub config: Option<Config>,
     pub errors: Vec<Diagnostic>,
     pub warnings: Vec<Diagnostic>,
 }
 
 /// Read and load a file.
-pub(crate) fn load_file(path: &Path) -> Outcome {
+pub(super) fn load_file(path: &Path) -> Outcome {
     match read_text(path) {
         Ok(text) => load_text(&text, Some(path)),
         Err(message) => Outcome {
@@ -86,11 +91,11 @@ fn read_text(path: &Path) -> Result<String, (String, Option<Pos>)> {
 }
 
 /// Load YAML text.
-pub(crate) fn load_text(text: &str, origin: Option<&Path>) -> Outcome {
-    let mut ctx = Ctx { file: origin, errors: Vec::new(), warnings: Vec::new(), cwd: None };
+pub(super) fn load_text(text: &str, origin: Option<&Path>) -> Outcome {
+    let mut ctx = Ctx::new(origin);
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let config = walk(&mut ctx, text);
-    let Ctx { mut errors, mut warnings, .. } = ctx;
+    let (mut errors, mut warnings) = ctx.into_diagnostics();
     let order = |d: &Diagnostic| (d.line.unwrap_or(0), d.column.unwrap_or(0));
     errors.sort_by_key(order);
     warnings.sort_by_key(order);
@@ -105,53 +110,64 @@ pub(crate) fn load_text(text: &str, origin: Option<&Path>) -> Outcome {
     Outcome { config, errors, warnings }
 }
 
-pub(super) struct Ctx<'a> {
-    pub(super) file: Option<&'a Path>,
-    errors: Vec<Diagnostic>,
-    warnings: Vec<Diagnostic>,
-    /// Looked up once, only when a relative path needs it.
-    cwd: Option<Result<PathBuf, String>>,
-}
+impl Config {
+    /// Load and validate a YAML file. On failure the error carries every problem found.
+    ///
+    /// A missing or unreadable file is an [`Error::Config`] too, with one
+    /// diagnostic naming the path.
+    pub fn load(path: impl AsRef<Path>) -> Result<Config> {
+        let path = path.as_ref();
+        into_result(load_file(path), Some(path))
+    }
 
-impl Ctx<'_> {
-    pub(super) fn push(&mut self, severity: Severity, pos: Option<Pos>, key: &str, message: String) {
-        let d = Diagnostic {
-            severity,
-            file: self.file.map(Path::to_path_buf),
-            line: pos.map(|p| p.line),
-            column: pos.map(|p| p.column),
-            key: key.to_string(),
-            message,
-        };
-        match severity {
-            Severity::Error => self.errors.push(d),
-            Severity::Warning => self.warnings.push(d),
+    /// Load from YAML text; `origin` names the file in diagnostics.
+    pub fn from_yaml_str(text: &str, origin: Option<&Path>) -> Result<Config> {
+        into_result(load_text(text, origin), origin)
+    }
+
+    /// Validate a file and report errors and warnings, never failing.
+    pub fn validate_file(path: impl AsRef<Path>) -> ValidationReport {
+        let path = path.as_ref();
+        let outcome = load_file(path);
+        ValidationReport {
+            path: path.to_path_buf(),
+            ok: outcome.errors.is_empty(),
+            errors: outcome.errors,
+            warnings: outcome.warnings,
         }
     }
+}
 
-    pub(super) fn error(&mut self, pos: Pos, key: &str, message: impl Into<String>) {
-        self.push(Severity::Error, Some(pos), key, message.into());
-    }
-
-    pub(super) fn warn(&mut self, pos: Pos, key: &str, message: impl Into<String>) {
-        self.push(Severity::Warning, Some(pos), key, message.into());
-    }
-
-    pub(super) fn cwd(&mut self) -> Result<PathBuf, String> {
-        self.cwd
-            .get_or_insert_with(|| {
-                std::env::current_dir().map_err(|e| {
-                    format!("cannot resolve a relative path: the current directory is unreadable ({e}); use an absolute path")
-                })
-            })
-            .clone()
+fn into_result(outcome: Outcome, origin: Option<&Path>) -> Result<Config> {
+    match outcome.config {
+        Some(config) if outcome.errors.is_empty() => Ok(config),
+        _ => {
+            let mut errors = outcome.errors;
+            if errors.is_empty() {
+                // Cannot happen (no config means an error was recorded), but an
+                // empty error list must never reach a user.
+                errors.push(Diagnostic {
+                    severity: Severity::Error,
+                    file: origin.map(Path::to_path_buf),
+                    line: None,
+                    column: None,
+                    key: String::new(),
+                    message: "the configuration could not be loaded; run validation for details".into(),
+                });
+            }
+            Err(Error::Config(ConfigErrors { path: origin.map(Path::to_path_buf), errors }))
+        }
     }
 }
 
-pub(super) fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_string()
-    } else {
-        format!("{prefix}.{key}")
-    }
+/// A commented example config: the quants-infra format, with every optional
+/// key shown (commented out) at its default or a typical value.
+///
+/// It loads as is (with warnings for its `rsync_args`, kept as in existing
+/// quants-infra files, and for the key file when it is missing).
+pub fn example_yaml() -> &'static str {
+    EXAMPLE_YAML
 }
+
+/// The repository's `config/data_lake.yml.example`, compiled in: one file, no copy to keep equal.
+const EXAMPLE_YAML: &str = include_str!("../../data_lake.yml.example");

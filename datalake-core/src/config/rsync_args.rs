@@ -6,6 +6,24 @@
 //! value, short-option clusters where a value-taking letter swallows the rest.
 //! That is enough to find what the tool owns (the remote shell, the output it
 //! parses, the paths), what is dangerous, and what is merely unwise.
+//!
+//! Also the one rule for what rsync gets when `rsync_args` is unset:
+//! [`Profile::effective_rsync_args`], which `rsync::command` builds its argv from.
+
+use super::keys::{DEFAULT_IO_TIMEOUT, DEFAULT_RSYNC_ARGS};
+use super::types::Profile;
+use crate::vocab::names::PARTIAL_DIR;
+
+impl Profile {
+    /// The flags rsync gets before the tool's own: the profile's `rsync_args`,
+    /// or [`DEFAULT_RSYNC_ARGS`] when it has none.
+    pub fn effective_rsync_args(&self) -> Vec<&str> {
+        match &self.rsync_args {
+            Some(args) => args.iter().map(String::as_str).collect(),
+            None => DEFAULT_RSYNC_ARGS.to_vec(),
+        }
+    }
+}
 
 /// One finding about `rsync_args`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,13 +126,13 @@ fn refusal(name: &str) -> Option<&'static str> {
 }
 
 /// Words that deserve a warning, per long option name.
-fn caution(name: &str) -> Option<&'static str> {
+fn caution(name: &str) -> Option<String> {
     Some(match name {
-        "inplace" | "append" | "append-verify" => "writes files under their real name while they transfer, so readers can see half-written files; remove it (the default --partial-dir=.rsync-partial resumes just as well)",
-        "compress" | "old-compress" | "new-compress" => "Parquet is already compressed: compression costs CPU and saves nothing; remove it",
-        "timeout" => "the tool passes --timeout from io_timeout (default 300); set io_timeout instead",
-        "bwlimit" => "the tool passes --bwlimit from the profile's bwlimit key; set bwlimit instead",
-        _ if name == "del" || name.starts_with("delete") => "the lake then loses whatever the collector's own cleanup drops, whatever retention_days says; remove it unless the lake should mirror the collector",
+        "inplace" | "append" | "append-verify" => format!("writes files under their real name while they transfer, so readers can see half-written files; remove it (the default --partial-dir={PARTIAL_DIR} resumes just as well)"),
+        "compress" | "old-compress" | "new-compress" => "Parquet is already compressed: compression costs CPU and saves nothing; remove it".into(),
+        "timeout" => format!("the tool passes --timeout from io_timeout (default {DEFAULT_IO_TIMEOUT}); set io_timeout instead"),
+        "bwlimit" => "the tool passes --bwlimit from the profile's bwlimit key; set bwlimit instead".into(),
+        _ if name == "del" || name.starts_with("delete") => "the lake then loses whatever the collector's own cleanup drops, whatever retention_days says; remove it unless the lake should mirror the collector".into(),
         _ => return None,
     })
 }
@@ -207,7 +225,7 @@ pub(crate) fn check(args: &[String]) -> Vec<ArgIssue> {
     if partial && !partial_dir {
         push(
             false,
-            "--partial without --partial-dir keeps an interrupted file under its real name, where readers can see it half-written; use --partial-dir=.rsync-partial instead".into(),
+            format!("--partial without --partial-dir keeps an interrupted file under its real name, where readers can see it half-written; use --partial-dir={PARTIAL_DIR} instead"),
         );
     }
     issues

@@ -3,15 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use super::build::PROFILE_KEYS;
+use super::ctx::{join, Ctx};
 use super::expand::{expand_local, expand_vars};
 use super::fields::*;
-use super::load::{join, Ctx};
+use super::keys::{self, DEFAULT_PORT, DEFAULT_SSH_KEY, PORT};
 use super::rules::check_login_word;
+use super::spec::Scope;
+use super::types::{Source, SshSource};
 use super::yaml::{Node, Pos};
-use super::{Source, SshSource, DEFAULT_PORT, DEFAULT_SSH_KEY};
-
-pub(super) const SOURCE_KEYS: &[&str] = &["type", "host", "port", "user", "ssh_key", "remote_root"];
 
 pub(super) fn walk_source(
     ctx: &mut Ctx<'_>,
@@ -30,9 +29,8 @@ pub(super) fn walk_source(
         return None;
     };
     let sp = join(prefix, "source");
-    let f = fields(ctx, src.value, &sp, SOURCE_KEYS, &|k| {
-        PROFILE_KEYS
-            .contains(&k)
+    let f = fields(ctx, src.value, &sp, &keys::names(Scope::Source), &|k| {
+        keys::is_key(Scope::Profile, k)
             .then(|| format!("{k} belongs in the profile, next to source:, not under it; move it up one level"))
     })?;
     let key = |k: &str| join(&sp, k);
@@ -104,7 +102,7 @@ pub(super) fn walk_source(
     };
     let host = login(ctx, "host", "10.0.0.11");
     let user = login(ctx, "user", "ubuntu");
-    let port = read_int(ctx, f.get("port"), &key("port"), 1, 65_535, "").map_or(DEFAULT_PORT, |n| n as u16);
+    let port = read_int(ctx, f.get(PORT.name), &key(PORT.name), &PORT).map_or(DEFAULT_PORT, |n| n as u16);
     let (ssh_key, key_pos, key_given) = match f.get("ssh_key") {
         Some(e) if !e.value.is_null() => (read_local_path(ctx, Some(e), &key("ssh_key")), e.value.pos, true),
         _ => (local_path(ctx, DEFAULT_SSH_KEY, src.key.pos, &key("ssh_key")), src.key.pos, false),

@@ -12,7 +12,7 @@ pub(crate) fn test_profile(local_dir: &Path, retention_days: u32) -> Profile {
         enabled: true,
         source: Source::Ssh(SshSource {
             host: "10.0.0.11".into(),
-            port: 6677,
+            port: super::DEFAULT_PORT,
             user: "ubuntu".into(),
             ssh_key: "/home/a/.ssh/k.pem".into(),
             remote_root: "/var/data/cex_tickers".into(),
@@ -24,9 +24,9 @@ pub(crate) fn test_profile(local_dir: &Path, retention_days: u32) -> Profile {
         checkpoint_file: local_dir.with_extension("json"),
         lock_file: local_dir.with_extension("lock"),
         bwlimit: None,
-        io_timeout: 300,
-        connect_timeout: 15,
-        retries: 3,
+        io_timeout: super::DEFAULT_IO_TIMEOUT,
+        connect_timeout: super::DEFAULT_CONNECT_TIMEOUT,
+        retries: super::DEFAULT_RETRIES,
         exclude: Vec::new(),
         known_hosts: None,
         host_key_checking: HostKeyChecking::AcceptNew,
@@ -35,6 +35,6 @@ pub(crate) fn test_profile(local_dir: &Path, retention_days: u32) -> Profile {
         check_parquet: true,
         window_days: super::DEFAULT_WINDOW_DAYS,
         full_sync_every: super::DEFAULT_FULL_SYNC_EVERY,
-        parallel: 1,
+        parallel: super::DEFAULT_PARALLEL,
     }
 }

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use super::*;
-use crate::vocab::error::Error;
+use crate::vocab::error::{Error, Result};
 
 const ORIGIN: &str = "config/data_lake.yml";
 
@@ -739,4 +739,43 @@ fn min_age_and_check_parquet() {
     assert_has(&e, "min_age: at most 7d");
     let e = errors(&with_profile_keys("      min_age: -1m\n"));
     assert_has(&e, "min_age: expected a duration");
+}
+
+/// The example file shows every key of the table, and where it shows a key
+/// at its default (the first time the key appears), the value is the table's.
+#[test]
+fn example_yaml_agrees_with_the_key_table() {
+    let lines: Vec<(String, String)> = example_yaml()
+        .lines()
+        .filter_map(|l| {
+            let t = l.trim_start().trim_start_matches('#').trim_start();
+            let (key, rest) = t.split_once(':')?;
+            let value = rest.split(" #").next().unwrap_or("").trim().trim_matches('"');
+            Some((key.to_string(), value.to_string()))
+        })
+        .collect();
+    for k in KEYS {
+        let Some((_, shown)) = lines.iter().find(|(key, _)| key == k.name) else {
+            panic!("{} missing from config/data_lake.yml.example", k.name);
+        };
+        if matches!(
+            k.default,
+            DefaultValue::Int(_) | DefaultValue::Bool(_) | DefaultValue::Duration(_) | DefaultValue::Text(_)
+        ) {
+            assert_eq!(*shown, k.default_text(), "{}: the example shows another default", k.name);
+        }
+    }
+}
+
+/// Every key the table lists is known to the validator, and only those: an
+/// unknown key's message lists exactly the table's names of its scope.
+#[test]
+fn did_you_mean_lists_are_the_table() {
+    let e = load("data_lake:\n  root_dir: /lake\n  zzz: 1\n").unwrap_err().to_string();
+    assert!(e.contains(&format!("known fields here: {}", keys::names(Scope::DataLake).join(", "))), "{e}");
+    let text = "data_lake:\n  root_dir: /lake\n  profiles:\n    p:\n      zzz: 1\n      source: {zzz: 1, host: h, user: u, remote_root: /r}\n";
+    let e = load(text).unwrap_err().to_string();
+    for scope in [Scope::Profile, Scope::Source] {
+        assert!(e.contains(&format!("known fields here: {}", keys::names(scope).join(", "))), "{e}");
+    }
 }

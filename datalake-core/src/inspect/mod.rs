@@ -5,6 +5,7 @@
 
 pub mod coverage;
 pub mod health;
+pub mod lake_index;
 pub mod metrics;
 pub mod stats;
 pub mod verify;

@@ -5,7 +5,7 @@
 //! are `fstatat`ed, for their size and mtime.
 
 use std::ffi::{CStr, OsStr};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::config::Profile;
 use crate::inspect::coverage::{self, Coverage, PartitionSeen};
+use crate::inspect::lake_index::{LakeIndex, Tally, RACY_SECONDS};
 use crate::local::fswalk::{self, EntryKind, MAX_DEPTH};
 use crate::local::partition::{cutoff_date, partition_date};
 use crate::state::checkpoint::Checkpoint;
@@ -108,8 +109,32 @@ pub fn collect_with_coverage(
     checkpoint: Option<&Checkpoint>,
     today: NaiveDate,
 ) -> Result<(ProfileStats, Coverage)> {
+    collect_inner(profile, checkpoint, today, None)
+}
+
+/// [`collect_with_coverage`] that reads only what changed since `previous`
+/// (see [`crate::inspect::lake_index`]) and returns the index for next time.
+pub fn collect_indexed(
+    profile: &Profile,
+    checkpoint: Option<&Checkpoint>,
+    today: NaiveDate,
+    previous: Option<&LakeIndex>,
+) -> Result<(ProfileStats, Coverage, LakeIndex)> {
+    let mut next = LakeIndex::new(profile);
+    let started = Utc::now().timestamp();
+    let indexing = Indexing { previous, next: &mut next, started };
+    let (stats, coverage) = collect_inner(profile, checkpoint, today, Some(indexing))?;
+    Ok((stats, coverage, next))
+}
+
+fn collect_inner(
+    profile: &Profile,
+    checkpoint: Option<&Checkpoint>,
+    today: NaiveDate,
+    index: Option<Indexing<'_>>,
+) -> Result<(ProfileStats, Coverage)> {
     let mut partitions = Vec::new();
-    let mut stats = walk_lake(profile, checkpoint, today, &mut partitions)?;
+    let mut stats = walk_lake(profile, checkpoint, today, &mut partitions, index)?;
     let quarantined = if stats.exists { quarantine::list(&profile.local_dir)? } else { Vec::new() };
     let cutoff = cutoff_date(today, profile.retention_days);
     let coverage = coverage::analyze(&profile.name, today, cutoff, &partitions, &quarantined);
@@ -124,6 +149,7 @@ fn walk_lake(
     checkpoint: Option<&Checkpoint>,
     today: NaiveDate,
     partitions: &mut Vec<PartitionSeen>,
+    index: Option<Indexing<'_>>,
 ) -> Result<ProfileStats> {
     let ran = checkpoint.filter(|c| c.last_sync_time.is_some() || c.last_sync_status.is_some());
     let mut stats = ProfileStats {
@@ -175,7 +201,7 @@ fn walk_lake(
         Err(e) => return Err(Error::io_default("read directory", root, e.into())),
     };
     let mut walker =
-        Walker { root, cutoff, rel: PathBuf::new(), newest: None, stats: &mut stats, partitions, current: None };
+        Walker { root, cutoff, rel: PathBuf::new(), newest: None, stats: &mut stats, partitions, current: None, index };
     walker.walk(&mut dir, 0, false, None)?;
     let newest = walker.newest;
     stats.total_size_human = human_size(stats.total_size);
@@ -201,6 +227,26 @@ struct Walker<'a> {
     partitions: &'a mut Vec<PartitionSeen>,
     /// Index in `partitions` of the nearest partition ancestor.
     current: Option<usize>,
+    /// When the walk keeps a [`LakeIndex`]: the previous one to reuse, the new one to fill.
+    index: Option<Indexing<'a>>,
+}
+
+/// A walk that reuses the tallies of unchanged partitions and records new ones.
+pub(crate) struct Indexing<'a> {
+    /// The index of the previous walk, if any.
+    pub previous: Option<&'a LakeIndex>,
+    /// The index this walk writes.
+    pub next: &'a mut LakeIndex,
+    /// When the walk started, in seconds since the epoch.
+    pub started: i64,
+}
+
+/// What the walk does with a partition directory.
+enum PartitionWalk {
+    /// Its tally was reused; do not read it.
+    Reused,
+    /// Read it; its directory mtime, when the tally may be reused next time.
+    Read(Option<(i64, i64)>),
 }
 
 impl Walker<'_> {
@@ -264,6 +310,18 @@ impl Walker<'_> {
                         // Not lake data: counted apart by `collect_with_coverage`.
                         continue;
                     }
+                    let mut dir_mtime = None;
+                    if !in_partial && os_name != PARTIAL_DIR && self.index.is_some() {
+                        self.rel.push(os_name);
+                        let date = partition_date(&self.rel);
+                        self.rel.pop();
+                        if let Some(date) = date {
+                            match self.partition_walk(fd, name, date)? {
+                                PartitionWalk::Reused => continue,
+                                PartitionWalk::Read(mtime) => dir_mtime = mtime,
+                            }
+                        }
+                    }
                     let mut sub = match fswalk::open_subdir(fd, &entry) {
                         Ok(Some(sub)) => sub,
                         Ok(None) => continue,
@@ -295,7 +353,13 @@ impl Walker<'_> {
                             });
                         }
                     }
+                    let is_partition = self.current != outer;
+                    let before = is_partition.then(|| self.counts());
+                    let newest_outside = if is_partition { self.newest.take() } else { None };
                     let result = self.walk(&mut sub, depth + 1, sub_partial, sub_partition);
+                    if let Some(before) = before {
+                        self.record_partition(before, newest_outside, dir_mtime);
+                    }
                     self.current = outer;
                     self.rel.pop();
                     result?;
@@ -305,6 +369,91 @@ impl Walker<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Reuse the tally of the partition `name` (dated `date`, in the directory
+    /// `fd`) when its directory is unchanged since the previous walk.
+    fn partition_walk(&mut self, fd: RawFd, name: &CStr, date: NaiveDate) -> Result<PartitionWalk> {
+        let Some(indexing) = self.index.as_ref() else { return Ok(PartitionWalk::Read(None)) };
+        let st = match fstatat(Some(fd), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+            Ok(st) => st,
+            // Gone (retention running): the walk below skips it too.
+            Err(Errno::ENOENT) => return Ok(PartitionWalk::Read(None)),
+            Err(e) => return Err(self.error("read metadata of", name, e)),
+        };
+        let mtime = (st.st_mtime, st.st_mtime_nsec);
+        let settled = mtime.0 < indexing.started - RACY_SECONDS;
+        let rel = self.rel.join(OsStr::from_bytes(name.to_bytes()));
+        let reusable = indexing
+            .previous
+            .and_then(|previous| previous.partitions.get(&rel))
+            .filter(|tally| tally.date == Some(date) && tally.reusable(mtime))
+            .cloned();
+        let Some(tally) = reusable.filter(|_| settled) else {
+            return Ok(PartitionWalk::Read(settled.then_some(mtime)));
+        };
+        let expired = date < self.cutoff;
+        let stats = &mut *self.stats;
+        stats.dir_count += 1 + tally.dirs;
+        stats.partition_count += 1;
+        stats.expired_partitions += u64::from(expired);
+        stats.earliest_date = Some(stats.earliest_date.map_or(date, |e| e.min(date)));
+        stats.latest_date = Some(stats.latest_date.map_or(date, |l| l.max(date)));
+        stats.file_count += tally.files;
+        stats.total_size += tally.bytes;
+        stats.expired_bytes += if expired { tally.bytes } else { 0 };
+        stats.partial_files += tally.partial_files;
+        stats.partial_bytes += tally.partial_bytes;
+        stats.symlinks += tally.symlinks;
+        if let Some(newest) = tally.newest {
+            if self.newest.is_none_or(|n| newest > n) {
+                self.newest = Some(newest);
+            }
+        }
+        self.partitions.push(PartitionSeen { rel: rel.clone(), date, files: tally.files, partial: tally.partial });
+        if let Some(indexing) = self.index.as_mut() {
+            indexing.next.partitions.insert(rel, tally);
+            indexing.next.reused += 1;
+        }
+        Ok(PartitionWalk::Reused)
+    }
+
+    /// The counts a partition's tally is the difference of.
+    fn counts(&self) -> [u64; 7] {
+        let s = &self.stats;
+        [s.file_count, s.total_size, s.partial_files, s.partial_bytes, s.dir_count, s.symlinks, s.partition_count]
+    }
+
+    /// After reading the partition at `self.rel` (the last one pushed to
+    /// `partitions`): its tally, from the counts before and after.
+    fn record_partition(
+        &mut self,
+        before: [u64; 7],
+        newest_outside: Option<(i64, i64)>,
+        dir_mtime: Option<(i64, i64)>,
+    ) {
+        let newest_inside = self.newest;
+        self.newest = newest_outside.max(newest_inside);
+        let after = self.counts();
+        let [files, bytes, partial_files, partial_bytes, dirs, symlinks, nested] =
+            std::array::from_fn(|i| after[i] - before[i]);
+        let seen = self.current.and_then(|i| self.partitions.get(i));
+        let tally = Tally {
+            date: seen.map(|s| s.date),
+            files,
+            bytes,
+            partial_files,
+            partial_bytes,
+            dirs,
+            symlinks,
+            nested_partitions: nested,
+            newest: newest_inside,
+            partial: seen.is_some_and(|s| s.partial),
+            dir_mtime,
+        };
+        if let Some(indexing) = self.index.as_mut() {
+            indexing.next.partitions.insert(self.rel.clone(), tally);
+        }
     }
 
     fn error(&self, action: &str, name: &CStr, e: Errno) -> Error {
@@ -494,5 +643,88 @@ mod tests {
         );
         assert!(report.deleted_paths.contains(&root.join("x_20261101")));
         assert_eq!(crate::state::quarantine::list(root).unwrap(), vec![PathBuf::from("x_20261130/b.parquet")]);
+    }
+
+    /// A tiny deterministic generator (no dependency for one test).
+    struct Lcg(u64);
+    impl Lcg {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    fn set_mtime(path: &Path, secs: u64) {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+        fs::File::open(path).unwrap().set_modified(t).unwrap();
+    }
+
+    #[test]
+    fn the_indexed_walk_equals_a_fresh_walk_after_random_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("cex_ticks");
+        let profile = test_profile(&root, 10);
+        let today = d("2026-11-30");
+        let mut rng = Lcg(7);
+        // Old, distinct times, as if each change happened a while ago.
+        let mut clock = 1_700_000_000u64;
+        let mut tick = || {
+            clock += 10;
+            clock
+        };
+        let partitions: Vec<String> = (0..24)
+            .map(|i| format!("{}_{}", ["gate_io_A-USDT", "mexc_B-USDT"][i % 2], 20261101 + (i / 2) * 2))
+            .collect();
+        for p in &partitions {
+            for f in 0..3 {
+                write(&root.join(p).join(format!("part_{f}.parquet")), 100 + f, SystemTime::UNIX_EPOCH);
+            }
+            set_mtime(&root.join(p), tick());
+        }
+        let mut previous = None;
+        let mut reused = 0;
+        for step in 0..80 {
+            let p = &partitions[rng.below(partitions.len() as u64) as usize];
+            let dir = root.join(p);
+            match rng.below(7) {
+                0 if dir.exists() => {
+                    let t = SystemTime::UNIX_EPOCH + Duration::from_secs(tick());
+                    write(&dir.join(format!("part_{}.parquet", 10 + step)), 50 + step, t);
+                    set_mtime(&dir, tick());
+                }
+                1 if dir.exists() => {
+                    if let Some(entry) = fs::read_dir(&dir).unwrap().flatten().find(|e| e.path().is_file()) {
+                        fs::remove_file(entry.path()).unwrap();
+                    }
+                    set_mtime(&dir, tick());
+                }
+                2 => {
+                    let _ = fs::remove_dir_all(&dir);
+                }
+                3 if !dir.exists() => {
+                    write(&dir.join("part_0.parquet"), 77, SystemTime::UNIX_EPOCH);
+                    set_mtime(&dir, tick());
+                }
+                4 if dir.exists() => {
+                    write(&dir.join(PARTIAL_DIR).join("part_9.parquet"), 33, SystemTime::UNIX_EPOCH);
+                    set_mtime(&dir.join(PARTIAL_DIR), tick());
+                    set_mtime(&dir, tick());
+                }
+                5 if dir.join(PARTIAL_DIR).exists() => {
+                    fs::remove_dir_all(dir.join(PARTIAL_DIR)).unwrap();
+                    set_mtime(&dir, tick());
+                }
+                // A change made just now: the walk must not trust that directory's mtime yet.
+                6 if dir.exists() => write(&dir.join(format!("late_{step}.parquet")), 9, SystemTime::now()),
+                _ => {}
+            }
+            let (stats, coverage, index) = collect_indexed(&profile, None, today, previous.as_ref()).unwrap();
+            let (fresh, fresh_coverage) = collect_with_coverage(&profile, None, today).unwrap();
+            assert_eq!(stats, fresh, "step {step}");
+            assert_eq!(coverage.to_json_value(), fresh_coverage.to_json_value(), "step {step}");
+            reused += index.reused;
+            previous = Some(index);
+        }
+        assert!(reused > 500, "unchanged partitions were read again ({reused} reused)");
     }
 }

@@ -7,7 +7,7 @@ use std::time::Instant;
 use chrono::{DateTime, Local, Utc};
 
 use crate::config::Profile;
-use crate::inspect::metrics;
+use crate::inspect::metrics::{self, Walk};
 use crate::rsync::process::RunObserver;
 use crate::state::checkpoint::{Checkpoint, RunRecord, RunningMarker};
 use crate::state::cleaner;
@@ -17,7 +17,7 @@ use crate::transfer::planner;
 use crate::transfer::report::SyncReport;
 use crate::transfer::syncer::{Syncer, TransferOutcome};
 use crate::vocab::error::{Error, Result};
-use crate::vocab::status::SyncStatus;
+use crate::vocab::status::{SyncMode, SyncStatus};
 
 use super::DataLake;
 use crate::local::partition::today;
@@ -198,7 +198,8 @@ impl DataLake {
                 errors.push(format!("the sync finished but its checkpoint could not be written: {e}"));
             }
             if let Some(dir) = &self.config.metrics_dir {
-                warnings.extend(metrics::write_textfile(dir, profile, Some(checkpoint), today));
+                let walk = if plan.mode == SyncMode::Full { Walk::Everything } else { Walk::Changed };
+                warnings.extend(metrics::write_textfile(dir, profile, Some(checkpoint), today, walk));
             }
         }
         Ok(SyncReport {

@@ -8,10 +8,6 @@ use crate::config::{Profile, Source, SshSource};
 use super::output;
 use super::tools::Tools;
 
-/// Flags used when a profile has no `rsync_args`: resumable, and readers never
-/// see a half-written file under its real name (no `--inplace`, no `-z`).
-pub const DEFAULT_FLAGS: &[&str] = &["-rt", "--partial-dir=.rsync-partial"];
-
 /// Quote one word for rsync's own `-e` splitting, which knows single and
 /// double quotes but not backslashes: runs without `'` go in single quotes,
 /// each `'` in double quotes, adjacent pieces join into one word.
@@ -139,10 +135,8 @@ pub fn with_exclude_from(argv: &[OsString], file: &Path) -> Vec<OsString> {
 /// The full argv for syncing `profile` (program first).
 pub fn build(tools: &Tools, profile: &Profile, spec: &RunSpec) -> Vec<OsString> {
     let mut argv: Vec<OsString> = vec![tools.rsync.clone().into_os_string()];
-    match &profile.rsync_args {
-        Some(user) => argv.extend(user.iter().map(OsString::from)),
-        None => argv.extend(DEFAULT_FLAGS.iter().map(OsString::from)),
-    }
+    // The profile's rsync_args, or the defaults: the rule is the config's.
+    argv.extend(profile.effective_rsync_args().into_iter().map(OsString::from));
     // Tool-owned flags come after the user's so they win where rsync lets the last one win.
     argv.push("--stats".into());
     argv.push("--no-human-readable".into());
@@ -207,8 +201,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_partial_dir_is_the_one_cleanup_and_stats_know() {
-        assert!(DEFAULT_FLAGS.contains(&format!("--partial-dir={}", crate::vocab::names::PARTIAL_DIR).as_str()));
+    fn the_profile_decides_the_leading_flags() {
+        let tools = Tools { rsync: "/usr/bin/rsync".into(), ssh: Some("/usr/bin/ssh".into()) };
+        let mut profile = crate::config::test_support::test_profile(Path::new("/lake/p"), 7);
+        let leading = |p: &Profile| build(&tools, p, &RunSpec::default())[1..3].to_vec();
+        assert_eq!(leading(&profile), crate::config::DEFAULT_RSYNC_ARGS);
+        profile.rsync_args = Some(vec!["-a".into(), "--stats".into()]);
+        assert_eq!(leading(&profile), ["-a", "--stats"]);
     }
 
     #[test]

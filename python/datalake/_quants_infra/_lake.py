@@ -18,12 +18,31 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from datalake._datalake import DataLake, Profile
+from datalake._datalake import DataLake, Profile, config_keys
+
+
+def _table(scope: str, name: str, field: Literal["default", "max"]) -> object:
+    """A fact of datalake's config-key table, the one its validator reads (no copy here)."""
+    for key in config_keys():
+        if key["scope"] == scope and key["name"] == name:
+            return key[field]
+    raise LookupError(f"datalake's config-key table has no key {scope}.{name}")
+
+
+def _int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"expected an integer from datalake's config-key table, got {value!r}")
+    return value
+
 
 # Longest retention the config accepts: "keep everything" for a bare rsync.
-KEEP_ALL_DAYS = 36_500
+KEEP_ALL_DAYS = _int(_table("profile", "retention_days", "max"))
+# What a quants-infra dict without the key meant, and datalake's defaults.
+DEFAULT_RETENTION_DAYS = _int(_table("profile", "retention_days", "default"))
+DEFAULT_PORT = _int(_table("source", "port", "default"))
+DEFAULT_SOURCE_TYPE = str(_table("source", "type", "default"))
 
 # Stands in for the collector when only the local directory matters (cleanup,
 # stats): a disabled profile, so nothing checks or contacts it.
@@ -44,14 +63,14 @@ def split_dir(local_path: str | os.PathLike[str]) -> tuple[Path, str]:
 
 
 def source_entry(source_config: Mapping[str, Any]) -> dict[str, Any]:
-    """quants-infra's source dict as a datalake ``source:`` mapping (port 6677 by default, as before)."""
-    kind = source_config.get("type") or "ssh"
+    """quants-infra's source dict as a datalake ``source:`` mapping (datalake's default port when it names none)."""
+    kind = source_config.get("type") or DEFAULT_SOURCE_TYPE
     if kind != "ssh":
         return {"type": kind, "remote_root": source_config.get("remote_root")}
     entry: dict[str, Any] = {
         "type": kind,
         "host": source_config.get("host"),
-        "port": source_config.get("port") or 6677,
+        "port": source_config.get("port") or DEFAULT_PORT,
         "user": source_config.get("user"),
         "remote_root": source_config.get("remote_root"),
     }

@@ -10,7 +10,7 @@ from typing import Any
 from datalake._datalake import partition_date
 
 from . import _text
-from ._lake import directory_lake
+from ._lake import DEFAULT_RETENTION_DAYS, directory_lake
 from .cleaner import _as_datetime
 
 __all__ = ["StatsCollector"]
@@ -36,7 +36,7 @@ class StatsCollector:
         remote_source = (
             f"{source.get('user', 'unknown')}@{source.get('host', 'unknown')}:{source.get('remote_root', 'unknown')}"
         )
-        retention_days = int(profile_config.get("retention_days", 30))
+        retention_days = int(profile_config.get("retention_days", DEFAULT_RETENTION_DAYS))
         lake, profile = directory_lake(local_path, retention_days)
         s = lake.stats(profile.name)
         synced = checkpoint_data or {}

@@ -11,17 +11,17 @@ from typing import Any
 
 from datalake._datalake import DataLake, DataLakeError, Source, SyncReport, parse_rsync_stats
 
-from ._lake import KEEP_ALL_DAYS, directory_lake
+from ._lake import DEFAULT_PORT, DEFAULT_SOURCE_TYPE, KEEP_ALL_DAYS, directory_lake
 
 __all__ = ["RsyncSyncer"]
 
 
 def _same_source(profile_source: Source, source_config: Mapping[str, Any]) -> bool:
     return bool(
-        profile_source.type == (source_config.get("type") or "ssh")
+        profile_source.type == (source_config.get("type") or DEFAULT_SOURCE_TYPE)
         and profile_source.host == source_config.get("host")
         and profile_source.user == source_config.get("user")
-        and profile_source.port == (source_config.get("port") or 6677)
+        and profile_source.port == (source_config.get("port") or DEFAULT_PORT)
         and profile_source.remote_root == source_config.get("remote_root")
     )
 

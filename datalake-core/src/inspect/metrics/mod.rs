@@ -40,7 +40,7 @@ mod textfile;
 
 pub use counters::{seed as seed_counters, ALL_STATUSES};
 pub use exposition::{format_value, Family, Kind, Sample};
-pub use snapshot::Snapshot;
+pub use snapshot::{Snapshot, Walk};
 pub use textfile::{file_name, write_atomically};
 
 /// The exposition text of these snapshots (one or many profiles).
@@ -50,9 +50,15 @@ pub fn render(snapshots: &[Snapshot]) -> String {
 
 /// Collect and write `datalake_<profile>.prom` into `dir`. Never fails:
 /// returns warnings (naming the directory) for the run's report.
-pub fn write_textfile(dir: &Path, profile: &Profile, checkpoint: Option<Checkpoint>, today: NaiveDate) -> Vec<String> {
-    let (snapshot, warning) = Snapshot::collect(profile, checkpoint, today);
-    let mut warnings: Vec<String> = warning.into_iter().collect();
+/// `walk` says how much of the lake it reads (see [`Snapshot::collect_after_run`]).
+pub fn write_textfile(
+    dir: &Path,
+    profile: &Profile,
+    checkpoint: Option<Checkpoint>,
+    today: NaiveDate,
+    walk: Walk,
+) -> Vec<String> {
+    let (snapshot, mut warnings) = Snapshot::collect_after_run(profile, checkpoint, today, walk);
     if let Err(message) = write_atomically(dir, &file_name(&profile.name), &render(&[snapshot])) {
         warnings.push(message);
     }
@@ -88,7 +94,7 @@ pub fn record_cleanup(profile: &Profile, report: &CleanupReport, dir: Option<&Pa
         }
     };
     if let Some(dir) = dir {
-        warnings.extend(write_textfile(dir, profile, checkpoint, today));
+        warnings.extend(write_textfile(dir, profile, checkpoint, today, Walk::Changed));
     }
     warnings
 }

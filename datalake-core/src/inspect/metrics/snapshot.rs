@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 
 use crate::config::{Profile, Timezone};
+use crate::inspect::lake_index::LakeIndex;
 use crate::inspect::stats::{self, ProfileStats};
 use crate::state::checkpoint::Checkpoint;
 use crate::vocab::counters::Counters;
@@ -31,22 +32,65 @@ impl Snapshot {
     pub fn collect(profile: &Profile, checkpoint: Option<Checkpoint>, today: NaiveDate) -> (Snapshot, Option<String>) {
         let (stats, warning) = match stats::collect(profile, checkpoint.as_ref(), today) {
             Ok(s) => (Some(s), None),
-            Err(e) => (None, Some(format!("metrics of profile {} leave out the lake's size: {e}", profile.name))),
+            Err(e) => (None, Some(lake_unread(profile, &e))),
         };
+        (Snapshot::new(profile, checkpoint, stats), warning)
+    }
+
+    /// [`Snapshot::collect`] after a run: with [`Walk::Changed`], partitions
+    /// unchanged since the last walk are not read again (their tallies come
+    /// from the lake index beside the checkpoint, which this call rewrites).
+    pub fn collect_after_run(
+        profile: &Profile,
+        checkpoint: Option<Checkpoint>,
+        today: NaiveDate,
+        walk: Walk,
+    ) -> (Snapshot, Vec<String>) {
+        let previous = match walk {
+            Walk::Changed => LakeIndex::load(profile),
+            Walk::Everything => None,
+        };
+        let mut warnings = Vec::new();
+        let stats = match stats::collect_indexed(profile, checkpoint.as_ref(), today, previous.as_ref()) {
+            Ok((stats, _, index)) => {
+                warnings.extend(index.save(profile).err());
+                Some(stats)
+            }
+            Err(e) => {
+                warnings.push(lake_unread(profile, &e));
+                None
+            }
+        };
+        (Snapshot::new(profile, checkpoint, stats), warnings)
+    }
+
+    fn new(profile: &Profile, checkpoint: Option<Checkpoint>, stats: Option<ProfileStats>) -> Snapshot {
         let counters = checkpoint.as_ref().map(Checkpoint::counters).unwrap_or_default();
-        let snapshot = Snapshot {
+        Snapshot {
             profile: profile.name.clone(),
             enabled: profile.enabled,
             timezone: profile.timezone,
             checkpoint,
             counters,
             stats,
-        };
-        (snapshot, warning)
+        }
     }
 
     /// The checkpoint when it records a finished run.
     pub(super) fn last_run(&self) -> Option<&Checkpoint> {
         self.checkpoint.as_ref().filter(|c| c.last_sync_status.is_some())
     }
+}
+
+/// How much of the lake a run's metrics read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walk {
+    /// Everything (a full sync: it also corrects any drift of the index).
+    Everything,
+    /// What changed since the last walk (a windowed sync, a cleanup).
+    Changed,
+}
+
+fn lake_unread(profile: &Profile, e: &crate::vocab::error::Error) -> String {
+    format!("metrics of profile {} leave out the lake's size: {e}", profile.name)
 }

@@ -168,7 +168,7 @@ fn textfile_is_replaced_atomically_and_failures_name_the_directory() {
     let dir = tmp.path().join("textfiles");
     std::fs::create_dir(&dir).unwrap();
     std::fs::write(dir.join("datalake_cex_ticks.prom"), "old").unwrap();
-    assert_eq!(write_textfile(&dir, &profile, Some(cp.clone()), today), Vec::<String>::new());
+    assert_eq!(write_textfile(&dir, &profile, Some(cp.clone()), today, Walk::Changed), Vec::<String>::new());
     let names: Vec<String> =
         std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert_eq!(names, ["datalake_cex_ticks.prom"]);
@@ -176,13 +176,13 @@ fn textfile_is_replaced_atomically_and_failures_name_the_directory() {
     assert!(written.starts_with("# HELP data_lake_info "), "{written}");
 
     let missing = tmp.path().join("no-such-dir");
-    let warnings = write_textfile(&missing, &profile, Some(cp.clone()), today);
+    let warnings = write_textfile(&missing, &profile, Some(cp.clone()), today, Walk::Changed);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains(&format!("metrics_dir {} does not exist", missing.display())), "{warnings:?}");
 
     let file = tmp.path().join("a-file");
     std::fs::write(&file, "").unwrap();
-    let warnings = write_textfile(&file, &profile, Some(cp), today);
+    let warnings = write_textfile(&file, &profile, Some(cp), today, Walk::Everything);
     assert!(warnings[0].contains(&file.display().to_string()), "{warnings:?}");
 }
 

@@ -1,0 +1,123 @@
+//! What each partition held when it was last walked, so that the metrics
+//! written after every sync cost O(what changed), not O(lake).
+//!
+//! A partition directory's own mtime changes whenever an entry is added to,
+//! removed from or renamed inside it: rsync renames every file it lands into
+//! place, the quarantine and retention rename or remove, and so does a person
+//! deleting a file by hand. So a partition whose directory mtime is the one
+//! recorded here, and which has no subdirectory (whose changes would not show
+//! on it), still holds what its tally says, and the walk reuses the tally
+//! instead of reading it. Everything else is walked: new partitions, changed
+//! ones, partitions with subdirectories (a `.rsync-partial` among them), and
+//! everything outside partitions.
+//!
+//! As git does for its index, a tally is only kept for reuse when its
+//! directory's mtime is older than the walk by [`RACY_SECONDS`]: a change in
+//! the same clock tick as the walk could otherwise leave the mtime unchanged.
+//! The index lives beside the checkpoint (`<checkpoint>.lake-index.json`);
+//! a missing, unreadable or foreign index only means one full walk. Full
+//! syncs always walk everything and write the index anew.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Profile;
+
+/// The index format; another number means a full walk.
+const VERSION: u32 = 1;
+
+/// A partition directory modified less than this many seconds before the walk
+/// is walked again next time, whatever its mtime says.
+pub const RACY_SECONDS: i64 = 2;
+
+/// What one partition held, as the stats walk counts it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tally {
+    /// The partition's date.
+    pub date: Option<NaiveDate>,
+    /// Regular files outside `.rsync-partial`, and their bytes.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Files and bytes inside `.rsync-partial` directories.
+    pub partial_files: u64,
+    /// Their bytes.
+    pub partial_bytes: u64,
+    /// Directories below the partition (not counting it).
+    pub dirs: u64,
+    /// Symlinks below it.
+    pub symlinks: u64,
+    /// Dated partitions below it.
+    pub nested_partitions: u64,
+    /// Newest file mtime below it, as (seconds, nanoseconds).
+    pub newest: Option<(i64, i64)>,
+    /// Whether files lie in a `.rsync-partial` directory below it.
+    pub partial: bool,
+    /// The partition directory's mtime when walked; `None`: not reusable.
+    pub dir_mtime: Option<(i64, i64)>,
+}
+
+impl Tally {
+    /// Whether this tally still describes a partition whose directory has `dir_mtime`.
+    pub fn reusable(&self, dir_mtime: (i64, i64)) -> bool {
+        self.dir_mtime == Some(dir_mtime) && self.dirs == 0 && self.nested_partitions == 0
+    }
+}
+
+/// The tallies of one profile's partitions, by path relative to its directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LakeIndex {
+    version: u32,
+    /// The profile directory the tallies describe.
+    local_dir: PathBuf,
+    /// Tallies by partition path (relative, `/`-separated as the OS has it).
+    pub partitions: BTreeMap<PathBuf, Tally>,
+    /// Partitions whose tally the walk that made this index reused.
+    #[serde(skip)]
+    pub reused: u64,
+}
+
+impl LakeIndex {
+    /// An empty index for `profile`.
+    pub fn new(profile: &Profile) -> LakeIndex {
+        LakeIndex { version: VERSION, local_dir: profile.local_dir.clone(), partitions: BTreeMap::new(), reused: 0 }
+    }
+
+    /// Where `profile`'s index lives: beside its checkpoint.
+    pub fn path(profile: &Profile) -> PathBuf {
+        let mut name = profile.checkpoint_file.file_name().unwrap_or_default().to_os_string();
+        name.push(".lake-index.json");
+        profile.checkpoint_file.with_file_name(name)
+    }
+
+    /// The saved index of `profile`, when there is one that describes its
+    /// directory in this format. Anything else (missing, unreadable, corrupt,
+    /// another directory) is `None`: the caller walks everything.
+    pub fn load(profile: &Profile) -> Option<LakeIndex> {
+        let text = std::fs::read(LakeIndex::path(profile)).ok()?;
+        let index: LakeIndex = serde_json::from_slice(&text).ok()?;
+        (index.version == VERSION && index.local_dir == profile.local_dir).then_some(index)
+    }
+
+    /// Save atomically (a temporary file in the same directory, then a rename).
+    /// A failure is the caller's warning: the next run walks everything.
+    pub fn save(&self, profile: &Profile) -> Result<(), String> {
+        let path = LakeIndex::path(profile);
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let write = || -> std::io::Result<()> {
+            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+            serde_json::to_writer(&mut tmp, self).map_err(std::io::Error::other)?;
+            tmp.persist(&path).map_err(|e| e.error)?;
+            Ok(())
+        };
+        write().map_err(|e| {
+            format!(
+                "could not save the lake index {} ({e}); the next metrics walk reads the whole lake",
+                path.display()
+            )
+        })
+    }
+}
