@@ -1,6 +1,7 @@
-"""Rendering for the ``datalake`` command: tables, ages and sizes, progress,
-stderr lines and JSON documents. No rule lives here: what an outcome means
-comes from the core (reports and exceptions), this module only shows it.
+"""Rendering for the ``datalake`` command: tables, ages and sizes, stderr lines
+and JSON documents (progress is :mod:`datalake._progress`). No rule lives here:
+what an outcome means comes from the core (reports and exceptions), this module
+only shows it.
 """
 
 from __future__ import annotations
@@ -8,20 +9,19 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import sys
-import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from datalake import logformat
-from datalake._datalake import CleanupReport, ProfileStats, Progress, SyncReport, human_size
+from datalake._datalake import CleanupReport, ProfileStats, SyncReport, human_size
 from datalake._exit import Terminated
 
-__all__ = ["ProgressDisplay"]
+if TYPE_CHECKING:  # sync's renderer: not loaded by the commands that show no progress
+    from datalake._progress import ProgressDisplay
 
 
 class State:
@@ -106,127 +106,6 @@ def duration(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
-
-
-def format_eta(seconds: float) -> str:
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-class ProgressDisplay:
-    """Progress on stderr: a redrawn bar on a terminal; off a terminal (cron,
-    pipes) plain timestamped lines, at most one every `interval` seconds, and
-    no control characters.
-
-    The percentage and total are rsync's estimate over the whole tree, so on an
-    incremental sync the last event may say 14%: :meth:`finish` closes the bar
-    of a successful sync at 100%.
-    """
-
-    def __init__(self, tty: bool, enabled: bool = True, interval: float = 10.0) -> None:
-        self.tty = tty
-        self.enabled = enabled
-        self.interval = interval if not tty or logformat.is_json() else 0.1
-        self._last = 0.0
-        self._drawn = False
-        # Last event per profile (every event, not only the drawn ones), for finish().
-        self._latest: dict[str, Progress] = {}
-
-    def _write(self, text: str) -> None:
-        # sys.stderr looked up on each call: click's test runner swaps it.
-        sys.stderr.write(text)
-        sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.tty and self._drawn:
-            width = shutil.get_terminal_size((80, 20)).columns
-            self._write("\r" + " " * (width - 1) + "\r")
-            self._drawn = False
-
-    def event(
-        self, message: str, event: str = "message", profile: str | None = None, level: str = "info", **fields: Any
-    ) -> None:
-        """A one-line event (start, end, warning); `event`, `profile`, `level` and `fields` for --log-format json."""
-        if not self.enabled:
-            return
-        self.clear()
-        if logformat.is_json():
-            self._write(logformat.json_line(level, event, message, profile, **fields) + "\n")
-        elif self.tty:
-            self._write(message + "\n")
-        else:
-            stamp = datetime.now().astimezone().strftime("%Y-%m-%dT%H:%M:%S%z")
-            self._write(f"{stamp} {message}\n")
-
-    @staticmethod
-    def _bar_line(
-        profile: str, done: int, total: int | None, rate: float, current: str | None, width: int, finished: bool = False
-    ) -> str:
-        if finished:
-            pct: float | None = 100.0
-            eta = ""
-            amount = f"{human_size(done)}/{human_size(done)}"
-        else:
-            pct = min(100.0, 100.0 * done / total) if total else None
-            # No total, no ETA (it would be a guess).
-            eta = f"ETA {format_eta((total - done) / rate)}" if total and rate > 0 and total >= done else ""
-            amount = f"{human_size(done)}/{human_size(total)}" if total else human_size(done)
-        bar = ""
-        if pct is not None:
-            cells = 20
-            filled = int(cells * pct / 100)
-            bar = "[" + "#" * filled + "-" * (cells - filled) + f"] {pct:3.0f}% "
-        line = f"{profile} {bar}{amount} {human_size(int(rate))}/s {eta} {current or ''}".rstrip()
-        return line[: max(10, width - 1)].ljust(width - 1)
-
-    def __call__(self, p: Progress) -> None:
-        if not self.enabled:
-            return
-        self._latest[p.profile] = p
-        now = time.monotonic()
-        if now - self._last < self.interval:
-            return
-        self._last = now
-        done, total = p.bytes_done, p.bytes_total
-        if self.tty and not logformat.is_json():
-            width = shutil.get_terminal_size((80, 20)).columns
-            self._write("\r" + self._bar_line(p.profile, done, total, p.rate, p.current_file, width))
-            self._drawn = True
-        else:
-            pct = min(100.0, 100.0 * done / total) if total else None
-            rate = f"{human_size(int(p.rate))}/s"
-            eta = f"ETA {format_eta((total - done) / p.rate)}" if total and p.rate > 0 and total >= done else ""
-            amount = f"{human_size(done)}/{human_size(total)}" if total else human_size(done)
-            pct_text = f" ({pct:.0f}%)" if pct is not None else ""
-            current = f" {p.current_file}" if p.current_file else ""
-            self.event(
-                f"sync {p.profile}: {amount}{pct_text}, {p.files_done} files, {rate} {eta}{current}".rstrip(),
-                "sync_progress",
-                p.profile,
-                bytes_done=done,
-                bytes_total=total,
-                files_done=p.files_done,
-                bytes_per_second=p.rate,
-                current_file=p.current_file,
-            )
-
-    def finish(self, report: SyncReport) -> None:
-        """End `report`'s bar: at 100% after a success (kept on screen), erased otherwise.
-
-        Off a terminal nothing is drawn: the result event line says it all.
-        """
-        last = self._latest.pop(report.profile, None)
-        if not (self.enabled and self.tty) or logformat.is_json():
-            return
-        self.clear()
-        if last is None or report.status != "success":
-            return
-        done = max(last.bytes_done, report.bytes_transferred)
-        rate = done / report.duration_seconds if report.duration_seconds > 0 else last.rate
-        width = shutil.get_terminal_size((80, 20)).columns
-        self._write(self._bar_line(report.profile, done, None, rate, None, width, finished=True).rstrip() + "\n")
 
 
 class _EchoHandler(logging.Handler):

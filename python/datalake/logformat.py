@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from datetime import datetime, timezone
 from typing import Any
-
-import click
 
 __all__ = ["JsonFormatter", "is_json", "set_format", "json_line", "echo_err"]
 
@@ -63,6 +60,10 @@ def json_line(
 
 def echo_err(text: str, *, level: str, event: str, profile: str | None = None, **fields: Any) -> None:
     """Print `text` on stderr, or with ``--log-format json`` its JSON line."""
+    # Here, not at the top: the library imports this module (for progress lines)
+    # and does not need click.
+    import click
+
     if is_json():
         click.echo(json_line(level, event, text, profile, **fields), err=True)
     else:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from datetime import date, datetime
 from typing import Any, Callable, TextIO
 
@@ -27,7 +26,6 @@ from datalake._datalake import (
     ProfileNotFoundError,
     Progress,
     SyncReport,
-    human_size,
     validate_file,
 )
 from datalake._quants_infra import console
@@ -50,31 +48,6 @@ def _legacy_time(when: datetime | None) -> str | None:
     (the core writes it the same way: always six fraction digits). Converted
     here, in the caller's process time zone, as the old tool did."""
     return when.astimezone().replace(tzinfo=None).isoformat(timespec="microseconds") if when is not None else None
-
-
-class _ProgressPrinter:
-    """Plain progress lines (no control characters), at most one per second."""
-
-    def __init__(self, out: TextIO, interval: float = 1.0) -> None:
-        self._out = out
-        self._interval = interval
-        self._last = 0.0
-
-    def __call__(self, p: Progress) -> None:
-        now = time.monotonic()
-        if now - self._last < self._interval:
-            return
-        self._last = now
-        done = human_size(p.bytes_done)
-        if p.bytes_total:
-            pct = 100.0 * p.bytes_done / p.bytes_total
-            amount = f"{done} / {human_size(p.bytes_total)} ({pct:.0f}%)"
-        else:
-            amount = done
-        line = f"  [{p.profile}] {amount}, {p.files_done} files, {human_size(int(p.rate))}/s"
-        if p.current_file:
-            line += f"  {p.current_file}"
-        print(line, file=self._out, flush=True)
 
 
 class DataLakeManager:
@@ -169,7 +142,13 @@ class DataLakeManager:
         out = self._out()
         if verbose:
             console.sync_header(out, profile, self.checkpoint_mgr.load_checkpoint(profile.checkpoint_file))
-        progress: Callable[[Progress], None] | None = _ProgressPrinter(out) if verbose else None
+        progress: Callable[[Progress], None] | None = None
+        if verbose:
+            # Imported here: `import datalake` (and every `datalake` command) need not load it.
+            from datalake._progress import ProgressDisplay
+
+            # Plain progress lines on `out`, at most one per second.
+            progress = ProgressDisplay(tty=False, interval=1.0, style="plain", out=out)
         try:
             report = self.lake.sync(profile_name, dry_run=dry_run, progress=progress)
         except DataLakeError as e:

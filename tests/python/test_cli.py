@@ -479,7 +479,7 @@ def drawn(text: str) -> list[str]:
 
 
 def test_progress_bar_ends_at_100_percent(monkeypatch: pytest.MonkeyPatch) -> None:
-    from datalake.cli import ProgressDisplay
+    from datalake._progress import ProgressDisplay
 
     err = io.StringIO()
     monkeypatch.setattr(sys, "stderr", err)
@@ -502,7 +502,7 @@ def test_progress_bar_ends_at_100_percent(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_progress_without_total_has_no_eta(monkeypatch: pytest.MonkeyPatch) -> None:
-    from datalake.cli import ProgressDisplay
+    from datalake._progress import ProgressDisplay
 
     for tty in (True, False):
         err = io.StringIO()

@@ -6,8 +6,6 @@ that sync and cleanup write into ``metrics_dir`` (for a Pushgateway or a
 look by hand). ``datalake status --max-age 2h`` is the health check: exit 0
 when every enabled profile is fine, exit 1 with one line per problem
 otherwise; the verdicts come from the core (``DataLake.health``).
-
-:func:`register` adds ``metrics`` to a click group (``datalake.cli`` does it for ``data_lake``).
 """
 
 from __future__ import annotations
@@ -15,10 +13,11 @@ from __future__ import annotations
 import click
 
 from datalake import _render as render
-from datalake import cli
 from datalake._datalake import DataLake
+from datalake._exit import EXIT_FAILED, EXIT_OK
+from datalake.cli._common import complete_profiles, config_option, handle_errors, open_lake, profile_selection
 
-__all__ = ["metrics", "health_check", "register"]
+__all__ = ["metrics", "health_check"]
 
 
 def health_check(lake: DataLake, max_age: str, fmt: str) -> None:
@@ -33,22 +32,17 @@ def health_check(lake: DataLake, max_age: str, fmt: str) -> None:
         if report.ok and not render.state().quiet:
             enabled = [p for p in report.profiles if p["enabled"]]
             click.echo(f"OK: {len(enabled)} enabled profiles synced within {max_age}")
-    ctx.exit(cli.EXIT_OK if report.ok else cli.EXIT_FAILED)
+    ctx.exit(EXIT_OK if report.ok else EXIT_FAILED)
 
 
 @click.command()
-@click.argument("profile", required=False, shell_complete=cli._complete_profiles)
+@click.argument("profile", required=False, shell_complete=complete_profiles)
 @click.option("--all", "all_", is_flag=True, help="Every profile (disabled ones too).")
-@cli._config_option
-@cli._handle_errors
+@config_option
+@handle_errors
 def metrics(profile: str | None, all_: bool, config_path: str) -> None:
     """Print PROFILE's (or --all) Prometheus metrics: what sync writes into metrics_dir."""
-    cli._profile_selection(profile, all_)
-    lake = cli._open(config_path)
+    profile_selection(profile, all_)
+    lake = open_lake(config_path)
     text = lake.metrics(None if all_ else [profile] if profile else None)
     click.echo(text, nl=False)
-
-
-def register(group: click.Group) -> None:
-    """Add this module's commands to `group`."""
-    group.add_command(metrics)

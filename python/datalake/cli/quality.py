@@ -1,72 +1,30 @@
 """``datalake verify`` and ``datalake coverage``: the truth about the data.
 
-Registered on the ``datalake`` click group when :mod:`datalake.cli` is
-imported. What a result means (broken? a gap? ok?) is decided in the core;
-these commands print it and turn ``ok`` / ``--fail-on-gaps`` into exit codes.
+What a result means (broken? a gap? ok?) is decided in the core; these
+commands print it and turn ``ok`` / ``--fail-on-gaps`` into exit codes.
 """
 
 from __future__ import annotations
 
-import shutil
 import sys
-import time
 from typing import Any
 
 import click
 
 from datalake import _render as render
-from datalake._datalake import Coverage, Progress, VerifyReport, human_size
+from datalake._datalake import Coverage, VerifyReport, human_size
 from datalake._exit import EXIT_FAILED, EXIT_OK
-from datalake.cli import (
-    _complete_profiles,
-    _config_option,
-    _format_option,
-    _handle_errors,
-    _open,
-    _profile_selection,
-    data_lake,
+from datalake._progress import ProgressDisplay
+from datalake.cli._common import (
+    complete_profiles,
+    config_option,
+    format_option,
+    handle_errors,
+    open_lake,
+    profile_selection,
 )
 
 __all__ = ["verify", "coverage"]
-
-
-class _VerifyBar:
-    """A redrawn bar on a terminal; off a terminal one line every 10 seconds."""
-
-    def __init__(self, profile: str, enabled: bool) -> None:
-        self.profile = profile
-        self.enabled = enabled
-        self.tty = render.stderr_is_tty()
-        # Off a terminal only runs longer than 10 s print (one line every 10 s).
-        self._last = 0.0 if self.tty else time.monotonic()
-        self._drawn = False
-
-    def __call__(self, p: Progress) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self._last < (0.1 if self.tty else 10.0):
-            return
-        self._last = now
-        total = p.bytes_total or 0
-        pct = 100.0 * p.bytes_done / total if total else 100.0
-        text = f"verify {self.profile}: {p.files_done} files, {human_size(p.bytes_done)}/{human_size(total)} ({pct:.0f}%)"
-        if self.tty:
-            width = shutil.get_terminal_size((80, 20)).columns
-            filled = int(20 * pct / 100)
-            line = f"{text} [{'#' * filled}{'-' * (20 - filled)}]"
-            sys.stderr.write("\r" + line[: width - 1].ljust(width - 1))
-            self._drawn = True
-        else:
-            sys.stderr.write(text + "\n")
-        sys.stderr.flush()
-
-    def clear(self) -> None:
-        if self.tty and self._drawn:
-            width = shutil.get_terminal_size((80, 20)).columns
-            sys.stderr.write("\r" + " " * (width - 1) + "\r")
-            sys.stderr.flush()
-            self._drawn = False
 
 
 def _print_verify(r: VerifyReport) -> None:
@@ -84,26 +42,26 @@ def _print_verify(r: VerifyReport) -> None:
         click.echo(f"{r.profile}: warning: {w}", err=True)
 
 
-@data_lake.command()
-@click.argument("profile", required=False, shell_complete=_complete_profiles)
+@click.command()
+@click.argument("profile", required=False, shell_complete=complete_profiles)
 @click.option("--all", "all_", is_flag=True, help="Every profile.")
 @click.option(
     "--remote",
     is_flag=True,
     help="Also compare with the collector by checksum (rsync --checksum --dry-run, within retention).",
 )
-@_config_option
-@_format_option
-@_handle_errors
+@config_option
+@format_option
+@handle_errors
 def verify(profile: str | None, all_: bool, remote: bool, config_path: str, fmt: str) -> None:
     """Check every Parquet file of PROFILE (or --all): footer intact? Exit 1 if one is broken or differs."""
-    _profile_selection(profile, all_)
+    profile_selection(profile, all_)
     state = render.state()
-    lake = _open(config_path)
+    lake = open_lake(config_path)
     names = list(lake.config.profiles) if all_ else [profile or ""]
     reports: list[VerifyReport] = []
     for name in names:
-        bar = _VerifyBar(name, enabled=not state.quiet)
+        bar = ProgressDisplay(tty=render.stderr_is_tty(), enabled=not state.quiet, style="verify")
         try:
             reports.append(lake.verify(name, remote=remote, progress=bar))
         finally:
@@ -139,20 +97,22 @@ def verify(profile: str | None, all_: bool, remote: bool, config_path: str, fmt:
     click.get_current_context().exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
 
 
-@data_lake.command()
-@click.argument("profile", required=False, shell_complete=_complete_profiles)
+@click.command()
+@click.argument("profile", required=False, shell_complete=complete_profiles)
 @click.option("--all", "all_", is_flag=True, help="Every profile.")
 @click.option(
     "--days", type=click.IntRange(1, 3660), default=30, show_default=True, help="Days shown, up to the latest."
 )
-@click.option("--fail-on-gaps", is_flag=True, help="Exit 1 when a series misses a day (default: gaps are facts, exit 0).")
-@_config_option
-@_format_option
-@_handle_errors
+@click.option(
+    "--fail-on-gaps", is_flag=True, help="Exit 1 when a series misses a day (default: gaps are facts, exit 0)."
+)
+@config_option
+@format_option
+@handle_errors
 def coverage(profile: str | None, all_: bool, days: int, fail_on_gaps: bool, config_path: str, fmt: str) -> None:
     """Which days each series of PROFILE (or --all) has: # present, . missing, x expired, ! partial/quarantined."""
-    _profile_selection(profile, all_)
-    lake = _open(config_path)
+    profile_selection(profile, all_)
+    lake = open_lake(config_path)
     names = list(lake.config.profiles) if all_ else [profile or ""]
     results: list[Coverage] = [lake.coverage(name) for name in names]
     if fmt == "json":
