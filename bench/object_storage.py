@@ -240,7 +240,10 @@ def main() -> None:
         print(
             f"{case:<11} {tool:<46} {seconds:8.2f}s {total:9d} {request_cost(result.counts):9.4f}  {fmt_counts(result.counts)}"
         )
-    print(f"{'':<11} (backfill time straight to the server; the through-proxy copy took {counted.seconds:.2f}s)")
+    print(
+        f"{'':<11} (the backfill's time straight to the server, the no-op hours' through the proxy; "
+        f"the backfill took {counted.seconds:.2f}s through it)"
+    )
     print()
     print("datalake compact into s3:// (backfill, no-op hour, lake.read from S3): pending, needs compaction (#20)")
     print("targets (#21): backfill <= 0.3x rclone's time and <= 0.01x its requests; no-op hour <= 5 requests;")
