@@ -3,7 +3,7 @@
 //!
 //! Everything else reads it: the validator takes its ranges and defaults from
 //! here, the "did you mean" lists are [`names`], `docs/config-reference.md` is
-//! rendered from it ([`super::reference`]), and the bindings hand it out
+//! rendered from it (`config::reference`), and the bindings hand it out
 //! (`config_keys()` in Python, `datalake_config_keys` in C) so the quants-infra
 //! adapter needs no copy of a default. A typed `DEFAULT_*`/`MAX_*` constant
 //! exists where code needs the value; the table refers to it.

@@ -16,7 +16,7 @@
 //! `data_lake_last_sync_timestamp_seconds`; `data_lake_sync_duration_seconds`
 //! is a summary, `_sum` and `_count`).
 //!
-//! Counters live in the checkpoint ([`Counters`]) because the `.prom` file is
+//! Counters live in the checkpoint ([`crate::vocab::counters::Counters`]) because the `.prom` file is
 //! rewritten each time; they never go backwards: a checkpoint written by the
 //! quants-infra tool seeds them with the run it records, and a lost one (or
 //! one the old tool rewrote) goes on from the previous `.prom` file.
