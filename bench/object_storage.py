@@ -15,6 +15,9 @@ files by default, the issue's shape):
     requests by type (rclone keeps modification times in object metadata, so it HEADs
     every object the listing cannot vouch for), and once more with ``--size-only`` (rclone
     "told otherwise": the listing alone decides, modification times are ignored);
+  * reading one pair x 3 days back: the quants-lab loader's method (``pyarrow.dataset``
+    per partition folder, concat, sort by timestamp) over rclone's copy, through a
+    ``pyarrow.fs.S3FileSystem``: time (straight to the server, median of 3) and requests;
   * what each request kind would cost on AWS S3 Standard (us-east-1 list prices: PUT, COPY,
     POST, LIST $0.005 per 1,000; GET and others $0.0004 per 1,000).
 
@@ -149,7 +152,76 @@ def rclone_copy(
     return CopyResult(seconds, proxy.counts() if proxy else Counter())
 
 
+# Reading back: the quants-lab loader's method over rclone's copy
+
+
+def s3_filesystem(server: s3.S3Server, endpoint: Optional[str] = None) -> object:
+    """A ``pyarrow.fs.S3FileSystem`` for ``server`` (or ``endpoint``, e.g. the proxy)."""
+    from pyarrow import fs
+
+    host = (endpoint or server.endpoint).removeprefix("http://")
+    return fs.S3FileSystem(
+        access_key=server.access_key,
+        secret_key=server.secret_key,
+        region=server.region,
+        endpoint_override=host,
+        scheme="http",
+    )
+
+
+def quants_lab_load_s3(filesystem: object, base: str, connector: str, pair: str, start: str, end: str) -> object:
+    """hummingbot-quants-lab's ``load_orderbook_ticks`` method (core/data_sources/
+    tick_orderbook_writer.py, by its authors), pointed at rclone's copy in a bucket: list
+    the partition folders under ``base``, keep ``{connector}_{pair}_*`` within the dates, one
+    ``pyarrow.dataset.dataset(folder)`` and ``to_table()`` each, concat, sort by timestamp."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+    from pyarrow import fs
+
+    assert isinstance(filesystem, fs.FileSystem)
+    matching = []
+    for info in filesystem.get_file_info(fs.FileSelector(base)):
+        if info.type != fs.FileType.Directory:
+            continue
+        name = info.base_name
+        parts = name.split("_")
+        if len(parts) >= 3 and name.startswith(f"{connector}_{pair}") and start <= parts[-1] <= end:
+            matching.append(info.path)
+    tables = [ds.dataset(d, format="parquet", filesystem=filesystem).to_table() for d in sorted(matching)]
+    combined = pa.concat_tables(tables)
+    return pc.take(combined, pc.sort_indices(combined, sort_keys=[("timestamp", "ascending")]))
+
+
+def read_baseline(
+    server: s3.S3Server, proxy: s3proxy.CountingProxy, bucket: str, days: int, repeat: int = 3
+) -> tuple[float, int, Counter[str]]:
+    """(median seconds straight to the server, rows, requests through the proxy) of reading
+    the first pair's middle three days with the loader's method."""
+    import statistics
+
+    day0 = FIRST_DAY + dt.timedelta(days=max(0, days // 2 - 1))
+    start, end = (day0.strftime("%Y%m%d"), (day0 + dt.timedelta(days=min(2, days - 1))).strftime("%Y%m%d"))
+    args = (f"{bucket}/raw", EXCHANGES[0], "PAIR00-USDT", start, end)
+    times = []
+    rows = 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        table = quants_lab_load_s3(s3_filesystem(server), *args)
+        times.append(time.perf_counter() - t0)
+        rows = table.num_rows  # type: ignore[attr-defined]
+    proxy.reset()
+    quants_lab_load_s3(s3_filesystem(server, proxy.endpoint), *args)
+    return statistics.median(times), rows, proxy.counts()
+
+
 # The raw lake
+
+
+def _generator() -> str:
+    import parquet_files
+
+    return "orderbook" if hasattr(parquet_files, "write_orderbook_day") else "ticks"
 
 
 def _write_day(args: tuple[str, str, str, str, int]) -> int:
@@ -159,17 +231,32 @@ def _write_day(args: tuple[str, str, str, str, int]) -> int:
     writer = getattr(parquet_files, "write_orderbook_day", None)
     if writer is not None:  # the collectors' order-book schema (tests/support, issue #19)
         return len(writer(Path(root), exchange, pair, dt.date.fromisoformat(day), parts=parts))
-    # Until that generator is on main: ~7 KB Parquet parts of (ts, sym, price).
+    # Until that generator is on main: ~7 KB snappy parts of ticks (timestamp, pair, price, amount).
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     part_dir = Path(root) / f"{exchange}_{pair}_{day.replace('-', '')}"
-    for i in range(1, parts + 1):
-        parquet_files.write(part_dir.parent, f"{part_dir.name}/part_{i:05d}.parquet", parquet_files.parquet_bytes(260, i))
+    part_dir.mkdir(parents=True, exist_ok=True)
+    start_us = int(dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc).timestamp() * 1_000_000)
+    rows = 300
+    for i in range(parts):
+        first = start_us + i * 432_000_000  # 200 parts a day: one every 7.2 minutes
+        table = pa.table(
+            {
+                "timestamp": pa.array([first + j * 1_000_000 for j in range(rows)], pa.timestamp("us", tz="UTC")),
+                "trading_pair": pa.array([pair] * rows),
+                "price": pa.array([100.0 + ((i * rows + j) * 7919 % 1000) / 100 for j in range(rows)]),
+                "amount": pa.array([((i * rows + j) * 104729 % 5000) / 10 for j in range(rows)]),
+            }
+        )
+        pq.write_table(table, part_dir / f"part_{i + 1:05d}.parquet", compression="snappy")
     return parts
 
 
 def raw_lake(shape: tuple[int, int, int]) -> Path:
     """The raw lake of this shape under bench/out/ (generated once, then kept)."""
     n_pairs, days, parts = shape
-    base = ROOT / "bench" / "out" / f"s3-raw-{n_pairs}x{days}x{parts}"
+    base = ROOT / "bench" / "out" / f"s3-raw-{_generator()}-{n_pairs}x{days}x{parts}"
     profile = base / "ticks"
     if (base / "done").exists():
         return profile
@@ -223,6 +310,7 @@ def main() -> None:
             noop = rclone_copy(raw, server, "counted", "raw", proxy=proxy, transfers=args.transfers)
             told = rclone_copy(raw, server, "counted", "raw", proxy=proxy, transfers=args.transfers, extra=("--size-only",))
             keys = len(server.client().list_keys("counted", "raw/"))
+            read_s, read_rows, read_counts = read_baseline(server, proxy, "counted", shape[1])
     finally:
         server.stop()
     if keys != files:
@@ -240,6 +328,12 @@ def main() -> None:
         print(
             f"{case:<11} {tool:<46} {seconds:8.2f}s {total:9d} {request_cost(result.counts):9.4f}  {fmt_counts(result.counts)}"
         )
+    loader = "quants-lab loader (pyarrow S3FileSystem)"
+    print(
+        f"{'read':<11} {loader:<46} {read_s:8.2f}s {sum(read_counts.values()):9d} "
+        f"{request_cost(read_counts):9.4f}  {fmt_counts(read_counts)}"
+    )
+    print(f"{'':<11} (1 pair x 3 days from rclone's copy: {read_rows} rows, sorted by timestamp; median of 3)")
     print(
         f"{'':<11} (the backfill's time straight to the server, the no-op hours' through the proxy; "
         f"the backfill took {counted.seconds:.2f}s through it)"
