@@ -383,7 +383,7 @@ def start(
         try:
             server._launch(timeout)
             return server
-        except RuntimeError as e:
+        except Exception as e:  # noqa: BLE001 - cleaned up and raised below
             last_error = e
             # A port picked as free can be taken before weed binds it: pick again.
             if "not available" not in str(e) and "address already in use" not in str(e):
@@ -392,7 +392,7 @@ def start(
                 shutil.rmtree(sub) if sub.is_dir() else sub.unlink()
     if remove_dir:
         shutil.rmtree(dir, ignore_errors=True)
-    raise RuntimeError(f"could not start SeaweedFS: {last_error}")
+    raise RuntimeError(f"could not start SeaweedFS: {last_error}") from last_error
 
 
 def free_ports() -> dict[str, int]:

@@ -140,6 +140,13 @@ def test_kill_restart_stop_leave_nothing_behind() -> None:
     assert not [p for p in Path("/tmp").glob("seaweedfs-*.sock") if any(str(n) in p.name for n in server.ports.values())]
 
 
+def test_a_failed_start_leaves_no_server(world_tmp: Path) -> None:
+    dir = world_tmp / "bad"
+    with pytest.raises(RuntimeError, match="InvalidBucketName"):
+        s3.start(dir, buckets=["x"])  # too short for a bucket name: refused after startup
+    assert processes_mentioning(str(dir)) == []
+
+
 def test_command_line_start_and_the_watchdog(world_tmp: Path) -> None:
     watched = subprocess.Popen(["sleep", "600"])
     # Not below pytest's tmp_path: processes_mentioning() skips command lines naming pytest.
