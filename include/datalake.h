@@ -11,6 +11,8 @@
  *  - Every fallible call returns a datalake_status. Out-parameters are written
  *    only on DATALAKE_OK, with these documented exceptions where a report
  *    exists even though the call did not succeed:
+ *      * datalake_cleanup_all: always hands its report out, with the status of
+ *        the worst profile that could not be cleaned;
  *      * datalake_sync / datalake_sync_all: a sync that ran but ended `failed`,
  *        `partial` or `interrupted` (or, in sync_all, `skipped` because another
  *        run holds the lock) still hands its report out; the status is
@@ -48,9 +50,9 @@
  *
  *  - Threads: a handle may be used from several threads at once (e.g. syncs of
  *    different profiles in parallel). datalake_cancel is thread-safe and may be
- *    called from another thread while a sync on that handle runs: the sync
- *    returns DATALAKE_ERR_INTERRUPTED promptly, rsync is stopped, partial data
- *    is kept and the checkpoint records `interrupted`.
+ *    called from another thread while a sync, verify or cleanup on that handle
+ *    runs: it returns DATALAKE_ERR_INTERRUPTED promptly. A sync stops rsync,
+ *    keeps partial data and records `interrupted` in the checkpoint.
  *
  *  - Arguments: NULL pointers (where not documented as allowed) and non-UTF-8
  *    strings give DATALAKE_ERR_INVALID_ARGUMENT. No panic crosses the
@@ -349,6 +351,8 @@ enum datalake_status datalake_stats(const struct datalake_lake *lake,
  * Broken files are findings, not errors: the status is `DATALAKE_OK` and the
  * report's `ok` is false. `progress` (may be NULL) is called on this thread
  * about 10 times a second with `files_done`, `bytes_done`, `bytes_total`.
+ * `datalake_cancel` from another thread (or from `progress`) stops the check,
+ * the comparison with the collector included: `DATALAKE_ERR_INTERRUPTED`, no report.
  *
  * # Safety
  * `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
@@ -379,7 +383,9 @@ enum datalake_status datalake_coverage(const struct datalake_lake *lake,
  * Apply retention to one profile: delete partitions older than
  * `retention_days` (never the newest day, never through symlinks), or with
  * `dry_run` only report what would go. Returns the cleanup report (JSON, the
- * fields of the CLI's `cleanup --format json`).
+ * fields of the CLI's `cleanup --format json`). `datalake_cancel` from
+ * another thread stops it between two deletions: `DATALAKE_ERR_INTERRUPTED`,
+ * no report (what was deleted until then stays deleted).
  *
  * # Safety
  * `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
@@ -435,16 +441,57 @@ enum datalake_status datalake_checkpoint(const struct datalake_lake *lake,
 enum datalake_status datalake_config(const struct datalake_lake *lake, char **config_json);
 
 /**
- * Cancel every sync currently running on this handle, from any thread
- * (including a progress callback). Each returns `DATALAKE_ERR_INTERRUPTED`
- * promptly: rsync is stopped, partial data is kept for the next run, and the
- * checkpoint records `interrupted`. Syncs started afterwards are not
- * affected. NULL is ignored.
+ * Cancel every sync, verify and cleanup currently running on this handle,
+ * from any thread (including a progress callback). Each returns
+ * `DATALAKE_ERR_INTERRUPTED` promptly: a sync stops rsync, keeps partial
+ * data for the next run and records `interrupted` in the checkpoint; a
+ * verify stops its checks and its comparison with the collector; a cleanup
+ * stops between two deletions. Runs started afterwards are not affected.
+ * NULL is ignored.
  *
  * # Safety
  * `lake` is NULL or a live handle.
  */
 void datalake_cancel(const struct datalake_lake *lake);
+
+/**
+ * The profiles that `command` covers when run on "all" of them, as a JSON
+ * array of names in name order: `"sync"` and `"cleanup"` take the enabled
+ * profiles; `"stats"`, `"verify"`, `"coverage"`, `"metrics"` and
+ * `"health"` every profile (the CLI's `--all`, from the same table).
+ *
+ * Errors: `DATALAKE_ERR_INVALID_ARGUMENT` for an unknown command (the
+ * message lists the known ones).
+ *
+ * # Safety
+ * `lake` is NULL or a live handle; `command` is NULL or a NUL-terminated
+ * string; `names_json` is NULL or writable.
+ */
+enum datalake_status datalake_select_profiles(const struct datalake_lake *lake,
+                                              const char *command,
+                                              char **names_json);
+
+/**
+ * Apply retention to every enabled profile, in name order (with `dry_run`,
+ * only report what would go), and return `{"results": [...]}`: per profile
+ * its cleanup report (the fields of `datalake_cleanup`'s), or
+ * `{"profile", "error": {"kind", "message"}}` when it could not be cleaned.
+ * One profile that cannot be cleaned never stops the others.
+ *
+ * The report is always handed out. The status is that of the worst error
+ * (interrupted over failures over a profile locked by another run, the
+ * first in name order among equals: the same order as the CLI's exit codes),
+ * `DATALAKE_OK` when every profile was cleaned; the last error message then
+ * names every profile that was not. `datalake_cancel` stops the run at the
+ * profile it interrupts (`DATALAKE_ERR_INTERRUPTED`); the profiles after it
+ * are not attempted.
+ *
+ * # Safety
+ * `lake` is NULL or a live handle; `report_json` is NULL or writable.
+ */
+enum datalake_status datalake_cleanup_all(struct datalake_lake *lake,
+                                          bool dry_run,
+                                          char **report_json);
 
 /**
  * The Prometheus text exposition of one profile, or of every profile when

@@ -74,7 +74,7 @@ fn run(args: &[String]) -> Result<String, String> {
             Ok(format!("{} {}", v.files_checked, v.broken.len()))
         }
         "cleanup" => {
-            let c = lake.cleanup(arg, false).map_err(|e| e.to_string())?;
+            let c = lake.cleanup(arg, &mut datalake_core::CleanupOptions::default()).map_err(|e| e.to_string())?;
             Ok(format!("{} {}", c.deleted_dirs, c.freed_bytes))
         }
         _ => Err(format!("unknown operation {op}")),

@@ -6,7 +6,7 @@
 
 use std::process::ExitCode;
 
-use datalake_core::{DataLake, Progress, SyncOptions, SyncStatus};
+use datalake_core::{DataLake, Progress, RunControl, SyncOptions, SyncStatus};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -24,7 +24,8 @@ fn main() -> ExitCode {
     let mut show = |p: &Progress| {
         eprint!("\r{}: {} bytes, {} files, {:.0} B/s   ", p.profile, p.bytes_done, p.files_done, p.rate);
     };
-    let mut options = SyncOptions { progress: Some(&mut show), ..SyncOptions::default() };
+    let control = RunControl { progress: Some(&mut show), ..RunControl::default() };
+    let mut options = SyncOptions { control, ..SyncOptions::default() };
     let report = match lake.sync(&profile, &mut options) {
         Ok(r) => r,
         Err(e) => {

@@ -34,7 +34,8 @@
 //! the whole story).
 //! - [`vocab`]: the words every layer shares: [`Error`] and [`ErrorKind`],
 //!   diagnostics, [`SyncStatus`], [`SyncMode`], [`ExitCode`], sizes, reserved
-//!   directory names, cancellation and progress, the metrics counters.
+//!   directory names, run control ([`RunControl`]: cancellation, progress, the
+//!   caller's poll), the metrics counters.
 //! - [`config`]: the quants-infra YAML format, validated with file:line:column diagnostics.
 //! - [`local`]: the lake's own disk: dated partitions, walks, Parquet footers,
 //!   records that a full disk cannot stop.
@@ -44,8 +45,9 @@
 //! - [`transfer`]: the planner (windowed and full runs, parallel streams), the
 //!   syncer (attempts, retries), the sync report.
 //! - [`inspect`]: stats, coverage, verify, health, Prometheus metrics.
-//! - [`lake`]: the [`DataLake`] facade the Python and C bindings wrap, and
-//!   what every command's result means ([`lake::outcome`]).
+//! - [`lake`]: the [`DataLake`] facade the Python and C bindings wrap, which
+//!   profiles each command's `--all` covers ([`lake::selection`]), and what
+//!   every command's result means ([`lake::outcome`], [`lake::aggregates`]).
 //!
 //! # Dependencies, and why
 //! - `which`: finds `rsync`/`ssh` on `PATH` exactly as a shell would.
@@ -85,15 +87,17 @@ pub mod vocab;
 
 pub use collector::connection::{ConnectionReport, ConnectionStatus};
 pub use config::{Config, Profile, Source, ValidationReport};
-pub use inspect::coverage::{Coverage, DayState, SeriesCoverage};
+pub use inspect::coverage::{Coverage, CoverageOptions, DayState, SeriesCoverage};
 pub use inspect::health::HealthReport;
 pub use inspect::stats::ProfileStats;
 pub use inspect::verify::{VerifyOptions, VerifyReport};
+pub use lake::aggregates::{CleanupAllReport, CoverageAllReport, ProfileOutcome, VerifyAllReport};
 pub use lake::outcome::{AggregateFailure, SyncAllReport};
+pub use lake::selection::{Command, Selection};
 pub use lake::{DataLake, SyncOptions};
 pub use rsync::output::TransferStats;
 pub use state::checkpoint::Checkpoint;
-pub use state::cleaner::CleanupReport;
+pub use state::cleaner::{CleanupOptions, CleanupReport};
 pub use state::quarantine::QuarantinedFile;
 pub use transfer::report::SyncReport;
 pub use vocab::cancel::CancelToken;
@@ -101,4 +105,5 @@ pub use vocab::diagnostic::{Diagnostic, Severity};
 pub use vocab::error::{all_error_kinds, ConfigErrors, ConnectFailure, Error, ErrorKind, Result};
 pub use vocab::exit_code::ExitCode;
 pub use vocab::progress::Progress;
+pub use vocab::run_control::RunControl;
 pub use vocab::status::{all_sync_statuses, RunEffect, SyncMode, SyncStatus};

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{Days, NaiveDate, Utc};
 use datalake_core::state::lock::ProfileLock;
-use datalake_core::{ConnectionStatus, DataLake, ErrorKind, Progress, SyncOptions, SyncStatus};
+use datalake_core::{
+    CleanupOptions, ConnectionStatus, DataLake, ErrorKind, Progress, RunControl, SyncOptions, SyncStatus,
+};
 
 use support::{Area, SshServer, FAKE_PARQUET_KEYS};
 
@@ -144,7 +146,15 @@ fn thousands_of_files_are_counted_exactly() {
         calls += 1;
         last = p.clone();
     };
-    let r = lake.sync("many", &mut SyncOptions { progress: Some(&mut cb), ..SyncOptions::default() }).expect("sync");
+    let r = lake
+        .sync(
+            "many",
+            &mut SyncOptions {
+                control: RunControl { progress: Some(&mut cb), ..RunControl::default() },
+                ..SyncOptions::default()
+            },
+        )
+        .expect("sync");
     assert_eq!(r.status, SyncStatus::Success);
     assert_eq!(r.files_transferred, 1_200);
     assert_eq!(r.bytes_transferred, 1_200 * 64);
@@ -173,7 +183,8 @@ fn expired_partitions_are_never_downloaded_and_cleanup_removes_local_ones() {
 
     let lake = open(&area.config_ssh("ret", ""));
     // Alone in the lake, the old day is the newest one: kept, with a warning.
-    let alone = lake.cleanup("ret", false).expect("cleanup");
+    let alone =
+        lake.cleanup("ret", &mut CleanupOptions { dry_run: false, ..CleanupOptions::default() }).expect("cleanup");
     assert_eq!(alone.deleted_dirs, 0, "the newest day is never deleted");
     assert!(!alone.warnings.is_empty(), "keeping an expired newest day is reported");
 
@@ -191,11 +202,16 @@ fn expired_partitions_are_never_downloaded_and_cleanup_removes_local_ones() {
 
     // Dry run: the same report, nothing deleted.
     support::write_file(&local, &format!("{}/part_00001.parquet", area.partition(days_ago(50), "A")), 200, 7);
-    let dry = lake.cleanup("ret", true).expect("dry run");
+    let dry = lake.cleanup("ret", &mut CleanupOptions { dry_run: true, ..CleanupOptions::default() }).expect("dry run");
     assert!(dry.dry_run);
     assert_eq!((dry.deleted_dirs, dry.deleted_files, dry.freed_bytes), (1, 1, 200));
     assert!(local.join(area.partition(days_ago(50), "A")).exists(), "dry run must not delete");
-    assert_eq!(lake.cleanup("ret", false).expect("cleanup").deleted_dirs, 1);
+    assert_eq!(
+        lake.cleanup("ret", &mut CleanupOptions { dry_run: false, ..CleanupOptions::default() })
+            .expect("cleanup")
+            .deleted_dirs,
+        1
+    );
 
     // No ping-pong: the next sync brings nothing back.
     let r = sync(&lake, "ret");
@@ -217,7 +233,13 @@ fn interrupted_sync_resumes_and_reuses_partial_data() {
         let handle = s.spawn(move || {
             let mut updates: Vec<Progress> = Vec::new();
             let mut record = |p: &Progress| updates.push(p.clone());
-            let r = lake_ref.sync("big", &mut SyncOptions { progress: Some(&mut record), ..SyncOptions::default() });
+            let r = lake_ref.sync(
+                "big",
+                &mut SyncOptions {
+                    control: RunControl { progress: Some(&mut record), ..RunControl::default() },
+                    ..SyncOptions::default()
+                },
+            );
             (r, updates)
         });
         // Let some data arrive, then cancel from another thread.
@@ -278,7 +300,9 @@ fn a_second_run_is_refused_while_the_profile_is_locked() {
     let msg = err.to_string();
     assert!(msg.contains(&format!("pid {}", std::process::id())), "{msg}");
     assert!(msg.contains("being synced"), "{msg}");
-    let err = lake.cleanup("locked", false).expect_err("cleanup is refused too");
+    let err = lake
+        .cleanup("locked", &mut CleanupOptions { dry_run: false, ..CleanupOptions::default() })
+        .expect_err("cleanup is refused too");
     assert_eq!(err.kind(), ErrorKind::Locked);
     drop(held);
     assert_eq!(sync(&lake, "locked").status, SyncStatus::Success);
@@ -490,7 +514,8 @@ fn symlinks_are_never_followed() {
     std::os::unix::fs::symlink(&victim, local.join("old_20200101")).expect("symlink");
     let stats = lake.stats("links").expect("stats");
     assert_eq!(stats.file_count, 1);
-    let c = lake.cleanup("links", false).expect("cleanup");
+    let c =
+        lake.cleanup("links", &mut CleanupOptions { dry_run: false, ..CleanupOptions::default() }).expect("cleanup");
     assert!(victim.join("keep.txt").exists(), "the symlink target must be untouched");
     assert!(c.skipped.iter().any(|s| s.path.ends_with("old_20200101")), "{:?}", c.skipped);
 }

@@ -19,7 +19,7 @@ use datalake_core::inspect::verify::VerifyOptions;
 use datalake_core::local::parquet_check::check_file;
 use datalake_core::state::quarantine::BROKEN_AFTER;
 use datalake_core::vocab::names::QUARANTINE_DIR;
-use datalake_core::{DataLake, SyncOptions, SyncStatus};
+use datalake_core::{CoverageOptions, DataLake, RunControl, SyncOptions, SyncStatus};
 use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
@@ -302,7 +302,13 @@ fn verify_finds_a_truncated_file_locally_and_a_flipped_byte_remotely() {
     let mut calls = 0;
     let mut progress = |_: &datalake_core::Progress| calls += 1;
     let local = lake
-        .verify("p", &mut VerifyOptions { progress: Some(&mut progress), ..VerifyOptions::default() })
+        .verify(
+            "p",
+            &mut VerifyOptions {
+                control: RunControl { progress: Some(&mut progress), ..RunControl::default() },
+                ..VerifyOptions::default()
+            },
+        )
         .expect("verify");
     assert!(calls >= 1);
     assert!(!local.ok);
@@ -345,7 +351,7 @@ fn coverage_finds_missing_days_stopped_and_new_series_in_every_layout() {
         }
     }
     assert_eq!(sync(&lake).status, SyncStatus::Success);
-    let cov = lake.coverage("p").expect("coverage");
+    let cov = lake.coverage("p", &CoverageOptions::default()).expect("coverage");
     let by = |name: &str| cov.series.iter().find(|s| s.series == name).unwrap_or_else(|| panic!("{name}: {cov:?}"));
     assert_eq!(cov.latest_day, Some(day(0)));
     assert_eq!(by("gate_io_BTC").missing_days, vec![day(3)]);

@@ -2,10 +2,10 @@
 
 use std::ffi::{c_char, c_void};
 
-use datalake_core::{Config, DataLake, Error, VerifyOptions};
+use datalake_core::{CleanupOptions, Config, CoverageOptions, DataLake, Error, VerifyOptions};
 
 use crate::boundary::{call, out_arg, ref_arg, str_arg, to_json, Failure};
-use crate::options::{datalake_progress_cb, datalake_sync_options, with_core_options};
+use crate::options::{datalake_progress_cb, datalake_sync_options, with_control, with_core_options};
 use crate::status::datalake_status;
 
 /// An open data lake: a loaded configuration and the operations on it.
@@ -208,6 +208,8 @@ pub unsafe extern "C" fn datalake_stats(
 /// Broken files are findings, not errors: the status is `DATALAKE_OK` and the
 /// report's `ok` is false. `progress` (may be NULL) is called on this thread
 /// about 10 times a second with `files_done`, `bytes_done`, `bytes_total`.
+/// `datalake_cancel` from another thread (or from `progress`) stops the check,
+/// the comparison with the collector included: `DATALAKE_ERR_INTERRUPTED`, no report.
 ///
 /// # Safety
 /// `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
@@ -226,15 +228,8 @@ pub unsafe extern "C" fn datalake_verify(
         let lake = unsafe { ref_arg(lake, "lake") }?;
         let profile = unsafe { str_arg(profile, "profile") }?;
         let out = unsafe { out_arg(report_json, "report_json") }?;
-        let options = datalake_sync_options { progress, userdata, ..datalake_sync_options::default() };
-        let report = with_core_options(Some(&options), |o| {
-            let mut verify = VerifyOptions {
-                remote,
-                jobs: 0,
-                progress: o.progress.take(),
-                interrupt_check: o.interrupt_check.take(),
-            };
-            lake.lake.verify(profile, &mut verify)
+        let report = with_control(progress, userdata, |control| {
+            lake.lake.verify(profile, &mut VerifyOptions { remote, jobs: 0, control })
         })?;
         *out = to_json(&report, "verify report")?;
         Ok(())
@@ -258,7 +253,7 @@ pub unsafe extern "C" fn datalake_coverage(
         let lake = unsafe { ref_arg(lake, "lake") }?;
         let profile = unsafe { str_arg(profile, "profile") }?;
         let out = unsafe { out_arg(coverage_json, "coverage_json") }?;
-        let coverage = lake.lake.coverage(profile)?;
+        let coverage = lake.lake.coverage(profile, &CoverageOptions::default())?;
         *out = to_json(&coverage, "coverage")?;
         Ok(())
     })
@@ -267,7 +262,9 @@ pub unsafe extern "C" fn datalake_coverage(
 /// Apply retention to one profile: delete partitions older than
 /// `retention_days` (never the newest day, never through symlinks), or with
 /// `dry_run` only report what would go. Returns the cleanup report (JSON, the
-/// fields of the CLI's `cleanup --format json`).
+/// fields of the CLI's `cleanup --format json`). `datalake_cancel` from
+/// another thread stops it between two deletions: `DATALAKE_ERR_INTERRUPTED`,
+/// no report (what was deleted until then stays deleted).
 ///
 /// # Safety
 /// `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
@@ -283,7 +280,7 @@ pub unsafe extern "C" fn datalake_cleanup(
         let lake = unsafe { ref_arg(lake.cast_const(), "lake") }?;
         let profile = unsafe { str_arg(profile, "profile") }?;
         let out = unsafe { out_arg(report_json, "report_json") }?;
-        let report = lake.lake.cleanup(profile, dry_run)?;
+        let report = lake.lake.cleanup(profile, &mut CleanupOptions { dry_run, ..CleanupOptions::default() })?;
         *out = to_json(&report, "cleanup report")?;
         Ok(())
     })
@@ -359,11 +356,13 @@ pub unsafe extern "C" fn datalake_config(lake: *const datalake_lake, config_json
     })
 }
 
-/// Cancel every sync currently running on this handle, from any thread
-/// (including a progress callback). Each returns `DATALAKE_ERR_INTERRUPTED`
-/// promptly: rsync is stopped, partial data is kept for the next run, and the
-/// checkpoint records `interrupted`. Syncs started afterwards are not
-/// affected. NULL is ignored.
+/// Cancel every sync, verify and cleanup currently running on this handle,
+/// from any thread (including a progress callback). Each returns
+/// `DATALAKE_ERR_INTERRUPTED` promptly: a sync stops rsync, keeps partial
+/// data for the next run and records `interrupted` in the checkpoint; a
+/// verify stops its checks and its comparison with the collector; a cleanup
+/// stops between two deletions. Runs started afterwards are not affected.
+/// NULL is ignored.
 ///
 /// # Safety
 /// `lake` is NULL or a live handle.

@@ -27,12 +27,15 @@ pub mod options;
 
 pub mod lake;
 
+pub mod aggregates;
+
 pub mod ops;
 
 pub mod config;
 
 pub mod library;
 
+pub use aggregates::*;
 pub use config::*;
 pub use lake::*;
 pub use library::*;

@@ -60,7 +60,7 @@ pub unsafe extern "C" fn datalake_health(
         let lake = unsafe { ref_arg(lake, "lake") }?;
         let max_age = health::parse_max_age(unsafe { str_arg(max_age, "max_age") }?)?;
         let out = unsafe { out_arg(report_json, "report_json") }?;
-        *out = to_json(&lake.lake.health(max_age), "health report")?;
+        *out = to_json(&lake.lake.health(max_age)?, "health report")?;
         Ok(())
     })
 }

@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_void, CString};
 use std::ptr;
 
-use datalake_core::{Progress, SyncOptions};
+use datalake_core::{Progress, RunControl, SyncOptions};
 
 /// A progress snapshot handed to a `datalake_progress_cb`.
 ///
@@ -99,18 +99,22 @@ fn deliver(cb: unsafe extern "C" fn(*mut c_void, *const datalake_progress), user
     unsafe { cb(userdata, &view) };
 }
 
-/// Run `f` with core options built from the C ones (`None`: the defaults).
+/// Run `f` with the core's run control forwarding progress to the C
+/// callback `progress` (with `userdata`), if there is one. Cancellation is
+/// the handle's (`datalake_cancel`), which the core adds to every run.
+pub fn with_control<R>(
+    progress: datalake_progress_cb,
+    userdata: *mut c_void,
+    f: impl FnOnce(RunControl<'_>) -> R,
+) -> R {
+    let mut forward = progress.map(|cb| move |p: &Progress| deliver(cb, userdata, p));
+    f(RunControl { progress: forward.as_mut().map(|f| f as &mut dyn FnMut(&Progress)), ..RunControl::default() })
+}
+
+/// Run `f` with core sync options built from the C ones (`None`: the defaults).
 pub fn with_core_options<R>(options: Option<&datalake_sync_options>, f: impl FnOnce(&mut SyncOptions<'_>) -> R) -> R {
     let opts = options.copied().unwrap_or_default();
-    let userdata = opts.userdata;
-    let mut forward = opts.progress.map(|cb| move |p: &Progress| deliver(cb, userdata, p));
-    let mut core = SyncOptions {
-        dry_run: opts.dry_run,
-        cleanup: opts.cleanup,
-        full: opts.full,
-        jobs: opts.jobs,
-        progress: forward.as_mut().map(|f| f as &mut dyn FnMut(&Progress)),
-        ..SyncOptions::default()
-    };
-    f(&mut core)
+    with_control(opts.progress, opts.userdata, |control| {
+        f(&mut SyncOptions { dry_run: opts.dry_run, cleanup: opts.cleanup, full: opts.full, jobs: opts.jobs, control })
+    })
 }

@@ -147,6 +147,33 @@ fn sync_all_and_config_reject_null() {
 }
 
 #[test]
+fn aggregates_reject_null_and_unknown_commands() {
+    let lake = Lake::new();
+    let mut out = sentinel();
+    let sync = c("sync");
+    unsafe {
+        expect(datalake_cleanup_all(ptr::null_mut(), true, &mut out), ERR_ARG, "lake is NULL");
+        expect(datalake_cleanup_all(lake.0, true, ptr::null_mut()), ERR_ARG, "report_json is NULL");
+        expect(datalake_select_profiles(ptr::null(), sync.as_ptr(), &mut out), ERR_ARG, "lake is NULL");
+        expect(datalake_select_profiles(lake.0, ptr::null(), &mut out), ERR_ARG, "command is NULL");
+        expect(datalake_select_profiles(lake.0, non_utf8().as_ptr(), &mut out), ERR_ARG, "not valid UTF-8");
+        expect(datalake_select_profiles(lake.0, c("purge").as_ptr(), &mut out), ERR_ARG, "unknown command \"purge\"");
+        expect(datalake_select_profiles(lake.0, sync.as_ptr(), ptr::null_mut()), ERR_ARG, "names_json is NULL");
+    }
+    assert_eq!(out, sentinel());
+    // No profile: empty results, whatever the command.
+    let mut out = ptr::null_mut();
+    unsafe {
+        assert_eq!(datalake_cleanup_all(lake.0, false, &mut out), datalake_status::DATALAKE_OK, "{}", last_error());
+        assert_eq!(CStr::from_ptr(out).to_str().unwrap(), r#"{"results":[]}"#);
+        datalake_string_free(out);
+        assert_eq!(datalake_select_profiles(lake.0, sync.as_ptr(), &mut out), datalake_status::DATALAKE_OK);
+        assert_eq!(CStr::from_ptr(out).to_str().unwrap(), "[]");
+        datalake_string_free(out);
+    }
+}
+
+#[test]
 fn options_null_means_defaults() {
     // No enabled profile: sync_all returns an empty array, whatever the options.
     let lake = Lake::new();

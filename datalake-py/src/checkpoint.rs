@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use datalake_core::state::checkpoint::{RunRecord, RunningMarker};
 use datalake_core::Checkpoint;
 
-use crate::errors::{invalid_argument_error, to_py_err};
+use crate::errors::to_py_err;
 use crate::json;
 use crate::util::repr_fields;
 
@@ -162,15 +162,7 @@ impl PyCheckpoint {
     #[staticmethod]
     fn from_dict(py: Python<'_>, data: Bound<'_, PyAny>) -> PyResult<PyCheckpoint> {
         let text: String = py.import("json")?.call_method1("dumps", (data,))?.extract()?;
-        serde_json::from_str::<Checkpoint>(&text).map(PyCheckpoint::from).map_err(|e| {
-            let message = format!(
-                "not a checkpoint: {e}; pass a dict of checkpoint keys (profile_name, last_sync_time, last_sync_status, ...)"
-            );
-            match invalid_argument_error(py) {
-                Ok(class) => PyErr::from_type(class.clone(), message),
-                Err(err) => err,
-            }
-        })
+        Checkpoint::from_json_str(&text).map(PyCheckpoint::from).map_err(|e| to_py_err(py, &e))
     }
     /// Write atomically to `path` (directory created; `saved_at` becomes now).
     fn save(&self, py: Python<'_>, path: PathBuf) -> PyResult<()> {

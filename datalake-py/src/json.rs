@@ -10,7 +10,7 @@ use pyo3::types::{PyDict, PyList};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::errors::binding_error;
+use crate::exceptions::binding_error;
 
 /// Serialize `value` with serde and convert the result to Python objects.
 pub fn to_py<'py, T: Serialize + ?Sized>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {

@@ -1,66 +1,23 @@
-//! `datalake.DataLake`: the core facade, with the GIL released during long
-//! calls and Python callbacks (progress, Ctrl-C) bridged back in.
-//!
-//! How a sync meets Python:
-//! - The core runs inside `py.detach`, so other Python threads keep running.
-//! - The core calls `progress` and `interrupt_check` on this (the calling)
-//!   thread; both re-attach to the interpreter for the duration of the call.
-//! - Log records are queued by the core and handed to Python logging only at
-//!   those polls and at the end of each call ([`logging`]), never where an
-//!   exception raised meanwhile would have nowhere to go.
-//! - An exception raised by the progress callback, or the `KeyboardInterrupt`
-//!   that `check_signals` raises after Ctrl-C, is parked, the run is
-//!   cancelled through a [`CancelToken`], and the parked exception is raised
-//!   once the core has returned (i.e. after rsync was stopped and the
-//!   checkpoint recorded `interrupted`), with the report as `.report`.
+//! `datalake.DataLake`: the core facade, converted. Every method is one core
+//! call through [`bridge`]: short calls with [`bridge::call`], runs (sync,
+//! verify, cleanup and their `*_all`) with [`bridge::run`], which wires the
+//! core's run control to the `progress` callback, Ctrl-C and the log records.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use pyo3::prelude::*;
 
-use datalake_core::{CancelToken, DataLake, Progress, SyncOptions, VerifyOptions};
+use datalake_core::{CleanupOptions, Command, CoverageOptions, DataLake, Selection, SyncOptions, VerifyOptions};
 
+use crate::bridge::{self, attach_attr, checked_callback, settle};
 use crate::checkpoint::PyCheckpoint;
 use crate::config::{PyConfig, PyProfile, PyValidationReport};
 use crate::errors::to_py_err;
-use crate::logging;
-use crate::quality::{PyCoverage, PyVerifyReport};
-use crate::reports::{PyCleanupReport, PyConnectionReport, PyProfileStats, PyProgress, PySyncAllReport, PySyncReport};
+use crate::quality::{PyCoverage, PyCoverageAllReport, PyVerifyAllReport, PyVerifyReport};
+use crate::reports::{PySyncAllReport, PySyncReport};
+use crate::retention::{PyCleanupAllReport, PyCleanupReport};
+use crate::stats::{PyConnectionReport, PyProfileStats};
 use crate::util::py_repr;
-
-/// The first Python exception raised by a callback while the core ran.
-#[derive(Default)]
-struct Pending {
-    slot: Mutex<Option<PyErr>>,
-}
-
-impl Pending {
-    fn record(&self, err: PyErr) {
-        // A poisoned lock only means a panic elsewhere; the slot is still usable.
-        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
-        if slot.is_none() {
-            *slot = Some(err);
-        }
-    }
-
-    fn is_set(&self) -> bool {
-        self.slot.lock().unwrap_or_else(|p| p.into_inner()).is_some()
-    }
-
-    fn take(self) -> Option<PyErr> {
-        self.slot.into_inner().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// The Python-facing parts of [`SyncOptions`].
-struct RunOptions {
-    dry_run: bool,
-    cleanup: bool,
-    full: bool,
-    jobs: u32,
-    progress: Option<Py<PyAny>>,
-}
 
 /// A loaded lake configuration and the operations on it.
 #[pyclass(frozen, module = "datalake", name = "DataLake")]
@@ -68,108 +25,19 @@ pub struct PyDataLake {
     inner: DataLake,
 }
 
-impl PyDataLake {
-    /// Run `op` with the GIL released and the callbacks wired up; returns its
-    /// result and the Python exception a callback raised, if any.
-    fn run_detached<T, F>(&self, py: Python<'_>, options: RunOptions, op: F) -> (T, Option<PyErr>)
-    where
-        T: Send,
-        F: Send + FnOnce(&DataLake, &mut SyncOptions<'_>) -> T,
-    {
-        let pending = Pending::default();
-        let cancel = CancelToken::new();
-        let lake = &self.inner;
-        let RunOptions { dry_run, cleanup, full, jobs, progress } = options;
-        let out = py.detach(|| {
-            let mut on_progress = |p: &Progress| {
-                let Some(callback) = progress.as_ref() else { return };
-                if pending.is_set() {
-                    return;
-                }
-                Python::attach(|py| {
-                    if let Err(err) = callback.call1(py, (PyProgress::from(p.clone()),)) {
-                        pending.record(err);
-                        cancel.cancel();
-                    }
-                });
-            };
-            let mut interrupt_check = || {
-                if pending.is_set() {
-                    return true;
-                }
-                // Queued log records first, then the Python signal handlers (main
-                // thread only; elsewhere a no-op): after Ctrl-C the default handler
-                // raises KeyboardInterrupt. A handler may also run inside a logging
-                // handler: its exception comes back from `flush` and stops the run
-                // the same way.
-                Python::attach(|py| match logging::flush(py).and_then(|()| py.check_signals()) {
-                    Ok(()) => false,
-                    Err(err) => {
-                        pending.record(err);
-                        true
-                    }
-                })
-            };
-            let mut sync_options = SyncOptions {
-                dry_run,
-                cleanup,
-                full,
-                jobs,
-                progress: None,
-                interrupt_check: Some(&mut interrupt_check),
-                cancel: Some(cancel.clone()),
-            };
-            if progress.is_some() {
-                sync_options.progress = Some(&mut on_progress);
-            }
-            op(lake, &mut sync_options)
-        });
-        // Records logged after the last poll, and a signal that arrived after it
-        // (during the final checkpoint write, say): raised by the caller with the report.
-        if let Err(err) = logging::flush(py).and_then(|()| py.check_signals()) {
-            pending.record(err);
-        }
-        (out, pending.take())
-    }
-}
-
-/// `None`, or a callable; anything else is refused before the run starts.
-fn checked_callback(progress: Option<Bound<'_, PyAny>>) -> PyResult<Option<Py<PyAny>>> {
-    match progress {
-        None => Ok(None),
-        Some(p) if p.is_none() => Ok(None),
-        Some(p) if p.is_callable() => Ok(Some(p.unbind())),
-        Some(p) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
-            "progress must be a callable taking one Progress argument, not {}",
-            p.get_type().name()?
-        ))),
-    }
-}
-
-/// Attach `.report`/`.reports` to a parked exception. Best effort: an
-/// exception type that refuses new attributes is raised unchanged.
-fn attach_attr(err: &PyErr, py: Python<'_>, name: &str, value: &Bound<'_, PyAny>) {
-    let _ = err.value(py).setattr(name, value);
-}
-
 #[pymethods]
 impl PyDataLake {
     /// Load and validate the config file; raises ConfigError listing every problem.
     #[staticmethod]
     fn open(py: Python<'_>, config_path: PathBuf) -> PyResult<Self> {
-        logging::refresh(py)?;
-        let out = py.detach(|| DataLake::open(&config_path));
-        logging::flush(py)?;
-        out.map(|inner| PyDataLake { inner }).map_err(|e| to_py_err(py, &e))
+        bridge::call(py, || DataLake::open(&config_path)).map(|inner| PyDataLake { inner })
     }
 
     /// Load and validate a config given as YAML (or JSON) text instead of a file.
     #[staticmethod]
     fn from_yaml(py: Python<'_>, text: &str) -> PyResult<Self> {
-        logging::refresh(py)?;
-        let out = datalake_core::Config::from_yaml_str(text, None);
-        logging::flush(py)?;
-        out.map(|config| PyDataLake { inner: DataLake::from_config(config) }).map_err(|e| to_py_err(py, &e))
+        bridge::call(py, || datalake_core::Config::from_yaml_str(text, None))
+            .map(|config| PyDataLake { inner: DataLake::from_config(config) })
     }
 
     /// The loaded configuration.
@@ -180,15 +48,24 @@ impl PyDataLake {
 
     /// Re-validate the config file: every error and warning, never raises.
     fn validate(&self, py: Python<'_>) -> PyResult<PyValidationReport> {
-        logging::refresh(py)?;
-        let out = py.detach(|| self.inner.validate());
-        logging::flush(py)?;
-        Ok(PyValidationReport::from(out))
+        bridge::call(py, || Ok(self.inner.validate())).map(PyValidationReport::from)
     }
 
     /// A profile by name; raises ProfileNotFoundError (a KeyError) with a suggestion.
     fn profile(&self, py: Python<'_>, name: &str) -> PyResult<PyProfile> {
         self.inner.profile(name).map(|p| PyProfile::from(p.clone())).map_err(|e| to_py_err(py, &e))
+    }
+
+    /// The profiles `command` runs on: `profile` alone when given (checked to
+    /// exist), otherwise those its `--all` covers (sync and cleanup: the
+    /// enabled ones; stats, verify, coverage, metrics and health: every one).
+    #[pyo3(signature = (command, profile = None))]
+    fn select_profiles(&self, py: Python<'_>, command: &str, profile: Option<&str>) -> PyResult<Vec<String>> {
+        Command::from_name(command)
+            .map(|command| profile.map_or(command.all_profiles(), Selection::One))
+            .and_then(|s| self.inner.select_profiles(s))
+            .map(|profiles| profiles.into_iter().map(|p| p.name.clone()).collect())
+            .map_err(|e| to_py_err(py, &e))
     }
 
     /// Sync one profile. Returns the report of a success; otherwise raises the
@@ -205,9 +82,9 @@ impl PyDataLake {
         progress: Option<Bound<'_, PyAny>>,
         full: bool,
     ) -> PyResult<Py<PySyncReport>> {
-        logging::refresh(py)?;
-        let options = RunOptions { dry_run, cleanup, full, jobs: 1, progress: checked_callback(progress)? };
-        let (result, pending) = self.run_detached(py, options, |lake, opts| lake.sync(profile, opts));
+        let (result, pending) = bridge::run(py, checked_callback(progress)?, |control| {
+            self.inner.sync(profile, &mut SyncOptions { dry_run, cleanup, full, jobs: 1, control })
+        })?;
         let report = match result {
             Ok(report) => Bound::new(py, PySyncReport::from(report))?,
             Err(e) => return Err(pending.unwrap_or_else(|| to_py_err(py, &e))),
@@ -236,9 +113,9 @@ impl PyDataLake {
         progress: Option<Bound<'_, PyAny>>,
         full: bool,
     ) -> PyResult<PySyncAllReport> {
-        logging::refresh(py)?;
-        let options = RunOptions { dry_run, cleanup, full, jobs, progress: checked_callback(progress)? };
-        let (all, pending) = self.run_detached(py, options, |lake, opts| lake.sync_all(opts));
+        let (all, pending) = bridge::run(py, checked_callback(progress)?, |control| {
+            self.inner.sync_all(&mut SyncOptions { dry_run, cleanup, full, jobs, control })
+        })?;
         let all = PySyncAllReport::new(py, all)?;
         if let Some(err) = pending {
             attach_attr(&err, py, "reports", all.report_list(py)?.as_any());
@@ -249,15 +126,13 @@ impl PyDataLake {
 
     /// Statistics of one profile's directory and checkpoint.
     fn stats(&self, py: Python<'_>, profile: &str) -> PyResult<PyProfileStats> {
-        logging::refresh(py)?;
-        let out = py.detach(|| self.inner.stats(profile));
-        logging::flush(py)?;
-        out.map(PyProfileStats::from).map_err(|e| to_py_err(py, &e))
+        bridge::call(py, || self.inner.stats(profile)).map(PyProfileStats::from)
     }
 
     /// Check every Parquet file of a profile (in parallel); with `remote`,
     /// also compare with the collector by checksum. Broken files do not
-    /// raise: see `.ok`. KeyboardInterrupt after Ctrl-C.
+    /// raise: see `.ok` and `.cli_exit_code`. CancelledError after
+    /// `cancel()`, KeyboardInterrupt after Ctrl-C.
     #[pyo3(signature = (profile, *, remote = false, progress = None))]
     fn verify(
         &self,
@@ -266,81 +141,109 @@ impl PyDataLake {
         remote: bool,
         progress: Option<Bound<'_, PyAny>>,
     ) -> PyResult<PyVerifyReport> {
-        logging::refresh(py)?;
-        let options =
-            RunOptions { dry_run: true, cleanup: false, full: false, jobs: 1, progress: checked_callback(progress)? };
-        let (result, pending) = self.run_detached(py, options, |lake, opts| {
-            let mut verify = VerifyOptions {
-                remote,
-                jobs: 0,
-                progress: opts.progress.take(),
-                interrupt_check: opts.interrupt_check.take(),
-            };
-            lake.verify(profile, &mut verify)
-        });
-        match (result, pending) {
-            (_, Some(err)) => Err(err),
-            (Ok(report), None) => Ok(PyVerifyReport::from(report)),
-            (Err(e), None) => Err(to_py_err(py, &e)),
-        }
+        let (result, pending) = bridge::run(py, checked_callback(progress)?, |control| {
+            self.inner.verify(profile, &mut VerifyOptions { remote, jobs: 0, control })
+        })?;
+        settle(py, result, pending).map(PyVerifyReport::from)
     }
 
-    /// Coverage of one profile: days present and missing per series, stopped series.
-    fn coverage(&self, py: Python<'_>, profile: &str) -> PyResult<PyCoverage> {
-        logging::refresh(py)?;
-        let out = py.detach(|| self.inner.coverage(profile));
-        logging::flush(py)?;
-        out.map(PyCoverage::from).map_err(|e| to_py_err(py, &e))
+    /// Verify every profile (disabled ones too), one after the other; the
+    /// first that cannot be checked raises its error.
+    #[pyo3(signature = (*, remote = false, progress = None))]
+    fn verify_all(
+        &self,
+        py: Python<'_>,
+        remote: bool,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<PyVerifyAllReport> {
+        let (result, pending) = bridge::run(py, checked_callback(progress)?, |control| {
+            self.inner.verify_all(&mut VerifyOptions { remote, jobs: 0, control })
+        })?;
+        PyVerifyAllReport::new(py, settle(py, result, pending)?)
+    }
+
+    /// Coverage of one profile: days present and missing per series, stopped
+    /// series. With `fail_on_gaps`, a missing day makes `cli_exit_code` 1.
+    #[pyo3(signature = (profile, *, fail_on_gaps = false))]
+    fn coverage(&self, py: Python<'_>, profile: &str, fail_on_gaps: bool) -> PyResult<PyCoverage> {
+        bridge::call(py, || self.inner.coverage(profile, &CoverageOptions { fail_on_gaps })).map(PyCoverage::from)
+    }
+
+    /// Coverage of every profile (disabled ones too).
+    #[pyo3(signature = (*, fail_on_gaps = false))]
+    fn coverage_all(&self, py: Python<'_>, fail_on_gaps: bool) -> PyResult<PyCoverageAllReport> {
+        let all = bridge::call(py, || self.inner.coverage_all(&CoverageOptions { fail_on_gaps }))?;
+        PyCoverageAllReport::new(py, all)
     }
 
     /// Apply retention to one profile (a dry run only reports what would go).
-    #[pyo3(signature = (profile, *, dry_run = false))]
-    fn cleanup(&self, py: Python<'_>, profile: &str, dry_run: bool) -> PyResult<PyCleanupReport> {
-        logging::refresh(py)?;
-        let out = py.detach(|| self.inner.cleanup(profile, dry_run));
-        logging::flush(py)?;
-        out.map(PyCleanupReport::from).map_err(|e| to_py_err(py, &e))
+    /// `progress` hears of each deleted partition. CancelledError after
+    /// `cancel()`, KeyboardInterrupt after Ctrl-C.
+    #[pyo3(signature = (profile, *, dry_run = false, progress = None))]
+    fn cleanup(
+        &self,
+        py: Python<'_>,
+        profile: &str,
+        dry_run: bool,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<PyCleanupReport> {
+        let (result, pending) = bridge::run(py, checked_callback(progress)?, |control| {
+            self.inner.cleanup(profile, &mut CleanupOptions { dry_run, control })
+        })?;
+        settle(py, result, pending).map(PyCleanupReport::from)
+    }
+
+    /// Apply retention to every enabled profile. A profile that cannot be
+    /// cleaned does not raise: its error is in `.results`, and `.cli_exit_code`
+    /// is the worst. KeyboardInterrupt and callback exceptions are raised
+    /// with the aggregate as `.report`.
+    #[pyo3(signature = (*, dry_run = false, progress = None))]
+    fn cleanup_all(
+        &self,
+        py: Python<'_>,
+        dry_run: bool,
+        progress: Option<Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyCleanupAllReport>> {
+        let (all, pending) = bridge::run(py, checked_callback(progress)?, |control| {
+            self.inner.cleanup_all(&mut CleanupOptions { dry_run, control })
+        })?;
+        let all = Bound::new(py, PyCleanupAllReport::new(py, all)?)?;
+        if let Some(err) = pending {
+            attach_attr(&err, py, "report", all.as_any());
+            return Err(err);
+        }
+        Ok(all.unbind())
     }
 
     /// Check that the collector is reachable and readable. Returns a report
     /// either way (see `.ok`, `.status`, `.raise_for_status()`).
     fn test_connection(&self, py: Python<'_>, profile: &str) -> PyResult<PyConnectionReport> {
-        logging::refresh(py)?;
-        let out = py.detach(|| self.inner.test_connection(profile));
-        logging::flush(py)?;
-        out.map(PyConnectionReport::from).map_err(|e| to_py_err(py, &e))
+        bridge::call(py, || self.inner.test_connection(profile)).map(PyConnectionReport::from)
     }
 
     /// The profile's checkpoint, or None if no sync has been recorded yet.
     fn checkpoint(&self, py: Python<'_>, profile: &str) -> PyResult<Option<PyCheckpoint>> {
-        logging::refresh(py)?;
-        let out = py.detach(|| self.inner.checkpoint(profile));
-        logging::flush(py)?;
-        out.map(|c| c.map(PyCheckpoint::from)).map_err(|e| to_py_err(py, &e))
+        bridge::call(py, || self.inner.checkpoint(profile)).map(|c| c.map(PyCheckpoint::from))
     }
 
     /// The Prometheus exposition of `profiles` (every profile when None): the
     /// text sync and cleanup write into `metrics_dir`.
     #[pyo3(signature = (profiles = None))]
     fn metrics(&self, py: Python<'_>, profiles: Option<Vec<String>>) -> PyResult<String> {
-        logging::refresh(py)?;
-        let out = crate::ops::metrics(py, &self.inner, profiles);
-        logging::flush(py)?;
-        out
+        let names: Vec<String> = profiles.unwrap_or_default();
+        bridge::call(py, || self.inner.metrics(&names.iter().map(String::as_str).collect::<Vec<_>>()))
     }
 
     /// Health verdicts from the checkpoints: a problem for every enabled profile
     /// that never ran, whose last run failed, or whose last success is older than
     /// `max_age` ("2h", seconds, or a timedelta).
     fn health(&self, py: Python<'_>, max_age: Bound<'_, PyAny>) -> PyResult<crate::ops::PyHealthReport> {
-        logging::refresh(py)?;
         let max_age = crate::ops::max_age_arg(py, &max_age)?;
-        let out = py.detach(|| self.inner.health(max_age));
-        logging::flush(py)?;
-        Ok(out.into())
+        bridge::call(py, || self.inner.health(max_age)).map(Into::into)
     }
 
-    /// Cancel every sync running on this DataLake (callable from any thread).
+    /// Cancel every sync, verify and cleanup running on this DataLake
+    /// (callable from any thread): each ends interrupted (CancelledError).
     fn cancel(&self, py: Python<'_>) {
         py.detach(|| self.inner.cancel());
     }
@@ -355,10 +258,7 @@ impl PyDataLake {
 /// Validate a config file without opening it: every error and warning, never raises.
 #[pyfunction]
 pub fn validate_file(py: Python<'_>, path: PathBuf) -> PyResult<PyValidationReport> {
-    logging::refresh(py)?;
-    let out = py.detach(|| datalake_core::Config::validate_file(&path));
-    logging::flush(py)?;
-    Ok(PyValidationReport::from(out))
+    bridge::call(py, || Ok(datalake_core::Config::validate_file(&path))).map(PyValidationReport::from)
 }
 
 /// Every error kind of the core, by name (as pydantic-core's `list_all_errors`).
@@ -371,6 +271,12 @@ pub fn all_error_kinds() -> Vec<&'static str> {
 #[pyfunction]
 pub fn all_sync_statuses() -> Vec<&'static str> {
     datalake_core::all_sync_statuses()
+}
+
+/// Every command `DataLake.select_profiles` knows, by name.
+#[pyfunction]
+pub fn all_commands() -> Vec<&'static str> {
+    Command::ALL.iter().map(|c| c.as_str()).collect()
 }
 
 /// The core's exit-code table: name (`ok`, `failed`, `usage`, `locked`, `interrupted`) to code.

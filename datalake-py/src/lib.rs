@@ -8,9 +8,11 @@
 
 use pyo3::prelude::*;
 
+mod bridge;
 mod checkpoint;
 mod config;
 mod errors;
+mod exceptions;
 mod json;
 mod lake;
 mod logging;
@@ -18,6 +20,8 @@ mod ops;
 mod parsing;
 mod quality;
 mod reports;
+mod retention;
+mod stats;
 mod util;
 
 /// Native part of the `datalake` package; import `datalake` instead.
@@ -25,7 +29,7 @@ mod util;
 #[pyo3(name = "_datalake")]
 fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     logging::install();
-    errors::register(m)?;
+    exceptions::register(m)?;
     m.add_class::<lake::PyDataLake>()?;
     m.add_class::<config::PyConfig>()?;
     m.add_class::<config::PyProfile>()?;
@@ -34,13 +38,16 @@ fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<config::PyValidationReport>()?;
     m.add_class::<reports::PySyncReport>()?;
     m.add_class::<reports::PySyncAllReport>()?;
-    m.add_class::<reports::PyCleanupReport>()?;
-    m.add_class::<reports::PySkippedPath>()?;
-    m.add_class::<reports::PyProfileStats>()?;
-    m.add_class::<reports::PyConnectionReport>()?;
+    m.add_class::<retention::PyCleanupReport>()?;
+    m.add_class::<retention::PyCleanupAllReport>()?;
+    m.add_class::<retention::PySkippedPath>()?;
+    m.add_class::<stats::PyProfileStats>()?;
+    m.add_class::<stats::PyConnectionReport>()?;
     m.add_class::<reports::PyProgress>()?;
     m.add_class::<quality::PyVerifyReport>()?;
+    m.add_class::<quality::PyVerifyAllReport>()?;
     m.add_class::<quality::PyCoverage>()?;
+    m.add_class::<quality::PyCoverageAllReport>()?;
     m.add_class::<checkpoint::PyCheckpoint>()?;
     m.add_class::<checkpoint::PyRunRecord>()?;
     m.add_class::<checkpoint::PyRunningMarker>()?;
@@ -52,6 +59,7 @@ fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(parsing::parse_rsync_stats, m)?)?;
     m.add_function(wrap_pyfunction!(lake::all_error_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(lake::all_sync_statuses, m)?)?;
+    m.add_function(wrap_pyfunction!(lake::all_commands, m)?)?;
     m.add_function(wrap_pyfunction!(lake::exit_codes, m)?)?;
     m.add_function(wrap_pyfunction!(lake::worst_exit_code, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

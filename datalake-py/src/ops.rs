@@ -1,4 +1,4 @@
-//! Operations: the Prometheus exposition and the health check, converted.
+//! The health check, converted: the allowed age from Python's forms, and the verdicts.
 
 use std::time::Duration;
 
@@ -6,38 +6,27 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
 use datalake_core::inspect::health::{self, HealthReport};
-use datalake_core::DataLake;
 
 use crate::errors::to_py_err;
 use crate::json;
 use crate::util::repr_fields;
 
-/// `"2h"` (the core's grammar), seconds as a number, or a `datetime.timedelta`.
+/// `"2h"` (the core's grammar), seconds as a number, or a `datetime.timedelta`;
+/// whether it is a usable age is the core's rule.
 pub fn max_age_arg(py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Duration> {
-    if let Ok(text) = value.extract::<String>() {
-        return health::parse_max_age(&text).map_err(|e| to_py_err(py, &e));
-    }
-    let seconds = if let Ok(delta) = value.extract::<chrono::TimeDelta>() {
-        delta.as_seconds_f64()
-    } else if let Ok(n) = value.extract::<f64>() {
-        n
+    let checked = if let Ok(text) = value.extract::<String>() {
+        health::parse_max_age(&text)
+    } else if let Ok(delta) = value.extract::<chrono::TimeDelta>() {
+        health::max_age_from_secs(delta.as_seconds_f64())
+    } else if let Ok(seconds) = value.extract::<f64>() {
+        health::max_age_from_secs(seconds)
     } else {
         return Err(PyTypeError::new_err(format!(
             "max_age must be a duration text like \"2h\", seconds, or a timedelta, not {}",
             value.get_type().name()?
         )));
     };
-    if !(seconds.is_finite() && seconds > 0.0) {
-        let e = datalake_core::Error::InvalidArgument(format!("max age must be positive, got {seconds} seconds"));
-        return Err(to_py_err(py, &e));
-    }
-    Ok(Duration::from_secs_f64(seconds))
-}
-
-/// The exposition text of `profiles` (all when `None`).
-pub fn metrics(py: Python<'_>, lake: &DataLake, profiles: Option<Vec<String>>) -> PyResult<String> {
-    let names: Vec<String> = profiles.unwrap_or_default();
-    py.detach(|| lake.metrics(&names.iter().map(String::as_str).collect::<Vec<_>>())).map_err(|e| to_py_err(py, &e))
+    checked.map_err(|e| to_py_err(py, &e))
 }
 
 /// The verdicts of `datalake status --max-age`.
@@ -58,6 +47,11 @@ impl PyHealthReport {
     #[getter]
     fn ok(&self) -> bool {
         self.inner.ok
+    }
+    /// The exit code of `datalake status --max-age`: 1 when a profile has a problem.
+    #[getter]
+    fn cli_exit_code(&self) -> i32 {
+        self.inner.exit_code().code()
     }
     #[getter]
     fn max_age_seconds(&self) -> f64 {

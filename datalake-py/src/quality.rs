@@ -1,9 +1,10 @@
-//! `VerifyReport` and `Coverage`: the core's results, converted.
+//! `VerifyReport` and `Coverage`, and their aggregates over every profile:
+//! the core's results, converted.
 
 use chrono::NaiveDate;
 use pyo3::prelude::*;
 
-use datalake_core::{Coverage, VerifyReport};
+use datalake_core::{Coverage, CoverageAllReport, VerifyAllReport, VerifyReport};
 
 use crate::json;
 use crate::util::repr_fields;
@@ -30,6 +31,11 @@ impl PyVerifyReport {
     #[getter]
     fn ok(&self) -> bool {
         self.inner.ok
+    }
+    /// The exit code the `datalake verify` command reports: 1 unless `ok`.
+    #[getter]
+    fn cli_exit_code(&self) -> i32 {
+        self.inner.exit_code().code()
     }
     #[getter]
     fn files_checked(&self) -> u64 {
@@ -124,6 +130,17 @@ impl PyCoverage {
     fn quarantined_files(&self) -> u64 {
         self.inner.quarantined_files
     }
+    /// Whether a missing day makes this coverage a failure (as asked).
+    #[getter]
+    fn fail_on_gaps(&self) -> bool {
+        self.inner.fail_on_gaps
+    }
+    /// The exit code the `datalake coverage` command reports: 1 for a gap
+    /// with `fail_on_gaps`, else 0.
+    #[getter]
+    fn cli_exit_code(&self) -> i32 {
+        self.inner.exit_code().code()
+    }
     /// The series-by-day grid and the summary line (ANSI colours when `color`).
     #[pyo3(signature = (days = 30, color = false))]
     fn grid(&self, days: u32, color: bool) -> String {
@@ -138,5 +155,113 @@ impl PyCoverage {
     }
     fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
         repr_fields(slf.as_any(), "Coverage", &["profile", "latest_day", "missing_days", "stopped_series"])
+    }
+}
+
+/// What `verify_all` found: one VerifyReport per profile, in name order.
+#[pyclass(frozen, module = "datalake", name = "VerifyAllReport")]
+pub struct PyVerifyAllReport {
+    ok: bool,
+    exit_code: i32,
+    reports: Vec<Py<PyVerifyReport>>,
+    json: serde_json::Value,
+}
+
+impl PyVerifyAllReport {
+    /// Move the core's aggregate into Python objects.
+    pub fn new(py: Python<'_>, all: VerifyAllReport) -> PyResult<Self> {
+        let (ok, exit_code, json) = (all.ok, all.exit_code().code(), all.to_json_value());
+        let reports = all.reports.into_iter().map(|r| Py::new(py, PyVerifyReport::from(r))).collect::<PyResult<_>>()?;
+        Ok(PyVerifyAllReport { ok, exit_code, reports, json })
+    }
+}
+
+#[pymethods]
+impl PyVerifyAllReport {
+    /// True when every profile's report is ok.
+    #[getter]
+    fn ok(&self) -> bool {
+        self.ok
+    }
+    /// The exit code the `datalake verify --all` command reports.
+    #[getter]
+    fn cli_exit_code(&self) -> i32 {
+        self.exit_code
+    }
+    #[getter]
+    fn reports(&self, py: Python<'_>) -> Vec<Py<PyVerifyReport>> {
+        self.reports.iter().map(|r| r.clone_ref(py)).collect()
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json::value_to_py(py, &self.json)
+    }
+    fn __len__(&self) -> usize {
+        self.reports.len()
+    }
+    fn __repr__(&self) -> String {
+        format!("VerifyAllReport(ok={}, profiles={}, cli_exit_code={})", self.ok, self.reports.len(), self.exit_code)
+    }
+}
+
+/// The coverage of every profile, in name order.
+#[pyclass(frozen, module = "datalake", name = "CoverageAllReport")]
+pub struct PyCoverageAllReport {
+    fail_on_gaps: bool,
+    missing_days: u64,
+    exit_code: i32,
+    coverages: Vec<Py<PyCoverage>>,
+    json: serde_json::Value,
+}
+
+impl PyCoverageAllReport {
+    /// Move the core's aggregate into Python objects.
+    pub fn new(py: Python<'_>, all: CoverageAllReport) -> PyResult<Self> {
+        let (exit_code, json) = (all.exit_code().code(), all.to_json_value());
+        let coverages = all.coverages.into_iter().map(|c| Py::new(py, PyCoverage::from(c))).collect::<PyResult<_>>()?;
+        Ok(PyCoverageAllReport {
+            fail_on_gaps: all.fail_on_gaps,
+            missing_days: all.missing_days,
+            exit_code,
+            coverages,
+            json,
+        })
+    }
+}
+
+#[pymethods]
+impl PyCoverageAllReport {
+    /// Whether a missing day is a failure (as asked).
+    #[getter]
+    fn fail_on_gaps(&self) -> bool {
+        self.fail_on_gaps
+    }
+    /// Missing days summed over every profile.
+    #[getter]
+    fn missing_days(&self) -> u64 {
+        self.missing_days
+    }
+    /// The exit code the `datalake coverage --all` command reports.
+    #[getter]
+    fn cli_exit_code(&self) -> i32 {
+        self.exit_code
+    }
+    #[getter]
+    fn coverages(&self, py: Python<'_>) -> Vec<Py<PyCoverage>> {
+        self.coverages.iter().map(|c| c.clone_ref(py)).collect()
+    }
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json::value_to_py(py, &self.json)
+    }
+    fn __len__(&self) -> usize {
+        self.coverages.len()
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "CoverageAllReport(profiles={}, missing_days={}, fail_on_gaps={}, cli_exit_code={})",
+            self.coverages.len(),
+            self.missing_days,
+            if self.fail_on_gaps { "True" } else { "False" },
+            self.exit_code
+        )
     }
 }

@@ -22,17 +22,20 @@ from datalake import _startup
 _startup.quiet_until_main()
 
 import logging as _logging  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 from datalake._datalake import (
     AuthenticationError,
     CancelledError,
     Checkpoint,
+    CleanupAllReport,
     CleanupReport,
     Config,
     ConfigError,
     ConnectError,
     ConnectionReport,
     Coverage,
+    CoverageAllReport,
     DataLake,
     DataLakeError,
     Diagnostic,
@@ -55,14 +58,29 @@ from datalake._datalake import (
     SyncReport,
     ToolNotFoundError,
     ValidationReport,
+    VerifyAllReport,
     VerifyReport,
     __version__,
+    all_commands,
     all_error_kinds,
     all_sync_statuses,
     human_size,
     validate_file,
 )
-from datalake.manager import DataLakeManager
+
+if TYPE_CHECKING:
+    from datalake.manager import DataLakeManager
+
+
+def __getattr__(name: str) -> object:
+    # The quants-infra manager (and what it imports) loads on first use: `datalake --version`
+    # and `datalake status` start without it.
+    if name == "DataLakeManager":
+        from datalake.manager import DataLakeManager
+
+        return DataLakeManager
+    raise AttributeError(f"module 'datalake' has no attribute {name!r}")
+
 
 # Library convention: no output unless the application configures logging.
 _logging.getLogger("datalake").addHandler(_logging.NullHandler())
@@ -71,12 +89,14 @@ __all__ = [
     "AuthenticationError",
     "CancelledError",
     "Checkpoint",
+    "CleanupAllReport",
     "CleanupReport",
     "Config",
     "ConfigError",
     "ConnectError",
     "ConnectionReport",
     "Coverage",
+    "CoverageAllReport",
     "DataLake",
     "DataLakeError",
     "DataLakeManager",
@@ -100,8 +120,10 @@ __all__ = [
     "SyncReport",
     "ToolNotFoundError",
     "ValidationReport",
+    "VerifyAllReport",
     "VerifyReport",
     "__version__",
+    "all_commands",
     "all_error_kinds",
     "all_sync_statuses",
     "human_size",

@@ -30,11 +30,14 @@ __all__ = [
     "SyncReport",
     "SyncAllReport",
     "CleanupReport",
+    "CleanupAllReport",
     "SkippedPath",
     "ProfileStats",
     "ConnectionReport",
     "VerifyReport",
+    "VerifyAllReport",
     "Coverage",
+    "CoverageAllReport",
     "Progress",
     "Checkpoint",
     "RunRecord",
@@ -47,6 +50,7 @@ __all__ = [
     "parse_rsync_stats",
     "all_error_kinds",
     "all_sync_statuses",
+    "all_commands",
     "exit_codes",
     "worst_exit_code",
     "__version__",
@@ -70,6 +74,8 @@ _ErrorKindName = Literal[
     "locked",
     "interrupted",
 ]
+# Checked against all_commands() by tests/python/test_outcome_lists.py.
+_Command = Literal["sync", "cleanup", "stats", "verify", "coverage", "metrics", "health"]
 _ConnectionStatus = Literal[
     "ok",
     "local_tool_missing",
@@ -346,6 +352,26 @@ class CleanupReport:
     @property
     def duration_seconds(self) -> float: ...
     def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class CleanupAllReport:
+    """What ``DataLake.cleanup_all`` did: per enabled profile, its report or its error."""
+
+    @property
+    def results(self) -> list[tuple[str, CleanupReport | DataLakeError]]:
+        """``(profile, CleanupReport or the DataLakeError that kept it from running)``, in name order."""
+    @property
+    def reports(self) -> list[CleanupReport]: ...
+    @property
+    def errors(self) -> list[DataLakeError]: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def cli_exit_code(self) -> int:
+        """The exit code of ``datalake cleanup --all``: the worst of the errors', 0 when every profile was cleaned."""
+    def raise_for_status(self) -> None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __len__(self) -> int: ...
 
 @final
 class SyncReport:
@@ -630,6 +656,9 @@ class VerifyReport:
     @property
     def ok(self) -> bool: ...
     @property
+    def cli_exit_code(self) -> int:
+        """The exit code of ``datalake verify``: 1 unless ``ok``."""
+    @property
     def files_checked(self) -> int: ...
     @property
     def bytes_checked(self) -> int: ...
@@ -669,17 +698,54 @@ class Coverage:
     def partial_days(self) -> int: ...
     @property
     def quarantined_files(self) -> int: ...
+    @property
+    def fail_on_gaps(self) -> bool:
+        """Whether a missing day makes this coverage a failure (as asked of ``DataLake.coverage``)."""
+    @property
+    def cli_exit_code(self) -> int:
+        """The exit code of ``datalake coverage``: 1 for a gap with ``fail_on_gaps``, else 0."""
     def grid(self, days: int = 30, color: bool = False) -> str: ...
     def summary(self) -> str: ...
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
+class VerifyAllReport:
+    """What ``DataLake.verify_all`` found: one VerifyReport per profile, in name order."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def cli_exit_code(self) -> int:
+        """The exit code of ``datalake verify --all``: the worst of the reports'."""
+    @property
+    def reports(self) -> list[VerifyReport]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __len__(self) -> int: ...
+
+@final
+class CoverageAllReport:
+    """The coverage of every profile, in name order."""
+
+    @property
+    def fail_on_gaps(self) -> bool: ...
+    @property
+    def missing_days(self) -> int: ...
+    @property
+    def cli_exit_code(self) -> int:
+        """The exit code of ``datalake coverage --all``: the worst of the coverages'."""
+    @property
+    def coverages(self) -> list[Coverage]: ...
+    def to_dict(self) -> dict[str, Any]: ...
+    def __len__(self) -> int: ...
+
+@final
 class DataLake:
     """A loaded lake configuration and the operations on it.
 
-    Long calls release the GIL. Ctrl-C during ``sync``/``sync_all`` (main thread)
-    stops rsync, records ``interrupted`` in the checkpoint and raises
-    KeyboardInterrupt (with ``.report`` / ``.reports``).
+    Long calls release the GIL. Ctrl-C during a run (``sync``, ``verify``,
+    ``cleanup`` and their ``*_all``; main thread) stops it and raises
+    KeyboardInterrupt once it has stopped (a sync records ``interrupted`` in the
+    checkpoint; ``.report`` / ``.reports`` are set where there is a report).
     """
 
     @staticmethod
@@ -694,6 +760,8 @@ class DataLake:
         """Every error and warning of the config file; never raises."""
     def profile(self, name: str) -> Profile:
         """ProfileNotFoundError (also a KeyError) with a "did you mean" for unknown names."""
+    def select_profiles(self, command: _Command, profile: str | None = None) -> list[str]:
+        """The profiles ``command`` runs on: ``profile`` alone when given, else those its ``--all`` covers."""
     def sync(
         self,
         profile: str,
@@ -722,11 +790,21 @@ class DataLake:
     ) -> SyncAllReport:
         """Sync every enabled profile, ``jobs`` at a time; failures are in the reports, not raised."""
     def stats(self, profile: str) -> ProfileStats: ...
-    def cleanup(self, profile: str, *, dry_run: bool = False) -> CleanupReport: ...
+    def cleanup(
+        self, profile: str, *, dry_run: bool = False, progress: _ProgressCallback | None = None
+    ) -> CleanupReport:
+        """Apply retention; ``progress`` hears of each deleted partition. CancelledError after ``cancel()``."""
+    def cleanup_all(self, *, dry_run: bool = False, progress: _ProgressCallback | None = None) -> CleanupAllReport:
+        """Apply retention to every enabled profile; a profile's error is in ``.results``, not raised."""
     def verify(
         self, profile: str, *, remote: bool = False, progress: _ProgressCallback | None = None
-    ) -> VerifyReport: ...
-    def coverage(self, profile: str) -> Coverage: ...
+    ) -> VerifyReport:
+        """Broken files are in the report (``ok``); CancelledError after ``cancel()``."""
+    def verify_all(self, *, remote: bool = False, progress: _ProgressCallback | None = None) -> VerifyAllReport:
+        """Verify every profile; the first that cannot be checked raises its error."""
+    def coverage(self, profile: str, *, fail_on_gaps: bool = False) -> Coverage: ...
+    def coverage_all(self, *, fail_on_gaps: bool = False) -> CoverageAllReport:
+        """Coverage of every profile; the first that cannot be read raises its error."""
     def test_connection(self, profile: str) -> ConnectionReport:
         """A report either way; ``raise_for_status()`` raises the matching error."""
     def checkpoint(self, profile: str) -> Checkpoint | None: ...
@@ -735,7 +813,7 @@ class DataLake:
     def health(self, max_age: str | float | datetime.timedelta) -> HealthReport:
         """Verdicts from the checkpoints: never ran, last run failed, last success older than ``max_age``."""
     def cancel(self) -> None:
-        """Cancel every sync running on this DataLake; callable from any thread."""
+        """Cancel every sync, verify and cleanup running on this DataLake; callable from any thread."""
 
 @final
 class HealthReport:
@@ -743,6 +821,9 @@ class HealthReport:
 
     @property
     def ok(self) -> bool: ...
+    @property
+    def cli_exit_code(self) -> int:
+        """The exit code of ``datalake status --max-age``: 1 when a profile has a problem."""
     @property
     def max_age_seconds(self) -> float: ...
     @property
@@ -765,6 +846,8 @@ def all_error_kinds() -> list[_ErrorKindName]:
     """Every error kind of the core (as pydantic-core's list_all_errors)."""
 def all_sync_statuses() -> list[_SyncStatus]:
     """Every sync status of the core, in severity order."""
+def all_commands() -> list[_Command]:
+    """Every command ``DataLake.select_profiles`` knows."""
 def exit_codes() -> list[tuple[str, int]]:
     """The core's exit-code table: (name, code), in combining order."""
 def worst_exit_code(codes: list[int]) -> int:

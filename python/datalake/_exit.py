@@ -1,18 +1,17 @@
 """Exit codes of the ``datalake`` command: the core's table, converted.
 
 The core decides what every outcome's exit code is (``cli_exit_code`` on each
-report and on each :class:`~datalake.DataLakeError`, and the combining order of
-:func:`worst`); this module only adds what the core cannot know: a
-KeyboardInterrupt is an interruption, and a SIGTERM that the ``datalake``
-program itself turned into :class:`Terminated` exits 143.
+report, on each aggregate of several profiles and on each
+:class:`~datalake.DataLakeError`); this module only adds what the core cannot
+know: a KeyboardInterrupt is an interruption, and a SIGTERM that the
+``datalake`` program itself turned into :class:`Terminated` exits 143.
 """
 
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterable
 
-from datalake._datalake import DataLakeError, exit_codes, worst_exit_code
+from datalake._datalake import DataLakeError, exit_codes
 
 __all__ = [
     "EXIT_OK",
@@ -23,7 +22,6 @@ __all__ = [
     "EXIT_TERMINATED",
     "Terminated",
     "exit_code_for_error",
-    "worst",
 ]
 
 _CODES = dict(exit_codes())
@@ -54,11 +52,3 @@ def exit_code_for_error(exc: BaseException) -> int:
     if isinstance(exc, DataLakeError):
         return exc.cli_exit_code
     return EXIT_FAILED
-
-
-def worst(codes: Iterable[int]) -> int:
-    """Combine exit codes in the core's order; a SIGTERM (143) beats everything."""
-    codes = list(codes)
-    if EXIT_TERMINATED in codes:
-        return EXIT_TERMINATED
-    return worst_exit_code(codes)

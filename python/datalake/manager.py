@@ -167,7 +167,7 @@ class DataLakeManager:
 
         The summary lines are printed even with ``verbose=False``, as before.
         """
-        names = self.get_enabled_profiles()
+        names = self.lake.select_profiles("sync")  # the core's table: sync --all covers the enabled profiles
         if not names:
             print("没有已启用的 profiles", file=self._out(), flush=True)
             return {"success": True, "profiles": []}

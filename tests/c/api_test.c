@@ -11,6 +11,11 @@
  *   api_test progress   CONFIG PROFILE                  progress callbacks on the calling thread
  *   api_test cancel     CONFIG PROFILE                  datalake_cancel from a second thread
  *   api_test parallel   CONFIG PROFILE1 PROFILE2        two syncs on one handle at once
+ *   api_test verify-cancel CONFIG PROFILE REACHED       datalake_cancel from a second thread once the
+ *                                                       remote comparison reached the collector (the
+ *                                                       driver's gated collector creates REACHED)
+ *   api_test aggregates CONFIG ENABLED ALL              datalake_select_profiles for "sync" and "verify"
+ *                                                       (expected JSON arrays), datalake_cleanup_all
  *   api_test quality    CONFIG PROFILE                  sync (a broken file quarantined), verify local
  *                                                       and remote, coverage; prints the four JSON
  *                                                       documents, one per line, for the driver to check
@@ -22,6 +27,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "check.h"
@@ -474,6 +480,83 @@ static int cmd_cancel(const char *config, const char *profile) {
   return 0;
 }
 
+/* ---- verify cancelled ---------------------------------------------------------------- */
+
+struct verify_canceller {
+  datalake_lake *lake;
+  const char *reached; /* a file the collector side creates when rsync got there */
+  double cancelled_at;
+};
+
+static void *cancel_when_reached(void *arg) {
+  struct verify_canceller *c = (struct verify_canceller *)arg;
+  struct stat st;
+  double deadline = now_seconds() + 60.0;
+  while (stat(c->reached, &st) != 0 && now_seconds() < deadline) {
+    struct timespec nap = {0, 20 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+  }
+  c->cancelled_at = now_seconds();
+  datalake_cancel(c->lake); /* from another thread than the verify's */
+  return NULL;
+}
+
+static int cmd_verify_cancel(const char *config, const char *profile, const char *reached) {
+  datalake_lake *lake = open_or_die(config);
+  struct verify_canceller c = {lake, reached, 0.0};
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, cancel_when_reached, &c) == 0, "pthread_create failed");
+  char *json = UNTOUCHED;
+  datalake_status st = datalake_verify(lake, profile, true, NULL, NULL, &json);
+  double returned_at = now_seconds();
+  pthread_join(t, NULL);
+  struct stat seen;
+  CHECK(stat(reached, &seen) == 0, "the comparison never reached the collector (%s missing)", reached);
+  CHECK_STATUS(st, DATALAKE_ERR_INTERRUPTED, "datalake_verify (cancelled)");
+  CHECK_MESSAGE("verify of profile");
+  CHECK_MESSAGE("interrupted");
+  double delay = returned_at - c.cancelled_at;
+  CHECK(delay < 5.0, "datalake_verify returned %.2f s after datalake_cancel (expected promptly)", delay);
+  CHECK(json == UNTOUCHED, "an interrupted verify wrote its report");
+
+  /* The cancel reached only the run in progress: a local verify afterwards succeeds. */
+  json = NULL;
+  CHECK_STATUS(datalake_verify(lake, profile, false, NULL, NULL, &json), DATALAKE_OK, "datalake_verify (after)");
+  CHECK_JSON(json, "\"ok\":true");
+  datalake_string_free(json);
+  datalake_free(lake);
+  printf("verify-cancel: ok (returned %.3f s after cancel)\n", delay);
+  return 0;
+}
+
+/* ---- aggregates ---------------------------------------------------------------------- */
+
+static int cmd_aggregates(const char *config, const char *enabled, const char *all) {
+  datalake_lake *lake = open_or_die(config);
+  char *json = NULL;
+  CHECK_STATUS(datalake_select_profiles(lake, "sync", &json), DATALAKE_OK, "datalake_select_profiles(sync)");
+  CHECK(strcmp(json, enabled) == 0, "sync covers %s, expected %s", json, enabled);
+  datalake_string_free(json);
+  json = NULL;
+  CHECK_STATUS(datalake_select_profiles(lake, "verify", &json), DATALAKE_OK, "datalake_select_profiles(verify)");
+  CHECK(strcmp(json, all) == 0, "verify covers %s, expected %s", json, all);
+  datalake_string_free(json);
+  char *untouched = UNTOUCHED;
+  CHECK_STATUS(datalake_select_profiles(lake, "purge", &untouched), DATALAKE_ERR_INVALID_ARGUMENT,
+               "datalake_select_profiles(purge)");
+  CHECK_MESSAGE("unknown command");
+  CHECK(untouched == UNTOUCHED, "an out-parameter was written on failure");
+
+  json = NULL;
+  CHECK_STATUS(datalake_cleanup_all(lake, true, &json), DATALAKE_OK, "datalake_cleanup_all (dry run)");
+  CHECK_JSON(json, "\"results\":[");
+  CHECK_JSON(json, "\"dry_run\":true");
+  printf("%s\n", json);
+  datalake_string_free(json);
+  datalake_free(lake);
+  return 0;
+}
+
 /* ---- parallel ------------------------------------------------------------------------ */
 
 struct job {
@@ -572,6 +655,8 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "cancel") == 0 && argc == 4) return cmd_cancel(argv[2], argv[3]);
   if (strcmp(cmd, "parallel") == 0 && argc == 5) return cmd_parallel(argv[2], argv[3], argv[4]);
   if (strcmp(cmd, "quality") == 0 && argc == 4) return cmd_quality(argv[2], argv[3]);
+  if (strcmp(cmd, "verify-cancel") == 0 && argc == 5) return cmd_verify_cancel(argv[2], argv[3], argv[4]);
+  if (strcmp(cmd, "aggregates") == 0 && argc == 5) return cmd_aggregates(argv[2], argv[3], argv[4]);
   fprintf(stderr, "usage: see the comment at the top of tests/c/api_test.c (got %d arguments for \"%s\")\n", argc - 1,
           cmd);
   return 2;

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
+import gated
 import parquet_files as pf
 import pytest
 import sshd
@@ -295,6 +296,41 @@ def test_cancel_from_another_thread(programs: Path, throttled: Path, mode: str) 
     run([API_TEST, "cancel", throttled, PROFILE], mode=mode)
     leftover = rsync_running_for(lake_dir(throttled))
     assert not leftover, "an rsync process outlived the cancelled sync"
+
+
+@pytest.fixture
+def gate(world_tmp: Path) -> Iterator[gated.Gate]:
+    yield from gated.start(world_tmp)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cancel_a_remote_verify_from_another_thread(
+    programs: Path, gate: gated.Gate, write_config: WriteConfig, collector: Path, mode: str
+) -> None:
+    cfg = write_config({PROFILE: gate.profile(collector)})
+    try:
+        run([API_TEST, "verify-cancel", cfg, PROFILE, gate.reached_file], mode=mode)
+    finally:
+        gate.release()
+    assert not rsync_running_for(collector), "an rsync process outlived the cancelled verify"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_select_profiles_and_cleanup_all(
+    programs: Path, write_config: WriteConfig, collector: Path, mode: str
+) -> None:
+    cfg = write_config(
+        {
+            "alpha": {"source": {"remote_root": str(collector)}},
+            "off": {"enabled": False, "source": {"remote_root": str(collector)}},
+        }
+    )
+    old_partition(lake_dir(cfg), "alpha", days_ago=400)
+    old_partition(lake_dir(cfg), "alpha", days_ago=1)
+    proc = run([API_TEST, "aggregates", cfg, '["alpha"]', '["alpha","off"]'], mode=mode)
+    doc = json.loads(proc.stdout.splitlines()[0])
+    [alpha] = doc["results"]
+    assert alpha["profile"] == "alpha" and alpha["dry_run"] and alpha["deleted_dirs"] == 1, alpha
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -64,6 +64,7 @@ def test_the_core_lists_every_kind_and_status_once() -> None:
 def test_stub_literals_match_the_core() -> None:
     assert stub_literal("_ErrorKindName") == native.all_error_kinds()
     assert stub_literal("_SyncStatus") == native.all_sync_statuses()
+    assert stub_literal("_Command") == native.all_commands()
 
 
 def test_every_kind_has_its_exception_class() -> None:

@@ -375,3 +375,234 @@ def test_every_face_says_the_same(
             assert "part_00001.parquet" in arrived and "part_00003.parquet" not in arrived, (face, arrived)
             cp = datalake.DataLake.open(p.config).checkpoint(PROFILE)
             assert cp is not None and cp.history[-1].rsync_exit_code == (23 if outcome == "partial" else 24), face
+
+
+# ---------------------------------------------------------------- the other commands
+#
+# cleanup, verify, coverage and the health check: their outcomes are decided in the core
+# too (lake/aggregates.rs, lake/outcome.rs). Each row runs one command on a lake built
+# afresh for each face: the CLI's exit code, the Python result's `cli_exit_code` (or the
+# exception it raises), and what C says where the C ABI has the command (status, and the
+# report's `ok` where a finding is not an error in C).
+
+
+@dataclass
+class Command:
+    """One command on one lake: how each face runs it."""
+
+    cli: list[str]
+    python: Callable[[datalake.DataLake], Any]
+    c: Optional[Callable[[ctypes.CDLL, ctypes.c_void_p, ctypes.c_void_p], int]] = None
+    locked: tuple[str, ...] = ()  # profiles whose lock another process holds
+
+
+@dataclass
+class CommandRow:
+    cli: int
+    python: str
+    c: Optional[str]
+
+
+def c_cleanup_all(lib: ctypes.CDLL, lake: ctypes.c_void_p, out: ctypes.c_void_p) -> int:
+    return int(lib.datalake_cleanup_all(lake, False, ctypes.byref(out)))
+
+
+def c_verify(profile: str) -> Callable[[ctypes.CDLL, ctypes.c_void_p, ctypes.c_void_p], int]:
+    def call(lib: ctypes.CDLL, lake: ctypes.c_void_p, out: ctypes.c_void_p) -> int:
+        return int(lib.datalake_verify(lake, profile.encode(), False, None, None, ctypes.byref(out)))
+
+    return call
+
+
+def c_health(max_age: str) -> Callable[[ctypes.CDLL, ctypes.c_void_p, ctypes.c_void_p], int]:
+    def call(lib: ctypes.CDLL, lake: ctypes.c_void_p, out: ctypes.c_void_p) -> int:
+        return int(lib.datalake_health(lake, max_age.encode(), ctypes.byref(out)))
+
+    return call
+
+
+COMMANDS: dict[str, Command] = {
+    "cleanup_all_ok": Command(["cleanup", "--all"], lambda l: l.cleanup_all(), c_cleanup_all),
+    "cleanup_all_locked": Command(["cleanup", "--all"], lambda l: l.cleanup_all(), c_cleanup_all, locked=("a",)),
+    # A locked profile (3) and one that cannot be read (1): the worst speaks for the whole.
+    "cleanup_all_locked_and_io": Command(
+        ["cleanup", "--all"], lambda l: l.cleanup_all(), c_cleanup_all, locked=("a",)
+    ),
+    "verify_ok": Command(["verify", "a"], lambda l: l.verify("a"), c_verify("a")),
+    "verify_broken": Command(["verify", "b"], lambda l: l.verify("b"), c_verify("b")),
+    "verify_all_broken": Command(["verify", "--all"], lambda l: l.verify_all()),
+    "coverage_gaps": Command(["coverage", "b"], lambda l: l.coverage("b")),
+    "coverage_gaps_fail": Command(["coverage", "b", "--fail-on-gaps"], lambda l: l.coverage("b", fail_on_gaps=True)),
+    "coverage_all_fail": Command(["coverage", "--all", "--fail-on-gaps"], lambda l: l.coverage_all(fail_on_gaps=True)),
+    "coverage_whole_fail": Command(["coverage", "a", "--fail-on-gaps"], lambda l: l.coverage("a", fail_on_gaps=True)),
+    "health_ok": Command(["status", "--max-age", "2h"], lambda l: l.health("2h"), c_health("2h")),
+    "health_never_ran": Command(["status", "--max-age", "2h"], lambda l: l.health("2h"), c_health("2h")),
+    "health_zero_age": Command(["status", "--max-age", "0s"], lambda l: l.health("0s"), c_health("0s")),
+}
+
+COMMAND_TABLE: dict[str, CommandRow] = {
+    "cleanup_all_ok": CommandRow(0, "exit 0", "DATALAKE_OK"),
+    "cleanup_all_locked": CommandRow(3, "exit 3", "DATALAKE_ERR_LOCKED"),
+    "cleanup_all_locked_and_io": CommandRow(1, "exit 1", "DATALAKE_ERR_IO"),
+    # In C a broken file or an unhealthy profile is a finding in the report, not a status.
+    "verify_ok": CommandRow(0, "exit 0", "DATALAKE_OK ok"),
+    "verify_broken": CommandRow(1, "exit 1", "DATALAKE_OK not ok"),
+    "verify_all_broken": CommandRow(1, "exit 1", None),
+    "coverage_gaps": CommandRow(0, "exit 0", None),
+    "coverage_gaps_fail": CommandRow(1, "exit 1", None),
+    "coverage_all_fail": CommandRow(1, "exit 1", None),
+    "coverage_whole_fail": CommandRow(0, "exit 0", None),
+    "health_ok": CommandRow(0, "exit 0", "DATALAKE_OK ok"),
+    "health_never_ran": CommandRow(1, "exit 1", "DATALAKE_OK not ok"),
+    "health_zero_age": CommandRow(2, "InvalidArgumentError", "DATALAKE_ERR_INVALID_ARGUMENT"),
+}
+
+
+def build_lake(outcome: str, face: str, write_config: WriteConfig, world_tmp: Path, tmp_path: Path) -> Path:
+    """Two local profiles: `a` whole (real Parquet, today and yesterday), `b` with a gap, a
+    broken file and an expired partition. Per outcome: `b` not a directory; both synced."""
+    import parquet_files as pf
+
+    collector = world_tmp / f"collector-{outcome}-{face}"
+    collector.mkdir(parents=True)
+    root = tmp_path / f"lake-{outcome}-{face}"
+    today = trees.utc_today()
+    for name, days in (("a", (0, 1)), ("b", (0, 2))):
+        for n in days:
+            pf.write_parquet(root / name, f"{trees.partition_name(name.upper(), today - dt_days(n))}/p.parquet")
+    pf.write_parquet(root / "b", f"{trees.partition_name('B', today - dt_days(400))}/p.parquet")
+    pf.write(root / "b", f"{trees.partition_name('B', today)}/cut.parquet", b"PAR1 not a footer")
+    source = {"type": "local", "remote_root": str(collector)}
+    profiles: dict[str, dict[str, Any]] = {name: {"source": source, "retention_days": 30} for name in ("a", "b")}
+    if outcome == "cleanup_all_locked_and_io":
+        (root / "not-a-directory").write_text("")
+        profiles["b"]["local_subdir"] = "not-a-directory"
+    config = write_config(profiles, root_dir=root)
+    if outcome == "health_ok":
+        lake = datalake.DataLake.open(config)
+        for name in ("a", "b"):
+            lake.sync(name)
+    return config
+
+
+def dt_days(n: int) -> Any:
+    import datetime as dt
+
+    return dt.timedelta(days=n)
+
+
+@contextlib.contextmanager
+def holding_locks(config: Path, profiles: tuple[str, ...]) -> Iterator[None]:
+    fds = []
+    try:
+        for name in profiles:
+            lock_file = datalake.DataLake.open(config).profile(name).lock_file
+            lock_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock_file, os.O_RDWR | os.O_CREAT)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, json.dumps({"pid": 4242, "activity": "synced"}).encode())
+            fds.append(fd)
+        yield
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+def command_python(command: Command, config: Path) -> str:
+    try:
+        result = command.python(datalake.DataLake.open(config))
+    except datalake.DataLakeError as e:
+        return type(e).__name__
+    return f"exit {result.cli_exit_code}"
+
+
+def command_c(lib: ctypes.CDLL, command: Command, config: Path) -> Optional[str]:
+    if command.c is None:
+        return None
+    names = c_status_names()
+    lake = ctypes.c_void_p()
+    assert lib.datalake_open(str(config).encode(), ctypes.byref(lake)) == 0
+    out = ctypes.c_void_p()
+    try:
+        status = names[command.c(lib, lake, out)]
+        if out.value and status == "DATALAKE_OK":
+            doc = json.loads(ctypes.string_at(out.value).decode())
+            if "ok" in doc:
+                status += " ok" if doc["ok"] else " not ok"
+    finally:
+        lib.datalake_string_free(out)
+        lib.datalake_free(lake)
+    return status
+
+
+@pytest.mark.parametrize("outcome", list(COMMAND_TABLE))
+def test_every_face_says_the_same_for_the_other_commands(
+    outcome: str, libdatalake: ctypes.CDLL, write_config: WriteConfig, world_tmp: Path, tmp_path: Path
+) -> None:
+    command = COMMANDS[outcome]
+    for name, argtypes in {
+        "datalake_cleanup_all": [ctypes.c_void_p, ctypes.c_bool, ctypes.POINTER(ctypes.c_void_p)],
+        "datalake_verify": [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_bool, ctypes.c_void_p, ctypes.c_void_p,
+                            ctypes.POINTER(ctypes.c_void_p)],
+        "datalake_health": [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)],
+    }.items():
+        getattr(libdatalake, name).argtypes = argtypes
+        getattr(libdatalake, name).restype = ctypes.c_uint32
+    got: dict[str, Any] = {}
+    config = build_lake(outcome, "cli", write_config, world_tmp, tmp_path)
+    with holding_locks(config, command.locked):
+        proc = subprocess.run(
+            [sys.executable, "-m", "datalake", "-q", *command.cli, "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert "Traceback" not in proc.stderr, proc.stderr
+    got["cli"] = proc.returncode
+    config = build_lake(outcome, "python", write_config, world_tmp, tmp_path)
+    with holding_locks(config, command.locked):
+        got["python"] = command_python(command, config)
+    config = build_lake(outcome, "c", write_config, world_tmp, tmp_path)
+    with holding_locks(config, command.locked):
+        got["c"] = command_c(libdatalake, command, config)
+    row = COMMAND_TABLE[outcome]
+    assert got == {"cli": row.cli, "python": row.python, "c": row.c}
+
+
+def test_the_command_table_covers_every_aggregate_and_exit_code() -> None:
+    assert set(COMMANDS) == set(COMMAND_TABLE)
+    codes = {r.cli for r in COMMAND_TABLE.values()}
+    assert codes == {0, 1, 2, 3}, codes  # 130 (interrupted): tests/python/test_cancel.py
+    for verb in ("cleanup", "verify", "coverage", "status"):
+        assert any(c.cli[0] == verb for c in COMMANDS.values()), verb
+
+
+def test_which_profiles_all_covers_is_one_table(
+    libdatalake: ctypes.CDLL, write_config: WriteConfig, collector: Path
+) -> None:
+    source = {"type": "local", "remote_root": str(collector)}
+    config = write_config({"b": {"source": source}, "a": {"source": source}, "off": {"source": source, "enabled": False}})
+    everything, enabled = ["a", "b", "off"], ["a", "b"]
+    want = {"sync": enabled, "cleanup": enabled, **{c: everything for c in ("stats", "verify", "coverage", "metrics", "health")}}
+    lake = datalake.DataLake.open(config)
+    assert sorted(datalake.all_commands()) == sorted(want)
+    assert {c: lake.select_profiles(c) for c in datalake.all_commands()} == want
+    assert lake.select_profiles("sync", "off") == ["off"], "a profile named is selected; sync itself refuses it"
+    with pytest.raises(datalake.ProfileNotFoundError):
+        lake.select_profiles("verify", "of")
+    with pytest.raises(datalake.InvalidArgumentError, match='unknown command "purge"'):
+        lake.select_profiles("purge")  # type: ignore[arg-type]
+
+    lib = libdatalake
+    lib.datalake_select_profiles.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
+    lib.datalake_select_profiles.restype = ctypes.c_uint32
+    handle = ctypes.c_void_p()
+    assert lib.datalake_open(str(config).encode(), ctypes.byref(handle)) == 0
+    try:
+        for command, names in want.items():
+            out = ctypes.c_void_p()
+            assert lib.datalake_select_profiles(handle, command.encode(), ctypes.byref(out)) == 0
+            assert json.loads(ctypes.string_at(out.value).decode()) == names, command
+            lib.datalake_string_free(out)
+    finally:
+        lib.datalake_free(handle)

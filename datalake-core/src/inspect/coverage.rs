@@ -152,6 +152,18 @@ pub struct Coverage {
     pub partial_days: u64,
     /// Files in quarantine.
     pub quarantined_files: u64,
+    /// Whether a missing day makes this coverage a failure (the caller's
+    /// [`CoverageOptions::fail_on_gaps`]); not part of the JSON.
+    #[serde(skip)]
+    pub fail_on_gaps: bool,
+}
+
+/// Options for [`crate::DataLake::coverage`] and [`crate::DataLake::coverage_all`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CoverageOptions {
+    /// A series missing a day is a failure (exit code 1, the CLI's
+    /// `--fail-on-gaps`); by default gaps are facts and the result is ok.
+    pub fail_on_gaps: bool,
 }
 
 /// The series and date of a partition path, if it names one.
@@ -256,6 +268,7 @@ pub fn analyze(
         partial_days: series.iter().map(|s| s.partial_days.len() as u64).sum(),
         quarantined_files: quarantined.len() as u64,
         series,
+        fail_on_gaps: false,
     }
 }
 

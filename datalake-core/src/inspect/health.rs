@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::Profile;
 use crate::state::checkpoint::Checkpoint;
 use crate::vocab::error::{Error, Result};
 
@@ -86,15 +86,35 @@ impl HealthReport {
     }
 }
 
+/// The one rule for the allowed age, whatever form it was given in: a
+/// positive duration. `shown` is how the caller wrote it, for the message.
+fn positive(seconds: f64, shown: &str) -> Result<Duration> {
+    if seconds.is_finite() && seconds > 0.0 {
+        if let Ok(d) = Duration::try_from_secs_f64(seconds) {
+            return Ok(d);
+        }
+    }
+    Err(Error::InvalidArgument(format!("max age {shown} is not positive; give a positive duration such as 2h")))
+}
+
 /// Parse a duration like `2h`, `90min`, `1h 30m`, `1d` (humantime's grammar).
 pub fn parse_max_age(text: &str) -> Result<Duration> {
     match humantime::parse_duration(text.trim()) {
-        Ok(d) if !d.is_zero() => Ok(d),
-        Ok(_) => Err(Error::InvalidArgument(format!("max age {text:?} is zero; give a positive duration such as 2h"))),
+        Ok(d) => positive(d.as_secs_f64(), &format!("{text:?}")),
         Err(e) => Err(Error::InvalidArgument(format!(
             "max age {text:?} is not a duration ({e}); write it like 90min, 2h, 1h30m or 1d"
         ))),
     }
+}
+
+/// The allowed age given in seconds (bindings: a number, a `timedelta`).
+pub fn max_age_from_secs(seconds: f64) -> Result<Duration> {
+    positive(seconds, &format!("{seconds} s"))
+}
+
+/// `max_age` itself, if positive (what [`crate::DataLake::health`] checks).
+pub fn positive_max_age(max_age: Duration) -> Result<Duration> {
+    positive(max_age.as_secs_f64(), &format!("{:?}", humantime::format_duration(max_age).to_string()))
 }
 
 /// `3h 2m`: seconds dropped above an hour, for messages.
@@ -104,11 +124,10 @@ fn human(d: Duration) -> String {
     humantime::format_duration(Duration::from_secs(rounded)).to_string()
 }
 
-/// Check every profile of `config` as of `now`.
-pub fn check(config: &Config, max_age: Duration, now: DateTime<Utc>) -> HealthReport {
-    let profiles: Vec<ProfileHealth> = config
-        .profiles
-        .values()
+/// Check `profiles` (the facade passes every configured one) as of `now`.
+pub fn check(profiles: &[&Profile], max_age: Duration, now: DateTime<Utc>) -> HealthReport {
+    let profiles: Vec<ProfileHealth> = profiles
+        .iter()
         .map(|p| {
             let loaded = Checkpoint::load(&p.checkpoint_file, true).map(|l| l.checkpoint);
             verdict(&p.name, p.enabled, loaded, max_age, now)
@@ -244,6 +263,18 @@ mod tests {
             let e = parse_max_age(bad).unwrap_err();
             assert_eq!(e.kind(), crate::vocab::error::ErrorKind::InvalidArgument, "{bad}");
         }
+        // Zero or negative, in any form: the same rule and words.
+        assert_eq!(
+            parse_max_age("0s").unwrap_err().to_string(),
+            "invalid argument: max age \"0s\" is not positive; give a positive duration such as 2h"
+        );
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e30] {
+            let e = max_age_from_secs(bad).unwrap_err();
+            assert!(e.to_string().contains("is not positive; give a positive duration such as 2h"), "{e}");
+        }
+        assert_eq!(max_age_from_secs(3600.0).unwrap(), Duration::from_secs(3600));
+        assert!(positive_max_age(Duration::ZERO).unwrap_err().to_string().contains("max age \"0s\" is not positive"));
+        assert_eq!(positive_max_age(Duration::from_secs(60)).unwrap(), Duration::from_secs(60));
         assert_eq!(human(Duration::from_secs(3 * 3600 + 125)), "3h 2m");
         assert_eq!(human(Duration::from_secs(125)), "2m 5s");
     }

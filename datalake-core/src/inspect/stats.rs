@@ -636,7 +636,8 @@ mod tests {
         }
         let stats = collect(&profile, None, today).unwrap();
         assert_eq!((stats.file_count, stats.quarantined_files, stats.partition_count), (2, 2, 2));
-        let report = crate::state::cleaner::clean(&profile, today, false).unwrap();
+        let report =
+            crate::state::cleaner::clean(&profile, today, false, &mut crate::rsync::process::Unobserved).unwrap();
         assert!(
             report.deleted_paths.contains(&root.join(crate::vocab::names::QUARANTINE_DIR).join("x_20261101")),
             "{report:?}"

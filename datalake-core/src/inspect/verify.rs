@@ -9,6 +9,10 @@
 //! exclude patterns as a sync) and leaving out files younger than `min_age`;
 //! its itemized output names the files whose content differs, the files only
 //! on the collector and the files only in the lake. Nothing is written.
+//!
+//! A check can be stopped through its observer (the caller's
+//! [`RunControl`] and the handle's cancel, joined by the facade): the footer
+//! checks and the comparison both end with [`Error::Interrupted`].
 
 use std::ffi::{CString, OsStr, OsString};
 use std::fs::File;
@@ -35,7 +39,7 @@ use crate::rsync;
 use crate::rsync::command;
 use crate::rsync::failure::classify_failure;
 use crate::rsync::output::unescape_name;
-use crate::rsync::process::{self, RunObserver, POLL_INTERVAL};
+use crate::rsync::process::{self, CancelOnly, RunObserver, POLL_INTERVAL};
 use crate::rsync::tools::Tools;
 use crate::state::quarantine::{self};
 use crate::vocab::cancel::CancelToken;
@@ -44,19 +48,20 @@ use crate::vocab::names::PARTIAL_DIR;
 use crate::vocab::names::QUARANTINE_DIR;
 use crate::vocab::progress::Progress;
 use crate::vocab::rsync_exit::{self, ExitClass};
+use crate::vocab::run_control::RunControl;
 
-/// Options for [`crate::DataLake::verify`].
-#[derive(Default)]
+/// Options for [`crate::DataLake::verify`] and [`crate::DataLake::verify_all`].
+#[derive(Debug, Default)]
 pub struct VerifyOptions<'a> {
     /// Also compare the lake with the collector by checksum.
     pub remote: bool,
     /// Threads for the footer checks (0: one per core).
     pub jobs: usize,
-    /// Called on the calling thread about 10 times a second:
-    /// `files_done` of the files found, `bytes_done`/`bytes_total` their sizes.
-    pub progress: Option<&'a mut dyn FnMut(&Progress)>,
-    /// Polled about every 100 ms; `true` stops the check (an `Interrupted` error).
-    pub interrupt_check: Option<&'a mut dyn FnMut() -> bool>,
+    /// Progress (about 10 times a second during the footer checks:
+    /// `files_done` of the files found, `bytes_done`/`bytes_total` their
+    /// sizes), cancellation and the caller's poll; a stop ends the check with
+    /// an `Interrupted` error.
+    pub control: RunControl<'a>,
 }
 
 /// A file that failed the footer check.
@@ -194,7 +199,7 @@ fn check_all(
     root: &Path,
     lake: &LakeFiles,
     jobs: usize,
-    options: &mut VerifyOptions<'_>,
+    observer: &mut dyn RunObserver,
 ) -> Result<Vec<BrokenFile>> {
     let next = AtomicUsize::new(0);
     let done = AtomicU64::new(0);
@@ -246,13 +251,11 @@ fn check_all(
             progress.bytes_done = bytes.load(Ordering::Relaxed);
             let secs = started.elapsed().as_secs_f64();
             progress.rate = if secs > 0.0 { progress.bytes_done as f64 / secs } else { 0.0 };
-            if let Some(cb) = options.progress.as_mut() {
-                cb(&progress);
-            }
+            observer.progress(&progress);
             if finished || token.is_cancelled() {
                 break;
             }
-            if options.interrupt_check.as_mut().is_some_and(|check| check()) {
+            if observer.should_cancel() {
                 token.cancel();
                 continue;
             }
@@ -265,18 +268,6 @@ fn check_all(
     let mut broken = broken.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner);
     broken.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(broken)
-}
-
-/// Forwards cancellation polls of the remote comparison to the caller.
-struct VerifyObserver<'o, 'a> {
-    options: &'o mut VerifyOptions<'a>,
-}
-
-impl RunObserver for VerifyObserver<'_, '_> {
-    fn progress(&mut self, _: &Progress) {}
-    fn should_cancel(&mut self) -> bool {
-        self.options.interrupt_check.as_mut().is_some_and(|check| check())
-    }
 }
 
 /// rsync's argv for the checksum comparison.
@@ -313,10 +304,11 @@ fn name_to_path(name: &str) -> PathBuf {
 }
 
 /// Compare with the collector by checksum (a dry run: nothing changes).
-fn compare(profile: &Profile, options: &mut VerifyOptions<'_>, warnings: &mut Vec<String>) -> Result<RemoteDiff> {
+fn compare(profile: &Profile, observer: &mut dyn RunObserver, warnings: &mut Vec<String>) -> Result<RemoteDiff> {
     let tools = Tools::locate(profile)?;
     let today = today(profile.timezone);
-    let mut observer = VerifyObserver { options };
+    // rsync's own progress would be about a transfer that does not happen.
+    let mut observer = CancelOnly(observer);
     let recent = if profile.min_age.is_zero() {
         None
     } else {
@@ -357,19 +349,20 @@ fn compare(profile: &Profile, options: &mut VerifyOptions<'_>, warnings: &mut Ve
     Ok(diff)
 }
 
-/// Verify one profile's part of the lake.
-pub fn verify(profile: &Profile, options: &mut VerifyOptions<'_>) -> Result<VerifyReport> {
+/// Verify one profile's part of the lake: `remote` and `jobs` as in
+/// [`VerifyOptions`]; progress goes to `observer`, which may stop the check.
+pub fn verify(profile: &Profile, remote: bool, jobs: usize, observer: &mut dyn RunObserver) -> Result<VerifyReport> {
     let clock = Instant::now();
     let root = profile.local_dir.as_path();
     let files = parquet_files(root)?;
-    let jobs = match options.jobs {
+    let jobs = match jobs {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
     }
     .clamp(1, files.files.len().max(1));
-    let broken = check_all(&profile.name, root, &files, jobs, options)?;
+    let broken = check_all(&profile.name, root, &files, jobs, observer)?;
     let mut warnings = Vec::new();
-    let remote = if options.remote { Some(compare(profile, options, &mut warnings)?) } else { None };
+    let remote = if remote { Some(compare(profile, observer, &mut warnings)?) } else { None };
     let ok = broken.is_empty() && remote.as_ref().is_none_or(|r| r.differ.is_empty());
     Ok(VerifyReport {
         profile: profile.name.clone(),

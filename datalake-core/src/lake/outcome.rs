@@ -3,7 +3,22 @@
 //! The C ABI, the Python module, the CLI and the quants-infra manager only
 //! map what this module says: whether a report is a failure, the error it
 //! carries, the exit code a command line uses, how several runs combine, and
-//! how a checkpoint counts each status.
+//! how a checkpoint counts each status. The aggregates of the commands other
+//! than `sync` (cleanup, verify and coverage over several profiles) are in
+//! [`crate::lake::aggregates`]; which profiles `--all` covers, in
+//! [`crate::lake::selection`].
+//!
+//! | result | exit code |
+//! |---|---|
+//! | [`SyncReport`] | that of its error (`partial` and `failed`: 1, `interrupted`: 130, locked: 3), 0 for `success` |
+//! | [`SyncAllReport`] | that of its worst report |
+//! | [`ConnectionReport`] | that of its error, 0 when the collector is usable |
+//! | [`ValidationReport`] | 2 for an invalid file |
+//! | [`CleanupReport`] | 0 (a cleanup that could not run is an error) |
+//! | [`VerifyReport`] | 1 when a file is broken or differs |
+//! | [`Coverage`] | 1 for a gap when asked to fail on gaps, else 0 |
+//! | [`HealthReport`] | 1 when an enabled profile has a problem |
+//! | any [`Error`] | [`ErrorKind::exit_code`] |
 //!
 //! # `partial` is a failure
 //! rsync exit 23 after its retry means some files did not arrive: data is
@@ -19,6 +34,9 @@ use serde::Serialize;
 
 use crate::collector::connection::ConnectionReport;
 use crate::config::ValidationReport;
+use crate::inspect::coverage::Coverage;
+use crate::inspect::health::HealthReport;
+use crate::inspect::verify::VerifyReport;
 use crate::state::cleaner::CleanupReport;
 use crate::transfer::report::SyncReport;
 use crate::vocab::error::{ConfigErrors, Error, ErrorKind};
@@ -81,6 +99,47 @@ impl CleanupReport {
     }
 }
 
+impl VerifyReport {
+    /// Failed (1) when a file is broken or differs from the collector's copy
+    /// (`ok` false); a check that could not run is an `Err`.
+    pub fn exit_code(&self) -> ExitCode {
+        if self.ok {
+            ExitCode::Ok
+        } else {
+            ExitCode::Failed
+        }
+    }
+}
+
+impl Coverage {
+    /// Whether a series misses a day within retention.
+    pub fn has_gaps(&self) -> bool {
+        self.missing_days > 0
+    }
+
+    /// Gaps are facts (0), unless the caller asked to fail on them
+    /// (`fail_on_gaps`, the CLI's `--fail-on-gaps`): then a gap is a failure (1).
+    pub fn exit_code(&self) -> ExitCode {
+        if self.fail_on_gaps && self.has_gaps() {
+            ExitCode::Failed
+        } else {
+            ExitCode::Ok
+        }
+    }
+}
+
+impl HealthReport {
+    /// Failed (1) when an enabled profile has a problem (never ran, last run
+    /// failed or partial, last success too old, unreadable checkpoint).
+    pub fn exit_code(&self) -> ExitCode {
+        if self.ok {
+            ExitCode::Ok
+        } else {
+            ExitCode::Failed
+        }
+    }
+}
+
 impl ValidationReport {
     /// The configuration error listing every problem; `None` when the file
     /// has no errors (warnings allowed).
@@ -124,6 +183,26 @@ pub struct AggregateFailure {
     pub message: String,
 }
 
+impl AggregateFailure {
+    /// The failure of `total` runs of which `failing` (profile, error) did
+    /// not succeed, `kind` being that of the one that speaks for the whole:
+    /// one failing profile gives its error's own message; several give a
+    /// line per profile under `<n> of <total> profiles <did_not>:`.
+    pub(super) fn new(kind: ErrorKind, failing: &[(&str, &Error)], total: usize, did_not: &str) -> AggregateFailure {
+        let message = match failing {
+            [(_, only)] => only.to_string(),
+            many => {
+                let mut m = format!("{} of {total} profiles {did_not}:", many.len());
+                for (profile, e) in many {
+                    m.push_str(&format!("\n  {profile}: {e}"));
+                }
+                m
+            }
+        };
+        AggregateFailure { kind, message }
+    }
+}
+
 impl SyncAllReport {
     /// Combine the reports of one `sync_all`, kept in the given (name) order.
     pub fn new(reports: Vec<SyncReport>) -> SyncAllReport {
@@ -159,17 +238,7 @@ impl SyncAllReport {
         let kind = self.worst()?.failure()?.kind();
         let failing: Vec<(&str, &Error)> =
             self.reports.iter().filter_map(|r| r.failure().map(|e| (r.profile.as_str(), e))).collect();
-        let message = match failing.as_slice() {
-            [(_, only)] => only.to_string(),
-            many => {
-                let mut m = format!("{} of {} profiles did not sync:", many.len(), self.reports.len());
-                for (profile, e) in many {
-                    m.push_str(&format!("\n  {profile}: {e}"));
-                }
-                m
-            }
-        };
-        Some(AggregateFailure { kind, message })
+        Some(AggregateFailure::new(kind, &failing, self.reports.len(), "did not sync"))
     }
 
     /// The exit code a command line reports: that of [`SyncAllReport::worst`]

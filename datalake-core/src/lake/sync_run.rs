@@ -1,66 +1,80 @@
-//! One profile's sync on the current thread: lock, checkpoint marker, the
-//! planned transfer, the Parquet landing check, retention, the record of the
-//! run and its metrics.
+//! One profile's sync on the current thread, in named steps:
+//!
+//! 1. [`ProfileRun::start`]: tools, lock, the config warnings that concern
+//!    the profile, the checkpoint (a corrupt one moved aside, an unfinished
+//!    run noticed), the running marker;
+//! 2. [`ProfileRun::transfer`]: the planned transfer (window or full, one or
+//!    several streams), and a stop that came after rsync's last poll;
+//! 3. [`ProfileRun::check_landing`]: the Parquet landing check and quarantine;
+//! 4. [`ProfileRun::clean_up`]: retention after a success or a partial run;
+//! 5. [`ProfileRun::record`]: the checkpoint's record of the run, its
+//!    counters and the metrics textfile;
+//! 6. [`ProfileRun::report`]: the report the faces receive.
 
 use std::time::Instant;
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Local, NaiveDate, Utc};
 
 use crate::config::Profile;
 use crate::inspect::metrics::{self, Walk};
-use crate::rsync::process::RunObserver;
+use crate::local::partition::today;
+use crate::rsync::process::{CancelOnly, RunObserver};
 use crate::state::checkpoint::{Checkpoint, RunRecord, RunningMarker};
-use crate::state::cleaner;
+use crate::state::cleaner::{self, CleanupReport};
 use crate::state::lock::ProfileLock;
-use crate::state::quarantine;
-use crate::transfer::planner;
+use crate::state::quarantine::{self, LandingCheck};
+use crate::transfer::planner::{self, PlanSummary};
 use crate::transfer::report::SyncReport;
 use crate::transfer::syncer::{Syncer, TransferOutcome};
 use crate::vocab::error::{Error, Result};
 use crate::vocab::status::{SyncMode, SyncStatus};
 
 use super::DataLake;
-use crate::local::partition::today;
 
 fn local_hms(t: DateTime<Utc>) -> String {
     t.with_timezone(&Local).format("%H:%M:%S").to_string()
 }
 
-/// A stop request that came after rsync's last poll (a signal in the last
-/// milliseconds of the transfer, or during cleanup) still ends a successful
-/// or partial run `interrupted`, before its outcome is recorded (a failure
-/// stays the failure it was). Returns true if it changed the status.
-fn interrupted_meanwhile(
-    profile: &Profile,
-    observer: &mut dyn RunObserver,
-    status: &mut SyncStatus,
-    error: &mut Option<Error>,
-) -> bool {
-    if !matches!(status, SyncStatus::Success | SyncStatus::Partial) || !observer.should_cancel() {
-        return false;
-    }
-    *status = SyncStatus::Interrupted;
-    *error = Some(Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() });
-    true
+/// A sync of one profile between its steps.
+struct ProfileRun<'p> {
+    profile: &'p Profile,
+    dry_run: bool,
+    started: DateTime<Utc>,
+    clock: Instant,
+    today: NaiveDate,
+    syncer: Syncer<'p>,
+    _lock: Option<ProfileLock>,
+    checkpoint: Checkpoint,
+    /// A run that did not finish (or ended partial or failed) came before.
+    previous_incomplete: bool,
+    config_warnings: Vec<String>,
+    warnings: Vec<String>,
+    errors: Vec<String>,
 }
 
-impl DataLake {
-    /// The whole sync of one profile, on the current thread.
-    pub(super) fn sync_profile(
-        &self,
-        profile: &Profile,
-        (dry_run, full): (bool, bool),
-        run_cleanup: bool,
-        observer: &mut dyn RunObserver,
-    ) -> Result<SyncReport> {
+/// What the transfer step hands on.
+struct Transferred {
+    outcome: TransferOutcome,
+    plan: PlanSummary,
+}
+
+/// When the run ended (before its record is written) and how long it took.
+struct Ended {
+    at: DateTime<Utc>,
+    seconds: f64,
+}
+
+impl<'p> ProfileRun<'p> {
+    /// Step 1: everything before the transfer.
+    fn start(lake: &DataLake, profile: &'p Profile, dry_run: bool) -> Result<ProfileRun<'p>> {
         let started = Utc::now();
         let clock = Instant::now();
         let syncer = Syncer::new(profile)?;
-        let _lock =
+        let lock =
             if dry_run { None } else { Some(ProfileLock::acquire(&profile.lock_file, &profile.name, "synced")?) };
         // The config warnings that concern this profile (or the whole file).
         let own_key = format!("profiles.{}.", profile.name);
-        let config_warnings: Vec<String> = self
+        let config_warnings = lake
             .config
             .warnings
             .iter()
@@ -102,113 +116,181 @@ impl DataLake {
             std::fs::create_dir_all(&profile.local_dir)
                 .map_err(|e| Error::io_default("create directory", &profile.local_dir, e))?;
         }
+        Ok(ProfileRun {
+            profile,
+            dry_run,
+            started,
+            clock,
+            today: today(profile.timezone),
+            syncer,
+            _lock: lock,
+            checkpoint,
+            previous_incomplete,
+            config_warnings,
+            warnings,
+            errors: Vec::new(),
+        })
+    }
 
-        let today = today(profile.timezone);
+    /// Step 2: the planned transfer.
+    fn transfer(&mut self, full: bool, observer: &mut dyn RunObserver) -> Transferred {
         let request = planner::Request {
             full_requested: full,
-            previous_incomplete,
-            last_full_sync: checkpoint.last_full_sync_time,
+            previous_incomplete: self.previous_incomplete,
+            last_full_sync: self.checkpoint.last_full_sync_time,
             now: Utc::now(),
-            lake_today: today,
+            lake_today: self.today,
         };
-        let (outcome, plan) = planner::transfer(&syncer, profile, request, dry_run, observer);
-        let TransferOutcome {
-            mut status,
-            stats,
-            exit_code,
-            attempts,
-            mut error,
-            warnings: transfer_warnings,
-            too_recent,
-            landed,
-        } = outcome;
-        warnings.extend(transfer_warnings);
-        interrupted_meanwhile(profile, observer, &mut status, &mut error);
-        let mut errors: Vec<String> = error.iter().map(ToString::to_string).collect();
+        let (mut outcome, plan) = planner::transfer(&self.syncer, self.profile, request, self.dry_run, observer);
+        self.warnings.append(&mut outcome.warnings);
+        self.interrupted_meanwhile(observer, &mut outcome.status, &mut outcome.error);
+        self.errors.extend(outcome.error.iter().map(ToString::to_string));
+        let too_recent = outcome.too_recent;
         if too_recent > 0 {
-            warnings.push(format!(
+            self.warnings.push(format!(
                 "{too_recent} file{} modified on the collector less than min_age ({}) ago {} left for the next run",
                 if too_recent == 1 { "" } else { "s" },
-                humantime::format_duration(profile.min_age),
+                humantime::format_duration(self.profile.min_age),
                 if too_recent == 1 { "was" } else { "were" }
             ));
         }
-        let landing = if dry_run || !profile.check_parquet {
-            quarantine::LandingCheck::default()
+        Transferred { outcome, plan }
+    }
+
+    /// Step 3: the Parquet landing check. A quarantined file makes a success partial.
+    fn check_landing(&mut self, outcome: &mut TransferOutcome) -> LandingCheck {
+        let profile = self.profile;
+        let landing = if self.dry_run || !profile.check_parquet {
+            LandingCheck::default()
         } else {
-            match quarantine::check_landed(&profile.local_dir, &landed, &mut checkpoint.quarantine_failures) {
+            match quarantine::check_landed(
+                &profile.local_dir,
+                &outcome.landed,
+                &mut self.checkpoint.quarantine_failures,
+            ) {
                 Ok(found) => found,
                 Err(e) => {
-                    errors.push(format!("checking the transferred Parquet files failed: {e}"));
-                    quarantine::LandingCheck::default()
+                    self.errors.push(format!("checking the transferred Parquet files failed: {e}"));
+                    LandingCheck::default()
                 }
             }
         };
-        for q in &landing.quarantined {
-            warnings.push(quarantine::describe(q));
-        }
-        if let (Some(first), SyncStatus::Success) = (landing.quarantined.first(), status) {
+        self.warnings.extend(landing.quarantined.iter().map(quarantine::describe));
+        if let (Some(first), SyncStatus::Success) = (landing.quarantined.first(), outcome.status) {
             // Not everything that arrived is usable.
-            status = SyncStatus::Partial;
+            outcome.status = SyncStatus::Partial;
             let quarantined = Error::Quarantined {
                 profile: profile.name.clone(),
                 count: landing.quarantined.len(),
                 first: first.path.display().to_string(),
             };
-            errors.push(quarantined.to_string());
-            error = Some(quarantined);
+            self.errors.push(quarantined.to_string());
+            outcome.error = Some(quarantined);
         }
+        landing
+    }
 
+    /// Step 4: retention, after a success or a partial run, when asked. A
+    /// stop during it ends the run `interrupted` (step 5 records it so).
+    fn clean_up(
+        &mut self,
+        run_cleanup: bool,
+        outcome: &mut TransferOutcome,
+        observer: &mut dyn RunObserver,
+    ) -> Option<CleanupReport> {
         let mut cleanup = None;
-        if status.runs_cleanup() && run_cleanup {
-            match cleaner::clean(profile, today, dry_run) {
+        if outcome.status.runs_cleanup() && run_cleanup {
+            // Its progress (files deleted) is not the transfer's: the caller hears only of the transfer.
+            match cleaner::clean(self.profile, self.today, self.dry_run, &mut CancelOnly(observer)) {
                 Ok(report) => cleanup = Some(report),
-                Err(e) => errors.push(format!("cleanup after sync failed: {e}")),
+                Err(Error::Interrupted { .. }) => {}
+                Err(e) => self.errors.push(format!("cleanup after sync failed: {e}")),
             }
         }
+        if self.interrupted_meanwhile(observer, &mut outcome.status, &mut outcome.error) {
+            self.errors.extend(outcome.error.iter().map(ToString::to_string));
+        }
+        cleanup
+    }
 
-        if interrupted_meanwhile(profile, observer, &mut status, &mut error) {
-            errors.extend(error.iter().map(ToString::to_string));
+    /// A stop request that came after rsync's last poll (a signal in the last
+    /// milliseconds of the transfer, or during cleanup) still ends a successful
+    /// or partial run `interrupted`, before its outcome is recorded (a failure
+    /// stays the failure it was). Returns true if it changed the status.
+    fn interrupted_meanwhile(
+        &self,
+        observer: &mut dyn RunObserver,
+        status: &mut SyncStatus,
+        error: &mut Option<Error>,
+    ) -> bool {
+        if !matches!(status, SyncStatus::Success | SyncStatus::Partial) || !observer.should_cancel() {
+            return false;
         }
-        let finished = Utc::now();
-        let duration = clock.elapsed().as_secs_f64();
-        if !dry_run {
-            checkpoint.last_full_sync_time =
-                planner::last_full_after(checkpoint.last_full_sync_time, &plan, status, started);
-            checkpoint.last_sync_mode = Some(plan.mode);
-            // Counters first: seeding them from an old checkpoint's history must not count this run twice.
-            metrics::seed_counters(&mut checkpoint, &profile.name, self.config.metrics_dir.as_deref());
-            let counters = checkpoint.counters_mut();
-            counters.add_sync(status, stats.files_transferred, stats.bytes_transferred, duration, attempts);
-            if let Some(report) = &cleanup {
-                counters.add_cleanup(report);
-            }
-            counters.files_missed_by_window =
-                counters.files_missed_by_window.saturating_add(plan.files_missed_by_window.unwrap_or(0));
-            checkpoint.record_run(RunRecord {
-                started_at: started,
-                status,
-                files_transferred: stats.files_transferred,
-                bytes_transferred: stats.bytes_transferred,
-                duration_seconds: duration,
-                rsync_exit_code: exit_code,
-                errors: errors.clone(),
-            });
-            if let Err(e) = checkpoint.save(&profile.checkpoint_file) {
-                errors.push(format!("the sync finished but its checkpoint could not be written: {e}"));
-            }
-            if let Some(dir) = &self.config.metrics_dir {
-                let walk = if plan.mode == SyncMode::Full { Walk::Everything } else { Walk::Changed };
-                warnings.extend(metrics::write_textfile(dir, profile, Some(checkpoint), today, walk));
-            }
+        *status = SyncStatus::Interrupted;
+        *error = Some(Error::Interrupted { profile: self.profile.name.clone(), operation: "sync".into() });
+        true
+    }
+
+    /// Step 5: the checkpoint's record of the run (not in a dry run).
+    fn record(&mut self, lake: &DataLake, done: &Transferred, cleanup: Option<&CleanupReport>) -> Ended {
+        let ended = Ended { at: Utc::now(), seconds: self.clock.elapsed().as_secs_f64() };
+        if self.dry_run {
+            return ended;
         }
-        Ok(SyncReport {
-            profile: profile.name.clone(),
-            status,
-            dry_run,
-            started_at: started,
-            finished_at: finished,
+        let (outcome, plan) = (&done.outcome, &done.plan);
+        let (profile, checkpoint) = (self.profile, &mut self.checkpoint);
+        let duration = ended.seconds;
+        checkpoint.last_full_sync_time =
+            planner::last_full_after(checkpoint.last_full_sync_time, plan, outcome.status, self.started);
+        checkpoint.last_sync_mode = Some(plan.mode);
+        // Counters first: seeding them from an old checkpoint's history must not count this run twice.
+        metrics::seed_counters(checkpoint, &profile.name, lake.config.metrics_dir.as_deref());
+        let counters = checkpoint.counters_mut();
+        let stats = &outcome.stats;
+        counters.add_sync(outcome.status, stats.files_transferred, stats.bytes_transferred, duration, outcome.attempts);
+        if let Some(report) = cleanup {
+            counters.add_cleanup(report);
+        }
+        counters.files_missed_by_window =
+            counters.files_missed_by_window.saturating_add(plan.files_missed_by_window.unwrap_or(0));
+        checkpoint.record_run(RunRecord {
+            started_at: self.started,
+            status: outcome.status,
+            files_transferred: stats.files_transferred,
+            bytes_transferred: stats.bytes_transferred,
             duration_seconds: duration,
+            rsync_exit_code: outcome.exit_code,
+            errors: self.errors.clone(),
+        });
+        if let Err(e) = checkpoint.save(&profile.checkpoint_file) {
+            self.errors.push(format!("the sync finished but its checkpoint could not be written: {e}"));
+        }
+        if let Some(dir) = &lake.config.metrics_dir {
+            let walk = if plan.mode == SyncMode::Full { Walk::Everything } else { Walk::Changed };
+            let checkpoint = Some(std::mem::take(checkpoint));
+            self.warnings.extend(metrics::write_textfile(dir, profile, checkpoint, self.today, walk));
+        }
+        ended
+    }
+
+    /// Step 6: the report.
+    fn report(
+        self,
+        done: Transferred,
+        ended: Ended,
+        landing: LandingCheck,
+        cleanup: Option<CleanupReport>,
+    ) -> SyncReport {
+        let Transferred { outcome, plan } = done;
+        let stats = outcome.stats;
+        let exit_code = outcome.exit_code;
+        SyncReport {
+            profile: self.profile.name.clone(),
+            status: outcome.status,
+            dry_run: self.dry_run,
+            started_at: self.started,
+            finished_at: ended.at,
+            duration_seconds: ended.seconds,
             files_transferred: stats.files_transferred,
             bytes_transferred: stats.bytes_transferred,
             literal_bytes: stats.literal_bytes,
@@ -218,13 +300,13 @@ impl DataLake {
             bytes_received: stats.bytes_received,
             rsync_exit_code: exit_code,
             rsync_exit_meaning: exit_code.map(|c| crate::vocab::rsync_exit::meaning(c).to_string()),
-            attempts,
-            errors,
-            warnings,
-            config_warnings,
-            error_kind: error.as_ref().map(Error::kind),
+            attempts: outcome.attempts,
+            errors: self.errors,
+            warnings: self.warnings,
+            config_warnings: self.config_warnings,
+            error_kind: outcome.error.as_ref().map(Error::kind),
             cleanup,
-            too_recent_files: too_recent,
+            too_recent_files: outcome.too_recent,
             parquet_checked: landing.checked,
             quarantined: landing.quarantined,
             mode: Some(plan.mode),
@@ -233,7 +315,26 @@ impl DataLake {
             partitions_unchanged: plan.partitions_unchanged,
             files_missed_by_window: plan.files_missed_by_window,
             streams: plan.streams,
-            error,
-        })
+            error: outcome.error,
+        }
+    }
+}
+
+impl DataLake {
+    /// The whole sync of one profile, on the current thread: the steps of
+    /// [`ProfileRun`], in order.
+    pub(super) fn sync_profile(
+        &self,
+        profile: &Profile,
+        (dry_run, full): (bool, bool),
+        run_cleanup: bool,
+        observer: &mut dyn RunObserver,
+    ) -> Result<SyncReport> {
+        let mut run = ProfileRun::start(self, profile, dry_run)?;
+        let mut done = run.transfer(full, observer);
+        let landing = run.check_landing(&mut done.outcome);
+        let cleanup = run.clean_up(run_cleanup, &mut done.outcome, observer);
+        let ended = run.record(self, &done, cleanup.as_ref());
+        Ok(run.report(done, ended, landing, cleanup))
     }
 }

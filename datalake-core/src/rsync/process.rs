@@ -38,6 +38,28 @@ pub trait RunObserver {
     fn file_transferred(&mut self, _name: &str) {}
 }
 
+/// Passes cancellation polls through and keeps progress to itself: for a step
+/// whose progress would mean something else to the caller (the checksum
+/// comparison of `verify`, the retention run at the end of a sync).
+pub struct CancelOnly<'o>(pub &'o mut dyn RunObserver);
+
+impl RunObserver for CancelOnly<'_> {
+    fn progress(&mut self, _: &Progress) {}
+    fn should_cancel(&mut self) -> bool {
+        self.0.should_cancel()
+    }
+}
+
+/// Hears nothing and never cancels: for callers with nobody to tell (tests, one-off tools).
+pub struct Unobserved;
+
+impl RunObserver for Unobserved {
+    fn progress(&mut self, _: &Progress) {}
+    fn should_cancel(&mut self) -> bool {
+        false
+    }
+}
+
 /// What one rsync process did.
 #[derive(Debug, Default)]
 pub struct RunOutcome {

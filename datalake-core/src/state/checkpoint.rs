@@ -167,6 +167,17 @@ impl Checkpoint {
         Checkpoint { profile_name: profile_name.into(), ..Checkpoint::default() }
     }
 
+    /// A checkpoint from JSON text with checkpoint keys (quants-infra's or
+    /// this crate's; missing keys take their defaults, unknown keys are
+    /// ignored). An `InvalidArgument` error saying what is wrong otherwise.
+    pub fn from_json_str(text: &str) -> Result<Checkpoint> {
+        serde_json::from_str(text).map_err(|e| {
+            Error::InvalidArgument(format!(
+                "not a checkpoint: {e}; pass a dict of checkpoint keys (profile_name, last_sync_time, last_sync_status, ...)"
+            ))
+        })
+    }
+
     /// Read `path`. A missing file gives `Ok(None)` inside [`Loaded`]; a corrupt
     /// or empty one is renamed to `<file>.corrupt-<timestamp>` and also gives
     /// `None`, with `moved_aside` set (unless `read_only`, then it is left).
@@ -637,5 +648,17 @@ mod tests {
         assert_eq!(cp.history.len(), HISTORY_LEN);
         assert_eq!(cp.history[0].started_at, t2 + TimeDelta::days(11));
         assert_eq!(cp.history[HISTORY_LEN - 1].started_at, t2 + TimeDelta::days(30));
+    }
+
+    #[test]
+    fn from_json_text() {
+        let cp = Checkpoint::from_json_str(r#"{"profile_name": "p", "unknown": 1}"#).expect("checkpoint");
+        assert_eq!(cp.profile_name, "p");
+        let e = Checkpoint::from_json_str(r#"{"consecutive_failures": "many"}"#).expect_err("not a checkpoint");
+        assert_eq!(e.kind(), crate::vocab::error::ErrorKind::InvalidArgument);
+        assert!(e.to_string().starts_with("invalid argument: not a checkpoint: "), "{e}");
+        assert!(e
+            .to_string()
+            .ends_with("pass a dict of checkpoint keys (profile_name, last_sync_time, last_sync_status, ...)"));
     }
 }

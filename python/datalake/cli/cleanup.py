@@ -7,8 +7,7 @@ from typing import Any
 import click
 
 from datalake import _render as render
-from datalake._datalake import CleanupReport, DataLakeError
-from datalake._exit import exit_code_for_error, worst
+from datalake._datalake import CleanupReport
 from datalake.cli._common import (
     complete_profiles,
     config_option,
@@ -43,22 +42,20 @@ def cleanup(profile: str | None, all_: bool, dry_run: bool, config_path: str, fm
         else:
             render.print_cleanup([report], verbose=dry_run or state.verbose > 0, quiet=state.quiet)
         return
+    # The core cleans every enabled profile, goes on past one that fails, and decides the exit code.
+    result = lake.cleanup_all(dry_run=dry_run)
     reports: list[CleanupReport] = []
     docs: list[dict[str, Any]] = []
-    codes: list[int] = []
-    for name in lake.config.enabled_profiles():
-        try:
-            r = lake.cleanup(name, dry_run=dry_run)
-        except DataLakeError as e:
-            render.error(f"{name}: {e}")
-            codes.append(exit_code_for_error(e))
-            docs.append({"profile": name, **render.error_doc(e)})
-            continue
-        reports.append(r)
-        docs.append(r.to_dict())
+    for name, r in result.results:
+        if isinstance(r, CleanupReport):
+            reports.append(r)
+            docs.append(r.to_dict())
+        else:
+            render.error(f"{name}: {r}")
+            docs.append({"profile": name, **render.error_doc(r)})
     if fmt == "json":
         render.cleanup_warnings(reports)
         render.json_out(docs)
     else:
         render.print_cleanup(reports, verbose=dry_run or state.verbose > 0, quiet=state.quiet)
-    ctx.exit(worst(codes))
+    ctx.exit(result.cli_exit_code)

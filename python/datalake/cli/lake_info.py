@@ -41,7 +41,7 @@ def stats(profile: str | None, all_: bool, config_path: str, fmt: str) -> None:
         else:
             click.echo(render.kv(render.stats_fields(s)))
         return
-    results: list[ProfileStats] = [lake.stats(name) for name in lake.config.profiles]
+    results: list[ProfileStats] = [lake.stats(name) for name in lake.select_profiles("stats")]
     if fmt == "json":
         render.json_out([s.to_dict() for s in results])
         return

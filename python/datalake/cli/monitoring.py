@@ -14,14 +14,13 @@ import click
 
 from datalake import _render as render
 from datalake._datalake import DataLake
-from datalake._exit import EXIT_FAILED, EXIT_OK
 from datalake.cli._common import complete_profiles, config_option, handle_errors, open_lake, profile_selection
 
 __all__ = ["metrics", "health_check"]
 
 
 def health_check(lake: DataLake, max_age: str, fmt: str) -> None:
-    """Print the verdicts and exit: 0 healthy, 1 with one line per problem."""
+    """Print the verdicts and exit with the core's code: 0 healthy, 1 with one line per problem."""
     report = lake.health(max_age)
     ctx = click.get_current_context()
     if fmt == "json":
@@ -32,7 +31,7 @@ def health_check(lake: DataLake, max_age: str, fmt: str) -> None:
         if report.ok and not render.state().quiet:
             enabled = [p for p in report.profiles if p["enabled"]]
             click.echo(f"OK: {len(enabled)} enabled profiles synced within {max_age}")
-    ctx.exit(EXIT_OK if report.ok else EXIT_FAILED)
+    ctx.exit(report.cli_exit_code)
 
 
 @click.command()

@@ -1,7 +1,8 @@
 """``datalake verify`` and ``datalake coverage``: the truth about the data.
 
-What a result means (broken? a gap? ok?) is decided in the core; these
-commands print it and turn ``ok`` / ``--fail-on-gaps`` into exit codes.
+What a result means (broken? a gap? ok? which profiles ``--all`` covers, the
+exit code) is decided in the core; these commands print it and exit with the
+result's ``cli_exit_code``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from typing import Any
 import click
 
 from datalake import _render as render
-from datalake._datalake import Coverage, VerifyReport, human_size
-from datalake._exit import EXIT_FAILED, EXIT_OK
+from datalake._datalake import Coverage, Progress, VerifyReport, human_size
 from datalake._progress import ProgressDisplay
 from datalake.cli._common import (
     complete_profiles,
@@ -42,6 +42,26 @@ def _print_verify(r: VerifyReport) -> None:
         click.echo(f"{r.profile}: warning: {w}", err=True)
 
 
+class _BarPerProfile:
+    """``verify --all``: a fresh bar for each profile, as when each is verified on its own."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._profile: str | None = None
+        self._bar: ProgressDisplay | None = None
+
+    def __call__(self, p: Progress) -> None:
+        if self._bar is None or p.profile != self._profile:
+            self.clear()
+            self._profile = p.profile
+            self._bar = ProgressDisplay(tty=render.stderr_is_tty(), enabled=self.enabled, style="verify")
+        self._bar(p)
+
+    def clear(self) -> None:
+        if self._bar is not None:
+            self._bar.clear()
+
+
 @click.command()
 @click.argument("profile", required=False, shell_complete=complete_profiles)
 @click.option("--all", "all_", is_flag=True, help="Every profile.")
@@ -58,14 +78,17 @@ def verify(profile: str | None, all_: bool, remote: bool, config_path: str, fmt:
     profile_selection(profile, all_)
     state = render.state()
     lake = open_lake(config_path)
-    names = list(lake.config.profiles) if all_ else [profile or ""]
-    reports: list[VerifyReport] = []
-    for name in names:
-        bar = ProgressDisplay(tty=render.stderr_is_tty(), enabled=not state.quiet, style="verify")
-        try:
-            reports.append(lake.verify(name, remote=remote, progress=bar))
-        finally:
-            bar.clear()
+    bar = _BarPerProfile(enabled=not state.quiet)
+    try:
+        if all_:
+            result = lake.verify_all(remote=remote, progress=bar)
+            reports, code = result.reports, result.cli_exit_code
+        else:
+            assert profile is not None
+            report = lake.verify(profile, remote=remote, progress=bar)
+            reports, code = [report], report.cli_exit_code
+    finally:
+        bar.clear()
     if fmt == "json":
         docs = [r.to_dict() for r in reports]
         render.json_out(docs if all_ else docs[0])
@@ -94,7 +117,7 @@ def verify(profile: str | None, all_: bool, remote: bool, config_path: str, fmt:
                 )
             headers = ("PROFILE", "FILES", "SIZE", "BROKEN", "QUARANTINED", "DIFFER", "ONLY REMOTE", "ONLY LAKE", "")
             click.echo(render.table(headers, rows, right=(1, 2, 3, 4, 5, 6, 7)))
-    click.get_current_context().exit(EXIT_OK if all(r.ok for r in reports) else EXIT_FAILED)
+    click.get_current_context().exit(code)
 
 
 @click.command()
@@ -113,13 +136,18 @@ def coverage(profile: str | None, all_: bool, days: int, fail_on_gaps: bool, con
     """Which days each series of PROFILE (or --all) has: # present, . missing, x expired, ! partial/quarantined."""
     profile_selection(profile, all_)
     lake = open_lake(config_path)
-    names = list(lake.config.profiles) if all_ else [profile or ""]
-    results: list[Coverage] = [lake.coverage(name) for name in names]
+    results: list[Coverage]
+    if all_:
+        every = lake.coverage_all(fail_on_gaps=fail_on_gaps)
+        results, code = every.coverages, every.cli_exit_code
+    else:
+        assert profile is not None
+        one = lake.coverage(profile, fail_on_gaps=fail_on_gaps)
+        results, code = [one], one.cli_exit_code
     if fmt == "json":
         docs = [c.to_dict() for c in results]
         render.json_out(docs if all_ else docs[0])
     else:
         color = sys.stdout.isatty()
         click.echo("\n".join(c.grid(days, color) for c in results), nl=False)
-    gaps = any(c.missing_days for c in results)
-    click.get_current_context().exit(EXIT_FAILED if fail_on_gaps and gaps else EXIT_OK)
+    click.get_current_context().exit(code)

@@ -58,7 +58,7 @@ def sync(
     ctx = click.get_current_context()
 
     if all_:
-        names = lake.config.enabled_profiles()
+        names = lake.select_profiles("sync")
         display.event(
             f"sync: {len(names)} enabled profiles: {', '.join(names) or 'none'}", "sync_started", profiles=names
         )

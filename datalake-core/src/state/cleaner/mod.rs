@@ -12,6 +12,13 @@
 //! the profile directory's (what walkdir's `same_file_system` does, done here
 //! so a mount point is reported instead of silently skipped).
 //!
+//! A cleanup can be stopped: the walk and the deletions poll the run's
+//! observer about every 100 ms and end with [`Error::Interrupted`] (what was
+//! deleted until then stays deleted; the next cleanup finishes the job). The
+//! observer hears of every deleted partition as progress: `files_done` and
+//! `bytes_done` are the files and bytes deleted so far, `current_file` the
+//! partition.
+//!
 //! This module is the policy (what goes, what stays, the report); `scan`
 //! finds partitions, `remove` deletes one.
 
@@ -26,7 +33,20 @@ use serde::Serialize;
 use crate::config::{Profile, Timezone};
 use crate::local::fswalk;
 use crate::local::partition::{cutoff_date, Layout};
-use crate::vocab::error::Result;
+use crate::rsync::process::{RunObserver, POLL_INTERVAL};
+use crate::vocab::error::{Error, Result};
+use crate::vocab::progress::Progress;
+use crate::vocab::run_control::RunControl;
+
+/// Options for [`crate::DataLake::cleanup`] and [`crate::DataLake::cleanup_all`].
+#[derive(Debug, Default)]
+pub struct CleanupOptions<'a> {
+    /// Delete nothing: report what would go (no lock taken, no metrics written).
+    pub dry_run: bool,
+    /// Progress (per deleted partition), cancellation and the caller's poll;
+    /// a stop ends the cleanup with an `Interrupted` error.
+    pub control: RunControl<'a>,
+}
 
 /// A path the cleaner did not delete, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -87,8 +107,14 @@ pub struct CleanupReport {
 ///
 /// A missing profile directory gives an empty report. Directories that
 /// cannot be read are reported in `skipped` and left alone; a failure to
-/// delete something is an [`Error::Io`](crate::Error::Io).
-pub fn clean(profile: &Profile, today: NaiveDate, dry_run: bool) -> Result<CleanupReport> {
+/// delete something is an [`Error::Io`]; a stop requested through `observer`
+/// is an [`Error::Interrupted`].
+pub fn clean(
+    profile: &Profile,
+    today: NaiveDate,
+    dry_run: bool,
+    observer: &mut dyn RunObserver,
+) -> Result<CleanupReport> {
     let clock = Instant::now();
     let cutoff = cutoff_date(today, profile.retention_days);
     let root = profile.local_dir.as_path();
@@ -98,6 +124,9 @@ pub fn clean(profile: &Profile, today: NaiveDate, dry_run: bool) -> Result<Clean
         cutoff,
         partial_cutoff: start_of_day(cutoff, profile.timezone),
         dry_run,
+        observer,
+        last_poll: None,
+        last_progress: None,
         report: CleanupReport {
             profile: profile.name.clone(),
             dry_run,
@@ -162,12 +191,50 @@ struct Cleaner<'a> {
     cutoff: NaiveDate,
     partial_cutoff: SystemTime,
     dry_run: bool,
+    observer: &'a mut dyn RunObserver,
+    /// When the observer was last polled; `None`: poll at the next chance.
+    last_poll: Option<Instant>,
+    last_progress: Option<Instant>,
     report: CleanupReport,
 }
 
 impl Cleaner<'_> {
     fn skip(&mut self, path: impl Into<PathBuf>, reason: impl Into<String>) {
         self.report.skipped.push(SkippedPath { path: path.into(), reason: reason.into() });
+    }
+
+    /// Ask the observer whether to stop: at the first call, right after a
+    /// progress report, and otherwise at most every [`POLL_INTERVAL`] (cheap
+    /// enough to call for every entry).
+    fn poll(&mut self) -> Result<()> {
+        if self.last_poll.is_some_and(|t| t.elapsed() < POLL_INTERVAL) {
+            return Ok(());
+        }
+        self.last_poll = Some(Instant::now());
+        if self.observer.should_cancel() {
+            return Err(Error::Interrupted { profile: self.report.profile.clone(), operation: "cleanup".into() });
+        }
+        Ok(())
+    }
+
+    /// Tell the observer what is deleted so far (the first time at once, then
+    /// at most every [`POLL_INTERVAL`]), `current` being the partition just removed.
+    fn progress(&mut self, current: &Path) {
+        if self.last_progress.is_some_and(|t| t.elapsed() < POLL_INTERVAL) {
+            return;
+        }
+        self.last_progress = Some(Instant::now());
+        let rel = current.strip_prefix(self.root).unwrap_or(current);
+        self.observer.progress(&Progress {
+            profile: self.report.profile.clone(),
+            bytes_done: self.report.freed_bytes,
+            bytes_total: None,
+            rate: 0.0,
+            files_done: self.report.deleted_files,
+            current_file: Some(rel.display().to_string()),
+        });
+        // What the caller did in its callback (a cancel, say) is heard at the next step.
+        self.last_poll = None;
     }
 
     fn run(&mut self) -> Result<()> {
@@ -196,6 +263,7 @@ impl Cleaner<'_> {
         let cutoff = self.cutoff;
         let expired = found.into_iter().filter(|f| f.date < cutoff && Some(f.date) != newest);
         for f in expired {
+            self.poll()?;
             let removal = self.remove_partition(&f.path)?;
             self.report.deleted_files += removal.files;
             self.report.freed_bytes += removal.bytes;
@@ -220,6 +288,7 @@ impl Cleaner<'_> {
             if f.layout == Layout::Nested && !self.dry_run {
                 self.prune_parents(&f.path);
             }
+            self.progress(&f.path);
         }
         // Walk order is the filesystem's: sort for stable reports.
         self.report.skipped.sort_by(|a, b| a.path.cmp(&b.path));

@@ -68,6 +68,7 @@ impl Cleaner<'_> {
         }
         let fd = dir.as_raw_fd();
         for entry in dir.iter() {
+            self.poll()?;
             let entry = entry.map_err(|e| Error::io_default("read directory", path, e.into()))?;
             if fswalk::is_dot(&entry) {
                 continue;

@@ -23,6 +23,7 @@ impl Cleaner<'_> {
         let follow_root = start == self.root;
         let mut walk = WalkDir::new(&start).follow_links(false).follow_root_links(follow_root).into_iter();
         while let Some(next) = walk.next() {
+            self.poll()?;
             let entry = match next {
                 Ok(entry) => entry,
                 Err(err) => {

@@ -3,6 +3,8 @@
 use super::*;
 use crate::config::test_support::test_profile;
 use crate::local::partition::partition_date;
+use crate::rsync::process::{RunObserver, Unobserved};
+use crate::vocab::progress::Progress;
 use std::collections::BTreeMap;
 use std::os::unix::fs::symlink;
 use std::time::Duration;
@@ -81,7 +83,7 @@ fn cutoff() {
 #[test]
 fn missing_dir_is_an_empty_report() {
     let tmp = tempfile::tempdir().unwrap();
-    let r = clean(&test_profile(&tmp.path().join("nope"), 3), d(TODAY), false).unwrap();
+    let r = clean(&test_profile(&tmp.path().join("nope"), 3), d(TODAY), false, &mut Unobserved).unwrap();
     assert_eq!((r.deleted_dirs, r.deleted_files, r.freed_bytes), (0, 0, 0));
     assert_eq!(r.cutoff_date, d("2024-03-08"));
     assert!(r.skipped.is_empty() && r.warnings.is_empty() && r.deleted.is_empty());
@@ -92,7 +94,7 @@ fn file_instead_of_dir_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("f");
     write(&file, 1);
-    let err = clean(&test_profile(&file, 3), d(TODAY), false).unwrap_err();
+    let err = clean(&test_profile(&file, 3), d(TODAY), false, &mut Unobserved).unwrap_err();
     assert_eq!(err.kind(), crate::vocab::error::ErrorKind::Io);
     assert!(err.to_string().contains("local_subdir"), "{err}");
 }
@@ -105,11 +107,11 @@ fn every_layout_and_dry_run() {
     let profile = test_profile(&root, 3);
     let before = snapshot(&root);
 
-    let dry = clean(&profile, d(TODAY), true).unwrap();
+    let dry = clean(&profile, d(TODAY), true, &mut Unobserved).unwrap();
     assert_eq!(snapshot(&root), before, "a dry run changes nothing");
     assert!(dry.dry_run);
 
-    let real = clean(&profile, d(TODAY), false).unwrap();
+    let real = clean(&profile, d(TODAY), false, &mut Unobserved).unwrap();
     assert!(!real.dry_run);
     // Same report apart from timing and the flag.
     let strip = |r: &CleanupReport| CleanupReport { duration_seconds: 0.0, dry_run: false, ..r.clone() };
@@ -141,7 +143,7 @@ fn every_layout_and_dry_run() {
     assert!(root.join("2024/03").is_dir() && root.join("kv/year=2024/month=03").is_dir());
 
     // Idempotent.
-    let again = clean(&profile, d(TODAY), false).unwrap();
+    let again = clean(&profile, d(TODAY), false, &mut Unobserved).unwrap();
     assert_eq!((again.deleted_dirs, again.deleted_files), (0, 0));
 }
 
@@ -154,7 +156,7 @@ fn nested_empty_parents_are_removed() {
         write(&root.join(rel).join("f"), 1);
     }
     write(&root.join("2024/01/notes.txt"), 1);
-    let r = clean(&test_profile(&root, 3), d(TODAY), false).unwrap();
+    let r = clean(&test_profile(&root, 3), d(TODAY), false, &mut Unobserved).unwrap();
     assert_eq!(r.deleted_dirs, 5);
     assert!(!root.join("2023").exists(), "empty year and month go");
     assert!(root.join("2024/01/notes.txt").exists(), "a month with other content stays");
@@ -176,7 +178,7 @@ fn undated_dirs_and_top_level_files_are_kept() {
     write(&root.join("old_stuff/2019/f"), 5);
     write(&root.join("x_20241341/f"), 5); // impossible date
     fs::create_dir_all(root.join("empty_undated")).unwrap();
-    let r = clean(&test_profile(&root, 3), d(TODAY), false).unwrap();
+    let r = clean(&test_profile(&root, 3), d(TODAY), false, &mut Unobserved).unwrap();
     assert_eq!(rels(&root, &r.deleted_paths), ["x_20240101"]);
     for kept in ["README_20200101", "20200101.parquet", "meta/schema.json", "old_stuff/2019/f", "x_20241341/f"] {
         assert!(root.join(kept).exists(), "{kept}");
@@ -196,7 +198,7 @@ fn newest_day_is_kept_even_if_expired() {
     write(&root.join("a_20240103/.rsync-partial/stale"), 9);
     set_mtime(&root.join("a_20240103/.rsync-partial/stale"), old);
 
-    let r = clean(&test_profile(&root, 3), d(TODAY), false).unwrap();
+    let r = clean(&test_profile(&root, 3), d(TODAY), false, &mut Unobserved).unwrap();
     assert_eq!(rels(&root, &r.deleted_paths), ["a_20240101", "a_20240102"]);
     assert_eq!(r.warnings, ["newest partition 2024-01-03 is past retention but kept: the collector may have stopped"]);
     let skipped = rels(&root, &r.skipped.iter().map(|s| s.path.clone()).collect::<Vec<_>>());
@@ -234,10 +236,10 @@ fn partial_leftovers() {
     write(&root.join("x_20240101/.rsync-partial/z"), 3);
 
     let before = snapshot(&root);
-    let dry = clean(&test_profile(&root, 3), d(TODAY), true).unwrap();
+    let dry = clean(&test_profile(&root, 3), d(TODAY), true, &mut Unobserved).unwrap();
     assert_eq!(snapshot(&root), before);
 
-    let r = clean(&test_profile(&root, 3), d(TODAY), false).unwrap();
+    let r = clean(&test_profile(&root, 3), d(TODAY), false, &mut Unobserved).unwrap();
     assert_eq!((dry.deleted_files, dry.freed_bytes), (r.deleted_files, r.freed_bytes));
     assert_eq!(r.deleted_files, 1 + 1 + 2 + 1);
     assert_eq!(r.freed_bytes, 1000 + 4 + 30 + 3);
@@ -266,7 +268,7 @@ fn symlinked_partitions_are_not_followed() {
     let before = snapshot(&outside);
 
     for dry_run in [true, false] {
-        let r = clean(&test_profile(&root, 3), d(TODAY), dry_run).unwrap();
+        let r = clean(&test_profile(&root, 3), d(TODAY), dry_run, &mut Unobserved).unwrap();
         assert_eq!(r.deleted_dirs, 0);
         let mut skipped: Vec<_> =
             r.skipped.iter().map(|s| (s.path.file_name().unwrap().to_str().unwrap(), s.reason.clone())).collect();
@@ -295,7 +297,7 @@ fn symlinks_inside_expired_partitions_are_removed_not_followed() {
     symlink("/nonexistent/dangling", root.join("x_20240101/dangling")).unwrap();
     let before = snapshot(&outside);
 
-    let r = clean(&test_profile(&root, 3), d(TODAY), false).unwrap();
+    let r = clean(&test_profile(&root, 3), d(TODAY), false, &mut Unobserved).unwrap();
     assert_eq!(rels(&root, &r.deleted_paths), ["x_20240101"]);
     assert_eq!(r.deleted_files, 4, "1 file and 3 links");
     assert_eq!(r.freed_bytes, 5, "link targets are not counted");
@@ -311,7 +313,7 @@ fn symlinked_profile_dir_is_cleaned() {
     write(&real.join("x_20240309/f"), 5);
     let link = tmp.path().join("lake");
     symlink(&real, &link).unwrap();
-    let r = clean(&test_profile(&link, 3), d(TODAY), false).unwrap();
+    let r = clean(&test_profile(&link, 3), d(TODAY), false, &mut Unobserved).unwrap();
     assert_eq!(rels(&link, &r.deleted_paths), ["x_20240101"]);
     assert!(!real.join("x_20240101").exists());
 }
@@ -330,7 +332,7 @@ fn unreadable_dirs_are_reported_and_kept() {
     let root = tmp.path().join("lake");
     write(&root.join("locked/x_20240101/f"), 5);
     fs::set_permissions(root.join("locked"), fs::Permissions::from_mode(0o000)).unwrap();
-    let r = clean(&test_profile(&root, 3), d(TODAY), false).unwrap();
+    let r = clean(&test_profile(&root, 3), d(TODAY), false, &mut Unobserved).unwrap();
     fs::set_permissions(root.join("locked"), fs::Permissions::from_mode(0o755)).unwrap();
     assert_eq!(r.deleted_dirs, 0);
     assert_eq!(r.skipped.len(), 1);
@@ -373,7 +375,7 @@ fn other_filesystems_are_not_entered() {
     let Some(m3) = mount_tmpfs(&root.join("z_20240101/keep/m")) else { return };
     write(&m3.0.join("g"), 5);
 
-    let r = clean(&test_profile(&root, 3), d(TODAY), false).unwrap();
+    let r = clean(&test_profile(&root, 3), d(TODAY), false, &mut Unobserved).unwrap();
     assert_eq!(r.deleted_dirs, 0);
     let mut skipped = rels(&root, &r.skipped.iter().map(|s| s.path.clone()).collect::<Vec<_>>());
     skipped.sort();
@@ -383,4 +385,51 @@ fn other_filesystems_are_not_entered() {
     // Around the inner mount, the expired partition's other content went.
     assert!(!root.join("z_20240101/other").exists() && !root.join("z_20240101/keep/f").exists());
     assert_eq!(r.deleted_files, 2);
+}
+
+/// Cancels at the first progress report, and counts the reports.
+#[derive(Default)]
+struct CancelAtFirstProgress {
+    reports: Vec<Progress>,
+    polls: usize,
+}
+
+impl RunObserver for CancelAtFirstProgress {
+    fn progress(&mut self, progress: &Progress) {
+        self.reports.push(progress.clone());
+    }
+    fn should_cancel(&mut self) -> bool {
+        self.polls += 1;
+        !self.reports.is_empty()
+    }
+}
+
+#[test]
+fn progress_per_partition_and_a_stop_between_two() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("lake");
+    for day in 1..=9 {
+        write(&root.join(format!("x_2024010{day}/f")), 10);
+    }
+    write(&root.join("x_20240309/f"), 5);
+
+    let mut watch = CancelAtFirstProgress::default();
+    let err = clean(&test_profile(&root, 3), d(TODAY), false, &mut watch).unwrap_err();
+    assert_eq!(err.kind(), crate::vocab::error::ErrorKind::Interrupted);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "cleanup of profile {} was interrupted; partial data is kept and the next run resumes it",
+            test_profile(&root, 3).name
+        )
+    );
+    // The first partition went and was reported; the stop came before the second.
+    let [first] = watch.reports.as_slice() else { panic!("{:?}", watch.reports) };
+    assert_eq!((first.files_done, first.bytes_done), (1, 10));
+    assert_eq!(first.current_file.as_deref(), Some("x_20240101"));
+    assert!(!root.join("x_20240101").exists() && root.join("x_20240102").exists());
+
+    // Unobserved, the next cleanup finishes the job.
+    let r = clean(&test_profile(&root, 3), d(TODAY), false, &mut Unobserved).unwrap();
+    assert_eq!(r.deleted_dirs, 8);
 }
