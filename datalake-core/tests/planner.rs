@@ -176,8 +176,16 @@ fn the_quick_check_leaves_out_unchanged_partitions_and_never_a_changed_file() {
     for rel in [&grown, &rewritten, &lost, &halfway] {
         assert_eq!(lake_bytes(&area, rel), fs::read(area.collector.join(rel)).ok(), "{rel} is the collector's");
     }
+    // The grown and rewritten files were replaced: their earlier versions (fake
+    // Parquet, so compared by bytes, neither a prefix of the new) were kept.
+    assert_eq!(r.rewrites_kept, 2, "{r:?}");
     let mut digest = support::tree_digest(&area.lake.join("p"));
-    digest.retain(|k, _| !k.ends_with("local-note.txt"));
+    let kept: Vec<String> = digest.keys().filter(|k| k.starts_with(".datalake-replaced/")).cloned().collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    for (k, rel) in kept.iter().zip([&grown, &rewritten]) {
+        assert!(k.starts_with(&format!(".datalake-replaced/{rel}.")), "{k} keeps {rel}");
+    }
+    digest.retain(|k, _| !k.ends_with("local-note.txt") && !k.starts_with(".datalake-replaced/"));
     assert_eq!(digest, support::tree_digest(&area.collector));
     ok(&sync(&lake));
 }

@@ -33,6 +33,8 @@ pub mod ops;
 
 pub mod config;
 
+pub mod read;
+
 pub mod library;
 
 pub use aggregates::*;
@@ -41,4 +43,5 @@ pub use lake::*;
 pub use library::*;
 pub use ops::*;
 pub use options::{datalake_progress, datalake_progress_cb, datalake_sync_options, datalake_sync_options_default};
+pub use read::*;
 pub use status::{datalake_status, datalake_status_value};

@@ -307,6 +307,16 @@ impl PyProfile {
     fn parallel(&self) -> u32 {
         self.inner.parallel
     }
+    /// `"auto"`, `"keep"` or `"replace"`.
+    #[getter]
+    fn on_rewrite(&self) -> &'static str {
+        self.inner.on_rewrite.as_str()
+    }
+    /// How a series name splits into fields (`"{exchange}_{symbol}"`), or None.
+    #[getter]
+    fn series_format(&self) -> Option<&str> {
+        self.inner.series_format.as_ref().map(|f| f.as_str())
+    }
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         json::to_py(py, &self.inner)
     }

@@ -103,6 +103,17 @@ fn set_variant_attributes(exc: &Bound<'_, PyAny>, err: &Error) -> PyResult<()> {
         Error::Interrupted { profile, .. } => {
             exc.setattr("profile", profile)?;
         }
+        Error::PartitionRemoved { profile, partition } => {
+            exc.setattr("errno", 2)?; // ENOENT: the partition is gone
+            exc.setattr("filename", partition)?;
+            exc.setattr("profile", profile)?;
+            exc.setattr("partition", partition)?;
+        }
+        Error::SchemaMismatch { profile, difference, first, second } => {
+            exc.setattr("profile", profile)?;
+            exc.setattr("difference", difference)?;
+            exc.setattr("files", (first, second))?;
+        }
     }
     Ok(())
 }

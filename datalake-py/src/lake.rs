@@ -25,6 +25,13 @@ pub struct PyDataLake {
     inner: DataLake,
 }
 
+impl PyDataLake {
+    /// The core facade (for the methods defined in other files, e.g. `read`).
+    pub(crate) fn core(&self) -> &DataLake {
+        &self.inner
+    }
+}
+
 #[pymethods]
 impl PyDataLake {
     /// Load and validate the config file; raises ConfigError listing every problem.

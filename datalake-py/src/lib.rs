@@ -19,6 +19,7 @@ mod logging;
 mod ops;
 mod parsing;
 mod quality;
+mod read;
 mod reports;
 mod retention;
 mod stats;
@@ -52,6 +53,8 @@ fn datalake_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<checkpoint::PyRunRecord>()?;
     m.add_class::<checkpoint::PyRunningMarker>()?;
     m.add_class::<ops::PyHealthReport>()?;
+    m.add_class::<read::PyCatalog>()?;
+    m.add_class::<read::PyFileEntry>()?;
     m.add_function(wrap_pyfunction!(lake::validate_file, m)?)?;
     m.add_function(wrap_pyfunction!(config::config_keys, m)?)?;
     m.add_function(wrap_pyfunction!(lake::human_size, m)?)?;

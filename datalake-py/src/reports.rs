@@ -186,6 +186,21 @@ impl PySyncReport {
     fn streams(&self) -> u32 {
         self.inner.streams
     }
+    /// Replaced files whose earlier version was kept in `.datalake-replaced`.
+    #[getter]
+    fn rewrites_kept(&self) -> u64 {
+        self.inner.rewrites_kept
+    }
+    /// Replaced files whose new version holds every earlier row (nothing kept).
+    #[getter]
+    fn files_grown(&self) -> u64 {
+        self.inner.files_grown
+    }
+    /// The earlier versions kept (dicts: path, kept_as, reason).
+    #[getter]
+    fn kept_versions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json::to_py(py, &self.inner.kept_versions)
+    }
     /// Raise the matching exception (with `.report` set) unless the run succeeded.
     fn raise_for_status(slf: &Bound<'_, Self>) -> PyResult<()> {
         match Self::failure(slf)? {

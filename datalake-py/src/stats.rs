@@ -129,6 +129,14 @@ impl PyProfileStats {
         self.inner.quarantined_files
     }
     #[getter]
+    fn kept_versions(&self) -> u64 {
+        self.inner.kept_versions
+    }
+    #[getter]
+    fn kept_bytes(&self) -> u64 {
+        self.inner.kept_bytes
+    }
+    #[getter]
     fn missing_days(&self) -> u64 {
         self.inner.missing_days
     }

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING  # noqa: E402
 from datalake._datalake import (
     AuthenticationError,
     CancelledError,
+    Catalog,
     Checkpoint,
     CleanupAllReport,
     CleanupReport,
@@ -39,6 +40,7 @@ from datalake._datalake import (
     DataLake,
     DataLakeError,
     Diagnostic,
+    FileEntry,
     HealthReport,
     HostKeyError,
     InvalidArgumentError,
@@ -88,6 +90,7 @@ _logging.getLogger("datalake").addHandler(_logging.NullHandler())
 __all__ = [
     "AuthenticationError",
     "CancelledError",
+    "Catalog",
     "Checkpoint",
     "CleanupAllReport",
     "CleanupReport",
@@ -101,6 +104,7 @@ __all__ = [
     "DataLakeError",
     "DataLakeManager",
     "Diagnostic",
+    "FileEntry",
     "HealthReport",
     "HostKeyError",
     "InvalidArgumentError",

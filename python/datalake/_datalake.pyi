@@ -7,6 +7,11 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import Any, Callable, Literal, TypedDict, final
 
+import pandas  # type: ignore[import-untyped, unused-ignore]
+import polars
+import pyarrow  # type: ignore[import-untyped, unused-ignore]
+import pyarrow.dataset  # type: ignore[import-untyped, unused-ignore]
+
 __all__ = [
     "DataLakeError",
     "ConfigError",
@@ -43,6 +48,8 @@ __all__ = [
     "RunRecord",
     "RunningMarker",
     "HealthReport",
+    "Catalog",
+    "FileEntry",
     "validate_file",
     "config_keys",
     "human_size",
@@ -300,6 +307,9 @@ class Profile:
     def full_sync_every(self) -> datetime.timedelta: ...
     @property
     def parallel(self) -> int: ...
+    @property
+    def on_rewrite(self) -> Literal["auto", "keep", "replace"]: ...
+    def series_format(self) -> str | None: ...
     def to_dict(self) -> dict[str, Any]: ...
 
 @final
@@ -441,6 +451,12 @@ class SyncReport:
     def files_missed_by_window(self) -> int | None: ...
     @property
     def streams(self) -> int: ...
+    @property
+    def rewrites_kept(self) -> int: ...
+    @property
+    def files_grown(self) -> int: ...
+    @property
+    def kept_versions(self) -> list[dict[str, Any]]: ...
     def raise_for_status(self) -> None: ...
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -524,6 +540,10 @@ class ProfileStats:
     def consecutive_failures(self) -> int: ...
     @property
     def quarantined_files(self) -> int: ...
+    @property
+    def kept_versions(self) -> int: ...
+    @property
+    def kept_bytes(self) -> int: ...
     @property
     def missing_days(self) -> int: ...
     @property
@@ -814,6 +834,124 @@ class DataLake:
         """Verdicts from the checkpoints: never ran, last run failed, last success older than ``max_age``."""
     def cancel(self) -> None:
         """Cancel every sync, verify and cleanup running on this DataLake; callable from any thread."""
+    # Reading (datalake-py/src/read.rs, python/datalake/reader.py). The selection keywords
+    # are the same everywhere: series (names or globs), start/end (inclusive days) and one
+    # keyword per field of the profile's series_format (exchange=, symbol=...).
+    def catalog(
+        self,
+        profile: str,
+        *,
+        series: str | Sequence[str] | None = None,
+        start: datetime.date | str | None = None,
+        end: datetime.date | str | None = None,
+        **fields: str | Sequence[str],
+    ) -> Catalog:
+        """The complete files of a selection, with the schema and retention checks of a read."""
+    def files(
+        self,
+        profile: str,
+        *,
+        series: str | Sequence[str] | None = None,
+        start: datetime.date | str | None = None,
+        end: datetime.date | str | None = None,
+        **fields: str | Sequence[str],
+    ) -> list[FileEntry]:
+        """The complete files of a selection, by series, date and path."""
+    def dataset(
+        self,
+        profile: str,
+        *,
+        series: str | Sequence[str] | None = None,
+        start: datetime.date | str | None = None,
+        end: datetime.date | str | None = None,
+        **fields: str | Sequence[str],
+    ) -> pyarrow.dataset.Dataset:
+        """A pyarrow Dataset over exactly the selection's files (needs datalake[read])."""
+    def read(
+        self,
+        profile: str,
+        *,
+        series: str | Sequence[str] | None = None,
+        start: datetime.date | str | None = None,
+        end: datetime.date | str | None = None,
+        columns: Sequence[str] | None = None,
+        filter: Any = None,
+        time_column: str | None = None,
+        start_time: datetime.datetime | None = None,
+        end_time: datetime.datetime | None = None,
+        sort_by: str | Sequence[Any] | None = None,
+        **fields: str | Sequence[str],
+    ) -> pyarrow.Table:
+        """The selection's rows as a pyarrow Table (see datalake.reader.read)."""
+    def scan(
+        self,
+        profile: str,
+        *,
+        series: str | Sequence[str] | None = None,
+        start: datetime.date | str | None = None,
+        end: datetime.date | str | None = None,
+        **fields: str | Sequence[str],
+    ) -> polars.LazyFrame:
+        """The selection as a Polars LazyFrame (needs datalake[read])."""
+    def read_pandas(
+        self,
+        profile: str,
+        *,
+        series: str | Sequence[str] | None = None,
+        start: datetime.date | str | None = None,
+        end: datetime.date | str | None = None,
+        columns: Sequence[str] | None = None,
+        filter: Any = None,
+        time_column: str | None = None,
+        start_time: datetime.datetime | None = None,
+        end_time: datetime.datetime | None = None,
+        sort_by: str | Sequence[Any] | None = None,
+        **fields: str | Sequence[str],
+    ) -> pandas.DataFrame:
+        """``read(...).to_pandas()`` (needs datalake[read])."""
+
+@final
+class FileEntry:
+    """One complete file of a selection; ``os.fspath(entry)`` is its path."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def series(self) -> str: ...
+    @property
+    def date(self) -> datetime.date: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def mtime(self) -> datetime.datetime: ...
+    @property
+    def fields(self) -> dict[str, str]: ...
+    def __fspath__(self) -> str: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Catalog:
+    """The complete files of a selection of one profile."""
+
+    @property
+    def profile(self) -> str: ...
+    @property
+    def root(self) -> Path: ...
+    @property
+    def fields(self) -> list[str]: ...
+    @property
+    def files(self) -> list[FileEntry]: ...
+    def paths(self) -> list[str]: ...
+    @property
+    def partitions(self) -> list[dict[str, Any]]: ...
+    @property
+    def warnings(self) -> list[str]: ...
+    def schema_files(self) -> list[str]:
+        """One file per distinct Parquet schema; InvalidArgumentError naming two files on a type conflict."""
+    def check_still_there(self) -> None:
+        """LocalIOError (``.partition``) when a selected partition was removed since it was listed."""
+    def to_dict(self) -> dict[str, Any]: ...
+    def __len__(self) -> int: ...
 
 @final
 class HealthReport:

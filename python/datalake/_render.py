@@ -161,6 +161,8 @@ def finished_fields(r: SyncReport) -> dict[str, Any]:
         "attempts": r.attempts,
         "rsync_exit_code": r.rsync_exit_code,
         "mode": r.mode,
+        "rewrites_kept": r.rewrites_kept,
+        "files_grown": r.files_grown,
     }
 
 
@@ -246,6 +248,7 @@ def stats_fields(s: ProfileStats) -> list[tuple[str, Any]]:
         ("partial files", f"{s.partial_files} ({human_size(s.partial_bytes)})"),
         ("symlinks", s.symlinks),
         ("quarantined files", s.quarantined_files),
+        ("kept versions", f"{s.kept_versions} ({human_size(s.kept_bytes)})"),
         ("missing days", s.missing_days),
         ("stopped series", s.stopped_series),
         ("last sync", f"{local_time(s.last_sync_time)} ({ago(s.last_sync_time)})"),

@@ -19,6 +19,8 @@
  *   api_test quality    CONFIG PROFILE                  sync (a broken file quarantined), verify local
  *                                                       and remote, coverage; prints the four JSON
  *                                                       documents, one per line, for the driver to check
+ *   api_test synced     CONFIG PROFILE                  one sync that must succeed, then stats; prints
+ *                                                       the two JSON documents, one per line
  *
  * Every check failure prints where and why, and exits 1. Exit 0 means all passed.
  */
@@ -645,6 +647,23 @@ static int cmd_quality(const char *config, const char *profile) {
   return 0;
 }
 
+/* ---- synced ----------------------------------------------------------------------------- */
+
+static int cmd_synced(const char *config, const char *profile) {
+  datalake_lake *lake = open_or_die(config);
+  char *json = NULL;
+  CHECK_STATUS(datalake_sync(lake, profile, NULL, &json), DATALAKE_OK, "datalake_sync");
+  CHECK(json != NULL, "no sync report");
+  printf("%s\n", json);
+  datalake_string_free(json);
+  json = NULL;
+  CHECK_STATUS(datalake_stats(lake, profile, &json), DATALAKE_OK, "datalake_stats");
+  printf("%s\n", json);
+  datalake_string_free(json);
+  datalake_free(lake);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : "";
   if (strcmp(cmd, "args") == 0 && argc == 4) return cmd_args(argv[2], argv[3]);
@@ -655,6 +674,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "cancel") == 0 && argc == 4) return cmd_cancel(argv[2], argv[3]);
   if (strcmp(cmd, "parallel") == 0 && argc == 5) return cmd_parallel(argv[2], argv[3], argv[4]);
   if (strcmp(cmd, "quality") == 0 && argc == 4) return cmd_quality(argv[2], argv[3]);
+  if (strcmp(cmd, "synced") == 0 && argc == 4) return cmd_synced(argv[2], argv[3]);
   if (strcmp(cmd, "verify-cancel") == 0 && argc == 5) return cmd_verify_cancel(argv[2], argv[3], argv[4]);
   if (strcmp(cmd, "aggregates") == 0 && argc == 5) return cmd_aggregates(argv[2], argv[3], argv[4]);
   fprintf(stderr, "usage: see the comment at the top of tests/c/api_test.c (got %d arguments for \"%s\")\n", argc - 1,

@@ -22,6 +22,7 @@ from typing import Any, Iterator, Optional
 import gated
 import parquet_files as pf
 import pytest
+import rewrites as rw
 import sshd
 import trees
 from configs import WriteConfig
@@ -265,6 +266,23 @@ def test_verify_and_coverage(programs: Path, write_config: WriteConfig, world_tm
     assert coverage["missing_days"] == 1 and coverage["series"][0]["series"] == "gate_io_BTC-USDT"
     assert coverage["series"][0]["missing_days"] == [str(days[2])]
     assert coverage["series"][0]["partial_days"] == [str(days[0])]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_rewrites_kept(programs: Path, write_config: WriteConfig, world_tmp: Path, mode: str) -> None:
+    """A restarted collector's part is kept, a growing snapshot replaced: the report and stats from C."""
+    collector = world_tmp / "books"
+    collector.mkdir(mode=0o755)
+    first = rw.write_first(collector)
+    config = write_config(
+        {PROFILE: {"source": {"remote_root": str(collector)}, "min_age": "1m", "check_parquet": True}}
+    )
+    run([API_TEST, "synced", config, PROFILE], mode=mode)
+    rw.write_second(collector)
+    sync, stats = (json.loads(line) for line in run([API_TEST, "synced", config, PROFILE], mode=mode).stdout.splitlines()[-2:])
+    rw.check_second_sync(sync, lake_dir(config) / PROFILE, first, collector)
+    assert stats["kept_versions"] == 2
+    assert stats["kept_bytes"] == sum(len(first[f"{rw.today_part()}/{n}"]) for n in rw.REWRITTEN)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -11,6 +11,7 @@ use super::ctx::{join, Ctx};
 use super::fields::*;
 use super::keys::{self, *};
 use super::rules::{check_local_subdir, check_profile_name, did_you_mean, normalize};
+use super::series_format::SeriesFormat;
 use super::source::walk_source;
 use super::spec::{DurationKey, IntKey, Scope};
 use super::types::{Config, Profile, Source, Timezone};
@@ -245,6 +246,11 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
     let window_days = int(ctx, &WINDOW_DAYS).map_or(DEFAULT_WINDOW_DAYS, |n| n as u32);
     let full_sync_every = duration(ctx, &FULL_SYNC_EVERY).unwrap_or(DEFAULT_FULL_SYNC_EVERY);
     let parallel = int(ctx, &PARALLEL).map_or(DEFAULT_PARALLEL, |n| n as u32);
+    let on_rewrite = read_on_rewrite(ctx, f.get("on_rewrite"), &key("on_rewrite")).unwrap_or(DEFAULT_ON_REWRITE);
+    let series_format = f.get("series_format").and_then(|e| {
+        let text = read_str(ctx, Some(e), &key("series_format"))?;
+        SeriesFormat::parse(&text).map_err(|message| ctx.error(e.value.pos, &key("series_format"), message)).ok()
+    });
 
     if matches!(source, Some(Source::Local { .. })) {
         for k in ["known_hosts", "host_key_checking", "connect_timeout"] {
@@ -289,6 +295,8 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
         window_days,
         full_sync_every,
         parallel,
+        on_rewrite,
+        series_format,
     };
     Some((profile, placed))
 }

@@ -11,7 +11,7 @@ use super::keys::DEFAULT_RSYNC_ARGS;
 use super::rsync_args;
 use super::rules::{did_you_mean, normalize};
 use super::spec::{DurationKey, IntKey};
-use super::types::{HostKeyChecking, Timezone};
+use super::types::{HostKeyChecking, OnRewrite, Timezone};
 use super::yaml::{Kind, Node, Pos};
 
 /// A known key found in a mapping.
@@ -249,6 +249,24 @@ pub(super) fn read_host_key_checking(ctx: &mut Ctx<'_>, e: Option<Entry<'_>>, ke
         }
         _ => {
             ctx.error(pos, key, format!("expected accept-new or yes, got {text:?}"));
+            None
+        }
+    }
+}
+
+pub(super) fn read_on_rewrite(ctx: &mut Ctx<'_>, e: Option<Entry<'_>>, key: &str) -> Option<OnRewrite> {
+    let pos = e.map(|e| e.value.pos)?;
+    let text = read_str(ctx, e, key)?;
+    match text.to_ascii_lowercase().as_str() {
+        "auto" => Some(OnRewrite::Auto),
+        "keep" => Some(OnRewrite::Keep),
+        "replace" => Some(OnRewrite::Replace),
+        _ => {
+            ctx.error(
+                pos,
+                key,
+                format!("expected auto (keep an earlier version only when the new one lost rows, the default), keep or replace, got {text:?}"),
+            );
             None
         }
     }

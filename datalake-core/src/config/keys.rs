@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use super::spec::{DefaultValue as D, DurationKey, IntKey, KeySpec, Scope, ValueType as T};
-use super::types::{HostKeyChecking, Timezone};
+use super::types::{HostKeyChecking, OnRewrite, Timezone};
 
 /// Default SSH port of the collectors (quants-infra convention).
 pub const DEFAULT_PORT: u16 = 6677;
@@ -49,6 +49,8 @@ pub const DEFAULT_HOST_KEY_CHECKING: HostKeyChecking = HostKeyChecking::AcceptNe
 pub const DEFAULT_ENABLED: bool = true;
 /// Default `check_parquet`.
 pub const DEFAULT_CHECK_PARQUET: bool = true;
+/// Default `on_rewrite`: keep an earlier version only when rows would be lost.
+pub const DEFAULT_ON_REWRITE: OnRewrite = OnRewrite::Auto;
 /// Default `checkpoint_dir`, below `root_dir`.
 pub const CHECKPOINT_SUBDIR: &str = ".checkpoints";
 
@@ -78,6 +80,7 @@ pub const FULL_SYNC_EVERY: DurationKey = DurationKey {
 };
 
 const TIMEZONES: &[&str] = &[Timezone::Utc.as_str(), Timezone::Local.as_str()];
+const ON_REWRITE: &[&str] = &[OnRewrite::Auto.as_str(), OnRewrite::Keep.as_str(), OnRewrite::Replace.as_str()];
 const HOST_KEY_CHECKING: &[&str] = &[HostKeyChecking::AcceptNew.as_ssh_option(), HostKeyChecking::Yes.as_ssh_option()];
 
 use Scope::{DataLake, Profile, Source};
@@ -238,6 +241,22 @@ pub static KEYS: &[KeySpec] = &[
         D::Int(DEFAULT_PARALLEL as u64),
         "rsync streams at once, each over its own ssh connection.",
     ),
+    KeySpec {
+        scope: Profile,
+        name: "on_rewrite",
+        ty: T::Choice(ON_REWRITE),
+        default: D::Text(DEFAULT_ON_REWRITE.as_str()),
+        rule: "",
+        doc: "A file the lake has, written again on the collector: `auto` keeps the earlier version in `.datalake-replaced/` when the new one lacks some of its rows, `keep` keeps every earlier version, `replace` replaces it.",
+    },
+    KeySpec {
+        scope: Profile,
+        name: "series_format",
+        ty: T::Text,
+        default: D::Unset("none: series have no fields"),
+        rule: "`{field}` names with text between them, not `series` or `date`",
+        doc: "How a series name splits into fields for reading (`\"{exchange}_{symbol}\"`): filters and columns.",
+    },
     KeySpec {
         scope: Source,
         name: "type",

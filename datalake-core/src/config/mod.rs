@@ -70,6 +70,7 @@ mod load;
 mod reference;
 mod rsync_args;
 mod rules;
+mod series_format;
 mod source;
 mod spec;
 pub mod storage;
@@ -87,5 +88,6 @@ pub use keys::{
 };
 pub use load::example_yaml;
 pub use reference::{reference_markdown, REFRESH_COMMAND};
+pub use series_format::{SeriesFormat, RESERVED_FIELDS};
 pub use spec::{DefaultValue, DurationKey, IntKey, KeySpec, Scope, ValueType};
-pub use types::{Config, HostKeyChecking, Profile, Source, SshSource, Timezone, ValidationReport};
+pub use types::{Config, HostKeyChecking, OnRewrite, Profile, Source, SshSource, Timezone, ValidationReport};

@@ -120,6 +120,7 @@ fn refusal(name: &str) -> Option<&'static str> {
         "daemon" | "server" | "sender" => "is internal to rsync and would break the transfer; remove it",
         "list-only" => "makes rsync list files instead of copying them; remove it",
         "write-batch" | "only-write-batch" | "read-batch" => "batch mode is not supported by the tool; remove it",
+        "backup" | "backup-dir" | "suffix" => "the tool keeps the earlier versions of replaced files itself (profile key on_rewrite: auto or keep, in .datalake-replaced/); remove it",
         "out-format" | "log-format" | "info" | "debug" | "stderr" | "msgs2stderr" | "no-msgs2stderr" => OWNS_OUTPUT,
         _ => return None,
     })
@@ -198,6 +199,7 @@ pub(crate) fn check(args: &[String]) -> Vec<ArgIssue> {
                     'n' => "dry-run",
                     'z' => "compress",
                     'P' => "partial",
+                    'b' => "backup",
                     _ => continue,
                 };
                 seen.push((long.to_string(), shown(word, c)));
@@ -300,6 +302,10 @@ mod tests {
             ("--write-batch=x", "batch"),
             ("--only-write-batch x", "batch"),
             ("--read-batch=x", "batch"),
+            ("--backup", "on_rewrite"),
+            ("-avb", "-b (in -avb)"),
+            ("--backup-dir=/tmp/x", "on_rewrite"),
+            ("--suffix .old", "on_rewrite"),
             ("--out-format=%n", "output"),
             ("--log-format %n", "output"),
             ("--info=progress2", "output"),

@@ -33,8 +33,10 @@ pub(crate) fn test_profile(local_dir: &Path, retention_days: u32) -> Profile {
         timezone: Timezone::Utc,
         min_age: super::DEFAULT_MIN_AGE,
         check_parquet: true,
+        on_rewrite: super::OnRewrite::Auto,
         window_days: super::DEFAULT_WINDOW_DAYS,
         full_sync_every: super::DEFAULT_FULL_SYNC_EVERY,
         parallel: super::DEFAULT_PARALLEL,
+        series_format: None,
     }
 }

@@ -779,3 +779,16 @@ fn did_you_mean_lists_are_the_table() {
         assert!(e.contains(&format!("known fields here: {}", keys::names(scope).join(", "))), "{e}");
     }
 }
+
+#[test]
+fn on_rewrite() {
+    let c = load(&with_profile_keys("")).unwrap();
+    assert_eq!(c.profiles.values().next().unwrap().on_rewrite, OnRewrite::Auto);
+    for (text, want) in [("auto", OnRewrite::Auto), ("keep", OnRewrite::Keep), ("Replace", OnRewrite::Replace)] {
+        let c = load(&with_profile_keys(&format!("      on_rewrite: {text}\n"))).unwrap();
+        assert_eq!(c.profiles.values().next().unwrap().on_rewrite, want, "{text}");
+        assert_eq!(want.as_str(), text.to_ascii_lowercase());
+    }
+    let e = errors(&with_profile_keys("      on_rewrite: always\n"));
+    assert_has(&e, "on_rewrite: expected auto");
+}

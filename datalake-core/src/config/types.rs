@@ -45,6 +45,31 @@ impl HostKeyChecking {
     }
 }
 
+/// What a sync does with the lake's copy of a file that a new version replaces
+/// (profile key `on_rewrite`; see [`crate::state::replaced`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnRewrite {
+    /// Keep the earlier version when the new one does not hold all its rows
+    /// (a rewrite); drop it when the new one grew from it (default).
+    Auto,
+    /// Keep every earlier version.
+    Keep,
+    /// Replace it, as rsync does (nothing is checked or kept).
+    Replace,
+}
+
+impl OnRewrite {
+    /// `"auto"`, `"keep"` or `"replace"`, as in the config file.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            OnRewrite::Auto => "auto",
+            OnRewrite::Keep => "keep",
+            OnRewrite::Replace => "replace",
+        }
+    }
+}
+
 /// Which calendar "today" retention counts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -172,6 +197,11 @@ pub struct Profile {
     pub full_sync_every: std::time::Duration,
     /// rsync streams at once (range: [`super::keys::PARALLEL`]).
     pub parallel: u32,
+    /// What happens to the lake's copy of a file a new version replaces.
+    pub on_rewrite: OnRewrite,
+    /// How a series name splits into fields (`"{exchange}_{symbol}"`), for
+    /// reading the lake (see [`crate::read`]); `None`: series have no fields.
+    pub series_format: Option<super::series_format::SeriesFormat>,
 }
 
 fn as_seconds<S: serde::Serializer>(d: &std::time::Duration, s: S) -> std::result::Result<S::Ok, S::Error> {

@@ -23,9 +23,10 @@ use crate::local::fswalk::{self, EntryKind, MAX_DEPTH};
 use crate::local::partition::{cutoff_date, partition_date};
 use crate::state::checkpoint::Checkpoint;
 use crate::state::quarantine::{self};
+use crate::state::replaced;
 use crate::vocab::error::{Error, Result};
 use crate::vocab::names::PARTIAL_DIR;
-use crate::vocab::names::QUARANTINE_DIR;
+use crate::vocab::names::{QUARANTINE_DIR, REPLACED_DIR};
 use crate::vocab::units::human_size;
 
 /// Statistics of one profile's local directory.
@@ -81,6 +82,11 @@ pub struct ProfileStats {
     pub consecutive_failures: u32,
     /// Files in the quarantine folder (broken Parquet files a sync moved aside).
     pub quarantined_files: u64,
+    /// Earlier versions of replaced files kept in `.datalake-replaced` (see
+    /// [`crate::state::replaced`]), not counted in `file_count`.
+    pub kept_versions: u64,
+    /// Their bytes (not in `total_size`).
+    pub kept_bytes: u64,
     /// Days missing, summed over the series (see [`crate::inspect::coverage`]).
     pub missing_days: u64,
     /// Series without a partition for the profile's latest day.
@@ -102,8 +108,8 @@ pub fn collect(profile: &Profile, checkpoint: Option<&Checkpoint>, today: NaiveD
 }
 
 /// [`collect`], and the coverage worked out from the same walk. The
-/// quarantine folder is not walked as lake data: its files are counted in
-/// `quarantined_files`.
+/// quarantine and kept-versions folders are not walked as lake data: their
+/// files are counted in `quarantined_files` and `kept_versions`/`kept_bytes`.
 pub fn collect_with_coverage(
     profile: &Profile,
     checkpoint: Option<&Checkpoint>,
@@ -139,6 +145,9 @@ fn collect_inner(
     let cutoff = cutoff_date(today, profile.retention_days);
     let coverage = coverage::analyze(&profile.name, today, cutoff, &partitions, &quarantined);
     stats.quarantined_files = coverage.quarantined_files;
+    if stats.exists {
+        (stats.kept_versions, stats.kept_bytes) = replaced::usage(&profile.local_dir);
+    }
     stats.missing_days = coverage.missing_days;
     stats.stopped_series = coverage.stopped_series;
     Ok((stats, coverage))
@@ -178,6 +187,8 @@ fn walk_lake(
         last_success_time: checkpoint.and_then(|c| c.last_success_time),
         consecutive_failures: checkpoint.map_or(0, |c| c.consecutive_failures),
         quarantined_files: 0,
+        kept_versions: 0,
+        kept_bytes: 0,
         missing_days: 0,
         stopped_series: 0,
     };
@@ -306,7 +317,7 @@ impl Walker<'_> {
                 }
                 EntryKind::Directory => {
                     let os_name = OsStr::from_bytes(name.to_bytes());
-                    if depth == 0 && os_name == QUARANTINE_DIR {
+                    if depth == 0 && (os_name == QUARANTINE_DIR || os_name == REPLACED_DIR) {
                         // Not lake data: counted apart by `collect_with_coverage`.
                         continue;
                     }

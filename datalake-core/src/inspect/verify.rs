@@ -45,7 +45,7 @@ use crate::state::quarantine::{self};
 use crate::vocab::cancel::CancelToken;
 use crate::vocab::error::{Error, Result};
 use crate::vocab::names::PARTIAL_DIR;
-use crate::vocab::names::QUARANTINE_DIR;
+use crate::vocab::names::{QUARANTINE_DIR, REPLACED_DIR};
 use crate::vocab::progress::Progress;
 use crate::vocab::rsync_exit::{self, ExitClass};
 use crate::vocab::run_control::RunControl;
@@ -147,7 +147,9 @@ fn parquet_files(root: &Path) -> Result<LakeFiles> {
             continue;
         }
         let name = entry.file_name();
-        if entry.depth() > 0 && (name == PARTIAL_DIR || (entry.depth() == 1 && name == QUARANTINE_DIR)) {
+        if entry.depth() > 0
+            && (name == PARTIAL_DIR || (entry.depth() == 1 && (name == QUARANTINE_DIR || name == REPLACED_DIR)))
+        {
             walk.skip_current_dir();
             continue;
         }
@@ -284,7 +286,7 @@ fn compare_argv(
     argv.push(rsync::output::out_format_arg().into());
     argv.push(format!("--timeout={}", profile.io_timeout).into());
     let cutoff = cutoff_date(today, profile.retention_days);
-    let anchored = [format!("/{QUARANTINE_DIR}/"), format!("{PARTIAL_DIR}/")];
+    let anchored = [format!("/{QUARANTINE_DIR}/"), format!("/{REPLACED_DIR}/"), format!("{PARTIAL_DIR}/")];
     for p in profile.exclude.iter().chain(&expired_exclude_patterns(cutoff)).chain(&anchored) {
         argv.push(format!("--exclude={p}").into());
     }

@@ -9,6 +9,7 @@
 pub mod aggregates;
 mod inspection;
 pub mod outcome;
+mod read;
 mod retention;
 mod run;
 pub mod selection;

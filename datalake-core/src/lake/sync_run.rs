@@ -6,6 +6,8 @@
 //! 2. [`ProfileRun::transfer`]: the planned transfer (window or full, one or
 //!    several streams), and a stop that came after rsync's last poll;
 //! 3. [`ProfileRun::check_landing`]: the Parquet landing check and quarantine;
+//!    then [`ProfileRun::settle_replaced`] keeps or drops the earlier versions
+//!    of the files rsync replaced (also before step 2, for a killed run's);
 //! 4. [`ProfileRun::clean_up`]: retention after a success or a partial run;
 //! 5. [`ProfileRun::record`]: the checkpoint's record of the run, its
 //!    counters and the metrics textfile;
@@ -23,6 +25,7 @@ use crate::state::checkpoint::{Checkpoint, RunRecord, RunningMarker};
 use crate::state::cleaner::{self, CleanupReport};
 use crate::state::lock::ProfileLock;
 use crate::state::quarantine::{self, LandingCheck};
+use crate::state::replaced::{self, Settled};
 use crate::transfer::planner::{self, PlanSummary};
 use crate::transfer::report::SyncReport;
 use crate::transfer::syncer::{Syncer, TransferOutcome};
@@ -50,6 +53,8 @@ struct ProfileRun<'p> {
     config_warnings: Vec<String>,
     warnings: Vec<String>,
     errors: Vec<String>,
+    /// Earlier versions of replaced files, kept or dropped.
+    settled: Settled,
 }
 
 /// What the transfer step hands on.
@@ -129,6 +134,7 @@ impl<'p> ProfileRun<'p> {
             config_warnings,
             warnings,
             errors: Vec::new(),
+            settled: Settled::default(),
         })
     }
 
@@ -253,6 +259,8 @@ impl<'p> ProfileRun<'p> {
         }
         counters.files_missed_by_window =
             counters.files_missed_by_window.saturating_add(plan.files_missed_by_window.unwrap_or(0));
+        counters.rewrites_kept = counters.rewrites_kept.saturating_add(self.settled.kept.len() as u64);
+        counters.files_grown = counters.files_grown.saturating_add(self.settled.grown);
         checkpoint.record_run(RunRecord {
             started_at: self.started,
             status: outcome.status,
@@ -271,6 +279,14 @@ impl<'p> ProfileRun<'p> {
             self.warnings.extend(metrics::write_textfile(dir, profile, checkpoint, self.today, walk));
         }
         ended
+    }
+
+    /// After step 3 (and before step 2, for what a killed run left): the
+    /// earlier versions rsync staged, kept or dropped ([`replaced`]).
+    fn settle_replaced(&mut self) {
+        let settled = replaced::settle_run(self.profile, self.dry_run);
+        self.warnings.extend(settled.warnings());
+        self.settled.absorb(settled);
     }
 
     /// Step 6: the report.
@@ -315,6 +331,9 @@ impl<'p> ProfileRun<'p> {
             partitions_unchanged: plan.partitions_unchanged,
             files_missed_by_window: plan.files_missed_by_window,
             streams: plan.streams,
+            rewrites_kept: self.settled.kept.len() as u64,
+            files_grown: self.settled.grown,
+            kept_versions: self.settled.kept,
             error: outcome.error,
         }
     }
@@ -331,8 +350,10 @@ impl DataLake {
         observer: &mut dyn RunObserver,
     ) -> Result<SyncReport> {
         let mut run = ProfileRun::start(self, profile, dry_run)?;
+        run.settle_replaced();
         let mut done = run.transfer(full, observer);
         let landing = run.check_landing(&mut done.outcome);
+        run.settle_replaced();
         let cleanup = run.clean_up(run_cleanup, &mut done.outcome, observer);
         let ended = run.record(self, &done, cleanup.as_ref());
         Ok(run.report(done, ended, landing, cleanup))

@@ -132,6 +132,20 @@ pub fn with_exclude_from(argv: &[OsString], file: &Path) -> Vec<OsString> {
     out
 }
 
+/// `argv` (as [`build`] made it) with `--backup --backup-dir=DIR` spliced in
+/// before the `--` that ends the options: each file the attempt replaces is
+/// first hard-linked into `DIR` (relative to the profile directory), then the
+/// new version is renamed over it. A dry run makes no backups.
+pub fn with_backup_dir(argv: &[OsString], dir: &str) -> Vec<OsString> {
+    let end = argv.iter().rposition(|a| a == "--").unwrap_or(argv.len());
+    let mut out = Vec::with_capacity(argv.len() + 2);
+    out.extend_from_slice(&argv[..end]);
+    out.push("--backup".into());
+    out.push(format!("--backup-dir={dir}").into());
+    out.extend_from_slice(&argv[end..]);
+    out
+}
+
 /// The full argv for syncing `profile` (program first).
 pub fn build(tools: &Tools, profile: &Profile, spec: &RunSpec) -> Vec<OsString> {
     let mut argv: Vec<OsString> = vec![tools.rsync.clone().into_os_string()];

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::state::cleaner::CleanupReport;
 use crate::state::quarantine::QuarantinedFile;
+use crate::state::replaced::KeptVersion;
 use crate::vocab::error::{Error, ErrorKind};
 use crate::vocab::status::SyncStatus;
 
@@ -79,6 +80,15 @@ pub struct SyncReport {
     pub files_missed_by_window: Option<u64>,
     /// rsync streams that ran at once.
     pub streams: u32,
+    /// Files the run replaced whose earlier version was kept in
+    /// `.datalake-replaced` because the new version lacks some of its rows
+    /// (every replaced file with `on_rewrite: keep`).
+    pub rewrites_kept: u64,
+    /// Files the run replaced whose new version holds every row of the
+    /// earlier one: replaced, nothing kept.
+    pub files_grown: u64,
+    /// The earlier versions kept, with where they are and why.
+    pub kept_versions: Vec<KeptVersion>,
     /// Why the run did not succeed: set for every status but `success`
     /// (not serialized; the faces take it from [`SyncReport::failure`]).
     #[serde(skip)]
@@ -128,6 +138,9 @@ impl SyncReport {
             partitions_unchanged: 0,
             files_missed_by_window: None,
             streams: 0,
+            rewrites_kept: 0,
+            files_grown: 0,
+            kept_versions: Vec::new(),
             error: Some(error),
         }
     }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 
 use crate::collector::min_age::{self, RecentFiles, Scope};
-use crate::config::Profile;
+use crate::config::{OnRewrite, Profile};
 use crate::local::partition::{cutoff_date, expired_exclude_patterns};
 use crate::rsync::command::{self, RunSpec};
 use crate::rsync::failure::{classify_failure, disk_full};
@@ -19,8 +19,9 @@ use crate::rsync::output::unescape_name;
 use crate::rsync::output::TransferStats;
 use crate::rsync::process::{self, RunObserver, POLL_INTERVAL};
 use crate::rsync::tools::{self, Tools};
+use crate::state::replaced;
 use crate::vocab::error::{Error, Result};
-use crate::vocab::names::QUARANTINE_DIR;
+use crate::vocab::names::{QUARANTINE_DIR, REPLACED_DIR};
 use crate::vocab::progress::Progress;
 use crate::vocab::rsync_exit::{self, ExitClass};
 use crate::vocab::status::SyncStatus;
@@ -114,8 +115,9 @@ impl<'a> Syncer<'a> {
         files_from: Option<std::path::PathBuf>,
     ) -> Vec<std::ffi::OsString> {
         let mut extra_excludes = self.expired_excludes(today);
-        // Anchored: only the profile's own quarantine folder.
+        // Anchored: only the profile's own quarantine and kept-versions folders.
         extra_excludes.push(format!("/{QUARANTINE_DIR}/"));
+        extra_excludes.push(format!("/{REPLACED_DIR}/"));
         let spec = RunSpec { dry_run, extra_excludes, files_from };
         command::build(&self.tools, self.profile, &spec)
     }
@@ -186,10 +188,14 @@ impl<'a> Syncer<'a> {
                 Err(e) => return out.ended(SyncStatus::Failed, e),
             };
             out.too_recent = recent.as_ref().map_or(0, |r| r.paths.len() as u64);
-            let argv = match &recent {
+            let mut argv = match &recent {
                 Some(r) => command::with_exclude_from(argv, r.exclude_file.path()),
                 None => argv.to_vec(),
             };
+            if profile.on_rewrite != OnRewrite::Replace {
+                // A directory of its own per attempt: rsync would replace an earlier backup of the same name.
+                argv = command::with_backup_dir(&argv, &replaced::staging_dir(chrono::Utc::now(), out.attempts));
+            }
             let run = match process::run(&argv, &profile.name, observer) {
                 Ok(r) => r,
                 Err(e) => return out.ended(SyncStatus::Failed, e),

@@ -36,4 +36,8 @@ pub struct Counters {
     pub cleanup_freed_bytes: u64,
     /// Files full runs found in partitions the window had skipped (late arrivals).
     pub files_missed_by_window: u64,
+    /// Earlier versions of replaced files kept in `.datalake-replaced` (rewrites).
+    pub rewrites_kept: u64,
+    /// Replaced files whose new version held every row of the earlier one (no copy kept).
+    pub files_grown: u64,
 }

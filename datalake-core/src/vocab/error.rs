@@ -300,6 +300,29 @@ pub enum Error {
         since: Option<String>,
     },
 
+    /// A partition a read selected was removed (by retention) before the
+    /// read finished: the rows it returned may be incomplete.
+    #[error("partition {partition} of profile {profile} was removed while it was being read (retention removes partitions past retention_days): the rows read may be incomplete; read again, the partition is no longer in the lake")]
+    PartitionRemoved {
+        /// The profile read.
+        profile: String,
+        /// The partition, relative to the profile directory.
+        partition: String,
+    },
+
+    /// Files of one read have schemas Arrow cannot unify.
+    #[error("the files of profile {profile} selected for this read cannot be read as one table: {difference} ({first} and {second}); select them apart (series=, start=, end=) or rewrite one of them")]
+    SchemaMismatch {
+        /// The profile read.
+        profile: String,
+        /// What differs, e.g. `column price is DOUBLE in the first and INT64 in the second`.
+        difference: String,
+        /// One file.
+        first: String,
+        /// Another file, whose schema conflicts with the first's.
+        second: String,
+    },
+
     /// The operation was cancelled before it finished.
     #[error("{operation} of profile {profile} was interrupted; partial data is kept and the next run resumes it")]
     Interrupted {
@@ -336,7 +359,8 @@ impl Error {
             Error::Config(_) => ErrorKind::Config,
             Error::ProfileNotFound { .. } => ErrorKind::ProfileNotFound,
             Error::ProfileDisabled { .. } | Error::InvalidArgument(_) => ErrorKind::InvalidArgument,
-            Error::Io { .. } => ErrorKind::Io,
+            Error::Io { .. } | Error::PartitionRemoved { .. } => ErrorKind::Io,
+            Error::SchemaMismatch { .. } => ErrorKind::InvalidArgument,
             Error::ToolNotFound { .. } => ErrorKind::ToolNotFound,
             Error::Connect { .. } => ErrorKind::Connect,
             Error::Authentication { .. } => ErrorKind::Authentication,
@@ -357,6 +381,9 @@ impl Error {
             Error::Locked { .. } | Error::Interrupted { .. } => true,
             Error::Rsync { code, .. } => crate::vocab::rsync_exit::classify(*code).is_transient(),
             Error::RsyncKilled { .. } => true,
+            // The next read no longer meets the removed partition.
+            Error::PartitionRemoved { .. } => true,
+            Error::SchemaMismatch { .. } => false,
             Error::Config(_)
             | Error::ProfileNotFound { .. }
             | Error::ProfileDisabled { .. }

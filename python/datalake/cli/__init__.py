@@ -22,7 +22,7 @@ module when the command is used), ``_common`` (the options and error handling
 every command shares), and one module per family of commands: ``config``
 (validate, test-connection), ``sync``, ``lake_info`` (stats, status),
 ``cleanup``, ``quality`` (verify, coverage), ``monitoring`` (metrics, the
-health check of ``status --max-age``). Progress: :mod:`datalake._progress`.
+health check of ``status --max-age``), ``files`` (the catalog of a selection). Progress: :mod:`datalake._progress`.
 """
 
 from datalake.cli._group import data_lake, main

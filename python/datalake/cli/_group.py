@@ -29,6 +29,7 @@ __all__ = ["data_lake", "main"]
 COMMANDS = {
     "cleanup": "datalake.cli.cleanup:cleanup",
     "coverage": "datalake.cli.quality:coverage",
+    "files": "datalake.cli.files:files",
     "metrics": "datalake.cli.monitoring:metrics",
     "stats": "datalake.cli.lake_info:stats",
     "status": "datalake.cli.lake_info:status",

@@ -69,6 +69,8 @@ impl Counters {
             (&mut self.cleanup_deleted_files, other.cleanup_deleted_files),
             (&mut self.cleanup_freed_bytes, other.cleanup_freed_bytes),
             (&mut self.files_missed_by_window, other.files_missed_by_window),
+            (&mut self.rewrites_kept, other.rewrites_kept),
+            (&mut self.files_grown, other.files_grown),
         ];
         for (mine, theirs) in pairs {
             *mine = (*mine).max(theirs);
@@ -110,6 +112,8 @@ impl Counters {
                 "data_lake_cleanup_deleted_files_total" => &mut c.cleanup_deleted_files,
                 "data_lake_cleanup_freed_bytes_total" => &mut c.cleanup_freed_bytes,
                 "data_lake_files_missed_by_window_total" => &mut c.files_missed_by_window,
+                "data_lake_rewrites_kept_total" => &mut c.rewrites_kept,
+                "data_lake_files_grown_total" => &mut c.files_grown,
                 _ => continue,
             };
             *slot = n;

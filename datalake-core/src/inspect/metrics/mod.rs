@@ -248,6 +248,16 @@ pub static FAMILIES: &[Family] = &[
         "Files full syncs found in partitions older than the window (late arrivals); growing means window_days is too small.",
         |s| one(s.counters.files_missed_by_window as f64),
     ),
+    Family::counter(
+        "data_lake_rewrites_kept_total",
+        "Files the collector wrote again without all of their earlier rows; the earlier versions were kept in .datalake-replaced.",
+        |s| one(s.counters.rewrites_kept as f64),
+    ),
+    Family::counter(
+        "data_lake_files_grown_total",
+        "Replaced files whose new version held every row of the earlier one (nothing kept).",
+        |s| one(s.counters.files_grown as f64),
+    ),
     Family::gauge(
         "data_lake_consecutive_failures",
         "Partial, failed or interrupted syncs since the last success.",
@@ -292,6 +302,11 @@ pub static FAMILIES: &[Family] = &[
         "data_lake_stopped_series",
         "Series with no partition for the profile's latest day: the collector stopped producing them.",
         |s| lake(s, |st, _| st.stopped_series as f64),
+    ),
+    Family::gauge(
+        "data_lake_kept_bytes",
+        "Bytes of earlier versions of replaced files kept in .datalake-replaced.",
+        |s| lake(s, |st, _| st.kept_bytes as f64),
     ),
     Family::gauge(
         "data_lake_quarantined_files",
