@@ -5,8 +5,9 @@
 
 Against a real S3 server on 127.0.0.1 (SeaweedFS ``weed mini``, tests/support/s3.py), on a
 raw lake generated once under bench/out/ (flat collector partitions
-``<exchange>_<PAIR>_<YYYYMMDD>/part_NNNNN.parquet`` of ~7 KB parts; 12 x 30 x 200 = 72,000
-files by default, the issue's shape):
+``<exchange>_<PAIR>_<YYYYMMDD>/part_NNNNN.parquet``: the collectors' order-book schema,
+~7 KB snappy parts from tests/support/parquet_files.py; 12 x 30 x 200 = 72,000 files by
+default, the issue's shape):
 
   * backfill: ``rclone copy RAW remote:bucket/raw --transfers 8 --fast-list``: wall time
     (straight to the server) and requests by type (a second copy into a fresh bucket,
@@ -218,45 +219,17 @@ def read_baseline(
 # The raw lake
 
 
-def _generator() -> str:
-    import parquet_files
-
-    return "orderbook" if hasattr(parquet_files, "write_orderbook_day") else "ticks"
-
-
 def _write_day(args: tuple[str, str, str, str, int]) -> int:
-    import parquet_files
+    import parquet_files  # the collectors' order-book schema, ~7 KB snappy parts
 
     root, exchange, pair, day, parts = args
-    writer = getattr(parquet_files, "write_orderbook_day", None)
-    if writer is not None:  # the collectors' order-book schema (tests/support, issue #19)
-        return len(writer(Path(root), exchange, pair, dt.date.fromisoformat(day), parts=parts))
-    # Until that generator is on main: ~7 KB snappy parts of ticks (timestamp, pair, price, amount).
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    part_dir = Path(root) / f"{exchange}_{pair}_{day.replace('-', '')}"
-    part_dir.mkdir(parents=True, exist_ok=True)
-    start_us = int(dt.datetime.fromisoformat(day).replace(tzinfo=dt.timezone.utc).timestamp() * 1_000_000)
-    rows = 300
-    for i in range(parts):
-        first = start_us + i * 432_000_000  # 200 parts a day: one every 7.2 minutes
-        table = pa.table(
-            {
-                "timestamp": pa.array([first + j * 1_000_000 for j in range(rows)], pa.timestamp("us", tz="UTC")),
-                "trading_pair": pa.array([pair] * rows),
-                "price": pa.array([100.0 + ((i * rows + j) * 7919 % 1000) / 100 for j in range(rows)]),
-                "amount": pa.array([((i * rows + j) * 104729 % 5000) / 10 for j in range(rows)]),
-            }
-        )
-        pq.write_table(table, part_dir / f"part_{i + 1:05d}.parquet", compression="snappy")
-    return parts
+    return len(parquet_files.write_orderbook_day(Path(root), exchange, pair, dt.date.fromisoformat(day), parts=parts))
 
 
 def raw_lake(shape: tuple[int, int, int]) -> Path:
     """The raw lake of this shape under bench/out/ (generated once, then kept)."""
     n_pairs, days, parts = shape
-    base = ROOT / "bench" / "out" / f"s3-raw-{_generator()}-{n_pairs}x{days}x{parts}"
+    base = ROOT / "bench" / "out" / f"s3-raw-{n_pairs}x{days}x{parts}"
     profile = base / "ticks"
     if (base / "done").exists():
         return profile
