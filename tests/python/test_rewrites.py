@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import parquet_files as pf
+import pyarrow.parquet as pq
 import pytest
 import rewrites as rw
 import trees
@@ -73,6 +74,12 @@ def test_python_keeps_rewrites_and_replaces_growths(
     assert s.file_count == 5 and s.total_size == sum(p.stat().st_size for p in books.rglob("*") if p.is_file())
     v = lake.verify(P)
     assert v.ok and v.files_checked == 3, v.to_dict()  # the three Parquet files under their names
+
+    # The reader returns the overwritten rows too: kept versions are files of their partition.
+    listed = {Path(f.path) for f in lake.files(P)}
+    kept = {f for f in (local / rw.REPLACED).rglob("*") if f.is_file() and ".parquet." in f.name}
+    assert kept and kept <= listed, (kept, listed)
+    assert lake.read(P).num_rows == sum(pq.read_metadata(f).num_rows for f in listed)
     cov = lake.coverage(P)
     assert cov.missing_days == 0
 

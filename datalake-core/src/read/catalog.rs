@@ -24,6 +24,10 @@
 //! - Anything but regular `*.parquet` files inside a dated partition
 //!   (symlinks are not followed, undated files belong to no series).
 //!
+//! Kept in it: the earlier versions of rewritten parts the lake keeps in
+//! `.datalake-replaced/<partition>/` (`on_rewrite`), as files of their
+//! partition, so a read returns the rows a restarted collector overwrote.
+//!
 //! A file being written by a running sync is never under its real name:
 //! rsync writes into a hidden temporary file (or `.rsync-partial/`) and
 //! renames it into place when it is complete, so every name the catalog
@@ -35,6 +39,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -50,7 +55,9 @@ use crate::local::fswalk::{self, EntryKind, MAX_DEPTH};
 use crate::read::glob;
 use crate::read::notes;
 use crate::read::selection::FileSelection;
+use crate::state::replaced::parse_kept_name;
 use crate::vocab::error::{Error, Result};
+use crate::vocab::names::REPLACED_DIR;
 
 /// One complete file of a selection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -140,6 +147,7 @@ pub fn list(profile: &Profile, selection: &FileSelection, today: NaiveDate) -> R
         today,
     );
     let Walk { mut files, partitions, .. } = walk;
+    add_kept_versions(root, &partitions, &mut files)?;
     let mut partitions: Vec<SelectedPartition> = partitions.into_iter().map(|(p, _)| p).collect();
     files.sort_by(|a, b| (&a.series, a.date, &a.path).cmp(&(&b.series, b.date, &b.path)));
     partitions.sort_by(|a, b| (&a.series, a.date, &a.rel).cmp(&(&b.series, b.date, &b.rel)));
@@ -151,6 +159,55 @@ pub fn list(profile: &Profile, selection: &FileSelection, today: NaiveDate) -> R
         partitions,
         warnings,
     })
+}
+
+/// The earlier versions the lake kept of rewritten parts (`on_rewrite`, see
+/// [`crate::state::replaced`]) are rows of their partition too: each selected
+/// partition's folder in `.datalake-replaced/` adds its kept `*.parquet`
+/// versions, with the partition's series, date and fields. It costs one
+/// failed `open` per selected partition when nothing was kept, nothing when
+/// the profile never kept a version.
+fn add_kept_versions(
+    root: &Path,
+    partitions: &[(SelectedPartition, BTreeMap<String, String>)],
+    files: &mut Vec<FileEntry>,
+) -> Result<()> {
+    let kept_root = root.join(REPLACED_DIR);
+    if !std::fs::symlink_metadata(&kept_root).is_ok_and(|m| m.is_dir()) {
+        return Ok(());
+    }
+    let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+    for (partition, fields) in partitions {
+        let dir = kept_root.join(&partition.rel);
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if gone(&e) || e.kind() == std::io::ErrorKind::NotADirectory => continue,
+            Err(e) => return Err(Error::io_default("read directory", dir, e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io_default("read directory", &dir, e))?;
+            let name = entry.file_name();
+            let Some((original, _)) = name.to_str().and_then(parse_kept_name) else { continue };
+            if !original.ends_with(".parquet") || original.starts_with(['.', '_']) {
+                continue;
+            }
+            let meta = match entry.metadata() {
+                Ok(meta) if meta.is_file() => meta,
+                Ok(_) => continue,
+                Err(e) if gone(&e) => continue,
+                Err(e) => return Err(Error::io_default("read metadata of", entry.path(), e)),
+            };
+            files.push(FileEntry {
+                path: entry.path(),
+                series: partition.series.clone(),
+                date: partition.date,
+                size: meta.len(),
+                mtime: DateTime::from_timestamp(meta.mtime(), meta.mtime_nsec() as u32).unwrap_or_default(),
+                fields: fields.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 struct Walk<'a> {

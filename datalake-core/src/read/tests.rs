@@ -280,3 +280,29 @@ fn probing_by_name_agrees_with_the_walk() {
         ]
     );
 }
+
+#[test]
+fn kept_versions_of_rewritten_parts_are_files_of_their_partition() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let file = parquet_with(TICK);
+    put(root, "gate_io_A-USDT_20261201/part_00001.parquet", &file);
+    put(root, "gate_io_B-USDT_20261201/part_00001.parquet", &file);
+    put(root, ".datalake-replaced/gate_io_A-USDT_20261201/part_00001.parquet.20261201T101500Z", &file);
+    put(root, ".datalake-replaced/gate_io_A-USDT_20261201/notes.txt.20261201T101500Z", b"x");
+    put(root, ".datalake-replaced/.incoming/1/gate_io_A-USDT_20261201/part_00002.parquet", &file);
+    let p = profile(root, Some("{exchange}_{symbol}"));
+    let c = list(&p, &select(&["gate_io_A-USDT"], None, None), d("2026-12-02")).unwrap();
+    assert_eq!(
+        rels(&c),
+        [
+            ".datalake-replaced/gate_io_A-USDT_20261201/part_00001.parquet.20261201T101500Z",
+            "gate_io_A-USDT_20261201/part_00001.parquet"
+        ]
+    );
+    assert!(c.files.iter().all(|f| f.series == "gate_io_A-USDT" && f.date == d("2026-12-01")));
+    assert_eq!(c.files[0].fields, c.files[1].fields);
+    // A partition whose kept folder is empty, or missing, adds nothing.
+    let c = list(&p, &select(&["gate_io_B-USDT"], None, None), d("2026-12-02")).unwrap();
+    assert_eq!(rels(&c), ["gate_io_B-USDT_20261201/part_00001.parquet"]);
+}
