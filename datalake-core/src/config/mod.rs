@@ -80,6 +80,7 @@ mod rules;
 mod series_format;
 mod source;
 mod spec;
+pub mod storage;
 #[cfg(test)]
 pub(crate) mod test_support;
 #[cfg(test)]
