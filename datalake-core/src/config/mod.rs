@@ -67,6 +67,7 @@ pub use crate::vocab::diagnostic::{Diagnostic, Severity};
 
 mod build;
 mod compact;
+mod compact_table;
 mod compact_types;
 mod cross;
 mod ctx;

@@ -130,6 +130,9 @@ fn run_inner(
     observer: &mut dyn RunObserver,
     report: &mut CompactReport,
 ) -> Result<()> {
+    if store.remote().is_some() && !when.dry_run && quiet(profile, &store, when, report)? {
+        return Ok(());
+    }
     let mut table = Table::open(store.clone())?;
     let live = table.live_files()?;
     let files = by_day(&table, live)?;
@@ -233,6 +236,29 @@ fn run_inner(
     }
     report.table_version = table.version();
     Ok(())
+}
+
+/// A remote table with nothing new to publish, told without opening it: the
+/// local record names the table's version and every part it absorbed, and
+/// one HEAD shows nobody committed a newer version since. Absorbed
+/// leftovers are still removed. True when that was the whole run.
+fn quiet(profile: &Profile, store: &Store, when: RunTime, report: &mut CompactReport) -> Result<bool> {
+    let record = Record::load_at(store.place())?.unwrap_or_default();
+    let found = parts::find(profile, cutoff_date(when.today, profile.retention_days), when.now)?;
+    let plan = plan(&record, store, found.closed)?;
+    if !plan.days.is_empty() {
+        return Ok(false);
+    }
+    let next = record.table_version.map_or(0, |v| v + 1);
+    if super::remote::version_exists(store, next)? {
+        return Ok(false);
+    }
+    report.days_open = found.open;
+    if !profile.compact.keep_raw {
+        report.raw_parts_removed += remove_parts(&profile.local_dir, &plan.leftovers, report);
+    }
+    report.table_version = record.table_version;
+    Ok(true)
 }
 
 /// A file of the table's newest day (whose schema is the table's), as messages name it.

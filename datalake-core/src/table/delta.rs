@@ -1,8 +1,7 @@
 //! The Delta table through delta-rs: open, write a series-day's files,
-//! commit, list the live files, vacuum. The only file of the crate (with
-//! [`super::store`]) that names delta-rs, so the rest of the layer reads as
-//! what it does, and a storage other than the local disk (object stores,
-//! next) changes this file and `store`.
+//! commit, list the live files, vacuum. With [`super::remote`], the only
+//! files of the crate that name delta-rs, so the rest of the layer reads as
+//! what it does on the local disk and on an object store alike.
 //!
 //! delta-rs is async; each [`Table`] owns a current-thread Tokio runtime and
 //! blocks on it, so the callers stay synchronous like the rest of the crate.
@@ -20,7 +19,10 @@ use deltalake_core::operations::vacuum::VacuumMode;
 use deltalake_core::parquet::file::properties::WriterProperties;
 use deltalake_core::protocol::{DeltaOperation, SaveMode};
 use deltalake_core::writer::{DeltaWriter, RecordBatchWriter};
-use deltalake_core::{DeltaTable, DeltaTableBuilder, DeltaTableError};
+use deltalake_core::{DeltaTable, DeltaTableBuilder, DeltaTableError, ObjectStore};
+
+/// A boxed future borrowing the object store.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
 
 use super::schema::{without_partitions, PARTITION_COLUMNS};
 use super::store::Store;
@@ -57,6 +59,12 @@ pub enum Operation {
     Retention,
 }
 
+/// Register delta-rs' S3 stores (`s3://`, `s3a://`) once per process.
+pub fn register_handlers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| deltalake_aws::register_handlers(None));
+}
+
 /// An open table (possibly not created yet).
 pub struct Table {
     rt: tokio::runtime::Runtime,
@@ -76,7 +84,16 @@ impl Table {
         let url = store.url()?;
         let open_error =
             |e| store.error("open", e, "check the directory and its _delta_log; `datalake verify` checks the table");
-        let table = if store.root().exists() {
+        let table = if store.remote().is_some() {
+            register_handlers();
+            let builder = || DeltaTableBuilder::from_url(url.clone()).map(|b| b.with_storage_options(store.options()));
+            match rt.block_on(builder().map_err(open_error)?.load()) {
+                Ok(t) => t,
+                // No log yet: an empty table, created by the first commit.
+                Err(DeltaTableError::NotATable(_)) => builder().and_then(|b| b.build()).map_err(open_error)?,
+                Err(e) => return Err(open_error(e)),
+            }
+        } else if store.root().exists() {
             rt.block_on(DeltaTable::try_from_url(url)).map_err(open_error)?
         } else {
             // No directory yet: an empty table, created by the first write.
@@ -141,7 +158,8 @@ impl Table {
         self.store.prepare()?;
         let url = self.store.url()?;
         let partitions = PARTITION_COLUMNS.iter().map(|c| c.to_string()).collect();
-        let mut writer = RecordBatchWriter::try_new(url.as_str(), full.clone(), Some(partitions), None)
+        let options = self.store.remote().map(|_| self.store.options());
+        let mut writer = RecordBatchWriter::try_new(url.as_str(), full.clone(), Some(partitions), options)
             .map_err(|e| self.err("write to", e))?
             .with_writer_properties(props)
             .with_target_file_size(target);
@@ -232,6 +250,15 @@ impl Table {
         let (table, metrics) = self.rt.block_on(builder.into_future()).map_err(|e| self.err("vacuum", e))?;
         self.table = table;
         Ok(metrics.files_deleted.iter().map(|p| self.store.decode_path(p)).collect())
+    }
+
+    /// Run `f` on the table's object store (rooted at the table) and wait for it.
+    pub fn on_store<T, F>(&self, action: &'static str, f: F) -> Result<T>
+    where
+        F: for<'a> FnOnce(&'a dyn ObjectStore) -> BoxFuture<'a, deltalake_core::logstore::object_store::Result<T>>,
+    {
+        let os = self.table.log_store().object_store(None);
+        self.rt.block_on(f(os.as_ref())).map_err(|e| self.err(action, e))
     }
 
     fn err(&self, action: &'static str, e: impl std::fmt::Display) -> Error {

@@ -49,10 +49,12 @@
 pub mod compact;
 pub mod day;
 pub mod delta;
+pub mod fault;
 pub mod load;
 pub mod merge;
 pub mod parts;
 pub mod reconcile;
+pub mod remote;
 pub mod retention;
 pub mod schema;
 pub mod store;

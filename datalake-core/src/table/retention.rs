@@ -64,7 +64,7 @@ pub fn apply(profile: &Profile, today: NaiveDate, dry_run: bool) -> Result<Table
         let live = files.get(&(series.clone(), *date)).cloned().unwrap_or_default();
         let bytes = live.iter().map(|f| f.size).sum();
         out.deleted.push(DeletedPath {
-            path: store.root().join(format!("date={date}")).join(format!("series={series}")),
+            path: store.file(&format!("date={date}/series={series}")),
             date: Some(*date),
             files: live.len() as u64,
             bytes,
