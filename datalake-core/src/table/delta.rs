@@ -173,14 +173,17 @@ impl Table {
 
     /// Commit `actions` in one new version; with `schema`, the table's data
     /// columns become these (schema evolution). Creates the table on its
-    /// first commit. Returns the new version.
+    /// first commit. Returns the new version, or `None` when a compaction lost
+    /// the race to another writer (no retry on top of a version it has not
+    /// read: the caller reads the log again and plans anew, so a day another
+    /// writer just absorbed is not appended twice).
     pub fn commit(
         &mut self,
         actions: Vec<Action>,
         schema: Option<&Schema>,
         info: serde_json::Value,
         op: Operation,
-    ) -> Result<u64> {
+    ) -> Result<Option<u64>> {
         let metadata: HashMap<String, serde_json::Value> = HashMap::from([("datalake".to_string(), info)]);
         let partition_by = Some(PARTITION_COLUMNS.iter().map(|c| c.to_string()).collect::<Vec<_>>());
         if self.table.version().is_none() {
@@ -190,13 +193,19 @@ impl Table {
             let kernel = kernel_schema(schema).map_err(|e| self.err("create", e))?;
             let create = self
                 .table
+                .clone()
                 .create()
                 .with_columns(kernel.fields().cloned())
                 .with_partition_columns(PARTITION_COLUMNS)
                 .with_actions(actions)
-                .with_commit_properties(CommitProperties::default().with_metadata(metadata));
-            self.table = self.rt.block_on(create.into_future()).map_err(|e| self.err("create", e))?;
-            return self.version().ok_or_else(|| {
+                // No retry on top of another writer's first commit (see above).
+                .with_commit_properties(CommitProperties::default().with_metadata(metadata).with_max_retries(0));
+            match self.rt.block_on(create.into_future()) {
+                Ok(table) => self.table = table,
+                Err(e) if lost_race(&e) => return Ok(None),
+                Err(e) => return Err(self.err("create", e)),
+            }
+            return self.version().map(Some).ok_or_else(|| {
                 self.store.error("create", "no version after the first commit", "check the table directory")
             });
         }
@@ -217,19 +226,35 @@ impl Table {
         };
         let state = self.table.snapshot().map_err(|e| self.err("commit to", e))?;
         let log_store = self.table.log_store();
-        let done = self
-            .rt
-            .block_on(
-                CommitBuilder::default()
-                    .with_actions(all)
-                    .with_app_metadata(metadata)
-                    .build(Some(state), log_store, operation)
-                    .into_future(),
-            )
-            .map_err(|e| self.err("commit to", e))?;
-        let version = done.version();
+        // An append is re-read and planned anew by the caller; a retention's removes may
+        // go on top of another writer's commit (delta-rs checks they do not conflict).
+        let mut builder = CommitBuilder::default();
+        if op == Operation::Compact {
+            builder = builder.with_max_retries(0);
+        }
+        let done = self.rt.block_on(
+            builder
+                .with_actions(all)
+                .with_app_metadata(metadata)
+                .build(Some(state), log_store, operation)
+                .into_future(),
+        );
+        let version = match done {
+            Ok(done) => done.version(),
+            Err(e) if op == Operation::Compact && lost_race(&e) => return Ok(None),
+            Err(e) => return Err(self.err("commit to", e)),
+        };
         self.rt.block_on(self.table.update_incremental(None)).map_err(|e| self.err("reload", e))?;
-        Ok(version)
+        Ok(Some(version))
+    }
+
+    /// Read the log again (after another writer committed).
+    pub fn reload(&mut self) -> Result<()> {
+        if self.table.version().is_none() {
+            *self = Table::open(self.store.clone())?;
+            return Ok(());
+        }
+        self.rt.block_on(self.table.update_incremental(None)).map_err(|e| self.err("reload", e))
     }
 
     /// Delete files no version references any more (and files left by runs
@@ -263,6 +288,18 @@ impl Table {
 
     fn err(&self, action: &'static str, e: impl std::fmt::Display) -> Error {
         self.store.error(action, e, "check the disk and the table directory; `datalake verify` checks the table")
+    }
+}
+
+/// True when `e` says another writer committed the version this one meant to write.
+fn lost_race(e: &DeltaTableError) -> bool {
+    use deltalake_core::kernel::transaction::TransactionError as T;
+    match e {
+        DeltaTableError::VersionAlreadyExists(_) => true,
+        DeltaTableError::Transaction { source } => {
+            matches!(source, T::VersionAlreadyExists(_) | T::MaxCommitAttempts(_) | T::CommitConflict(_))
+        }
+        _ => false,
     }
 }
 

@@ -39,7 +39,7 @@ pub fn cause(detail: &str) -> Option<Cause> {
             hint: "check that the object store is up and that compact.storage_options.aws_endpoint names it; the next run retries",
         });
     }
-    if has(&["precondition", "412", "if-none-match"]) {
+    if has(&["precondition failed", "status 412"]) {
         return Some(Cause {
             what: "another writer committed the same version",
             hint: "run again: the next run reads what the other writer committed",

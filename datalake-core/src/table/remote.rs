@@ -9,16 +9,95 @@
 //! - a manifest another writer wrote, or a table file a merge reads back: one GET each.
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use deltalake_core::logstore::object_store::path::Path as ObjectPath;
-use deltalake_core::logstore::object_store::{self, ObjectStore, ObjectStoreExt, PutPayload};
+use deltalake_core::logstore::object_store::{self, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use deltalake_core::DeltaTableBuilder;
+use serde::{Deserialize, Serialize};
 
 use super::delta::Table;
 use super::store::Store;
+use crate::config::storage::Scheme;
+use crate::local::reserved;
 use crate::state::absorbed::manifest::MANIFEST_DIR;
 use crate::state::absorbed::{record_dir, Manifest};
-use crate::vocab::error::Result;
+use crate::vocab::error::{Error, Result};
 use crate::vocab::names::TABLE_RECORD_DIR;
+
+/// The file beside the record keeping the verdict of [`check_conditional_put`].
+pub const PROBE_FILE: &str = "conditional_put.json";
+
+/// What the probe found for one endpoint and bucket.
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq)]
+struct Verdict {
+    endpoint: String,
+    bucket: String,
+    honoured: bool,
+    checked_at: DateTime<Utc>,
+}
+
+/// Refuse an S3 server that ignores conditional writes: delta-rs commits with
+/// a create-only PUT (`If-None-Match: *`), and a server that ignores the
+/// header lets two writers overwrite each other's commit. Probed once per
+/// endpoint and bucket (a create-only PUT of one key twice, the second must
+/// be refused, then a DELETE: 3 requests); the verdict is kept beside the
+/// record. `aws_s3_allow_unsafe_rename: true` opts out (one writer only).
+pub fn check_conditional_put(store: &Store) -> Result<()> {
+    let Some(r) = store.remote() else { return Ok(()) };
+    let unsafe_ok = r.get("aws_s3_allow_unsafe_rename").map(|v| v.expose()) == Some("true");
+    if unsafe_ok || r.table_uri.scheme() != Scheme::S3 {
+        return Ok(());
+    }
+    let endpoint = r.endpoint().unwrap_or("AWS").to_string();
+    let bucket = r.table_uri.bucket().to_string();
+    let path = record_dir(store.place()).join(PROBE_FILE);
+    let kept: Option<Verdict> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    let honoured = match kept.filter(|v| v.endpoint == endpoint && v.bucket == bucket) {
+        Some(v) => v.honoured,
+        None => {
+            let honoured = probe(store)?;
+            let verdict = Verdict { endpoint, bucket, honoured, checked_at: Utc::now() };
+            let bytes = serde_json::to_vec(&verdict).unwrap_or_default();
+            let dir = record_dir(store.place());
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io_default("create directory", &dir, e))?;
+            reserved::replace(&path, &bytes, 0o644).map_err(|e| Error::io_default(e.action, e.path, e.source))?;
+            honoured
+        }
+    };
+    if honoured {
+        return Ok(());
+    }
+    Err(store.error(
+        "write to",
+        "the server ignores conditional writes (a second create-only PUT of one key was accepted), so two writers could overwrite each other's commits",
+        "if only this machine ever writes the table, set compact.storage_options.aws_s3_allow_unsafe_rename: true; otherwise use a server that supports If-None-Match",
+    ))
+}
+
+/// Put a probe key twice with `PutMode::Create`; true when the second is refused.
+fn probe(store: &Store) -> Result<bool> {
+    let os = object_store(store)?;
+    let key = ObjectPath::from(format!("{TABLE_RECORD_DIR}/probe-{}", uuid::Uuid::new_v4()));
+    let rt = runtime(store)?;
+    let create = || PutOptions { mode: PutMode::Create, ..PutOptions::default() };
+    let fail = |e| store.error("probe conditional writes on", e, "check compact.table_uri and compact.storage_options");
+    rt.block_on(os.put_opts(&key, PutPayload::from_static(b"1"), create())).map_err(fail)?;
+    let second = rt.block_on(os.put_opts(&key, PutPayload::from_static(b"2"), create()));
+    // Best effort: a leftover probe key is 1 byte under _datalake/.
+    let _ = rt.block_on(os.delete(&key));
+    match second {
+        Ok(_) => Ok(false),
+        Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => Ok(true),
+        Err(e) => Err(fail(e)),
+    }
+}
+
+fn runtime(store: &Store) -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| store.error("start the I/O runtime for", e, "the system is out of threads or memory"))
+}
 
 /// The prefixed object store of the table at `store` (no request is made).
 pub fn object_store(store: &Store) -> Result<std::sync::Arc<dyn ObjectStore>> {
@@ -34,10 +113,7 @@ pub fn object_store(store: &Store) -> Result<std::sync::Arc<dyn ObjectStore>> {
 /// opening the table.
 pub fn version_exists(store: &Store, version: u64) -> Result<bool> {
     let os = object_store(store)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| store.error("start the I/O runtime for", e, "the system is out of threads or memory"))?;
+    let rt = runtime(store)?;
     rt.block_on(next_version_exists(os.as_ref(), version))
         .map_err(|e| store.error("read the log of", e, "check compact.table_uri and compact.storage_options"))
 }

@@ -18,8 +18,19 @@ use server::{S3Proxy, S3Server};
 
 /// The place of a table at `uri` reached through `endpoint` with these credentials.
 fn remote_place(uri: &str, endpoint: &str, key: &str, secret: &str, local_dir: &Path) -> TablePlace {
+    remote_place_with(uri, endpoint, key, secret, local_dir, &[])
+}
+
+fn remote_place_with(
+    uri: &str,
+    endpoint: &str,
+    key: &str,
+    secret: &str,
+    local_dir: &Path,
+    extra: &[(&str, &str)],
+) -> TablePlace {
     let table_uri = TableUri::parse(uri, "p").unwrap_or_else(|e| panic!("{e}"));
-    let pairs = [
+    let mut pairs = vec![
         ("aws_endpoint", endpoint),
         ("aws_region", "us-east-1"),
         ("aws_allow_http", "true"),
@@ -30,6 +41,7 @@ fn remote_place(uri: &str, endpoint: &str, key: &str, secret: &str, local_dir: &
         ("retry_timeout", "5s"),
         ("backoff_config.init_backoff", "50ms"),
     ];
+    pairs.extend_from_slice(extra);
     let (own, problems) = StorageOptions::parse(pairs);
     assert!(problems.iter().all(|p| p.warning), "{problems:?}");
     let storage = resolve(&table_uri, &own, &StorageOptions::default(), &|_| None).unwrap_or_else(|e| panic!("{e:?}"));
@@ -73,8 +85,11 @@ fn compaction_writes_the_table_to_s3_and_an_hour_with_nothing_new_costs_one_requ
     assert_eq!(r.raw_parts_removed, 12);
     let counts = proxy.counts();
     eprintln!("closing 3 series-days on 2 dates: {counts:?}");
-    // One PUT per data file and per manifest (3 + 3), one per commit (2); no multipart for small files.
-    assert_eq!(counts.get("put_object"), Some(&8), "{counts:?}");
+    // One PUT per data file and per manifest (3 + 3), one per commit (2), and the probe of
+    // conditional writes, once per endpoint and bucket (2 PUTs, 1 DELETE); no multipart for small files.
+    assert_eq!(counts.get("put_object"), Some(&10), "{counts:?}");
+    let deletes: u64 = counts.iter().filter(|(k, _)| k.starts_with("delete")).map(|(_, n)| n).sum();
+    assert_eq!(deletes, 1, "{counts:?}");
     assert!(!counts.contains_key("create_multipart_upload"), "{counts:?}");
     // The record is local; the manifests are in the bucket too.
     let record = lake.record();
@@ -187,4 +202,64 @@ fn transient_503s_are_retried() {
     assert_eq!((r.status, r.days_compacted), (SyncStatus::Success, 1), "{:?}", r.errors);
     let failed = proxy.requests().iter().filter(|q| q["status"] == 503).count();
     assert_eq!(failed, 2);
+}
+
+#[test]
+fn a_server_that_ignores_conditional_writes_is_refused_unless_one_writer_opts_out() {
+    let server = S3Server::start(&["lake"]);
+    let proxy = S3Proxy::start(&server);
+    proxy.ignore_conditional(true);
+    let lake = s3_lake(&server, &proxy.endpoint, "s3://lake/t");
+    lake.parts("BTC-USDT", 2, 2, 10);
+    let r = lake.compact();
+    assert_eq!(r.status, SyncStatus::Failed);
+    let text = r.error.map(|e| e.to_string()).unwrap_or_default();
+    assert!(text.contains("aws_s3_allow_unsafe_rename: true") && text.contains("ignores conditional writes"), "{text}");
+    assert_eq!(proxy.counts().get("put_object"), Some(&2), "the probe, and nothing written");
+    // The verdict is kept: the next run asks nothing before refusing again.
+    proxy.reset();
+    assert_eq!(lake.compact().status, SyncStatus::Failed);
+    assert!(!proxy.counts().contains_key("put_object"), "{:?}", proxy.counts());
+    // One writer only, said explicitly: it goes ahead.
+    let mut single = lake.profile.clone();
+    let unsafe_rename = [("aws_s3_allow_unsafe_rename", "true")];
+    single.compact.table = remote_place_with(
+        "s3://lake/t",
+        &proxy.endpoint,
+        &server.access_key,
+        &server.secret_key,
+        &single.local_dir,
+        &unsafe_rename,
+    );
+    let when = RunTime { now: Utc::now(), today: lake.today, dry_run: false };
+    let r = run(&single, when, &mut Quiet);
+    assert_eq!((r.status, r.days_compacted), (SyncStatus::Success, 1), "{:?}", r.errors);
+}
+
+#[test]
+fn two_writers_committing_the_same_day_at_once_store_it_once() {
+    let server = S3Server::start(&["lake"]);
+    let proxy = S3Proxy::start(&server);
+    let a = s3_lake(&server, &proxy.endpoint, "s3://lake/race");
+    let b = s3_lake(&server, &server.endpoint, "s3://lake/race");
+    a.parts("BTC-USDT", 2, 4, 100);
+    copy_parts(&a, &b, "BTC-USDT", 2);
+    // a's commit waits in the proxy while b writes and commits the same day.
+    proxy.inject_matching("put_object", 0, 1, "hold", "_delta_log");
+    std::thread::scope(|s| {
+        let first = s.spawn(|| a.compact());
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        // a has written its data file, its manifest and the probe: its commit comes next.
+        while proxy.counts().get("put_object").copied().unwrap_or(0) < 4 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let r = b.compact();
+        assert_eq!((r.status, r.commits), (SyncStatus::Success, 1), "{:?}", r.errors);
+        proxy.release();
+        let r = first.join().unwrap_or_else(|_| panic!("a panicked"));
+        assert_eq!((r.status, r.commits, r.days_compacted), (SyncStatus::Success, 0, 0), "{:?}", r.errors);
+        assert!(r.warnings.iter().any(|w| w.contains("another writer committed")), "{:?}", r.warnings);
+    });
+    assert_eq!(remote_ids(&a), (0..400).collect::<Vec<i64>>());
+    assert_eq!(a.record().days, b.record().days);
 }

@@ -177,7 +177,20 @@ impl S3Proxy {
 
     /// Fail the next `times` requests of `kind` with `status` (see s3proxy.py for `action`).
     pub fn inject(&self, kind: &str, status: u16, times: u32, action: &str) {
-        self.control("POST", &format!("inject?kind={kind}&status={status}&times={times}&action={action}"));
+        self.inject_matching(kind, status, times, action, "");
+    }
+
+    /// [`S3Proxy::inject`] for requests whose target contains `matching` (no spaces or `&`).
+    pub fn inject_matching(&self, kind: &str, status: u16, times: u32, action: &str, matching: &str) {
+        self.control(
+            "POST",
+            &format!("inject?kind={kind}&status={status}&times={times}&action={action}&match={matching}"),
+        );
+    }
+
+    /// Let held requests go on.
+    pub fn release(&self) {
+        self.control("POST", "release");
     }
 
     /// Emulate a server without conditional writes (or stop emulating it).
