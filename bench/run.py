@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """datalake vs the plain tools, on the same generated data, side by side.
 
-    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|verify|rewrites|read|compact]
+    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|verify|rewrites|read|compact|object-storage]
 
 Measures (median of N runs, wall time and peak RSS of the measured process):
   * first sync          vs  plain ``rsync -a`` over the same loopback SSH server
@@ -32,6 +32,11 @@ Rewrites (issue #18), on the no-op tree: an hourly run where nothing changed wit
 ``on_rewrite: auto`` (the default: rsync stages replaced files, the run settles them) vs
 ``on_rewrite: replace`` (no staging), windowed and full (rsync over the whole tree);
 target <= 1.05x. Repetitions interleave the two.
+The lake on object storage (issue #21, --only object-storage, run with .venv/bin/python):
+bench/object_storage.py, rclone and the quants-lab loader against datalake compact into
+s3:// and lake.read from it, on a SeaweedFS server on 127.0.0.1 (--s3-shape PAIRSxDAYSxPARTS,
+12x30x200 = 72,000 parts; --quick 4x5x50).
+
 Compaction (issue #20): see bench/compact_bench.py (``--only compact``; the tree is
 --compact-tree PAIRSxDAYSxPARTS, 12x7x1000 = 84,000 order-book parts).
 Everything talks to 127.0.0.1 only. Results are printed, never asserted: the machines
@@ -440,11 +445,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (median is reported)")
     ap.add_argument(
         "--only",
-        choices=["all", "base", "planner", "first-sync", "verify", "rewrites", "read", "compact"],
+        choices=["all", "base", "planner", "first-sync", "verify", "rewrites", "read", "compact", "object-storage"],
         default="all",
         help="which benchmarks to run (read: bench/read.py, the lake's catalog and reader; needs .venv's pyarrow)",
     )
     ap.add_argument("--compact-tree", default=None, help="PAIRSxDAYSxPARTS of the compaction tree (12x7x1000)")
+    ap.add_argument("--s3-shape", default="12x30x200", help="PAIRSxDAYSxPARTS of the object-storage lake (12x30x200)")
     ap.add_argument("--cache", default="/tmp/datalake-bench-cache", help="where generated planner trees are kept")
     ap.add_argument("--noop-tree", default=None, help="DAYSxSYMBOLSxPARTS of the no-op tree (60x50x200)")
     ap.add_argument("--big-tree", default=None, help="DAYSxSYMBOLSxPARTS of the first-sync tree (60x50x20)")
@@ -459,6 +465,11 @@ def main() -> None:
     args.backfill_tree = args.backfill_tree or quick_or("15x10x8", "5x4x6")
     args.compact_tree = args.compact_tree or quick_or("12x7x1000", "4x7x50")
 
+    if args.only == "object-storage":
+        # The lake on object storage (issue #21): its own script, server and cached raw lake.
+        argv = [sys.executable, str(ROOT / "bench" / "object_storage.py"), "--shape", args.s3_shape]
+        subprocess.run(argv + (["--quick"] if args.quick else []), check=True)
+        return
     if args.only == "read":
         # Reading the lake (issue #19): its own script, with its own cached lake under bench/out/.
         argv = [sys.executable, str(ROOT / "bench" / "read.py"), "--repeat", str(args.repeat)]

@@ -85,6 +85,7 @@ class _Opener:
     def __init__(self, lake: DataLake, profile: str) -> None:
         self.lake, self.profile = lake, profile
         self._remote: Any = None
+        self._kept: dict[str, Any] = {}
 
     def remote(self) -> Any:
         if self._remote is None:
@@ -98,11 +99,21 @@ class _Opener:
             self._remote = s3_filesystem(storage["options"])
         return self._remote
 
-    def open(self, path: str) -> Any:
-        if _is_url(path):
-            return self.remote().open_input_file(path.partition("://")[2])
+    def open(self, path: str, keep: bool = False) -> Any:
+        """The file at ``path``; a remote one is fetched whole (a HEAD and one GET, not a GET
+        per column chunk: the table's files are a series-day each, at most
+        compact.target_file_size), and with ``keep`` its bytes serve its next open too (the
+        schema's file is usually read again)."""
         pa = _require("pyarrow", "read")
-        return pa.OSFile(path)  # (a path would be resolved to a filesystem every time)
+        if not _is_url(path):
+            return pa.OSFile(path)  # (a path would be resolved to a filesystem every time)
+        data = self._kept.pop(path, None)
+        if data is None:
+            with self.remote().open_input_stream(path.partition("://")[2]) as stream:
+                data = stream.readall()
+        if keep:
+            self._kept[path] = data
+        return pa.BufferReader(data)
 
 
 def _catalog(lake: DataLake, profile: str, selection: dict[str, Any]) -> Catalog:
@@ -132,7 +143,7 @@ def _schema_of(
         return None
     schemas = []
     for p in paths:
-        with opener.open(str(p)) as source:
+        with opener.open(str(p), keep=True) as source:
             schemas.append(pq.read_schema(source))
     if len(schemas) == 1:
         return schemas[0]
