@@ -13,6 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +155,44 @@ def test_faults_name_the_endpoint_the_bucket_and_the_cause(
         lake.compact(PROFILE)
     message = str(failed.value)
     assert "refused the credentials" in message and "wrong-secret-never-printed" not in message, message
+
+
+@pytest.mark.parametrize("held", [".zstd.parquet", "/_delta_log/"], ids=["mid-upload", "at-the-commit"])
+def test_a_compaction_killed_anywhere_leaves_every_row_once_and_the_next_run_finishes(
+    write_config: WriteConfig,
+    tmp_path: Path,
+    s3_server: s3.S3Server,
+    s3_bucket: str,
+    s3_proxy: s3proxy.CountingProxy,
+    credentials: None,
+    held: str,
+) -> None:
+    """kill -9 while a table file uploads (the file lands, nothing commits) or while the
+    commit is on its way (it lands, the record never hears of it): readers see each row
+    once at every moment, and the next run finishes the job."""
+    source = tmp_path / "collector"
+    expected = []
+    for back in (2, 1):
+        ticks.write_parts(source, "BTC-USDT", days_back(back), parts=3, rows=100)
+        expected.append(ticks.ticks("BTC-USDT", days_back(back), 0, 300))
+    want = sorted_rows(pa.concat_tables(expected))
+    options = {"aws_endpoint": s3_proxy.endpoint, "aws_region": s3_server.region, "aws_allow_http": "true"}
+    config = s3_config(write_config, tmp_path, source, f"s3://{s3_bucket}/k/{{profile}}", options)
+    lake = datalake.DataLake.open(config)
+    lake.sync(PROFILE)
+    hold = s3_proxy.hold("put_object", match=held)
+    proc = subprocess.Popen([sys.executable, "-m", "datalake", "-q", "compact", PROFILE, "--config", str(config)])
+    try:
+        hold.wait_arrived(120)
+        proc.kill()
+    finally:
+        proc.wait()
+        hold.release()
+    assert proc.returncode == -signal.SIGKILL
+    assert sorted_rows(lake.read(PROFILE)) == want
+    again = lake.compact(PROFILE)
+    assert again.status == "success", again.errors
+    assert sorted_rows(lake.read(PROFILE)) == want
+    assert not lake.files(PROFILE) or all(str(f.path).startswith("s3://") for f in lake.files(PROFILE))
+    uri = f"s3://{s3_bucket}/k/{PROFILE}"
+    assert sorted_rows(DeltaTable(uri, storage_options=s3_server.storage_options()).to_pyarrow_table()) == want
