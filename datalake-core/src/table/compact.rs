@@ -160,6 +160,15 @@ fn run_inner(
             return Ok(true);
         }
         super::remote::check_conditional_put(&store)?;
+        match super::multipart::abort_leftovers(&store, super::multipart::ORPHAN_AFTER) {
+            Ok(Some(l)) if !l.aborted.is_empty() => report.warnings.push(format!(
+                "aborted {} multipart upload(s) a killed run left under the table (the first: {})",
+                l.aborted.len(),
+                l.aborted[0].key
+            )),
+            Ok(_) => {}
+            Err(e) => report.warnings.push(format!("{e}")),
+        }
     }
     let mut table = Table::open(store.clone())?;
     let live = table.live_files()?;

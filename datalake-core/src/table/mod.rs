@@ -77,6 +77,7 @@ pub mod delta;
 pub mod fault;
 pub mod load;
 pub mod merge;
+pub mod multipart;
 pub mod parts;
 pub mod reconcile;
 pub mod remote;

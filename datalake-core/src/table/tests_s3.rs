@@ -263,3 +263,30 @@ fn two_writers_committing_the_same_day_at_once_store_it_once() {
     assert_eq!(remote_ids(&a), (0..400).collect::<Vec<i64>>());
     assert_eq!(a.record().days, b.record().days);
 }
+
+#[test]
+fn multipart_uploads_a_killed_run_left_are_aborted_once_old_enough() {
+    use crate::table::multipart::{abort_leftovers, ORPHAN_AFTER};
+    use deltalake_core::logstore::object_store::path::Path as ObjectPath;
+    use deltalake_core::logstore::object_store::{ObjectStoreExt, PutPayload};
+
+    let server = S3Server::start(&["lake"]);
+    let lake = s3_lake(&server, &server.endpoint, "s3://lake/mp");
+    let store = Store::of(&lake.profile);
+    // What a writer killed mid-upload leaves: an upload with a part, never completed.
+    let os = crate::table::remote::object_store(&store).unwrap_or_else(|e| panic!("{e}"));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+    rt.block_on(async {
+        let mut upload =
+            os.put_multipart(&ObjectPath::from("date=2024-11-01/x.parquet")).await.unwrap_or_else(|e| panic!("{e}"));
+        upload.put_part(PutPayload::from(vec![7u8; 5 << 20])).await.unwrap_or_else(|e| panic!("{e}"));
+        std::mem::forget(upload);
+    });
+    let fresh = abort_leftovers(&store, ORPHAN_AFTER).unwrap_or_else(|e| panic!("{e}")).unwrap_or_default();
+    assert_eq!((fresh.aborted.len(), fresh.kept.len()), (0, 1), "a fresh upload may be another writer's: {fresh:?}");
+    assert_eq!(fresh.kept[0].key, "mp/date=2024-11-01/x.parquet");
+    let old = abort_leftovers(&store, Duration::ZERO).unwrap_or_else(|e| panic!("{e}")).unwrap_or_default();
+    assert_eq!(old.aborted.len(), 1, "{old:?}");
+    let after = abort_leftovers(&store, Duration::ZERO).unwrap_or_else(|e| panic!("{e}")).unwrap_or_default();
+    assert_eq!(after, Default::default(), "nothing left");
+}
