@@ -129,6 +129,9 @@ def test_compact_into_s3_every_reader_reads_it_and_a_quiet_hour_costs_one_reques
         caplog.text,
     ]
     shown += [p.read_text(errors="replace") for p in (tmp_path / "lake").rglob("*") if p.is_file() and p.suffix == ".json"]
+    profile_doc = json.dumps(lake.profile(PROFILE).to_dict(), default=str)
+    assert '"aws_secret_access_key", "source": {"from": "environment", "name": "AWS_SECRET_ACCESS_KEY"}, "value": "<redacted>"' in profile_doc
+    shown += [profile_doc, repr(lake.config)]
     assert not any(secret in text for text in shown)
 
 
