@@ -66,6 +66,16 @@ impl Store {
     /// The URL delta-rs opens.
     pub fn url(&self) -> Result<url::Url> {
         if let Some(r) = self.remote() {
+            if r.table_uri.scheme() != crate::config::storage::Scheme::S3 {
+                return Err(self.error(
+                    "open",
+                    format!(
+                        "{}:// tables are not built into this datalake (only delta-rs' S3 store is)",
+                        r.table_uri.scheme().as_str()
+                    ),
+                    "put the table on s3:// (any S3-compatible server) or on a local disk",
+                ));
+            }
             return url::Url::parse(&format!("{}/", r.table_uri))
                 .map_err(|e| self.error("open", e, "check compact.table_uri"));
         }
@@ -144,6 +154,21 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gs_and_az_tables_are_refused_with_an_error_that_says_why() {
+        use crate::config::storage::{resolve, StorageOptions, TableUri};
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut profile = crate::config::test_support::test_profile(&tmp.path().join("lake"), 30);
+        for (uri, scheme) in [("gs://bucket-1/t", "gs"), ("az://container-1/t", "az")] {
+            let uri = TableUri::parse(uri, "p").unwrap_or_else(|e| panic!("{e}"));
+            let none = StorageOptions::default();
+            let storage = resolve(&uri, &none, &none, &|_| None).unwrap_or_else(|e| panic!("{e:?}"));
+            profile.compact.table = TablePlace::Remote { storage, local: tmp.path().join("_table") };
+            let e = Store::of(&profile).url().map(|u| u.to_string()).unwrap_err().to_string();
+            assert!(e.contains(&format!("{scheme}:// tables are not built into this datalake")), "{e}");
+        }
+    }
 
     #[test]
     fn log_paths_decode() {
