@@ -86,6 +86,7 @@ class _Opener:
         self.lake, self.profile = lake, profile
         self._remote: Any = None
         self._kept: dict[str, Any] = {}
+        self._pending: dict[str, Any] = {}
 
     def remote(self) -> Any:
         if self._remote is None:
@@ -99,6 +100,25 @@ class _Opener:
             self._remote = s3_filesystem(storage["options"])
         return self._remote
 
+    def prefetch(self, paths: list[str]) -> None:
+        """Start fetching every remote file of a read at once, so the schema's file and the
+        read wait on about one round trip instead of one after the other."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        urls = [p for p in paths if _is_url(p) and p not in self._pending]
+        if not urls:
+            return
+        filesystem = self.remote()
+
+        def fetch(path: str) -> Any:
+            with filesystem.open_input_stream(path.partition("://")[2]) as stream:
+                return stream.readall()
+
+        pool = ThreadPoolExecutor(min(8, len(urls)))
+        for p in urls:
+            self._pending[p] = pool.submit(fetch, p)
+        pool.shutdown(wait=False)
+
     def open(self, path: str, keep: bool = False) -> Any:
         """The file at ``path``; a remote one is fetched whole (a HEAD and one GET, not a GET
         per column chunk: the table's files are a series-day each, at most
@@ -108,6 +128,9 @@ class _Opener:
         if not _is_url(path):
             return pa.OSFile(path)  # (a path would be resolved to a filesystem every time)
         data = self._kept.pop(path, None)
+        pending = self._pending.pop(path, None)
+        if data is None and pending is not None:
+            data = pending.result()
         if data is None:
             with self.remote().open_input_stream(path.partition("://")[2]) as stream:
                 data = stream.readall()
@@ -160,10 +183,12 @@ class _Plan:
     """What a read needs: the catalog, the full schema (the files' columns, then the
     partition-style ones) and the partition columns this read adds."""
 
-    def __init__(self, lake: DataLake, profile: str, selection: dict[str, Any]) -> None:
+    def __init__(self, lake: DataLake, profile: str, selection: dict[str, Any], prefetch: bool = False) -> None:
         pa = _require("pyarrow", "read")
         self.catalog = _catalog(lake, profile, selection)
         self.opener = _Opener(lake, profile)
+        if prefetch:  # a whole read: fetch the remote files while the schema is worked out
+            self.opener.prefetch(self.catalog.paths())
         self.file_schema = _schema_of(self.catalog, lake, selection, self.opener)
         label = pa.dictionary(pa.int32(), pa.string())
         columns = list(self.file_schema) if self.file_schema is not None else []
@@ -331,7 +356,7 @@ def read(
             plan.catalog.check_still_there()  # raises, naming the partition, when retention removed one
             raise
     else:
-        plan = _Plan(lake, profile, selection)
+        plan = _Plan(lake, profile, selection, prefetch=True)
         expr = _time_filter(plan.schema, time_column, start_time, end_time)
         bounds = (expr, (start_time, end_time)) if expr is not None else None
         table = _files.read(plan, wanted, time_column if bounds is not None else None, bounds)
