@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """datalake vs the plain tools, on the same generated data, side by side.
 
-    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|first-sync-default|verify|...|startup]
+    python3 bench/run.py [--quick] [--repeat N] [--only base|planner|first-sync|first-sync-default|verify|rewrites|read|compact|startup|object-storage]
 
 Measures (median of N runs, wall time and peak RSS of the measured process):
   * first sync          vs  plain ``rsync -a`` over the same loopback SSH server
@@ -38,6 +38,11 @@ Rewrites (issue #18), on the no-op tree: an hourly run where nothing changed wit
 target <= 1.05x. Repetitions interleave the two.
 Start-up (issue #17, --only startup): bench/startup.py, ``datalake --version`` and
 ``datalake status`` vs ``python -c pass``; target <= 60 ms median.
+The lake on object storage (issue #21, --only object-storage, run with .venv/bin/python):
+bench/object_storage.py, rclone and the quants-lab loader against datalake compact into
+s3:// and lake.read from it, on a SeaweedFS server on 127.0.0.1 (--s3-shape PAIRSxDAYSxPARTS,
+12x30x200 = 72,000 parts; --quick 4x5x50).
+
 Compaction (issue #20): see bench/compact_bench.py (``--only compact``; the tree is
 --compact-tree PAIRSxDAYSxPARTS, 12x7x1000 = 84,000 order-book parts).
 Everything talks to 127.0.0.1 only. Results are printed, never asserted: the machines
@@ -529,11 +534,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="runs per measurement (median is reported)")
     ap.add_argument(
         "--only",
-        choices=["all", "base", "planner", "first-sync", "first-sync-default", "verify", "rewrites", "read", "compact", "startup"],
+        choices=["all", "base", "planner", "first-sync", "first-sync-default", "verify", "rewrites", "read", "compact", "startup", "object-storage"],
         default="all",
         help="which benchmarks to run (read: bench/read.py, the lake's catalog and reader; needs .venv's pyarrow)",
     )
     ap.add_argument("--compact-tree", default=None, help="PAIRSxDAYSxPARTS of the compaction tree (12x7x1000)")
+    ap.add_argument("--s3-shape", default="12x30x200", help="PAIRSxDAYSxPARTS of the object-storage lake (12x30x200)")
     ap.add_argument("--cache", default="/tmp/datalake-bench-cache", help="where generated planner trees are kept")
     ap.add_argument("--noop-tree", default=None, help="DAYSxSYMBOLSxPARTS of the no-op tree (60x50x200)")
     ap.add_argument("--before-bin", default=None, help="first-sync-default: also time this bench_ops build")
@@ -556,6 +562,11 @@ def main() -> None:
     if args.only == "startup":
         # Start-up of the command line (issue #17): its own script, timing .venv's console script.
         subprocess.run([sys.executable, str(ROOT / "bench" / "startup.py"), "--repeat", str(max(args.repeat, 11))], check=True)
+        return
+    if args.only == "object-storage":
+        # The lake on object storage (issue #21): its own script, server and cached raw lake.
+        argv = [sys.executable, str(ROOT / "bench" / "object_storage.py"), "--shape", args.s3_shape]
+        subprocess.run(argv + (["--quick"] if args.quick else []), check=True)
         return
     if args.only == "read":
         # Reading the lake (issue #19): its own script, with its own cached lake under bench/out/.

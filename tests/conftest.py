@@ -10,6 +10,11 @@ Used by the Python tests (tests/python) and the C tests (tests/c) alike.
   2 symbols, 2 parts of 4 KiB each) inside ``world_tmp``; regenerate or extend it with
   ``trees.make_collector_tree(collector, ...)``.
 - ``write_config`` (function): writes a ``data_lake:`` YAML file, see its docstring.
+- ``s3_server`` (session): one real S3 server (SeaweedFS ``weed mini``) on 127.0.0.1 with a
+  random secret; see tests/support/s3.py.
+- ``s3_bucket`` (function): a fresh bucket on ``s3_server``, deleted with its objects afterwards.
+- ``s3_proxy`` (function): a counting proxy (tests/support/s3proxy.py) in front of
+  ``s3_server``, counts starting at zero; point clients at ``s3_proxy.endpoint``.
 
 Test trees must be readable by the sshd user: directories 755, files 644 (the helpers
 in tests/support/trees.py do this).
@@ -17,6 +22,7 @@ in tests/support/trees.py do this).
 
 from __future__ import annotations
 
+import secrets
 import sys
 from pathlib import Path
 from typing import Any, Iterator, Optional
@@ -25,6 +31,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
+import s3  # noqa: E402
+import s3proxy  # noqa: E402
 import sshd  # noqa: E402
 import trees  # noqa: E402
 from configs import WriteConfig, drop_none, ssh_profile_defaults, to_yaml  # noqa: E402
@@ -87,3 +95,29 @@ def write_config(ssh_server: sshd.SshServer, tmp_path: Path) -> WriteConfig:
         return path
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[s3.S3Server]:
+    server = s3.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: s3.S3Server) -> Iterator[str]:
+    name = f"t-{secrets.token_hex(6)}"
+    s3_server.client().create_bucket(name).check()
+    try:
+        yield name
+    finally:
+        # SeaweedFS deletes a bucket with its objects (-s3.allowDeleteBucketNotEmpty, on in mini).
+        s3_server.client().delete_bucket(name)
+
+
+@pytest.fixture
+def s3_proxy(s3_server: s3.S3Server) -> Iterator[s3proxy.CountingProxy]:
+    with s3proxy.CountingProxy(s3_server.port, secret_key=s3_server.secret_key) as proxy:
+        yield proxy

@@ -226,6 +226,23 @@ impl PyDataLake {
         bridge::call(py, || self.core().files(profile, &selection)).map(|inner| PyCatalog { inner })
     }
 
+    /// The profile's table on an object store, as a reader opens it:
+    /// `{"uri": "s3://bucket/prefix", "options": {...}}` with object_store's
+    /// option names (pyarrow, Polars and deltalake take them); None for a
+    /// local table. The options hold the credentials in clear: pass them on,
+    /// never print them.
+    fn table_storage<'py>(&self, py: Python<'py>, profile: &str) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Some(storage) = bridge::call(py, || self.core().table_storage(profile))? else { return Ok(None) };
+        let options = PyDict::new(py);
+        for (k, v) in storage.client_options() {
+            options.set_item(k, v)?;
+        }
+        let out = PyDict::new(py);
+        out.set_item("uri", storage.table_uri.to_string())?;
+        out.set_item("options", options)?;
+        Ok(Some(out))
+    }
+
     /// The complete files of a selection, by series, date and path.
     #[pyo3(signature = (profile, *, series = None, start = None, end = None, **fields))]
     fn files(

@@ -969,6 +969,10 @@ class DataLake:
         **fields: str | Sequence[str],
     ) -> Catalog:
         """The complete files of a selection, with the schema and retention checks of a read."""
+    def table_storage(self, profile: str) -> dict[str, Any] | None:
+        """The profile's table on an object store: ``{"uri": "s3://...", "options": {...}}``
+        with object_store's option names, credentials in clear (pass them on, never print
+        them); None for a local table."""
     def files(
         self,
         profile: str,

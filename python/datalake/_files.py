@@ -111,7 +111,7 @@ def read(plan: Any, columns: list[str] | None, time_column: str | None, bounds: 
     inner_threads = len(paths) < 2 * threads
 
     def one(path: str) -> pa.Table:
-        with pa.OSFile(path) as source:  # (a path would be resolved to a filesystem every time)
+        with plan.opener.open(path) as source:
             return read_one(pq.ParquetFile(source, pre_buffer=False))
 
     def read_one(pf: pq.ParquetFile) -> pa.Table:

@@ -54,11 +54,98 @@ def _require(module: str, caller: str) -> Any:
         ) from e
 
 
+def _is_url(path: str) -> bool:
+    """A remote table's file (``s3://bucket/...``) rather than a local path."""
+    scheme, sep, _ = path.partition("://")
+    return bool(sep) and bool(scheme) and "/" not in scheme
+
+
+def s3_filesystem(options: dict[str, str]) -> Any:
+    """A ``pyarrow.fs.S3FileSystem`` from object_store's option names (the profile's
+    ``compact.storage_options`` as ``DataLake.table_storage`` gives them)."""
+    fs = _require("pyarrow.fs", "read")
+    kwargs: dict[str, Any] = {
+        "access_key": options.get("aws_access_key_id"),
+        "secret_key": options.get("aws_secret_access_key"),
+        "session_token": options.get("aws_session_token"),
+        "region": options.get("aws_region") or options.get("aws_default_region"),
+    }
+    endpoint = options.get("aws_endpoint") or options.get("aws_endpoint_url_s3")
+    if endpoint:
+        scheme, _, host = endpoint.partition("://")
+        kwargs["endpoint_override"] = host
+        kwargs["scheme"] = scheme
+    return fs.S3FileSystem(**{k: v for k, v in kwargs.items() if v is not None})
+
+
+class _Opener:
+    """Opens the files of a read: local paths directly, a remote table's URLs through
+    the filesystem its storage options give (made once, when the first one is opened)."""
+
+    def __init__(self, lake: DataLake, profile: str) -> None:
+        self.lake, self.profile = lake, profile
+        self._remote: Any = None
+        self._kept: dict[str, Any] = {}
+        self._pending: dict[str, Any] = {}
+
+    def remote(self) -> Any:
+        if self._remote is None:
+            storage = self.lake.table_storage(self.profile)
+            if storage is None or not str(storage["uri"]).startswith("s3://"):
+                uri = storage["uri"] if storage is not None else "?"
+                raise _invalid(
+                    f"lake.read reads tables on s3:// only, not {uri}; read it with "
+                    "deltalake.DeltaTable(uri, storage_options=lake.table_storage(profile)['options'])"
+                )
+            self._remote = s3_filesystem(storage["options"])
+        return self._remote
+
+    def prefetch(self, paths: list[str]) -> None:
+        """Start fetching every remote file of a read at once, so the schema's file and the
+        read wait on about one round trip instead of one after the other."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        urls = [p for p in paths if _is_url(p) and p not in self._pending]
+        if not urls:
+            return
+        filesystem = self.remote()
+
+        def fetch(path: str) -> Any:
+            with filesystem.open_input_stream(path.partition("://")[2]) as stream:
+                return stream.readall()
+
+        pool = ThreadPoolExecutor(min(8, len(urls)))
+        for p in urls:
+            self._pending[p] = pool.submit(fetch, p)
+        pool.shutdown(wait=False)
+
+    def open(self, path: str, keep: bool = False) -> Any:
+        """The file at ``path``; a remote one is fetched whole (a HEAD and one GET, not a GET
+        per column chunk: the table's files are a series-day each, at most
+        compact.target_file_size), and with ``keep`` its bytes serve its next open too (the
+        schema's file is usually read again)."""
+        pa = _require("pyarrow", "read")
+        if not _is_url(path):
+            return pa.OSFile(path)  # (a path would be resolved to a filesystem every time)
+        data = self._kept.pop(path, None)
+        pending = self._pending.pop(path, None)
+        if data is None and pending is not None:
+            data = pending.result()
+        if data is None:
+            with self.remote().open_input_stream(path.partition("://")[2]) as stream:
+                data = stream.readall()
+        if keep:
+            self._kept[path] = data
+        return pa.BufferReader(data)
+
+
 def _catalog(lake: DataLake, profile: str, selection: dict[str, Any]) -> Catalog:
     return lake.catalog(profile, **selection)
 
 
-def _schema_of(catalog: Catalog, lake: DataLake, selection: dict[str, Any]) -> pyarrow.Schema | None:
+def _schema_of(
+    catalog: Catalog, lake: DataLake, selection: dict[str, Any], opener: _Opener
+) -> pyarrow.Schema | None:
     """The files' unified Arrow schema; for an empty selection, the schema of
     the profile's newest file of the same series (of any file when none), so
     that an empty read still has the columns a non-empty one would have."""
@@ -77,7 +164,10 @@ def _schema_of(catalog: Catalog, lake: DataLake, selection: dict[str, Any]) -> p
                 break
     if not paths:
         return None
-    schemas = [pq.read_schema(p) for p in paths]
+    schemas = []
+    for p in paths:
+        with opener.open(str(p), keep=True) as source:
+            schemas.append(pq.read_schema(source))
     if len(schemas) == 1:
         return schemas[0]
     # Columns that only some files have read as nulls in the others: nullable.
@@ -93,10 +183,13 @@ class _Plan:
     """What a read needs: the catalog, the full schema (the files' columns, then the
     partition-style ones) and the partition columns this read adds."""
 
-    def __init__(self, lake: DataLake, profile: str, selection: dict[str, Any]) -> None:
+    def __init__(self, lake: DataLake, profile: str, selection: dict[str, Any], prefetch: bool = False) -> None:
         pa = _require("pyarrow", "read")
         self.catalog = _catalog(lake, profile, selection)
-        self.file_schema = _schema_of(self.catalog, lake, selection)
+        self.opener = _Opener(lake, profile)
+        if prefetch:  # a whole read: fetch the remote files while the schema is worked out
+            self.opener.prefetch(self.catalog.paths())
+        self.file_schema = _schema_of(self.catalog, lake, selection, self.opener)
         label = pa.dictionary(pa.int32(), pa.string())
         columns = list(self.file_schema) if self.file_schema is not None else []
         names = {f.name for f in columns}
@@ -137,13 +230,27 @@ def _dataset(lake: DataLake, profile: str, selection: dict[str, Any]) -> tuple[p
                 expr = expr & p
             expressions[key] = expr
         partitions.append(expr)
-    dataset = ds.FileSystemDataset.from_paths(
-        plan.catalog.paths(),
-        schema=plan.schema,
-        format=ds.ParquetFileFormat(),
-        filesystem=_require("pyarrow.fs", "dataset").LocalFileSystem(),
-        partitions=partitions,
-    )
+    # Local files (raw parts, a local table) and a remote table's files: one dataset each,
+    # joined when a read has both.
+    paths = plan.catalog.paths()
+    remote = [i for i, p in enumerate(paths) if _is_url(p)]
+    local = [i for i, p in enumerate(paths) if not _is_url(p)]
+
+    def piece(indexes: list[int], filesystem: Any) -> Any:
+        return ds.FileSystemDataset.from_paths(
+            [paths[i].partition("://")[2] if _is_url(paths[i]) else paths[i] for i in indexes],
+            schema=plan.schema,
+            format=ds.ParquetFileFormat(),
+            filesystem=filesystem,
+            partitions=[partitions[i] for i in indexes],
+        )
+
+    pieces = []
+    if local or not remote:
+        pieces.append(piece(local, _require("pyarrow.fs", "dataset").LocalFileSystem()))
+    if remote:
+        pieces.append(piece(remote, plan.opener.remote()))
+    dataset = pieces[0] if len(pieces) == 1 else ds.UnionDataset(plan.schema, pieces)
     return dataset, plan
 
 
@@ -249,7 +356,7 @@ def read(
             plan.catalog.check_still_there()  # raises, naming the partition, when retention removed one
             raise
     else:
-        plan = _Plan(lake, profile, selection)
+        plan = _Plan(lake, profile, selection, prefetch=True)
         expr = _time_filter(plan.schema, time_column, start_time, end_time)
         bounds = (expr, (start_time, end_time)) if expr is not None else None
         table = _files.read(plan, wanted, time_column if bounds is not None else None, bounds)

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::compact::walk_compact;
+use super::compact_table::{walk_defaults, CompactDefaults};
 use super::cross::{cross_checks, Placed};
 use super::ctx::{join, Ctx};
 use super::fields::*;
@@ -105,6 +106,7 @@ pub(super) fn walk(ctx: &mut Ctx<'_>, text: &str) -> Option<Config> {
         }
     }
 
+    let compact_defaults = walk_defaults(ctx, f.get("compact"));
     let mut placed: Vec<Placed> = Vec::new();
     let mut profiles = BTreeMap::new();
     match f.get("profiles") {
@@ -113,7 +115,12 @@ pub(super) fn walk(ctx: &mut Ctx<'_>, text: &str) -> Option<Config> {
                 if entries.is_empty() {
                     ctx.warn(e.key.pos, "profiles", "no profiles: nothing will be synced; add one under profiles:");
                 }
-                let env = Env { root_dir: root_dir.as_deref(), checkpoint_dir: checkpoint_dir.as_deref(), timezone };
+                let env = Env {
+                    compact: &compact_defaults,
+                    root_dir: root_dir.as_deref(),
+                    checkpoint_dir: checkpoint_dir.as_deref(),
+                    timezone,
+                };
                 for (name_node, body) in entries {
                     if let Some((profile, place)) = walk_profile(ctx, &env, name_node, body) {
                         if profiles.contains_key(&profile.name) {
@@ -159,6 +166,8 @@ pub(super) fn walk(ctx: &mut Ctx<'_>, text: &str) -> Option<Config> {
 
 /// What a profile inherits from `data_lake`.
 struct Env<'a> {
+    /// The top-level `compact` block.
+    compact: &'a CompactDefaults,
     root_dir: Option<&'a Path>,
     checkpoint_dir: Option<&'a Path>,
     timezone: Timezone,
@@ -252,7 +261,8 @@ fn walk_profile(ctx: &mut Ctx<'_>, env: &Env<'_>, name_node: &Node, body: &Node)
         let text = read_str(ctx, Some(e), &key("series_format"))?;
         SeriesFormat::parse(&text).map_err(|message| ctx.error(e.value.pos, &key("series_format"), message)).ok()
     });
-    let compact = walk_compact(ctx, f.get("compact"), &prefix, local_dir.as_deref().unwrap_or(Path::new("")));
+    let local = local_dir.as_deref().unwrap_or(Path::new(""));
+    let compact = walk_compact(ctx, f.get("compact"), (&prefix, &name), local, env.compact);
 
     if matches!(source, Some(Source::Local { .. })) {
         for k in ["known_hosts", "host_key_checking", "connect_timeout"] {

@@ -12,7 +12,8 @@
 //!   target_file_size: 128MiB    # a bigger series-day is split into files of about this size
 //!   keep_raw: false             # keep the absorbed raw parts on disk
 //!   auto: false                 # compact after each successful sync
-//!   table_uri: /data/lake/cex_ticks/_table     # default {local_dir}/_table
+//!   table_uri: /data/lake/cex_ticks/_table     # default {local_dir}/_table; s3://bucket/prefix (compact_table.rs)
+//!   storage_options: {aws_region: eu-west-1}    # the object store's client options (compact_table.rs)
 //!   vacuum_after: 7d            # files removed from the table are deleted this long after
 //!   csv_schema: {timestamp: timestamp, price: double}   # default: inferred from the first part
 //! ```
@@ -20,24 +21,30 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::compact_types::{parse_size, CompactConfig, Compression, CsvType, TablePlace};
+use super::compact_table::{table_place, CompactDefaults};
+use super::compact_types::{parse_size, CompactConfig, Compression, CsvType};
 use super::ctx::{join, Ctx};
 use super::fields::*;
 use super::keys::{self, COMPACT_AFTER, MAX_TARGET_FILE_SIZE, MIN_TARGET_FILE_SIZE, VACUUM_AFTER};
 use super::spec::Scope;
 use super::yaml::{Kind, Node};
-use crate::vocab::names::TABLE_DIR;
 
 /// Read the `compact` block (defaults for a missing one); `None` when it is not a mapping.
 pub(super) fn walk_compact(
     ctx: &mut Ctx<'_>,
     e: Option<Entry<'_>>,
-    prefix: &str,
+    (prefix, profile): (&str, &str),
     local_dir: &Path,
+    defaults: &CompactDefaults,
 ) -> Option<CompactConfig> {
     let mut out = CompactConfig::default_for(local_dir);
-    let Some(e) = e.filter(|e| !e.value.is_null()) else { return Some(out) };
     let cp = join(prefix, "compact");
+    let Some(e) = e.filter(|e| !e.value.is_null()) else {
+        if let Some(place) = table_place(ctx, defaults, None, None, &cp, profile, local_dir) {
+            out.table = place;
+        }
+        return Some(out);
+    };
     let f = fields(ctx, e.value, &cp, &keys::names(Scope::Compact), &|_| None)?;
     let key = |k: &str| join(&cp, k);
 
@@ -82,10 +89,11 @@ pub(super) fn walk_compact(
     if let Some(v) = read_bool(ctx, f.get("auto"), &key("auto")) {
         out.auto = v;
     }
-    if let Some(e) = f.get("table_uri") {
-        if let Some(place) = read_table_uri(ctx, e, &key("table_uri"), local_dir) {
-            out.table = place;
-        }
+    // A problem is reported; the default stands while the load fails.
+    if let Some(place) =
+        table_place(ctx, defaults, f.get("table_uri"), f.get("storage_options"), &cp, profile, local_dir)
+    {
+        out.table = place;
     }
     if let Some(v) = read_duration(ctx, f.get("vacuum_after"), &key("vacuum_after"), &VACUUM_AFTER) {
         if v < Duration::from_secs(3600) {
@@ -148,42 +156,6 @@ fn read_size(ctx: &mut Ctx<'_>, e: Entry<'_>, key: &str) -> Option<u64> {
             None
         }
     }
-}
-
-/// A local directory (absolute, `~`/`${VAR}` expanded) or a `file://` URL.
-fn read_table_uri(ctx: &mut Ctx<'_>, e: Entry<'_>, key: &str, local_dir: &Path) -> Option<TablePlace> {
-    let pos = e.value.pos;
-    let text = read_str(ctx, Some(e), key)?;
-    let path_text = match text.split_once("://") {
-        Some(("file", rest)) => rest.to_string(),
-        Some((scheme, _)) => {
-            ctx.error(
-                pos,
-                key,
-                format!("{scheme}:// tables are not supported yet; give a local directory (or file:///path)"),
-            );
-            return None;
-        }
-        None => text.clone(),
-    };
-    let path = local_path(ctx, &path_text, pos, key)?;
-    if path == local_dir || local_dir.starts_with(&path) {
-        ctx.error(pos, key, "the table cannot be the profile directory or one of its parents; use a directory of its own, e.g. {local_dir}/_table");
-        return None;
-    }
-    let hidden = path.file_name().is_some_and(|n| matches!(n.as_encoded_bytes().first(), Some(b'_' | b'.')));
-    if path.starts_with(local_dir) && (path.parent() != Some(local_dir) || !hidden) {
-        ctx.error(
-            pos,
-            key,
-            format!(
-                "inside the profile directory the table must sit directly below it under a name starting with _ or . (like {}/{TABLE_DIR}): walks of the lake leave those alone instead of taking the table's date=... directories for partitions",
-                local_dir.display()
-            ),
-        );
-        return None;
-    }
-    Some(TablePlace::Local { path })
 }
 
 fn read_csv_schema(ctx: &mut Ctx<'_>, e: Entry<'_>, key: &str) -> Option<Vec<(String, CsvType)>> {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::storage::ResolvedStorage;
 use crate::vocab::names::TABLE_DIR;
 
 /// Default `compact.after`: a day counts as closed two hours after it ends.
@@ -91,8 +92,7 @@ impl std::fmt::Display for Compression {
     }
 }
 
-/// Where a profile's table lives. Only the local disk for now; an object
-/// store (`s3://...`) becomes a second variant carrying its URL and options.
+/// Where a profile's table lives: a directory here, or an object store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TablePlace {
@@ -101,20 +101,40 @@ pub enum TablePlace {
         /// Absolute path of the table's root (the directory holding `_delta_log`).
         path: PathBuf,
     },
+    /// An object store (`s3://`; `gs://` and `az://` untested). Prints and serializes with
+    /// its credentials redacted.
+    Remote {
+        /// The table's URI and every option its client is built with.
+        storage: ResolvedStorage,
+        /// This lake's own directory for the table's record (`{local_dir}/_table`, holding
+        /// only `_datalake/`): the layers below the table read the record without the network.
+        local: PathBuf,
+    },
 }
 
 impl TablePlace {
-    /// The table's root on the local disk.
+    /// The table's root on the local disk; for a remote table, the local directory that
+    /// holds datalake's record of it (`_datalake/`).
     pub fn local_path(&self) -> &Path {
         match self {
             TablePlace::Local { path } => path,
+            TablePlace::Remote { local, .. } => local,
         }
     }
 
-    /// How messages name it.
+    /// The remote storage, for a table on an object store.
+    pub fn remote(&self) -> Option<&ResolvedStorage> {
+        match self {
+            TablePlace::Local { .. } => None,
+            TablePlace::Remote { storage, .. } => Some(storage),
+        }
+    }
+
+    /// How messages name it (never with credentials).
     pub fn display(&self) -> String {
         match self {
             TablePlace::Local { path } => path.display().to_string(),
+            TablePlace::Remote { storage, .. } => storage.table_uri.to_string(),
         }
     }
 }

@@ -149,6 +149,14 @@ pub static KEYS: &[KeySpec] = &[
         doc: "node_exporter textfile directory: every sync and cleanup rewrites `datalake_<profile>.prom` there.",
     },
     KeySpec {
+        scope: DataLake,
+        name: "compact",
+        ty: T::Mapping,
+        default: D::Unset("none"),
+        rule: "only `table_uri` (`{profile}` is replaced by the profile's name) and `storage_options`",
+        doc: "Defaults of every profile's `compact.table_uri` and `compact.storage_options` (a profile's own options override them key by key).",
+    },
+    KeySpec {
         scope: Profile,
         name: "enabled",
         ty: T::Bool,
@@ -394,8 +402,16 @@ pub static KEYS: &[KeySpec] = &[
         name: "table_uri",
         ty: T::Path,
         default: D::Below("local_dir", "_table"),
-        rule: "a directory or `file://` URL; inside the profile directory only directly below it, named `_...` or `.…`",
-        doc: "Where the profile's Delta table lives.",
+        rule: "`s3://bucket/prefix` (`gs://`, `az://` untested), a directory or `file://` URL; inside the profile directory only directly below it, named `_...` or `.…`; `{profile}` is the profile's name",
+        doc: "Where the profile's Delta table lives (an object store: see `storage_options`).",
+    },
+    KeySpec {
+        scope: Compact,
+        name: "storage_options",
+        ty: T::Mapping,
+        default: D::Unset("the top-level `compact.storage_options`, then the environment (`AWS_*`)"),
+        rule: "object_store's option names, as delta-rs and Polars take them (`aws_endpoint`, `aws_region`, `aws_allow_http`, ...); credentials from the environment or `${VAR}`",
+        doc: "How to reach the table's object store; never printed with its credentials.",
     },
     KeySpec::duration(
         Compact,

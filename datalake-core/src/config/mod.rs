@@ -67,6 +67,7 @@ pub use crate::vocab::diagnostic::{Diagnostic, Severity};
 
 mod build;
 mod compact;
+mod compact_table;
 mod compact_types;
 mod cross;
 mod ctx;
@@ -80,6 +81,7 @@ mod rules;
 mod series_format;
 mod source;
 mod spec;
+pub mod storage;
 #[cfg(test)]
 pub(crate) mod test_support;
 #[cfg(test)]

@@ -754,8 +754,9 @@ fn example_yaml_agrees_with_the_key_table() {
             Some((key.to_string(), value.to_string()))
         })
         .collect();
-    // A `compact` key is the first of its name after the `compact:` line.
-    let compact_at = lines.iter().position(|(key, _)| key == "compact").unwrap_or(0);
+    // A profile's `compact` key is the first of its name after the last `compact:` line
+    // (the first is the top-level block of defaults).
+    let compact_at = lines.iter().rposition(|(key, _)| key == "compact").unwrap_or(0);
     for k in KEYS {
         let from = if k.scope == Scope::Compact { compact_at } else { 0 };
         let Some((_, shown)) = lines[from..].iter().find(|(key, _)| key == k.name) else {

@@ -42,7 +42,7 @@ impl DataLake {
         let profile = self.profile(name)?;
         let run = self.runs.start();
         let mut observer = run.observer(&mut options.control);
-        verify(profile, options.remote, options.jobs, &mut observer)
+        verify(profile, options.remote, options.jobs, &mut observer).and_then(|r| with_remote_table(profile, r))
     }
 
     /// Verify every profile (the `verify --all` table), one after the other;
@@ -53,8 +53,19 @@ impl DataLake {
         let mut observer = run.observer(&mut options.control);
         let reports = profiles
             .into_iter()
-            .map(|p| verify(p, options.remote, options.jobs, &mut observer))
+            .map(|p| verify(p, options.remote, options.jobs, &mut observer).and_then(|r| with_remote_table(p, r)))
             .collect::<Result<Vec<_>>>()?;
         Ok(VerifyAllReport::new(reports))
     }
+}
+
+/// The report with the checks of the profile's table on an object store added.
+fn with_remote_table(profile: &Profile, mut report: VerifyReport) -> Result<VerifyReport> {
+    let Some(check) = crate::table::verify::check(profile)? else { return Ok(report) };
+    report.files_checked += check.files;
+    report.table_files_checked += check.files;
+    report.bytes_checked += check.bytes;
+    report.ok &= check.broken.is_empty();
+    report.broken.extend(check.broken);
+    Ok(report)
 }

@@ -22,6 +22,15 @@ impl DataLake {
         Ok(catalog)
     }
 
+    /// Where the profile's table lives when it is on an object store, with the
+    /// options a reader (pyarrow, Polars, deltalake) opens it with: `None` for
+    /// a local table. The options hold the credentials in clear: hand them to
+    /// a client, never print them ([`crate::config::storage::ResolvedStorage`]
+    /// prints redacted).
+    pub fn table_storage(&self, name: &str) -> Result<Option<crate::config::storage::ResolvedStorage>> {
+        Ok(self.profile(name)?.compact.table.remote().cloned())
+    }
+
     /// The catalog's files grouped by Parquet schema (footers read on every
     /// core); `Err(SchemaMismatch)` naming two files when a column's type differs.
     pub fn schema_groups(&self, catalog: &Catalog) -> Result<Vec<SchemaGroup>> {

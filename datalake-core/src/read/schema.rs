@@ -19,6 +19,7 @@ use parquet::schema::types::{ColumnDescriptor, Type};
 use serde::Serialize;
 
 use crate::read::catalog::Catalog;
+use crate::read::entry::FileEntry;
 use crate::vocab::error::{Error, Result};
 
 /// Files of a read that share one Parquet schema.
@@ -46,7 +47,16 @@ type Shape = Vec<Leaf>;
 /// Group the catalog's files by schema, on `jobs` threads (0: one per core);
 /// `Err(SchemaMismatch)` when two groups disagree on a column's type.
 pub fn groups(catalog: &Catalog, jobs: usize) -> Result<Vec<SchemaGroup>> {
-    let paths: Vec<&Path> = catalog.files.iter().map(|f| f.path.as_path()).collect();
+    // A remote table's files (`s3://...`) share the table's schema: one group,
+    // represented by the newest of them (the widest schema), read by the face
+    // with the table's storage options.
+    let (remote, local): (Vec<&FileEntry>, Vec<&FileEntry>) = catalog.files.iter().partition(|f| is_url(&f.path));
+    let remote_group = remote.iter().max_by_key(|f| f.date).map(|newest| SchemaGroup {
+        representative: newest.path.clone(),
+        files: remote.len(),
+        columns: Vec::new(),
+    });
+    let paths: Vec<&Path> = local.iter().map(|f| f.path.as_path()).collect();
     let shapes = match read_all(&paths, jobs) {
         Ok(shapes) => shapes,
         Err(e) => {
@@ -81,7 +91,12 @@ pub fn groups(catalog: &Catalog, jobs: usize) -> Result<Vec<SchemaGroup>> {
             }
         }
     }
-    Ok(out.into_iter().map(|(g, _)| g).collect())
+    Ok(out.into_iter().map(|(g, _)| g).chain(remote_group).collect())
+}
+
+/// True for a file named by its URL (`s3://...`: a remote table's), not a local path.
+pub fn is_url(path: &Path) -> bool {
+    path.to_str().and_then(|p| p.split_once("://")).is_some_and(|(s, _)| !s.is_empty() && !s.contains('/'))
 }
 
 /// Each top-level column's leaves, as (path, types), repetition left out.

@@ -63,6 +63,19 @@ pub fn with_table(profile: &Profile, selection: &FileSelection, files: &mut Vec<
         };
         let Some(fields) = fields else { continue };
         for f in &day.files {
+            // A remote table's files are named by their URL (`s3://bucket/prefix/date=...`),
+            // with the size the record keeps: a read never lists or stats the bucket.
+            if let Some(remote) = place.remote() {
+                files.push(FileEntry {
+                    path: PathBuf::from(format!("{}/{}", remote.table_uri, f.path)),
+                    series: day.series.clone(),
+                    date: day.date,
+                    size: f.size,
+                    mtime: DateTime::default(),
+                    fields: fields.clone(),
+                });
+                continue;
+            }
             let path = table_root.join(&f.path);
             let meta = std::fs::metadata(&path).map_err(|e| {
                 Error::io(

@@ -49,7 +49,27 @@ pub fn run(profile: &Profile, when: RunTime, observer: &mut dyn RunObserver) -> 
     let clock = Instant::now();
     let store = Store::of(profile);
     let mut report = CompactReport::new(&profile.name, store.uri(), when.dry_run);
-    if let Err(e) = run_inner(profile, store, when, observer, &mut report) {
+    let mut outcome = run_inner(profile, store.clone(), when, observer, &mut report);
+    // Another writer committed first: read what it committed and plan again.
+    for _ in 1..RACE_ATTEMPTS {
+        if !matches!(outcome, Ok(false)) {
+            break;
+        }
+        report
+            .warnings
+            .push("another writer committed to the table at the same moment; read its commit and planned again".into());
+        outcome = run_inner(profile, store.clone(), when, observer, &mut report);
+    }
+    let outcome = match outcome {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(store.error(
+            "commit to",
+            format!("other writers committed first {RACE_ATTEMPTS} times in a row"),
+            "run the compaction again",
+        )),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = outcome {
         let status = if matches!(e, Error::Interrupted { .. }) { SyncStatus::Interrupted } else { SyncStatus::Failed };
         report.fail(status, e);
     }
@@ -122,13 +142,33 @@ fn plan(record: &Record, store: &Store, found: BTreeMap<(String, NaiveDate), Day
     Ok(out)
 }
 
+/// How many times a run plans anew after losing a commit to another writer.
+const RACE_ATTEMPTS: u32 = 5;
+
+/// One pass; false when another writer committed first (nothing of this
+/// pass's current date is in the table; earlier dates are).
 fn run_inner(
     profile: &Profile,
     store: Store,
     when: RunTime,
     observer: &mut dyn RunObserver,
     report: &mut CompactReport,
-) -> Result<()> {
+) -> Result<bool> {
+    if store.remote().is_some() && !when.dry_run {
+        if quiet(profile, &store, when, report)? {
+            return Ok(true);
+        }
+        super::remote::check_conditional_put(&store)?;
+        match super::multipart::abort_leftovers(&store, super::multipart::ORPHAN_AFTER) {
+            Ok(Some(l)) if !l.aborted.is_empty() => report.warnings.push(format!(
+                "aborted {} multipart upload(s) a killed run left under the table (the first: {})",
+                l.aborted.len(),
+                l.aborted[0].key
+            )),
+            Ok(_) => {}
+            Err(e) => report.warnings.push(format!("{e}")),
+        }
+    }
     let mut table = Table::open(store.clone())?;
     let live = table.live_files()?;
     let files = by_day(&table, live)?;
@@ -225,13 +265,38 @@ fn run_inner(
             return Err(interrupted(profile));
         }
         let evolved = if schema != schema_before { schema.as_ref() } else { None };
-        commit(&mut table, &mut record, works, evolved, report)?;
+        if !commit(&mut table, &mut record, works, evolved, report)? {
+            return Ok(false);
+        }
         if !keep_raw {
             report.raw_parts_removed += remove_parts(&profile.local_dir, &absorbed, report);
         }
     }
     report.table_version = table.version();
-    Ok(())
+    Ok(true)
+}
+
+/// A remote table with nothing new to publish, told without opening it: the
+/// local record names the table's version and every part it absorbed, and
+/// one HEAD shows nobody committed a newer version since. Absorbed
+/// leftovers are still removed. True when that was the whole run.
+fn quiet(profile: &Profile, store: &Store, when: RunTime, report: &mut CompactReport) -> Result<bool> {
+    let record = Record::load_at(store.place())?.unwrap_or_default();
+    let found = parts::find(profile, cutoff_date(when.today, profile.retention_days), when.now)?;
+    let plan = plan(&record, store, found.closed)?;
+    if !plan.days.is_empty() {
+        return Ok(false);
+    }
+    let next = record.table_version.map_or(0, |v| v + 1);
+    if super::remote::version_exists(store, next)? {
+        return Ok(false);
+    }
+    report.days_open = found.open;
+    if !profile.compact.keep_raw {
+        report.raw_parts_removed += remove_parts(&profile.local_dir, &plan.leftovers, report);
+    }
+    report.table_version = record.table_version;
+    Ok(true)
 }
 
 /// A file of the table's newest day (whose schema is the table's), as messages name it.
@@ -247,14 +312,15 @@ fn interrupted(profile: &Profile) -> Error {
     Error::Interrupted { profile: profile.name.clone(), operation: "compaction".into() }
 }
 
-/// Commit one date's series-days and record them.
+/// Commit one date's series-days and record them. False when another writer
+/// committed first: nothing of this commit is in the table.
 fn commit(
     table: &mut Table,
     record: &mut Record,
     works: Vec<DayWork>,
     evolved: Option<&Schema>,
     report: &mut CompactReport,
-) -> Result<()> {
+) -> Result<bool> {
     let mut actions = Vec::new();
     let mut days = Vec::new();
     for w in &works {
@@ -266,7 +332,9 @@ fn commit(
         }));
     }
     let info = serde_json::json!({ "operation": "compact", "days": days });
-    let version = table.commit(actions, evolved, info, Operation::Compact)?;
+    let Some(version) = table.commit(actions, evolved, info, Operation::Compact)? else {
+        return Ok(false);
+    };
     report.commits += 1;
     for w in works {
         let mut entry = w.entry;
@@ -275,7 +343,8 @@ fn commit(
         report.add_day(w.report);
     }
     record.table_version = Some(version);
-    record.save(table.store().place())
+    record.save(table.store().place())?;
+    Ok(true)
 }
 
 /// Delete raw parts that are absorbed (each checked again: same size and

@@ -17,6 +17,7 @@ use super::delta::{LiveFile, Table, MANIFEST_TAG};
 use super::load::{self, CsvSchema, LoadError, Loaded};
 use super::merge::merge;
 use super::parts::{PartKind, RawPart};
+use super::remote;
 use super::schema::{conform, unify, with_partitions};
 use crate::config::{Compression, Profile};
 use crate::state::absorbed::report::CompactedDay;
@@ -166,7 +167,11 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
     let mut bytes_before = 0u64;
     if let Some((_, _, files)) = &input.existing {
         for f in files {
-            let loaded = load::parquet(&store.file(&f.path)).map_err(|e| {
+            let loaded = match store.remote() {
+                None => load::parquet(&store.file(&f.path)),
+                Some(_) => load::parquet_from(remote::read(ctx.table, &f.path).map_err(DayError::fatal)?),
+            }
+            .map_err(|e| {
                 let detail = match e {
                     LoadError::Bad { problem, .. } => problem,
                     LoadError::Io(e) => e.to_string(),
@@ -257,6 +262,7 @@ pub fn build(ctx: &DayCtx<'_>, input: DayInput<'_>, table_schema: Option<&Schema
         manifest.insert(&part.partition, AbsorbedPart(part.name.clone(), part.size, part.secs, part.nanos, rows));
     }
     manifest.write(store.place(), &manifest_name).map_err(DayError::fatal)?;
+    remote::publish_manifest(ctx.table, &manifest_name).map_err(DayError::fatal)?;
 
     let files: Vec<TableFile> = adds
         .iter()

@@ -1,8 +1,7 @@
 //! The Delta table through delta-rs: open, write a series-day's files,
-//! commit, list the live files, vacuum. The only file of the crate (with
-//! [`super::store`]) that names delta-rs, so the rest of the layer reads as
-//! what it does, and a storage other than the local disk (object stores,
-//! next) changes this file and `store`.
+//! commit, list the live files, vacuum. With [`super::remote`], the only
+//! files of the crate that name delta-rs, so the rest of the layer reads as
+//! what it does on the local disk and on an object store alike.
 //!
 //! delta-rs is async; each [`Table`] owns a current-thread Tokio runtime and
 //! blocks on it, so the callers stay synchronous like the rest of the crate.
@@ -20,7 +19,10 @@ use deltalake_core::operations::vacuum::VacuumMode;
 use deltalake_core::parquet::file::properties::WriterProperties;
 use deltalake_core::protocol::{DeltaOperation, SaveMode};
 use deltalake_core::writer::{DeltaWriter, RecordBatchWriter};
-use deltalake_core::{DeltaTable, DeltaTableBuilder, DeltaTableError};
+use deltalake_core::{DeltaTable, DeltaTableBuilder, DeltaTableError, ObjectStore};
+
+/// A boxed future borrowing the object store.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + 'a>>;
 
 use super::schema::{without_partitions, PARTITION_COLUMNS};
 use super::store::Store;
@@ -57,6 +59,12 @@ pub enum Operation {
     Retention,
 }
 
+/// Register delta-rs' S3 stores (`s3://`, `s3a://`) once per process.
+pub fn register_handlers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| deltalake_aws::register_handlers(None));
+}
+
 /// An open table (possibly not created yet).
 pub struct Table {
     rt: tokio::runtime::Runtime,
@@ -76,7 +84,16 @@ impl Table {
         let url = store.url()?;
         let open_error =
             |e| store.error("open", e, "check the directory and its _delta_log; `datalake verify` checks the table");
-        let table = if store.root().exists() {
+        let table = if store.remote().is_some() {
+            register_handlers();
+            let builder = || DeltaTableBuilder::from_url(url.clone()).map(|b| b.with_storage_options(store.options()));
+            match rt.block_on(builder().map_err(open_error)?.load()) {
+                Ok(t) => t,
+                // No log yet: an empty table, created by the first commit.
+                Err(DeltaTableError::NotATable(_)) => builder().and_then(|b| b.build()).map_err(open_error)?,
+                Err(e) => return Err(open_error(e)),
+            }
+        } else if store.root().exists() {
             rt.block_on(DeltaTable::try_from_url(url)).map_err(open_error)?
         } else {
             // No directory yet: an empty table, created by the first write.
@@ -141,7 +158,8 @@ impl Table {
         self.store.prepare()?;
         let url = self.store.url()?;
         let partitions = PARTITION_COLUMNS.iter().map(|c| c.to_string()).collect();
-        let mut writer = RecordBatchWriter::try_new(url.as_str(), full.clone(), Some(partitions), None)
+        let options = self.store.remote().map(|_| self.store.options());
+        let mut writer = RecordBatchWriter::try_new(url.as_str(), full.clone(), Some(partitions), options)
             .map_err(|e| self.err("write to", e))?
             .with_writer_properties(props)
             .with_target_file_size(target);
@@ -155,14 +173,17 @@ impl Table {
 
     /// Commit `actions` in one new version; with `schema`, the table's data
     /// columns become these (schema evolution). Creates the table on its
-    /// first commit. Returns the new version.
+    /// first commit. Returns the new version, or `None` when a compaction lost
+    /// the race to another writer (no retry on top of a version it has not
+    /// read: the caller reads the log again and plans anew, so a day another
+    /// writer just absorbed is not appended twice).
     pub fn commit(
         &mut self,
         actions: Vec<Action>,
         schema: Option<&Schema>,
         info: serde_json::Value,
         op: Operation,
-    ) -> Result<u64> {
+    ) -> Result<Option<u64>> {
         let metadata: HashMap<String, serde_json::Value> = HashMap::from([("datalake".to_string(), info)]);
         let partition_by = Some(PARTITION_COLUMNS.iter().map(|c| c.to_string()).collect::<Vec<_>>());
         if self.table.version().is_none() {
@@ -172,13 +193,19 @@ impl Table {
             let kernel = kernel_schema(schema).map_err(|e| self.err("create", e))?;
             let create = self
                 .table
+                .clone()
                 .create()
                 .with_columns(kernel.fields().cloned())
                 .with_partition_columns(PARTITION_COLUMNS)
                 .with_actions(actions)
-                .with_commit_properties(CommitProperties::default().with_metadata(metadata));
-            self.table = self.rt.block_on(create.into_future()).map_err(|e| self.err("create", e))?;
-            return self.version().ok_or_else(|| {
+                // No retry on top of another writer's first commit (see above).
+                .with_commit_properties(CommitProperties::default().with_metadata(metadata).with_max_retries(0));
+            match self.rt.block_on(create.into_future()) {
+                Ok(table) => self.table = table,
+                Err(e) if lost_race(&e) => return Ok(None),
+                Err(e) => return Err(self.err("create", e)),
+            }
+            return self.version().map(Some).ok_or_else(|| {
                 self.store.error("create", "no version after the first commit", "check the table directory")
             });
         }
@@ -199,19 +226,35 @@ impl Table {
         };
         let state = self.table.snapshot().map_err(|e| self.err("commit to", e))?;
         let log_store = self.table.log_store();
-        let done = self
-            .rt
-            .block_on(
-                CommitBuilder::default()
-                    .with_actions(all)
-                    .with_app_metadata(metadata)
-                    .build(Some(state), log_store, operation)
-                    .into_future(),
-            )
-            .map_err(|e| self.err("commit to", e))?;
-        let version = done.version();
+        // An append is re-read and planned anew by the caller; a retention's removes may
+        // go on top of another writer's commit (delta-rs checks they do not conflict).
+        let mut builder = CommitBuilder::default();
+        if op == Operation::Compact {
+            builder = builder.with_max_retries(0);
+        }
+        let done = self.rt.block_on(
+            builder
+                .with_actions(all)
+                .with_app_metadata(metadata)
+                .build(Some(state), log_store, operation)
+                .into_future(),
+        );
+        let version = match done {
+            Ok(done) => done.version(),
+            Err(e) if op == Operation::Compact && lost_race(&e) => return Ok(None),
+            Err(e) => return Err(self.err("commit to", e)),
+        };
         self.rt.block_on(self.table.update_incremental(None)).map_err(|e| self.err("reload", e))?;
-        Ok(version)
+        Ok(Some(version))
+    }
+
+    /// Read the log again (after another writer committed).
+    pub fn reload(&mut self) -> Result<()> {
+        if self.table.version().is_none() {
+            *self = Table::open(self.store.clone())?;
+            return Ok(());
+        }
+        self.rt.block_on(self.table.update_incremental(None)).map_err(|e| self.err("reload", e))
     }
 
     /// Delete files no version references any more (and files left by runs
@@ -234,8 +277,29 @@ impl Table {
         Ok(metrics.files_deleted.iter().map(|p| self.store.decode_path(p)).collect())
     }
 
+    /// Run `f` on the table's object store (rooted at the table) and wait for it.
+    pub fn on_store<T, F>(&self, action: &'static str, f: F) -> Result<T>
+    where
+        F: for<'a> FnOnce(&'a dyn ObjectStore) -> BoxFuture<'a, deltalake_core::logstore::object_store::Result<T>>,
+    {
+        let os = self.table.log_store().object_store(None);
+        self.rt.block_on(f(os.as_ref())).map_err(|e| self.err(action, e))
+    }
+
     fn err(&self, action: &'static str, e: impl std::fmt::Display) -> Error {
         self.store.error(action, e, "check the disk and the table directory; `datalake verify` checks the table")
+    }
+}
+
+/// True when `e` says another writer committed the version this one meant to write.
+fn lost_race(e: &DeltaTableError) -> bool {
+    use deltalake_core::kernel::transaction::TransactionError as T;
+    match e {
+        DeltaTableError::VersionAlreadyExists(_) => true,
+        DeltaTableError::Transaction { source } => {
+            matches!(source, T::VersionAlreadyExists(_) | T::MaxCommitAttempts(_) | T::CommitConflict(_))
+        }
+        _ => false,
     }
 }
 

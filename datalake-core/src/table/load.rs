@@ -60,7 +60,11 @@ fn bad(problem: impl Into<String>) -> LoadError {
 
 /// Read a Parquet file.
 pub fn parquet(path: &Path) -> Result<Loaded, LoadError> {
-    let file = File::open(path).map_err(LoadError::Io)?;
+    parquet_from(File::open(path).map_err(LoadError::Io)?)
+}
+
+/// Read a Parquet file from a reader (a local file, or the bytes of a remote one).
+pub fn parquet_from<R: parquet::file::reader::ChunkReader + 'static>(file: R) -> Result<Loaded, LoadError> {
     let builder =
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad(format!("does not decode as Parquet ({e})")))?;
     let schema = builder.schema().clone();

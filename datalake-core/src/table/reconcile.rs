@@ -63,6 +63,7 @@ pub fn reconcile(table: &Table, record: Option<Record>, files: &FilesByDay) -> R
                 "the table was changed outside datalake; restore it from a backup",
             ));
         };
+        super::remote::fetch_manifest(table, name)?;
         let m = Manifest::load(store.place(), name)?;
         rebuilt.put(DayEntry {
             series: series.clone(),

@@ -64,7 +64,7 @@ pub fn apply(profile: &Profile, today: NaiveDate, dry_run: bool) -> Result<Table
         let live = files.get(&(series.clone(), *date)).cloned().unwrap_or_default();
         let bytes = live.iter().map(|f| f.size).sum();
         out.deleted.push(DeletedPath {
-            path: store.root().join(format!("date={date}")).join(format!("series={series}")),
+            path: store.file(&format!("date={date}/series={series}")),
             date: Some(*date),
             files: live.len() as u64,
             bytes,
@@ -73,7 +73,9 @@ pub fn apply(profile: &Profile, today: NaiveDate, dry_run: bool) -> Result<Table
     }
     if !dry_run && !expired.is_empty() {
         let info = serde_json::json!({"operation": "retention", "cutoff": cutoff, "days": expired.len()});
-        let version = table.commit(actions, None, info, Operation::Retention)?;
+        let version = table.commit(actions, None, info, Operation::Retention)?.ok_or_else(|| {
+            store.error("commit to", "another writer committed at the same moment", "run the cleanup again")
+        })?;
         for (series, date) in &expired {
             record.take(series, *date);
         }

@@ -24,6 +24,9 @@ use crate::vocab::error::ErrorKind;
 use crate::vocab::progress::Progress;
 use crate::vocab::status::SyncStatus;
 
+#[path = "tests_s3.rs"]
+mod s3;
+
 struct Quiet;
 impl RunObserver for Quiet {
     fn progress(&mut self, _: &Progress) {}

@@ -11,6 +11,8 @@
 //! part of it, hence the module-wide `dead_code` allowance below.
 #![allow(dead_code)]
 
+pub mod s3;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
