@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The main job on an embedded default, end to end, with nothing to configure:
 #   1. set the machine up (scripts/setup.sh: rsync, openssh, .venv, `pip install .`)
-#   2. generate a sample collector (40 days x 3 symbols of Parquet-like partitions)
+#   2. generate a sample collector in the collectors' real shape: order-book parts
+#      (quants-lab's ORDERBOOK_TICK_SCHEMA, snappy Parquet of 150 rows) for 3 pairs x 10 days,
+#      written an hour ago, plus one part being written right now
 #   3. serve it from a throwaway OpenSSH server on 127.0.0.1 (tests/support/sshd.sh)
-#   4. write a quants-infra style config for it, then run the real CLI:
-#      validate, test-connection, sync (with retention), stats, status, cleanup (dry run, then real)
+#   4. write a quants-infra style config for it (the default checks on, compaction enabled),
+#      then run the real CLI and library: validate, test-connection, sync, read (one call
+#      to a pyarrow table), compact (closed days into a Delta table), read again (the same
+#      rows, now from the table; Polars reads the table too), verify, stats, cleanup, status
 # Everything lives in $DATALAKE_DEMO_DIR (default /tmp/datalake-demo), recreated each run
 # and kept afterwards for a look; the server is stopped on exit.
 set -euo pipefail
@@ -32,12 +36,17 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say "generating a sample collector in $DEMO/collector"
 python3 - "$DEMO/collector" <<'PY'
 import datetime as dt, sys
+from pathlib import Path
 sys.path.insert(0, "tests/support")
-import trees
-today = trees.utc_today()
-days = [today - dt.timedelta(days=d) for d in range(40)]
-files = trees.make_collector_tree(sys.argv[1], days=days, symbols=["VIRTUAL-USDT", "BTC-USDT", "ETH-USDT"], parts=3, size=64 * 1024)
-print(f"{len(files)} files in {len(days)} daily partitions per symbol (the 10 oldest days are past a 30-day retention)")
+import ticks
+root, today = Path(sys.argv[1]), dt.datetime.now(dt.timezone.utc).date()
+n = 0
+for pair in ["VIRTUAL-USDT", "BTC-USDT", "ETH-USDT"]:
+    for d in range(10):
+        n += len(ticks.write_parts(root, pair, today - dt.timedelta(days=d), parts=40))
+# A part the collector is writing right now: min_age (1 minute by default) leaves it for the next run.
+ticks.write_parts(root, "VIRTUAL-USDT", today, parts=1, first_part=41, first_id=40 * 150, age=0)
+print(f"{n} order-book parts of 150 rows, 3 pairs x 10 days (the 3 oldest days are past a 7-day retention), and one part written just now")
 PY
 
 say "starting a throwaway OpenSSH server on 127.0.0.1"
@@ -58,11 +67,13 @@ data_lake:
         ssh_key: $SSH_KEY
         remote_root: $DEMO/collector
       local_subdir: cex_ticks
-      retention_days: 30
+      retention_days: 7
       known_hosts: $SSH_KNOWN_HOSTS
       exclude: ["*.tmp"]
-      min_age: 0             # the demo tree was written a moment ago
-      check_parquet: false   # and holds Parquet-framed random bytes, not real Parquet
+      compact:
+        enabled: true          # closed days (ended 2h ago in UTC) into one Delta table
+        sort_by: [timestamp]
+        dedup_on: [update_id, side, price]
 EOF
 echo "config: $CONFIG"
 export DATALAKE_CONFIG=$CONFIG
@@ -72,17 +83,30 @@ say "datalake test-connection cex_ticks"; datalake test-connection cex_ticks
 say "datalake sync --all";               datalake sync --all
 say "datalake sync --all (again: nothing new)"; datalake sync --all
 say "datalake stats cex_ticks";          datalake stats cex_ticks
-say "datalake status";                   datalake status
-say "an expired partition left by an earlier run (45 days old) appears in the lake"
-python3 - "$DEMO/lake/cex_ticks" <<'PY'
-import datetime as dt, sys
-sys.path.insert(0, "tests/support")
-import trees
-day = trees.utc_today() - dt.timedelta(days=45)
-from pathlib import Path
-print(trees.write_file(Path(sys.argv[1]), f"{trees.partition_name('BTC-USDT', day)}/part_00001.parquet", 64 * 1024))
+say "datalake files (one pair, 3 days)";  datalake files cex_ticks --series gate_io_VIRTUAL-USDT --start "$(date -u -d '3 days ago' +%Y%m%d)" --end "$(date -u -d '1 day ago' +%Y%m%d)" | wc -l
+READ=$(cat <<'PY'
+import datetime as dt, os, datalake
+lake = datalake.DataLake.open(os.environ["DATALAKE_CONFIG"])
+end = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+table = lake.read("cex_ticks", series="gate_io_VIRTUAL-USDT", start=end - dt.timedelta(days=2), end=end, sort_by="timestamp")
+print(f"lake.read: {table.num_rows} rows, {table.num_columns} columns, {table['timestamp'][0]} .. {table['timestamp'][-1]}")
+print(f"update_id sum {sum(table['update_id'].to_pylist())}")
 PY
+)
+say "read one pair x 3 days in one call (lake.read -> pyarrow)"; python3 -c "$READ"
+say "datalake compact cex_ticks";        datalake compact cex_ticks
+say "read the same selection again: now from the Delta table"; python3 -c "$READ"
+say "Polars reads the table directly"
+python3 - <<'PY'
+import os, datalake, polars as pl
+table = datalake.DataLake.open(os.environ["DATALAKE_CONFIG"]).profile("cex_ticks").compact["table"]["path"]
+counts = pl.scan_delta(table).group_by("series").agg(pl.len().alias("rows")).sort("series").collect()
+print(f"pl.scan_delta({table!r}):"); print(counts)
+PY
+say "datalake verify cex_ticks";         datalake verify cex_ticks
+say "datalake sync --all (after compaction: nothing fetched again)"; datalake sync --all
 say "datalake cleanup --all --dry-run";  datalake cleanup --all --dry-run
 say "datalake cleanup --all";            datalake cleanup --all
+say "datalake status";                   datalake status
 
-say "done: the lake is in $DEMO/lake, its checkpoint in $DEMO/lake/.checkpoints"
+say "done: the lake is in $DEMO/lake (its Delta table in $DEMO/lake/cex_ticks/_table), its checkpoint in $DEMO/lake/.checkpoints"
