@@ -19,6 +19,7 @@
 //! syncs always walk everything and write the index anew.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -108,8 +109,12 @@ impl LakeIndex {
         let path = LakeIndex::path(profile);
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let write = || -> std::io::Result<()> {
+            // Serialized in memory first: serde_json writes token by token, which
+            // on an unbuffered file was one write(2) per token (273,000 for a lake
+            // of 3,000 partitions, a quarter of a no-op sync's time).
+            let bytes = serde_json::to_vec(self).map_err(std::io::Error::other)?;
             let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-            serde_json::to_writer(&mut tmp, self).map_err(std::io::Error::other)?;
+            tmp.write_all(&bytes)?;
             tmp.persist(&path).map_err(|e| e.error)?;
             Ok(())
         };
