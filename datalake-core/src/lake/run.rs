@@ -71,6 +71,9 @@ impl RunObserver for ControlObserver<'_, '_> {
     fn progress(&mut self, progress: &Progress) {
         self.control.report(progress);
     }
+    fn wants_progress(&self) -> bool {
+        self.control.progress.is_some()
+    }
     fn should_cancel(&mut self) -> bool {
         if self.control.stop_requested() {
             self.token.cancel();
@@ -84,6 +87,8 @@ impl RunObserver for ControlObserver<'_, '_> {
 pub(super) struct ForwardingObserver {
     pub(super) tx: mpsc::Sender<Progress>,
     pub(super) token: CancelToken,
+    /// Whether the caller hears progress.
+    pub(super) heard: bool,
 }
 
 impl RunObserver for ForwardingObserver {
@@ -92,6 +97,9 @@ impl RunObserver for ForwardingObserver {
     }
     fn should_cancel(&mut self) -> bool {
         self.token.is_cancelled()
+    }
+    fn wants_progress(&self) -> bool {
+        self.heard
     }
 }
 

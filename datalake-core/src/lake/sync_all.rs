@@ -44,6 +44,7 @@ impl DataLake {
         let results: Mutex<Vec<(usize, SyncReport)>> = Mutex::new(Vec::new());
         let (tx, rx) = mpsc::channel::<Progress>();
         let (dry_run, cleanup, full) = (options.dry_run, options.cleanup, options.full);
+        let heard = options.control.progress.is_some();
 
         std::thread::scope(|scope| {
             for _ in 0..jobs {
@@ -51,7 +52,7 @@ impl DataLake {
                 let token = run.token.clone();
                 let (queue, results) = (&queue, &results);
                 scope.spawn(move || {
-                    let mut observer = ForwardingObserver { tx, token };
+                    let mut observer = ForwardingObserver { tx, token, heard };
                     loop {
                         let next = queue.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
                         let Some((index, name)) = next else { break };

@@ -34,7 +34,7 @@ use crate::state::replaced::{self, Settled};
 use crate::table::{compact, retention};
 use crate::transfer::planner::{self, PlanSummary};
 use crate::transfer::report::SyncReport;
-use crate::transfer::syncer::{Syncer, TransferOutcome};
+use crate::transfer::syncer::{self, Syncer, TransferOutcome};
 use crate::vocab::error::{Error, Result};
 use crate::vocab::status::{SyncMode, SyncStatus};
 
@@ -129,7 +129,10 @@ impl<'p> ProfileRun<'p> {
         }
         // Files get their real names once checked, while rsync goes on (see state::landing).
         let syncer = match !dry_run && profile.lands_checked() {
-            true => syncer.with_landing(Arc::new(Landing::open(&profile.local_dir))),
+            true => {
+                let skip: Vec<&str> = syncer::table_dir_name(profile).into_iter().collect();
+                syncer.with_landing(Arc::new(Landing::open(&profile.local_dir, &skip)))
+            }
             false => syncer,
         };
         Ok(ProfileRun {
@@ -162,15 +165,6 @@ impl<'p> ProfileRun<'p> {
         self.warnings.append(&mut outcome.warnings);
         self.interrupted_meanwhile(observer, &mut outcome.status, &mut outcome.error);
         self.errors.extend(outcome.error.iter().map(ToString::to_string));
-        let too_recent = outcome.too_recent;
-        if too_recent > 0 {
-            self.warnings.push(format!(
-                "{too_recent} file{} modified on the collector less than min_age ({}) ago {} left for the next run",
-                if too_recent == 1 { "" } else { "s" },
-                humantime::format_duration(self.profile.min_age),
-                if too_recent == 1 { "was" } else { "were" }
-            ));
-        }
         Transferred { outcome, plan }
     }
 
@@ -197,6 +191,20 @@ impl<'p> ProfileRun<'p> {
                 }
             }
         };
+        // Young files the landing area held back were moved by rsync but not into the lake.
+        let (young, young_bytes) = landing.too_recent;
+        outcome.too_recent += young;
+        outcome.stats.files_transferred = outcome.stats.files_transferred.saturating_sub(young);
+        outcome.stats.bytes_transferred = outcome.stats.bytes_transferred.saturating_sub(young_bytes);
+        let too_recent = outcome.too_recent;
+        if too_recent > 0 {
+            self.warnings.push(format!(
+                "{too_recent} file{} modified on the collector less than min_age ({}) ago {} left for the next run",
+                if too_recent == 1 { "" } else { "s" },
+                humantime::format_duration(self.profile.min_age),
+                if too_recent == 1 { "was" } else { "were" }
+            ));
+        }
         self.warnings.extend(landing.quarantined.iter().map(quarantine::describe));
         if let (Some(first), SyncStatus::Success) = (landing.quarantined.first(), outcome.status) {
             // Not everything that arrived is usable.

@@ -147,16 +147,19 @@ pub fn with_backup_dir(argv: &[OsString], dir: &str) -> Vec<OsString> {
 }
 
 /// `argv` (as [`build`] made it) writing into `area` instead of the profile
-/// directory, which rsync still compares with (`--compare-dest=<lake>`): a
-/// file the lake has unchanged is not transferred, a new or changed one lands
-/// in `area` (and its partial file in `area`'s `.rsync-partial` folders).
-pub fn into_landing_area(argv: &[OsString], area: &Path, lake: &Path) -> Vec<OsString> {
+/// directory, which rsync still compares with (`--compare-dest=<lake>`) when
+/// `lake` is given: a file the lake has unchanged is not transferred, a new
+/// or changed one lands in `area` (and its partial file in `area`'s
+/// `.rsync-partial` folders).
+pub fn into_landing_area(argv: &[OsString], area: &Path, lake: Option<&Path>) -> Vec<OsString> {
     let end = argv.iter().rposition(|a| a == "--").unwrap_or(argv.len());
     let mut out = Vec::with_capacity(argv.len() + 1);
     out.extend_from_slice(&argv[..end]);
-    let mut compare = OsString::from("--compare-dest=");
-    compare.push(lake.as_os_str());
-    out.push(compare);
+    if let Some(lake) = lake {
+        let mut compare = OsString::from("--compare-dest=");
+        compare.push(lake.as_os_str());
+        out.push(compare);
+    }
     out.extend_from_slice(&argv[end..]);
     if let Some(dest) = out.last_mut() {
         let mut to = area.as_os_str().to_os_string();
@@ -174,7 +177,7 @@ pub fn build(tools: &Tools, profile: &Profile, spec: &RunSpec) -> Vec<OsString> 
     // Tool-owned flags come after the user's so they win where rsync lets the last one win.
     argv.push("--stats".into());
     argv.push("--no-human-readable".into());
-    argv.push("--info=progress2".into());
+    argv.push(output::PROGRESS_ARG.into());
     argv.push(output::out_format_arg().into());
     argv.push(format!("--timeout={}", profile.io_timeout).into());
     if let Some(bw) = profile.bwlimit {

@@ -28,6 +28,10 @@ pub struct TransferStats {
 /// be confused with anything `-v` in user rsync_args prints.
 pub const ITEM_PREFIX: &str = "dl-item ";
 
+/// rsync's progress over the whole run, a line per file and about one a
+/// second during a large one (`--info=progress2`).
+pub const PROGRESS_ARG: &str = "--info=progress2";
+
 /// The `--out-format` argument that produces the lines [`parse_line`] expects.
 pub fn out_format_arg() -> String {
     format!("--out-format={ITEM_PREFIX}%i %n")

@@ -18,6 +18,21 @@
 //! complete there), creates the area's directories in the lake (an empty
 //! partition is a partition) and removes the empty ones.
 //!
+//! A lake with nothing in it yet (a first sync) has nothing to compare with,
+//! and `--compare-dest` is not given: rsync then looks each file up in the
+//! area only, instead of also walking the lake's path from `/` component by
+//! component for every file (rsync 3.4 and later open alternate destination
+//! directories that way). That is about 40% of rsync's system calls per file
+//! on a first sync.
+//!
+//! `min_age` without a walk of the collector: a run whose planner listed no
+//! files (a full run) gives the collector's clock instead
+//! ([`Landing::drop_younger_than`]); rsync keeps modification times, so a
+//! landed file modified after `now - min_age` is a file the collector may
+//! still be writing. It is deleted from the area, never named, counted as
+//! too recent, and the next run fetches it again. A windowed run still
+//! excludes such files before rsync starts (its quick check lists them).
+//!
 //! Earlier versions of replaced files: rsync's `--backup-dir` only sees the
 //! area, so each replaced file is hard-linked into the attempt's
 //! `.datalake-replaced/.incoming/<attempt>/` here before the new version is
@@ -26,24 +41,29 @@
 //! touching the lake's copy.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
+use std::ffi::{CString, OsString};
 use std::io;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::fcntl::{renameat2, RenameFlags};
+use nix::fcntl::{renameat2, OFlag, RenameFlags};
+use nix::sys::stat::Mode;
+use nix::unistd::UnlinkatFlags;
 
 use crate::local::parquet_check::{self, Defect};
 use crate::rsync::output::unescape_name;
 use crate::rsync::process::RunObserver;
 use crate::state::quarantine::{self, LandingCheck};
 use crate::vocab::error::{Error, Result};
-use crate::vocab::names::{LANDING_DIR, PARTIAL_DIR};
+use crate::vocab::names::{LANDING_DIR, PARTIAL_DIR, QUARANTINE_DIR, REPLACED_DIR};
 use crate::vocab::progress::Progress;
 
 /// Batches waiting for a checker; rsync waits when they are all busy.
@@ -68,6 +88,8 @@ struct Job {
 enum Step {
     /// It was not there (landed already, or rsync dropped it).
     Gone,
+    /// Modified after the `min_age` limit: deleted from the area (its size).
+    TooRecent(u64),
     /// Under its real name; `true` when it was a Parquet file that passed.
     Placed(bool),
     /// Broken: in quarantine.
@@ -80,6 +102,8 @@ struct Done {
     /// Parquet files checked: path and, for a broken one, its defect and where it went.
     checked: Vec<(PathBuf, Option<(Defect, PathBuf)>)>,
     errors: Vec<String>,
+    /// Files deleted from the area as too recent, and their bytes.
+    too_recent: (u64, u64),
 }
 
 /// The landing area of one profile's sync and its checkers.
@@ -89,6 +113,19 @@ pub struct Landing {
     sender: Mutex<Option<SyncSender<Vec<Job>>>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
     done: Arc<Mutex<Done>>,
+    /// Whether rsync compares with the lake (`--compare-dest`): the lake held
+    /// a file or partition when the run started.
+    compare: bool,
+    /// Files modified after this (seconds since the epoch, the collector's
+    /// clock) are too recent to land; [`NO_LIMIT`] when not set.
+    young_since: Arc<AtomicI64>,
+}
+
+/// No `min_age` limit at landing.
+const NO_LIMIT: i64 = i64::MIN;
+
+fn limit(young_since: &AtomicI64) -> Option<i64> {
+    Some(young_since.load(Ordering::Relaxed)).filter(|t| *t != NO_LIMIT)
 }
 
 impl std::fmt::Debug for Landing {
@@ -98,17 +135,24 @@ impl std::fmt::Debug for Landing {
 }
 
 impl Landing {
-    /// The landing area of the profile at `local_dir`, with its checkers started.
-    pub fn open(local_dir: &Path) -> Landing {
+    /// The landing area of the profile at `local_dir`, with its checkers
+    /// started. `skip`: the names directly in `local_dir` that no run
+    /// transfers into (the profile's Delta table), which do not make the
+    /// lake worth comparing with.
+    pub fn open(local_dir: &Path, skip: &[&str]) -> Landing {
+        let compare = holds_anything(local_dir, skip);
         let (tx, rx) = mpsc::sync_channel::<Vec<Job>>(QUEUE);
         let rx = Arc::new(Mutex::new(rx));
         let done = Arc::new(Mutex::new(Done::default()));
-        let n = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, MAX_WORKERS);
+        // Half the cores: rsync's two processes and ssh want the rest.
+        let n = std::thread::available_parallelism().map_or(2, |n| n.get() / 2).clamp(1, MAX_WORKERS);
         let area = local_dir.join(LANDING_DIR);
+        let young_since = Arc::new(AtomicI64::new(NO_LIMIT));
         let workers = (0..n)
             .map(|_| {
                 let (rx, done, local_dir, area) = (rx.clone(), done.clone(), local_dir.to_path_buf(), area.clone());
-                std::thread::spawn(move || work(&rx, &done, &local_dir, &area))
+                let young_since = young_since.clone();
+                std::thread::spawn(move || work(&rx, &done, (&local_dir, &area), &young_since))
             })
             .collect();
         Landing {
@@ -117,7 +161,17 @@ impl Landing {
             sender: Mutex::new(Some(tx)),
             workers: Mutex::new(workers),
             done,
+            compare,
+            young_since,
         }
+    }
+
+    /// From now on, files modified after `since` (seconds since the epoch, on
+    /// the collector's clock) are deleted from the area instead of landed:
+    /// the `min_age` rule for a run that did not list the collector's files.
+    /// Only for rsync runs that keep modification times.
+    pub fn drop_younger_than(&self, since: i64) {
+        self.young_since.store(since, Ordering::Relaxed);
     }
 
     /// The landing area (rsync's destination).
@@ -125,9 +179,10 @@ impl Landing {
         &self.area
     }
 
-    /// The profile directory (rsync's `--compare-dest`).
-    pub fn lake(&self) -> &Path {
-        &self.local_dir
+    /// The profile directory, when rsync should compare with it
+    /// (`--compare-dest`); `None` when it held nothing to compare with.
+    pub fn compare_with(&self) -> Option<&Path> {
+        self.compare.then_some(self.local_dir.as_path())
     }
 
     /// Hand finished files (paths relative to the area) to the checkers;
@@ -137,8 +192,9 @@ impl Landing {
         if let Some(Err(mpsc::SendError(jobs))) = sender.map(|s| s.send(jobs)) {
             // Every checker is gone (none can panic on a file, but if one did): land them here.
             let mut made = None;
+            let young_since = limit(&self.young_since);
             for job in jobs {
-                record(&self.done, &job.rel, land(&self.local_dir, &self.area, &job, &mut made));
+                record(&self.done, &job.rel, land((&self.local_dir, &self.area), &job, &mut made, young_since));
             }
         }
     }
@@ -171,7 +227,7 @@ impl Landing {
             self.done.lock().unwrap_or_else(PoisonError::into_inner).errors.push(e.to_string());
         }
         let done = std::mem::take(&mut *self.done.lock().unwrap_or_else(PoisonError::into_inner));
-        let mut out = LandingCheck::default();
+        let mut out = LandingCheck { too_recent: done.too_recent, ..LandingCheck::default() };
         for (rel, verdict) in done.checked {
             quarantine::account(&self.local_dir, &rel, verdict, failures, &mut out);
         }
@@ -208,7 +264,8 @@ impl Landing {
                 let _ = std::fs::remove_dir(entry.path());
             } else if !rsync_temp_name(entry.file_name().as_encoded_bytes()) {
                 let job = Job { rel: rel.to_path_buf(), backup: None };
-                record(&self.done, &job.rel, land(&self.local_dir, &self.area, &job, &mut None));
+                let step = land((&self.local_dir, &self.area), &job, &mut None, limit(&self.young_since));
+                record(&self.done, &job.rel, step);
             }
         }
         Ok(())
@@ -225,38 +282,167 @@ impl Drop for Landing {
     }
 }
 
+/// Whether the profile directory holds anything but datalake's own folders
+/// and `skip`. When it cannot be read it counts as holding something: the
+/// comparison then costs time, never a file.
+fn holds_anything(local_dir: &Path, skip: &[&str]) -> bool {
+    let reserved = [LANDING_DIR, QUARANTINE_DIR, REPLACED_DIR];
+    let Ok(entries) = std::fs::read_dir(local_dir) else {
+        return local_dir.exists();
+    };
+    entries.into_iter().any(|entry| match entry {
+        Ok(e) => {
+            let name = e.file_name();
+            !reserved.iter().chain(skip).any(|r| name.as_encoded_bytes() == r.as_bytes())
+        }
+        Err(_) => true,
+    })
+}
+
 /// A checker: land batches until the queue closes.
-fn work(rx: &Mutex<Receiver<Vec<Job>>>, done: &Mutex<Done>, local_dir: &Path, area: &Path) {
-    // rsync goes partition by partition: the last directory made is usually the next one's.
-    let mut made = None;
+fn work(rx: &Mutex<Receiver<Vec<Job>>>, done: &Mutex<Done>, (local_dir, area): (&Path, &Path), young: &AtomicI64) {
+    let mut dirs = Dirs::default();
     loop {
         let jobs = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
         let Ok(jobs) = jobs else { return };
-        for job in jobs {
-            record(done, &job.rel, land(local_dir, area, &job, &mut made));
+        let young_since = limit(young);
+        // One lock per batch: the checkers would otherwise queue on it once per file.
+        let steps: Vec<_> = jobs
+            .iter()
+            .map(|job| {
+                let step = dirs.land((local_dir, area), job, young_since);
+                let step = step.unwrap_or_else(|| land((local_dir, area), job, &mut dirs.made, young_since));
+                (job, step)
+            })
+            .collect();
+        let mut done = done.lock().unwrap_or_else(PoisonError::into_inner);
+        for (job, step) in steps {
+            record_into(&mut done, &job.rel, step);
         }
     }
 }
 
 fn record(done: &Mutex<Done>, rel: &Path, step: Result<Step>) {
-    let mut done = done.lock().unwrap_or_else(PoisonError::into_inner);
+    record_into(&mut done.lock().unwrap_or_else(PoisonError::into_inner), rel, step);
+}
+
+fn record_into(done: &mut Done, rel: &Path, step: Result<Step>) {
     match step {
         Ok(Step::Gone | Step::Placed(false)) => {}
+        Ok(Step::TooRecent(bytes)) => {
+            done.too_recent.0 += 1;
+            done.too_recent.1 += bytes;
+        }
         Ok(Step::Placed(true)) => done.checked.push((rel.to_path_buf(), None)),
         Ok(Step::Quarantined(defect, to)) => done.checked.push((rel.to_path_buf(), Some((defect, to)))),
         Err(e) => done.errors.push(e.to_string()),
     }
 }
 
+/// A checker's open directories: rsync goes partition by partition, so the
+/// area's and the lake's copy of the current one are opened once and each
+/// file is read and renamed relative to them (no path lookup from `/` per
+/// file, no `stat`: one read gives the size and the verdict).
+#[derive(Default)]
+struct Dirs {
+    /// The partition (relative path) the descriptors are for.
+    partition: Option<PathBuf>,
+    /// Its directory in the area and in the lake.
+    fds: Option<(OwnedFd, OwnedFd)>,
+    /// The lake directory this thread made last (for [`land`]).
+    made: Option<PathBuf>,
+}
+
+impl Dirs {
+    /// The common case of [`land`]: a new file, which passes or is not
+    /// Parquet, moved to a name the lake does not have yet. `None`: anything
+    /// else (a defect, a replaced file, an error), which [`land`] handles.
+    fn land(&mut self, (local_dir, area): (&Path, &Path), job: &Job, young_since: Option<i64>) -> Option<Result<Step>> {
+        let name = CString::new(job.rel.file_name()?.as_encoded_bytes()).ok()?;
+        let partition = job.rel.parent()?;
+        if self.partition.as_deref() != Some(partition) {
+            self.partition = Some(partition.to_path_buf());
+            self.fds = open_pair(&area.join(partition), &local_dir.join(partition));
+            if self.fds.is_some() {
+                self.made = Some(local_dir.join(partition));
+            }
+        }
+        let (from, to) = self.fds.as_ref()?;
+        let parquet = parquet_check::is_parquet_name(&job.rel);
+        let young = |mtime: (i64, i64)| young_since.is_some_and(|since| mtime > (since, 0));
+        let (too_recent, size) = if parquet {
+            let file = match parquet_check::open_in(from.as_fd(), &name) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Some(Ok(Step::Gone)),
+                Err(_) => return None,
+            };
+            // One fstat gives the age and the size, so the check is one read.
+            let meta = file.metadata().ok().filter(std::fs::Metadata::is_file)?;
+            let too_recent = young((meta.mtime(), meta.mtime_nsec()));
+            if !too_recent && !matches!(parquet_check::check_opened(&file, Some(meta.len())), Ok(None)) {
+                // A defect: the slow path looks again and says.
+                return None;
+            }
+            (too_recent, meta.len())
+        } else if young_since.is_some() {
+            let flags = nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW;
+            match nix::sys::stat::fstatat(Some(from.as_raw_fd()), name.as_c_str(), flags) {
+                Ok(st) => (young((st.st_mtime, st.st_mtime_nsec)), st.st_size as u64),
+                Err(Errno::ENOENT) => return Some(Ok(Step::Gone)),
+                Err(_) => return None,
+            }
+        } else {
+            (false, 0)
+        };
+        if too_recent {
+            let gone = nix::unistd::unlinkat(Some(from.as_raw_fd()), name.as_c_str(), UnlinkatFlags::NoRemoveDir);
+            return gone.is_ok().then_some(Ok(Step::TooRecent(size)));
+        }
+        let flags = RenameFlags::RENAME_NOREPLACE;
+        match renameat2(Some(from.as_raw_fd()), name.as_c_str(), Some(to.as_raw_fd()), name.as_c_str(), flags) {
+            Ok(()) => Some(Ok(Step::Placed(parquet))),
+            Err(_) => None,
+        }
+    }
+}
+
+/// `area_dir` and `lake_dir` (made first) opened as directories; `None` when
+/// either fails (the slow path then says why).
+fn open_pair(area_dir: &Path, lake_dir: &Path) -> Option<(OwnedFd, OwnedFd)> {
+    let open = |p: &Path| {
+        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+        nix::fcntl::open(p, flags, Mode::empty()).ok().map(|fd| {
+            // SAFETY: `open` just returned this descriptor and nothing else owns it.
+            unsafe { OwnedFd::from_raw_fd(fd) }
+        })
+    };
+    let from = open(area_dir)?;
+    std::fs::create_dir_all(lake_dir).ok()?;
+    Some((from, open(lake_dir)?))
+}
+
 /// Check one landed file if it is Parquet, then move it to its real name or
-/// into quarantine. `made`: the lake directory this thread made last.
-fn land(local_dir: &Path, area: &Path, job: &Job, made: &mut Option<PathBuf>) -> Result<Step> {
+/// into quarantine (or delete it when modified after `young_since`). `made`:
+/// the lake directory this thread made last.
+fn land(
+    (local_dir, area): (&Path, &Path),
+    job: &Job,
+    made: &mut Option<PathBuf>,
+    young_since: Option<i64>,
+) -> Result<Step> {
     let staged = area.join(&job.rel);
     let meta = match std::fs::symlink_metadata(&staged) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Step::Gone),
         Err(e) => return Err(Error::io_default("read", &staged, e)),
     };
+    if young_since.is_some_and(|since| meta.is_file() && (meta.mtime(), meta.mtime_nsec()) > (since, 0)) {
+        return match std::fs::remove_file(&staged) {
+            Ok(()) => Ok(Step::TooRecent(meta.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Step::Gone),
+            Err(e) => Err(Error::io_default("remove a file too recent to land", &staged, e)),
+        };
+    }
     let parquet = meta.is_file() && parquet_check::is_parquet_name(&job.rel);
     if parquet {
         match parquet_check::check_file_of_size(&staged, Some(meta.len())) {
@@ -378,6 +564,9 @@ impl RunObserver for Feed<'_> {
     fn should_cancel(&mut self) -> bool {
         self.inner.should_cancel()
     }
+    fn wants_progress(&self) -> bool {
+        self.inner.wants_progress()
+    }
     fn file_transferred(&mut self, name: &str) {
         self.inner.file_transferred(name);
         if let Some(finished) = self.previous.replace(name.to_string()) {
@@ -391,7 +580,6 @@ mod tests {
     use super::*;
     use crate::local::parquet_check::tests::parquet_bytes;
     use crate::rsync::process::Unobserved;
-    use crate::vocab::names::{QUARANTINE_DIR, REPLACED_DIR};
 
     fn put(path: &Path, bytes: &[u8]) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -402,7 +590,7 @@ mod tests {
     fn files_get_their_real_name_one_behind_rsync_and_broken_ones_never_do() {
         let dir = tempfile::tempdir().unwrap();
         let lake = dir.path();
-        let landing = Landing::open(lake);
+        let landing = Landing::open(lake, &[]);
         let good = parquet_bytes(50);
         put(&landing.area().join("x_20261101/a.parquet"), &good);
         put(&landing.area().join("x_20261101/b.parquet"), &good[..good.len() - 2]);
@@ -439,7 +627,7 @@ mod tests {
     fn a_replaced_file_is_linked_into_the_backup_dir_first() {
         let dir = tempfile::tempdir().unwrap();
         let lake = dir.path();
-        let landing = Landing::open(lake);
+        let landing = Landing::open(lake, &[]);
         put(&lake.join("p/notes.csv"), b"earlier");
         put(&landing.area().join("p/notes.csv"), b"later");
         let mut obs = Unobserved;
@@ -451,6 +639,55 @@ mod tests {
         assert_eq!(std::fs::read(lake.join("p/notes.csv")).unwrap(), b"later");
         assert_eq!(std::fs::read(lake.join(REPLACED_DIR).join("att/p/notes.csv")).unwrap(), b"earlier");
         assert!(!landing.area().exists(), "the empty area is removed");
+    }
+
+    #[test]
+    fn rsync_compares_with_the_lake_only_when_it_holds_something() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path().join("profile");
+        assert!(Landing::open(&lake, &[]).compare_with().is_none(), "no profile directory yet");
+        for reserved in [LANDING_DIR, QUARANTINE_DIR, REPLACED_DIR, "_table"] {
+            std::fs::create_dir_all(lake.join(reserved)).unwrap();
+        }
+        assert!(Landing::open(&lake, &["_table"]).compare_with().is_none(), "only datalake's own folders");
+        assert_eq!(Landing::open(&lake, &[]).compare_with(), Some(lake.as_path()), "_table is not the table here");
+        put(&lake.join("x_20261101/a.parquet"), b"x");
+        assert_eq!(Landing::open(&lake, &["_table"]).compare_with(), Some(lake.as_path()));
+    }
+
+    #[test]
+    fn files_modified_after_the_min_age_limit_are_deleted_not_landed() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = dir.path();
+        let landing = Landing::open(lake, &[]);
+        let good = parquet_bytes(50);
+        let limit = 1_800_000_000;
+        let aged = |rel: &str, mtime: i64| {
+            let path = landing.area().join(rel);
+            put(&path, &good);
+            let t = std::time::UNIX_EPOCH + Duration::from_secs(mtime as u64);
+            std::fs::File::options().write(true).open(&path).unwrap().set_modified(t).unwrap();
+        };
+        aged("x_20261101/old.parquet", limit);
+        aged("x_20261101/young.parquet", limit + 1);
+        aged("x_20261101/young.csv", limit + 60);
+        aged("x_20261101/swept.parquet", limit + 5);
+        landing.drop_younger_than(limit);
+        let mut obs = Unobserved;
+        let mut feed = landing.feed(&mut obs, None);
+        for name in ["old.parquet", "young.parquet", "young.csv"] {
+            feed.file_transferred(&format!("x_20261101/{name}"));
+        }
+        feed.flush();
+        let (check, errors) = landing.finish(&mut BTreeMap::new());
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(check.too_recent, (3, 3 * good.len() as u64), "young.parquet, young.csv and, swept, swept.parquet");
+        assert_eq!(check.checked, 1);
+        assert_eq!(std::fs::read(lake.join("x_20261101/old.parquet")).unwrap(), good);
+        for name in ["young.parquet", "young.csv", "swept.parquet"] {
+            assert!(!lake.join("x_20261101").join(name).exists(), "{name} is never named");
+        }
+        assert!(!landing.area().exists(), "nothing is left in the area: the next run fetches the young files again");
     }
 
     #[test]

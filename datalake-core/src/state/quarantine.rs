@@ -48,6 +48,9 @@ pub struct LandingCheck {
     pub checked: u64,
     /// Files moved into quarantine.
     pub quarantined: Vec<QuarantinedFile>,
+    /// Files rsync brought that were modified less than `min_age` ago, and
+    /// their bytes: deleted from the landing area for the next run to fetch.
+    pub too_recent: (u64, u64),
 }
 
 /// Check the `.parquet` files among `landed` (paths relative to `local_dir`)

@@ -144,11 +144,8 @@ impl<'a> Syncer<'a> {
         extra_excludes.push(format!("/{QUARANTINE_DIR}/"));
         extra_excludes.push(format!("/{REPLACED_DIR}/"));
         extra_excludes.push(format!("/{LANDING_DIR}/"));
-        let table = self.profile.compact.table.local_path();
-        if table.parent() == Some(self.profile.local_dir.as_path()) {
-            if let Some(name) = table.file_name().and_then(|n| n.to_str()) {
-                extra_excludes.push(format!("/{name}/"));
-            }
+        if let Some(name) = table_dir_name(self.profile) {
+            extra_excludes.push(format!("/{name}/"));
         }
         let spec = RunSpec { dry_run, extra_excludes, files_from };
         let mut argv = command::build(&self.tools, self.profile, &spec);
@@ -156,7 +153,7 @@ impl<'a> Syncer<'a> {
             argv = command::with_exclude_from(&argv, file);
         }
         match &self.landing {
-            Some(landing) if !dry_run => command::into_landing_area(&argv, landing.area(), landing.lake()),
+            Some(landing) if !dry_run => command::into_landing_area(&argv, landing.area(), landing.compare_with()),
             _ => argv,
         }
     }
@@ -318,10 +315,23 @@ impl<'a> Syncer<'a> {
     }
 }
 
+/// The name of the profile's Delta table directory when it sits directly in
+/// the profile directory: no run transfers into it.
+pub fn table_dir_name(profile: &Profile) -> Option<&str> {
+    let table = profile.compact.table.local_path();
+    match table.parent() == Some(profile.local_dir.as_path()) {
+        true => table.file_name().and_then(|n| n.to_str()),
+        false => None,
+    }
+}
+
 /// Forwards only cancellation: a measuring dry run shows no progress.
 struct Quiet<'o>(&'o mut dyn RunObserver);
 
 impl RunObserver for Quiet<'_> {
+    fn wants_progress(&self) -> bool {
+        false
+    }
     fn progress(&mut self, _: &Progress) {}
     fn should_cancel(&mut self) -> bool {
         self.0.should_cancel()

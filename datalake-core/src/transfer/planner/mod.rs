@@ -85,6 +85,9 @@ impl RunObserver for Counting<'_> {
         }
         self.inner.file_transferred(name);
     }
+    fn wants_progress(&self) -> bool {
+        self.inner.wants_progress()
+    }
 }
 
 /// rsync's `%n` escapes unprintable bytes as `\#ooo`.
@@ -137,6 +140,16 @@ pub fn transfer(
         (Ok(l), false) => Some(min_age::young_since(l.remote_now.timestamp(), profile.min_age)),
         _ => None,
     };
+    // Where files land checked and rsync keeps their times, the landing area
+    // holds back the young ones by that clock: a run whose planner walks no
+    // files (a full run) then needs no walk of the collector for min_age.
+    let young_at_landing = match (young_since, syncer.landing()) {
+        (Some(since), Some(landing)) if profile.preserves_times() => {
+            landing.drop_younger_than(since);
+            true
+        }
+        _ => false,
+    };
     let absorbed = absorbed::Absorbed::load(profile);
     let mut plan = window::decide(profile, listing.as_ref().map_err(String::as_str), req, &absorbed);
     drop(listing);
@@ -172,7 +185,7 @@ pub fn transfer(
         // Every file of the window is in the lake: no rsync, no second file list.
         Some(c) if c.selection.is_empty() => TransferOutcome::up_to_date(c.files_compared, c.bytes_compared),
         _ => {
-            let young = checked.as_mut().and_then(|c| c.young.take());
+            let young = checked.as_mut().and_then(|c| c.young.take()).or_else(|| young_at_landing.then(Vec::new));
             let sized = checked.map(|c| c.selection);
             let how = Run { today: req.lake_today, dry_run, shared_ssh: &client, young };
             run_plan(syncer, profile, &plan, &how, sized, &mut counting, &mut summary)

@@ -27,6 +27,8 @@ struct BucketObserver {
     index: usize,
     tx: mpsc::Sender<Msg>,
     token: CancelToken,
+    /// Whether the run's observer hears progress.
+    heard: bool,
 }
 
 impl RunObserver for BucketObserver {
@@ -38,6 +40,9 @@ impl RunObserver for BucketObserver {
     }
     fn file_transferred(&mut self, name: &str) {
         let _ = self.tx.send(Msg::File(name.to_string()));
+    }
+    fn wants_progress(&self) -> bool {
+        self.heard
     }
 }
 
@@ -54,6 +59,7 @@ pub fn run(
     let queue = Mutex::new((0..argvs.len()).collect::<VecDeque<_>>());
     let results: Mutex<Vec<(usize, TransferOutcome)>> = Mutex::new(Vec::new());
     let (tx, rx) = mpsc::channel::<Msg>();
+    let heard = observer.wants_progress();
     std::thread::scope(|scope| {
         for _ in 0..streams.clamp(1, argvs.len().max(1)) {
             let (tx, token, queue, results) = (tx.clone(), token.clone(), &queue, &results);
@@ -70,7 +76,7 @@ pub fn run(
                     results.lock().unwrap_or_else(PoisonError::into_inner).push((index, out));
                     continue;
                 }
-                let mut obs = BucketObserver { index, tx: tx.clone(), token: token.clone() };
+                let mut obs = BucketObserver { index, tx: tx.clone(), token: token.clone(), heard };
                 let (argv, scope) = &argvs[index];
                 let outcome = syncer.run_argv(argv, scope, today, &mut obs);
                 results.lock().unwrap_or_else(PoisonError::into_inner).push((index, outcome));
