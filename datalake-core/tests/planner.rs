@@ -173,6 +173,9 @@ fn the_quick_check_leaves_out_unchanged_partitions_and_never_a_changed_file() {
     ok(&r);
     assert_eq!((r.partitions_covered, r.partitions_unchanged), (6, 2), "{r:?}");
     assert_eq!(r.files_transferred, 4, "{r:?}");
+    // rsync was given the four files by name, not their partitions' eight
+    // files: its list holds them and their four partitions.
+    assert_eq!(r.total_files, 4 + 4, "{r:?}");
     for rel in [&grown, &rewritten, &lost, &halfway] {
         assert_eq!(lake_bytes(&area, rel), fs::read(area.collector.join(rel)).ok(), "{rel} is the collector's");
     }

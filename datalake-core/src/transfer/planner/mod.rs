@@ -186,8 +186,9 @@ pub fn transfer(
         Some(c) if c.selection.is_empty() => TransferOutcome::up_to_date(c.files_compared, c.bytes_compared),
         _ => {
             let young = checked.as_mut().and_then(|c| c.young.take()).or_else(|| young_at_landing.then(Vec::new));
+            let named = checked.as_mut().and_then(|c| c.files.take());
             let sized = checked.map(|c| c.selection);
-            let how = Run { today: req.lake_today, dry_run, shared_ssh: &client, young };
+            let how = Run { today: req.lake_today, dry_run, shared_ssh: &client, young, named };
             run_plan(syncer, profile, &plan, &how, sized, &mut counting, &mut summary)
         }
     };
@@ -254,12 +255,14 @@ fn leave_out_unchanged(
 }
 
 /// How a plan runs: the lake's today (retention), dry or not, the shared
-/// connection's ssh options, the young files the quick check found.
+/// connection's ssh options, the young files the quick check found, and the
+/// files it found differing, by name (see `quick_check::Checked::files`).
 struct Run<'a> {
     today: NaiveDate,
     dry_run: bool,
     shared_ssh: &'a [String],
     young: Option<Vec<Vec<u8>>>,
+    named: Option<Vec<Vec<u8>>>,
 }
 
 /// Run the plan: one rsync, or buckets over parallel streams. `sized`: the
@@ -335,7 +338,12 @@ fn run_plan(
             }
         }
     }
-    let paths: Vec<Vec<u8>> = units.into_iter().map(|u| u.path).collect();
+    // One rsync: the differing files by name when the quick check has them,
+    // so rsync lists and probes those alone, else the units.
+    let paths: Vec<Vec<u8>> = match &how.named {
+        Some(named) => named.clone(),
+        None => units.into_iter().map(|u| u.path).collect(),
+    };
     let list = match buckets::write_list(&paths) {
         Ok(l) => l,
         Err(e) => return failed_start(e),

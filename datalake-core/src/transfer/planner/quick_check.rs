@@ -54,6 +54,13 @@ use crate::collector::remote;
 /// The check gives up (and the run transfers the whole window) after this.
 const CHECK_DEADLINE: Duration = Duration::from_secs(300);
 
+/// Up to this many differing files, rsync gets them by name
+/// ([`Checked::files`]) instead of their units: it then lists and probes
+/// only them, not every file of every kept partition (with
+/// `--compare-dest`, a walk of the lake's path per file). Beyond it, naming
+/// the units costs rsync about the same and keeps the list file small.
+pub const NAMED_FILES_CAP: usize = 20_000;
+
 /// What the check found.
 #[derive(Debug, Clone)]
 pub struct Checked {
@@ -72,6 +79,10 @@ pub struct Checked {
     /// Files modified after the `young_since` time the check was given
     /// (younger than `min_age`), relative to remote_root; `None` without one.
     pub young: Option<Vec<Vec<u8>>>,
+    /// What rsync gets instead of the kept units, when the differing files
+    /// number at most [`NAMED_FILES_CAP`]: each differing file by name, and
+    /// a kept unit with none (one missing here, empty) by its own name.
+    pub files: Option<Vec<Vec<u8>>>,
 }
 
 /// Per unit, what differs from the lake.
@@ -87,6 +98,9 @@ pub struct Measured {
     pub absorbed: Vec<(usize, Vec<u8>)>,
     /// Files modified after the `since` time [`measure_since`] was given.
     pub young: Vec<Vec<u8>>,
+    /// The files that differ (unit slot, path), while they number at most
+    /// [`NAMED_FILES_CAP`]; `None` beyond.
+    pub differing: Option<Vec<(usize, Vec<u8>)>>,
 }
 
 /// The script run on the collector: NUL-separated `./unit` names on stdin,
@@ -135,6 +149,23 @@ pub fn check(
             partitions_unchanged += 1;
         }
     }
+    let files = measured.differing.map(|differing| {
+        let mut named: Vec<Vec<u8>> = Vec::new();
+        let mut by_slot = differing.into_iter().peekable();
+        for (sized, slot) in kept.iter().zip(&kept_slots) {
+            if sized.files == 0 {
+                named.push(sized.unit.path.clone());
+            }
+            // Records arrive unit by unit, but not necessarily in slot order: take this slot's.
+            while by_slot.peek().is_some_and(|(s, _)| s < slot) {
+                by_slot.next();
+            }
+            while let Some((_, path)) = by_slot.next_if(|(s, _)| s == slot) {
+                named.push(path);
+            }
+        }
+        named
+    });
     let excludes = measured
         .absorbed
         .iter()
@@ -148,6 +179,7 @@ pub fn check(
         bytes_compared: measured.bytes_compared,
         excludes,
         young: young_since.map(|_| measured.young),
+        files,
     })
 }
 
@@ -176,8 +208,9 @@ pub fn measure_since(
 ) -> Result<Measured, String> {
     if units.is_empty() {
         // (xargs would run find once, on the whole tree.)
-        let young = Vec::new();
-        return Ok(Measured { moving: Vec::new(), files_compared: 0, bytes_compared: 0, absorbed: Vec::new(), young });
+        let (young, differing) = (Vec::new(), Some(Vec::new()));
+        let absorbed = Vec::new();
+        return Ok(Measured { moving: Vec::new(), files_compared: 0, bytes_compared: 0, absorbed, young, differing });
     }
     let remote_root = match &profile.source {
         Source::Ssh(src) => src.remote_root.clone(),
@@ -212,7 +245,8 @@ fn compare(
     (absorbed, since): (&AbsorbedFiles, Option<i64>),
 ) -> Result<Measured, String> {
     let moving = vec![(0, 0); index.len()];
-    let mut m = Measured { moving, files_compared: 0, bytes_compared: 0, absorbed: Vec::new(), young: Vec::new() };
+    let (absorbed_files, young, differing) = (Vec::new(), Vec::new(), Some(Vec::new()));
+    let mut m = Measured { moving, files_compared: 0, bytes_compared: 0, absorbed: absorbed_files, young, differing };
     let mut reader = BufReader::with_capacity(1 << 16, out);
     let mut record = Vec::new();
     loop {
@@ -246,7 +280,14 @@ fn compare(
             let (files, bytes) = &mut m.moving[slot];
             *files += 1;
             *bytes += remote.size;
+            m.differing = m.differing.take().filter(|d| d.len() < NAMED_FILES_CAP).map(|mut d| {
+                d.push((slot, remote.path.to_vec()));
+                d
+            });
         }
+    }
+    if let Some(d) = &mut m.differing {
+        d.sort_by_key(|(slot, _)| *slot);
     }
     Ok(m)
 }
