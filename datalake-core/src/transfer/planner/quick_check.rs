@@ -34,9 +34,9 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
+use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ChildStdout;
 use std::time::Duration;
 
@@ -249,6 +249,7 @@ fn compare(
     let mut m = Measured { moving, files_compared: 0, bytes_compared: 0, absorbed: absorbed_files, young, differing };
     let mut reader = BufReader::with_capacity(1 << 16, out);
     let mut record = Vec::new();
+    let mut lake_dir = LakeDir::default();
     loop {
         record.clear();
         match reader.read_until(0, &mut record) {
@@ -273,10 +274,10 @@ fn compare(
             m.young.push(remote.path.to_vec());
         }
         if absorbed.same(remote.path, remote.size, remote.secs, remote.nanos) {
-            if !same_in_lake(local, &remote) {
+            if !lake_dir.same(local, &remote) {
                 m.absorbed.push((slot, remote.path.to_vec()));
             }
-        } else if !same_in_lake(local, &remote) {
+        } else if !lake_dir.same(local, &remote) {
             let (files, bytes) = &mut m.moving[slot];
             *files += 1;
             *bytes += remote.size;
@@ -324,17 +325,39 @@ fn unit_of(index: &HashMap<Vec<u8>, usize>, path: &[u8]) -> Option<usize> {
     index.get(cut(0)).or_else(|| index.get(cut(2))).copied()
 }
 
-/// Whether the lake holds a regular file of the same size and mtime.
-fn same_in_lake(local: &Path, remote: &RemoteFile<'_>) -> bool {
-    let path: PathBuf = local.join(std::ffi::OsStr::from_bytes(remote.path));
-    let Ok(meta) = std::fs::symlink_metadata(&path) else {
-        return false;
-    };
-    let nanos = meta.mtime_nsec();
-    meta.file_type().is_file()
-        && meta.size() == remote.size
-        && meta.mtime() == remote.secs
-        && (nanos == 0 || nanos == i64::from(remote.nanos))
+/// The lake's copy of the directory the last record was in, open: the
+/// records come directory by directory, so each file is looked up relative
+/// to it (`fstatat`) instead of by its whole path from `/`.
+#[derive(Default)]
+struct LakeDir {
+    rel: Vec<u8>,
+    fd: Option<std::fs::File>,
+}
+
+impl LakeDir {
+    /// Whether the lake holds a regular file of the same size and mtime.
+    fn same(&mut self, local: &Path, remote: &RemoteFile<'_>) -> bool {
+        let (dir, name) = match remote.path.iter().rposition(|b| *b == b'/') {
+            Some(at) => (&remote.path[..at], &remote.path[at + 1..]),
+            None => (&b""[..], remote.path),
+        };
+        if self.fd.is_none() || self.rel != dir {
+            self.rel = dir.to_vec();
+            self.fd = std::fs::File::open(local.join(std::ffi::OsStr::from_bytes(dir))).ok();
+        }
+        let (Some(fd), Ok(name)) = (&self.fd, std::ffi::CString::new(name)) else {
+            return false;
+        };
+        let flags = nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW;
+        let Ok(st) = nix::sys::stat::fstatat(Some(fd.as_raw_fd()), name.as_c_str(), flags) else {
+            return false;
+        };
+        let nanos = st.st_mtime_nsec;
+        (st.st_mode & nix::libc::S_IFMT) == nix::libc::S_IFREG
+            && st.st_size as u64 == remote.size
+            && st.st_mtime == remote.secs
+            && (nanos == 0 || nanos == i64::from(remote.nanos))
+    }
 }
 
 #[cfg(test)]
