@@ -46,27 +46,32 @@ impl Profile {
     /// `--times`, `--archive`, unless a later `--no-times`/`--no-t`): only
     /// then does a landed file's mtime say how old it is on the collector.
     pub fn preserves_times(&self) -> bool {
-        let mut times = false;
-        for word in self.effective_rsync_args() {
-            if let Some(long) = word.strip_prefix("--") {
-                match long {
-                    "times" | "archive" => times = true,
-                    "no-times" | "no-t" => times = false,
-                    _ => {}
+        keeps_times(&self.effective_rsync_args())
+    }
+}
+
+/// [`Profile::preserves_times`] for split `args`.
+fn keeps_times(args: &[&str]) -> bool {
+    let mut times = false;
+    for word in args {
+        if let Some(long) = word.strip_prefix("--") {
+            match long {
+                "times" | "archive" => times = true,
+                "no-times" | "no-t" => times = false,
+                _ => {}
+            }
+        } else if let Some(cluster) = word.strip_prefix('-') {
+            for c in cluster.chars() {
+                if SHORT_WITH_VALUE.iter().any(|(s, _)| *s == c) {
+                    break;
                 }
-            } else if let Some(cluster) = word.strip_prefix('-') {
-                for c in cluster.chars() {
-                    if SHORT_WITH_VALUE.iter().any(|(s, _)| *s == c) {
-                        break;
-                    }
-                    if c == 't' || c == 'a' {
-                        times = true;
-                    }
+                if c == 't' || c == 'a' {
+                    times = true;
                 }
             }
         }
-        times
     }
+    times
 }
 
 /// One finding about `rsync_args`.
@@ -387,17 +392,12 @@ mod tests {
 
     #[test]
     fn which_args_keep_modification_times() {
-        let keeps = |args: Option<&[&str]>| {
-            let mut p = crate::config::test_support::test_profile(std::path::Path::new("/lake/p"), 30);
-            p.rsync_args = args.map(|a| a.iter().map(|s| s.to_string()).collect());
-            p.preserves_times()
-        };
-        assert!(keeps(None), "the defaults (-rt)");
+        assert!(keeps_times(DEFAULT_RSYNC_ARGS), "the defaults (-rt)");
         for yes in [&["-avz"][..], &["-rt"], &["--archive"], &["-r", "--times"], &["-rlptgoD"]] {
-            assert!(keeps(Some(yes)), "{yes:?}");
+            assert!(keeps_times(yes), "{yes:?}");
         }
         for no in [&["-r"][..], &["-rlpgoD"], &["-a", "--no-times"], &["-rT/tmp/t"], &["-a", "--no-t"]] {
-            assert!(!keeps(Some(no)), "{no:?}");
+            assert!(!keeps_times(no), "{no:?}");
         }
     }
 
