@@ -30,7 +30,9 @@ Planner (issue #11), on trees generated once and kept under --cache (sizes are p
     parallel 2 vs parallel 1 (<= 1.0x)
 First sync with the default config (issue #17, --only first-sync-default): --parquet-tree
 DAYSxSYMBOLSxPARTS (60x10x100) real ~4 KiB Parquet files, check_parquet and min_age as a new
-user gets them, vs ``rsync -a``; target <= 1.05x. DATALAKE_BENCH_BIN times another build;
+user gets them, vs ``rsync -a``; target <= 1.05x. --link-rate R puts both behind bench/relay.py
+at R bytes/s per connection (a collector's link instead of the loopback's CPU; 8e6 = 64 Mbit/s).
+DATALAKE_BENCH_BIN times another build;
 --before-bin adds an earlier build's row, interleaved with the two.
 Rewrites (issue #18), on the no-op tree: an hourly run where nothing changed with
 ``on_rewrite: auto`` (the default: rsync stages replaced files, the run settles them) vs
@@ -266,14 +268,8 @@ def planner_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: P
     # --- backfill through the rate-capping relay: parallel 4 vs 1.
     shape = tree_shape(args.backfill_tree)
     collector = cached_tree(cache, "backfill", shape, args.backfill_size, today)
-    relay = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "relay.py"), "--target", f"127.0.0.1:{server.port}", "--rate", str(args.relay_rate)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    relay, relay_port = start_relay(server, args.relay_rate)
     try:
-        line = relay.stdout.readline() if relay.stdout else ""
-        relay_port = int(line.strip().split("=", 1)[1])
         lake = work / "backfill-lake"
         results = {}
         for streams in (1, 4):
@@ -394,9 +390,33 @@ def parquet_tree(cache: Path, shape: tuple[int, int, int], today: dt.date) -> Pa
     return collector
 
 
+def start_relay(server: sshd.SshServer, rate: float) -> tuple[subprocess.Popen[str], int]:
+    """bench/relay.py in front of the server, each connection capped at `rate` bytes/s: (process, port)."""
+    relay = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "relay.py"), "--target", f"127.0.0.1:{server.port}", "--rate", str(rate)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = relay.stdout.readline() if relay.stdout else ""
+    return relay, int(line.strip().split("=", 1)[1])
+
+
 def first_sync_default_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: Path) -> list[str]:
     """First sync of real Parquet files with the default config (check_parquet and min_age
-    as a new user gets them) vs rsync -a, interleaved within each repetition (issue 17)."""
+    as a new user gets them) vs rsync -a, interleaved within each repetition (issue 17).
+    With --link-rate, both go through bench/relay.py at that many bytes/s per connection:
+    the transfer as a collector's link limits it, instead of the loopback's CPU."""
+    if args.link_rate:
+        relay, port = start_relay(server, args.link_rate)
+        try:
+            return first_sync_default_rows(args, server, work, port)
+        finally:
+            relay.terminate()
+            relay.wait()
+    return first_sync_default_rows(args, server, work, 0)
+
+
+def first_sync_default_rows(args: argparse.Namespace, server: sshd.SshServer, work: Path, port: int) -> list[str]:
     shape = tree_shape(args.parquet_tree)
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
@@ -404,7 +424,8 @@ def first_sync_default_benchmarks(args: argparse.Namespace, server: sshd.SshServ
     collector = parquet_tree(cache, shape, trees.utc_today())
     lake, plain = work / "pq-lake", work / "pq-plain"
     config = work / "pq-default.yml"
-    write_planner_config(config, lake, server, collector, shape[0] + 5)
+    write_planner_config(config, lake, server, collector, shape[0] + 5, port=port)
+    rsh = server.rsh().replace(f"-p {server.port}", f"-p {port}") if port else server.rsh()
     text = config.read_text().replace("      min_age: 0\n", "").replace("      check_parquet: false\n", "")
     config.write_text(text)
     bins = {"default": str(BENCH_BIN)}
@@ -416,7 +437,7 @@ def first_sync_default_benchmarks(args: argparse.Namespace, server: sshd.SshServ
             shutil.rmtree(lake, ignore_errors=True)
             shutil.rmtree(plain, ignore_errors=True)
             if name == "rsync":
-                argv = ["rsync", "-a", "-e", server.rsh(), f"{server.user}@127.0.0.1:{collector}/", f"{plain}/"]
+                argv = ["rsync", "-a", "-e", rsh, f"{server.user}@127.0.0.1:{collector}/", f"{plain}/"]
             else:
                 argv = [bins[name], "sync", str(config), "bench"]
             samples[name].append(run_measured(argv)[0])
@@ -426,7 +447,8 @@ def first_sync_default_benchmarks(args: argparse.Namespace, server: sshd.SshServ
     print(f"  samples (s): {samples}", flush=True)
     shutil.rmtree(lake, ignore_errors=True)
     shutil.rmtree(plain, ignore_errors=True)
-    return [ratio_row(f"first sync {n} {name}", medians[name], base, "rsync -a", 1.05) for name in bins]
+    link = f" via {args.link_rate / 1e6:.0f} MB/s link" if port else ""
+    return [ratio_row(f"first sync {n}{link} {name}", medians[name], base, "rsync -a", 1.05) for name in bins]
 
 
 def write_ten_profile_config(path: Path) -> None:
@@ -564,6 +586,9 @@ def main() -> None:
     ap.add_argument("--backfill-size", type=int, default=256 * 1024, help="bytes per backfill file")
     ap.add_argument("--skip-first-sync", action="store_true", help="planner: skip the 60,000-file first-sync rows")
     ap.add_argument("--relay-rate", type=float, default=8_000_000, help="relay cap, bytes/s per connection")
+    ap.add_argument(
+        "--link-rate", type=float, default=0, help="first-sync-default: through the relay at this many bytes/s per connection"
+    )
     args = ap.parse_args()
     quick_or = lambda full, quick: quick if args.quick else full  # noqa: E731
     args.noop_tree = args.noop_tree or quick_or("60x50x200", "10x20x20")
