@@ -27,6 +27,15 @@ const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 const KILL_GRACE: Duration = Duration::from_secs(3);
 /// stderr lines kept for messages.
 const STDERR_KEEP: usize = 40;
+/// How long the reader of rsync's output lets lines gather after a read that
+/// found the pipe nearly empty. rsync writes one line per file; read as they
+/// come, a first sync of small files wakes this process (and its main thread)
+/// once per file. Two milliseconds of lines fit many times in a pipe's 64 KiB,
+/// so rsync never waits for us, and a progress bar never notices.
+const GATHER: Duration = Duration::from_millis(2);
+/// Read buffer of rsync's output; a read that returns less than half of it
+/// found the pipe drained.
+const READ_BUFFER: usize = 64 * 1024;
 
 /// Receives what happens during a run, on the thread that called [`run`].
 pub trait RunObserver {
@@ -101,9 +110,10 @@ enum Event {
 /// Read `reader` and call `f` for every line, splitting on `\r` as well as
 /// `\n` as the bytes arrive: progress2 rewrites its line with `\r` and never
 /// ends it until the transfer is over. `chunk_read` runs after the lines of
-/// each read (what arrived together can be handed on together).
-fn for_each_line(reader: impl Read, mut f: impl FnMut(&str), mut chunk_read: impl FnMut()) {
-    let mut reader = BufReader::with_capacity(64 * 1024, reader);
+/// each read (what arrived together can be handed on together); after a
+/// short read, the next one waits `gather` for more lines to arrive.
+fn for_each_line(reader: impl Read, mut f: impl FnMut(&str), mut chunk_read: impl FnMut(), gather: Duration) {
+    let mut reader = BufReader::with_capacity(READ_BUFFER, reader);
     let mut line = Vec::with_capacity(512);
     loop {
         let chunk = match reader.fill_buf() {
@@ -125,6 +135,9 @@ fn for_each_line(reader: impl Read, mut f: impl FnMut(&str), mut chunk_read: imp
         let n = chunk.len();
         reader.consume(n);
         chunk_read();
+        if n < READ_BUFFER / 2 && !gather.is_zero() {
+            thread::sleep(gather);
+        }
     }
     if !line.is_empty() {
         f(&String::from_utf8_lossy(&line));
@@ -219,7 +232,7 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
                     let _ = tx.send(batch);
                 }
             };
-            for_each_line(out, line, hand_on);
+            for_each_line(out, line, hand_on, GATHER);
         }
         (stats, transferred, deleted)
     });
@@ -233,7 +246,7 @@ pub fn run(argv: &[OsString], profile: &str, observer: &mut dyn RunObserver) -> 
                 }
                 lines.push_back(line.to_string());
             };
-            for_each_line(err, keep, || {});
+            for_each_line(err, keep, || {}, Duration::ZERO);
         }
         lines.into_iter().collect::<Vec<_>>().join("\n")
     });
@@ -339,7 +352,7 @@ mod tests {
         let reader = Pieces(vec![b"  1,000  10%\r", b"  2,000  20%\r  3,0", b"00  30%\ndl-item >f+++ a b\n", b"tail"]);
         let mut lines = Vec::new();
         let mut reads = 0;
-        for_each_line(reader, |l| lines.push(l.to_string()), || reads += 1);
+        for_each_line(reader, |l| lines.push(l.to_string()), || reads += 1, Duration::ZERO);
         assert_eq!(lines, ["  1,000  10%", "  2,000  20%", "  3,000  30%", "dl-item >f+++ a b", "tail"]);
         assert_eq!(reads, 5, "after each of the four reads and at the end");
     }
