@@ -53,7 +53,10 @@ impl Snapshot {
         let mut warnings = Vec::new();
         let stats = match stats::collect_indexed(profile, checkpoint.as_ref(), today, previous.as_ref()) {
             Ok((stats, _, index)) => {
-                warnings.extend(index.save(profile).err());
+                // A no-op run reuses every tally: the saved index still says it all.
+                if previous.as_ref().is_none_or(|p| p.partitions != index.partitions) {
+                    warnings.extend(index.save(profile).err());
+                }
                 Some(stats)
             }
             Err(e) => {
