@@ -46,9 +46,9 @@ pub struct RecentFiles {
     pub collector_now: i64,
     /// Files too recent, relative to remote_root, as raw bytes.
     pub paths: Vec<Vec<u8>>,
-    /// The exclude file for rsync (`--exclude-from` with `--from0`); kept
-    /// alive as long as this value.
-    pub exclude_file: NamedTempFile,
+    /// The exclude file for rsync (`--exclude-from` with `--from0`), kept
+    /// alive as long as this value; `None` when no file is too recent.
+    pub exclude_file: Option<NamedTempFile>,
 }
 
 /// What one attempt may transfer, for the listing to walk: the whole tree,
@@ -243,6 +243,9 @@ pub fn list(
 
 /// The exclude file for `paths`, and the listing.
 fn with_exclude_file(paths: Vec<Vec<u8>>, collector_now: i64) -> Result<RecentFiles> {
+    if paths.is_empty() {
+        return Ok(RecentFiles { collector_now, paths, exclude_file: None });
+    }
     let mut exclude_file = tempfile::Builder::new()
         .prefix("datalake-min-age-")
         .tempfile()
@@ -256,7 +259,7 @@ fn with_exclude_file(paths: Vec<Vec<u8>>, collector_now: i64) -> Result<RecentFi
         .write_all(&buf)
         .and_then(|()| exclude_file.flush())
         .map_err(|e| Error::io_default("write", exclude_file.path(), e))?;
-    Ok(RecentFiles { collector_now, paths, exclude_file })
+    Ok(RecentFiles { collector_now, paths, exclude_file: Some(exclude_file) })
 }
 
 /// A path of the listing, for messages.

@@ -156,7 +156,8 @@ fn compare(profile: &Profile, observer: &mut dyn RunObserver, warnings: &mut Vec
         let prune = expired_exclude_patterns(cutoff);
         Some(min_age::list(&tools, profile, &prune, &min_age::Scope::default(), &mut observer)?)
     };
-    let argv = compare_argv(&tools, profile, today, recent.as_ref().map(|r| r.exclude_file.path()));
+    let argv =
+        compare_argv(&tools, profile, today, recent.as_ref().and_then(|r| r.exclude_file.as_ref()).map(|f| f.path()));
     let run = process::run(&argv, &profile.name, &mut observer)?;
     if run.cancelled {
         return Err(Error::Interrupted { profile: profile.name.clone(), operation: "verify".into() });

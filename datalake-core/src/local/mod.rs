@@ -1,10 +1,12 @@
 //! Layer 2, the lake's own disk: what a dated partition is ([`partition`]),
 //! walks that never follow links ([`fswalk`]), Parquet footer checks
-//! ([`parquet_check`]), whether a new version of a file grew from the earlier one ([`growth`]) and records that a full disk cannot stop ([`reserved`]).
+//! ([`parquet_check`]), whether a new version of a file grew from the earlier one ([`growth`]), records that a full disk cannot stop ([`reserved`])
+//! and the directory of the last file looked at, kept open ([`open_dir`]).
 //! Nothing here talks to the collector or keeps state between runs.
 
 pub mod fswalk;
 pub mod growth;
+pub mod open_dir;
 pub mod parquet_check;
 pub mod partition;
 pub mod reserved;

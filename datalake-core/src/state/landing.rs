@@ -43,7 +43,7 @@
 use std::collections::BTreeMap;
 use std::ffi::{CString, OsString};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -54,10 +54,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::fcntl::{renameat2, OFlag, RenameFlags};
-use nix::sys::stat::Mode;
+use nix::fcntl::{renameat2, RenameFlags};
 use nix::unistd::UnlinkatFlags;
 
+use crate::local::open_dir::CurrentDir;
 use crate::local::parquet_check::{self, Defect};
 use crate::rsync::output::unescape_name;
 use crate::rsync::process::RunObserver;
@@ -345,10 +345,10 @@ fn record_into(done: &mut Done, rel: &Path, step: Result<Step>) {
 /// file, no `stat`: one read gives the size and the verdict).
 #[derive(Default)]
 struct Dirs {
-    /// The partition (relative path) the descriptors are for.
-    partition: Option<PathBuf>,
-    /// Its directory in the area and in the lake.
-    fds: Option<(OwnedFd, OwnedFd)>,
+    /// The current partition's directory in the area.
+    area: CurrentDir,
+    /// Its directory in the lake (made when missing).
+    lake: CurrentDir,
     /// The lake directory this thread made last (for [`land`]).
     made: Option<PathBuf>,
 }
@@ -360,14 +360,12 @@ impl Dirs {
     fn land(&mut self, (local_dir, area): (&Path, &Path), job: &Job, young_since: Option<i64>) -> Option<Result<Step>> {
         let name = CString::new(job.rel.file_name()?.as_encoded_bytes()).ok()?;
         let partition = job.rel.parent()?;
-        if self.partition.as_deref() != Some(partition) {
-            self.partition = Some(partition.to_path_buf());
-            self.fds = open_pair(&area.join(partition), &local_dir.join(partition));
-            if self.fds.is_some() {
-                self.made = Some(local_dir.join(partition));
-            }
+        let from = self.area.at(area, partition)?;
+        let new_partition = !self.lake.is_at(partition);
+        let to = self.lake.made_at(local_dir, partition)?;
+        if new_partition {
+            self.made = Some(local_dir.join(partition));
         }
-        let (from, to) = self.fds.as_ref()?;
         let parquet = parquet_check::is_parquet_name(&job.rel);
         let young = |mtime: (i64, i64)| young_since.is_some_and(|since| mtime > (since, 0));
         let (too_recent, size) = if parquet {
@@ -404,21 +402,6 @@ impl Dirs {
             Err(_) => None,
         }
     }
-}
-
-/// `area_dir` and `lake_dir` (made first) opened as directories; `None` when
-/// either fails (the slow path then says why).
-fn open_pair(area_dir: &Path, lake_dir: &Path) -> Option<(OwnedFd, OwnedFd)> {
-    let open = |p: &Path| {
-        let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
-        nix::fcntl::open(p, flags, Mode::empty()).ok().map(|fd| {
-            // SAFETY: `open` just returned this descriptor and nothing else owns it.
-            unsafe { OwnedFd::from_raw_fd(fd) }
-        })
-    };
-    let from = open(area_dir)?;
-    std::fs::create_dir_all(lake_dir).ok()?;
-    Some((from, open(lake_dir)?))
 }
 
 /// Check one landed file if it is Parquet, then move it to its real name or

@@ -176,7 +176,7 @@ impl<'a> Syncer<'a> {
             return Ok(None);
         }
         if let (Some(young), 1) = (&scope.young, attempt) {
-            return min_age::from_walk(young.clone()).map(Some);
+            return min_age::from_walk(young.to_vec()).map(Some);
         }
         let cutoff = cutoff_date(today, self.profile.retention_days);
         min_age::list(&self.tools, self.profile, &expired_exclude_patterns(cutoff), scope, observer).map(Some)
@@ -229,8 +229,8 @@ impl<'a> Syncer<'a> {
             };
             out.too_recent = recent.as_ref().map_or(0, |r| r.paths.len() as u64);
             let mut argv = match &recent {
-                Some(r) => command::with_exclude_from(argv, r.exclude_file.path()),
-                None => argv.to_vec(),
+                Some(RecentFiles { exclude_file: Some(file), .. }) => command::with_exclude_from(argv, file.path()),
+                _ => argv.to_vec(),
             };
             // A directory of its own per attempt: rsync would replace an earlier backup of the same name.
             let backup = (profile.on_rewrite != OnRewrite::Replace)

@@ -188,8 +188,8 @@ pub fn transfer(
             let young = checked.as_mut().and_then(|c| c.young.take()).or_else(|| young_at_landing.then(Vec::new));
             let named = checked.as_mut().and_then(|c| c.files.take());
             let sized = checked.map(|c| c.selection);
-            let how = Run { today: req.lake_today, dry_run, shared_ssh: &client, young, named };
-            run_plan(syncer, profile, &plan, &how, sized, &mut counting, &mut summary)
+            let mut how = Run { today: req.lake_today, dry_run, shared_ssh: &client, young, named };
+            run_plan(syncer, profile, &plan, &mut how, sized, &mut counting, &mut summary)
         }
     };
     drop(shared);
@@ -271,7 +271,7 @@ fn run_plan(
     syncer: &Syncer<'_>,
     profile: &Profile,
     plan: &Plan,
-    how: &Run<'_>,
+    how: &mut Run<'_>,
     sized: Option<Vec<buckets::Sized>>,
     observer: &mut dyn RunObserver,
     summary: &mut PlanSummary,
@@ -340,8 +340,8 @@ fn run_plan(
     }
     // One rsync: the differing files by name when the quick check has them,
     // so rsync lists and probes those alone, else the units.
-    let paths: Vec<Vec<u8>> = match &how.named {
-        Some(named) => named.clone(),
+    let paths: Vec<Vec<u8>> = match how.named.take() {
+        Some(named) => named,
         None => units.into_iter().map(|u| u.path).collect(),
     };
     let list = match buckets::write_list(&paths) {

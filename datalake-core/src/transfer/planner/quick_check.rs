@@ -33,6 +33,7 @@
 //! listing fails and the run transfers the whole window, as before.
 
 use std::collections::HashMap;
+use std::ffi::{CString, OsStr};
 use std::io::{BufRead, BufReader};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
@@ -41,6 +42,7 @@ use std::process::ChildStdout;
 use std::time::Duration;
 
 use crate::config::{Profile, Source};
+use crate::local::open_dir::CurrentDir;
 use crate::rsync::failure::stderr_tail;
 use crate::rsync::process::RunObserver;
 use crate::rsync::tools::Tools;
@@ -249,7 +251,7 @@ fn compare(
     let mut m = Measured { moving, files_compared: 0, bytes_compared: 0, absorbed: absorbed_files, young, differing };
     let mut reader = BufReader::with_capacity(1 << 16, out);
     let mut record = Vec::new();
-    let mut lake_dir = LakeDir::default();
+    let mut lake_dir = CurrentDir::default();
     loop {
         record.clear();
         match reader.read_until(0, &mut record) {
@@ -274,17 +276,18 @@ fn compare(
             m.young.push(remote.path.to_vec());
         }
         if absorbed.same(remote.path, remote.size, remote.secs, remote.nanos) {
-            if !lake_dir.same(local, &remote) {
+            if !in_lake(&mut lake_dir, local, &remote) {
                 m.absorbed.push((slot, remote.path.to_vec()));
             }
-        } else if !lake_dir.same(local, &remote) {
+        } else if !in_lake(&mut lake_dir, local, &remote) {
             let (files, bytes) = &mut m.moving[slot];
             *files += 1;
             *bytes += remote.size;
-            m.differing = m.differing.take().filter(|d| d.len() < NAMED_FILES_CAP).map(|mut d| {
-                d.push((slot, remote.path.to_vec()));
-                d
-            });
+            match &mut m.differing {
+                Some(d) if d.len() < NAMED_FILES_CAP => d.push((slot, remote.path.to_vec())),
+                // Past the cap rsync gets the units: the names are not kept.
+                _ => m.differing = None,
+            }
         }
     }
     if let Some(d) = &mut m.differing {
@@ -325,39 +328,26 @@ fn unit_of(index: &HashMap<Vec<u8>, usize>, path: &[u8]) -> Option<usize> {
     index.get(cut(0)).or_else(|| index.get(cut(2))).copied()
 }
 
-/// The lake's copy of the directory the last record was in, open: the
-/// records come directory by directory, so each file is looked up relative
-/// to it (`fstatat`) instead of by its whole path from `/`.
-#[derive(Default)]
-struct LakeDir {
-    rel: Vec<u8>,
-    fd: Option<std::fs::File>,
-}
-
-impl LakeDir {
-    /// Whether the lake holds a regular file of the same size and mtime.
-    fn same(&mut self, local: &Path, remote: &RemoteFile<'_>) -> bool {
-        let (dir, name) = match remote.path.iter().rposition(|b| *b == b'/') {
-            Some(at) => (&remote.path[..at], &remote.path[at + 1..]),
-            None => (&b""[..], remote.path),
-        };
-        if self.fd.is_none() || self.rel != dir {
-            self.rel = dir.to_vec();
-            self.fd = std::fs::File::open(local.join(std::ffi::OsStr::from_bytes(dir))).ok();
-        }
-        let (Some(fd), Ok(name)) = (&self.fd, std::ffi::CString::new(name)) else {
-            return false;
-        };
-        let flags = nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW;
-        let Ok(st) = nix::sys::stat::fstatat(Some(fd.as_raw_fd()), name.as_c_str(), flags) else {
-            return false;
-        };
-        let nanos = st.st_mtime_nsec;
-        (st.st_mode & nix::libc::S_IFMT) == nix::libc::S_IFREG
-            && st.st_size as u64 == remote.size
-            && st.st_mtime == remote.secs
-            && (nanos == 0 || nanos == i64::from(remote.nanos))
-    }
+/// Whether the lake holds a regular file of the same size and mtime as
+/// `remote`, looked up in its directory, which `lake_dir` keeps open (the
+/// records come directory by directory).
+fn in_lake(lake_dir: &mut CurrentDir, local: &Path, remote: &RemoteFile<'_>) -> bool {
+    let (dir, name) = match remote.path.iter().rposition(|b| *b == b'/') {
+        Some(at) => (&remote.path[..at], &remote.path[at + 1..]),
+        None => (&b""[..], remote.path),
+    };
+    let (Some(fd), Ok(name)) = (lake_dir.at(local, Path::new(OsStr::from_bytes(dir))), CString::new(name)) else {
+        return false;
+    };
+    let flags = nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW;
+    let Ok(st) = nix::sys::stat::fstatat(Some(fd.as_raw_fd()), name.as_c_str(), flags) else {
+        return false;
+    };
+    let nanos = st.st_mtime_nsec;
+    (st.st_mode & nix::libc::S_IFMT) == nix::libc::S_IFREG
+        && st.st_size as u64 == remote.size
+        && st.st_mtime == remote.secs
+        && (nanos == 0 || nanos == i64::from(remote.nanos))
 }
 
 #[cfg(test)]
