@@ -6,12 +6,16 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::config::{Profile, Source, SshSource};
 use crate::rsync::command;
-use crate::rsync::process::RunObserver;
+use crate::rsync::process::{RunObserver, POLL_INTERVAL};
+
+/// How often a command whose output has ended is checked for its exit.
+const EXIT_POLL: Duration = Duration::from_millis(1);
 
 /// What a finished command left.
 pub struct Finished<T> {
@@ -108,13 +112,21 @@ pub fn run<T: Send + 'static>(
     let (Some(stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
         unreachable!("stdout and stderr were set to piped above");
     };
-    let out_thread = thread::spawn(move || read(stdout));
+    let (read_tx, read_rx) = mpsc::channel();
+    let out_thread = thread::spawn(move || {
+        let out = read(stdout);
+        // The end of the output is when the command is about to exit: the
+        // wait below then looks at once, not at its next poll.
+        let _ = read_tx.send(());
+        out
+    });
     let err_thread = thread::spawn(move || {
         let mut buf = Vec::new();
         let _ = stderr.read_to_end(&mut buf);
         buf
     });
     let started = Instant::now();
+    let mut output_read = false;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -127,7 +139,12 @@ pub fn run<T: Send + 'static>(
             let _ = child.wait();
             return Err(RunError::Stopped { cancelled });
         }
-        thread::sleep(Duration::from_millis(5));
+        if output_read {
+            thread::sleep(EXIT_POLL);
+        } else {
+            // Woken by the end of the output, or after a poll interval for the cancel token.
+            output_read = !matches!(read_rx.recv_timeout(POLL_INTERVAL), Err(RecvTimeoutError::Timeout));
+        }
     };
     let stdout = out_thread.join().map_err(|_| RunError::Reader)?;
     let stderr = String::from_utf8_lossy(&err_thread.join().unwrap_or_default()).into_owned();

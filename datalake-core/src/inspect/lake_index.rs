@@ -17,8 +17,13 @@
 //! The index lives beside the checkpoint (`<checkpoint>.lake-index.json`);
 //! a missing, unreadable or foreign index only means one full walk. Full
 //! syncs always walk everything and write the index anew.
+//!
+//! The index is read and checked on every run of a big lake, so it is kept
+//! small and quick to look up: short keys, counts of zero left out, and a
+//! hash map (a sorted map compared paths component by component, which with
+//! the parse was a third of the metrics' time on 3,000 partitions).
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -28,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Profile;
 
 /// The index format; another number means a full walk.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 /// A partition directory modified less than this many seconds before the walk
 /// is walked again next time, whatever its mtime says.
@@ -38,27 +43,42 @@ pub const RACY_SECONDS: i64 = 2;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     /// The partition's date.
+    #[serde(rename = "d")]
     pub date: Option<NaiveDate>,
     /// Regular files outside `.rsync-partial`, and their bytes.
+    #[serde(rename = "f", default, skip_serializing_if = "is_zero")]
     pub files: u64,
     /// Their bytes.
+    #[serde(rename = "b", default, skip_serializing_if = "is_zero")]
     pub bytes: u64,
     /// Files and bytes inside `.rsync-partial` directories.
+    #[serde(rename = "pf", default, skip_serializing_if = "is_zero")]
     pub partial_files: u64,
     /// Their bytes.
+    #[serde(rename = "pb", default, skip_serializing_if = "is_zero")]
     pub partial_bytes: u64,
     /// Directories below the partition (not counting it).
+    #[serde(rename = "sd", default, skip_serializing_if = "is_zero")]
     pub dirs: u64,
     /// Symlinks below it.
+    #[serde(rename = "sl", default, skip_serializing_if = "is_zero")]
     pub symlinks: u64,
     /// Dated partitions below it.
+    #[serde(rename = "np", default, skip_serializing_if = "is_zero")]
     pub nested_partitions: u64,
     /// Newest file mtime below it, as (seconds, nanoseconds).
+    #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
     pub newest: Option<(i64, i64)>,
     /// Whether files lie in a `.rsync-partial` directory below it.
+    #[serde(rename = "p", default, skip_serializing_if = "std::ops::Not::not")]
     pub partial: bool,
     /// The partition directory's mtime when walked; `None`: not reusable.
+    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
     pub dir_mtime: Option<(i64, i64)>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Tally {
@@ -75,7 +95,7 @@ pub struct LakeIndex {
     /// The profile directory the tallies describe.
     local_dir: PathBuf,
     /// Tallies by partition path (relative, `/`-separated as the OS has it).
-    pub partitions: BTreeMap<PathBuf, Tally>,
+    pub partitions: HashMap<PathBuf, Tally>,
     /// Partitions whose tally the walk that made this index reused.
     #[serde(skip)]
     pub reused: u64,
@@ -84,7 +104,7 @@ pub struct LakeIndex {
 impl LakeIndex {
     /// An empty index for `profile`.
     pub fn new(profile: &Profile) -> LakeIndex {
-        LakeIndex { version: VERSION, local_dir: profile.local_dir.clone(), partitions: BTreeMap::new(), reused: 0 }
+        LakeIndex { version: VERSION, local_dir: profile.local_dir.clone(), partitions: HashMap::new(), reused: 0 }
     }
 
     /// Where `profile`'s index lives: beside its checkpoint.
@@ -124,5 +144,41 @@ impl LakeIndex {
                 path.display()
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tally_is_written_short_and_read_back_whole() {
+        let plain = Tally {
+            date: NaiveDate::from_ymd_opt(2026, 11, 30),
+            files: 200,
+            bytes: 605_790,
+            newest: Some((1_796_443_619, 811_298_370)),
+            dir_mtime: Some((1_796_447_258, 245_754_479)),
+            ..Tally::default()
+        };
+        let text = serde_json::to_string(&plain).unwrap();
+        assert_eq!(
+            text,
+            r#"{"d":"2026-11-30","f":200,"b":605790,"n":[1796443619,811298370],"m":[1796447258,245754479]}"#
+        );
+        assert_eq!(serde_json::from_str::<Tally>(&text).unwrap(), plain);
+        let busy = Tally {
+            partial_files: 1,
+            partial_bytes: 2,
+            dirs: 3,
+            symlinks: 4,
+            nested_partitions: 5,
+            partial: true,
+            dir_mtime: None,
+            ..plain
+        };
+        let text = serde_json::to_string(&busy).unwrap();
+        assert_eq!(serde_json::from_str::<Tally>(&text).unwrap(), busy, "{text}");
+        assert_eq!(serde_json::from_str::<Tally>(r#"{"d":null}"#).unwrap(), Tally::default());
     }
 }

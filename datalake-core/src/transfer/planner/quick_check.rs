@@ -12,8 +12,8 @@
 //! (or the whole selection) in, so the check can only save work, never skip a
 //! file rsync would have copied:
 //!
-//! - Regular files only, as rsync without `-l`; `.rsync-partial` is pruned
-//!   as rsync excludes it.
+//! - Regular files only, as rsync without `-l`; files in a `.rsync-partial`
+//!   directory are left out, as rsync excludes them.
 //! - Files a `min_age` exclude holds back are missing here, so their unit
 //!   stays in (and rsync excludes them again).
 //! - Files only in the lake do not matter: the run never deletes.
@@ -108,17 +108,19 @@ pub struct Measured {
 /// The script run on the collector: NUL-separated `./unit` names on stdin,
 /// `size mtime ./path` NUL-terminated records on stdout.
 ///
-/// Only `.rsync-partial` is pruned: the units are the window's, never
-/// expired, and GNU find tests `-name` before `-type`, so each retention
-/// pattern would be matched against every file name (twice the walk's time
-/// with the 48 patterns). A file of an expired directory nested in an undated
-/// unit is missing here, so that unit goes to rsync, which excludes it.
+/// Nothing is pruned: the units are the window's, never expired, and GNU
+/// find tests `-name` before `-type`, so a pattern is matched against every
+/// file name (each retention pattern, or just `.rsync-partial`, which cost a
+/// tenth of the walk). Files in a `.rsync-partial` directory are left out
+/// when the records are read ([`in_partial_dir`]). A file of an expired
+/// directory nested in an undated unit is missing here, so that unit goes to
+/// rsync, which excludes it.
 fn script(remote_root: &str) -> String {
-    let inner = format!("exec find \"$@\" -type d -name {PARTIAL_DIR} -prune -o -type f -printf '%s %T@ %p\\0'");
+    let inner = "exec find \"$@\" -type f -printf '%s %T@ %p\\0'";
     format!(
         "cd -- {} || exit 97; LC_ALL=C; export LC_ALL; exec xargs -0 sh -c {} sh",
         shell_words::quote(remote_root),
-        shell_words::quote(&inner)
+        shell_words::quote(inner)
     )
 }
 
@@ -267,6 +269,9 @@ fn compare(
         let remote = parse_record(&record).ok_or_else(|| {
             format!("unexpected line in the collector's listing: {:?}", String::from_utf8_lossy(&record))
         })?;
+        if in_partial_dir(remote.path) {
+            continue;
+        }
         let slot = unit_of(index, remote.path).ok_or_else(|| {
             format!("the collector listed {:?}, outside the units asked for", String::from_utf8_lossy(remote.path))
         })?;
@@ -319,6 +324,13 @@ fn parse_record(record: &[u8]) -> Option<RemoteFile<'_>> {
     let digits: String = frac.chars().chain(std::iter::repeat('0')).take(9).collect();
     let nanos = digits.parse().ok()?;
     Some(RemoteFile { size, secs, nanos, path })
+}
+
+/// Whether `path` lies in a `.rsync-partial` directory, which rsync never transfers.
+fn in_partial_dir(path: &[u8]) -> bool {
+    let mut dirs = path.split(|b| *b == b'/');
+    dirs.next_back();
+    dirs.any(|d| d == PARTIAL_DIR.as_bytes())
 }
 
 /// The slot of the unit `path` lies in: its first component, or for nested
@@ -377,11 +389,15 @@ mod tests {
     }
 
     #[test]
-    fn the_script_quotes_the_root_and_prunes_partial_dirs() {
+    fn the_script_quotes_the_root_and_partial_dirs_are_left_out() {
         let s = script("/data/it's here");
         assert!(s.starts_with("cd -- '/data/it'\\''s here' || exit 97;"), "{s}");
         assert!(s.contains("xargs -0 sh -c"), "{s}");
-        assert!(s.contains(".rsync-partial"), "{s}");
+        assert!(!s.contains("-name"), "no pattern is matched against every file: {s}");
+        assert!(in_partial_dir(b"x_20261130/.rsync-partial/part_1.parquet"));
+        assert!(in_partial_dir(b"meta/a/.rsync-partial/b"));
+        assert!(!in_partial_dir(b"x_20261130/.rsync-partial"), "a file of that name is a file");
+        assert!(!in_partial_dir(b"x_20261130/part.rsync-partial/b"));
         assert!(s.contains("%s %T@ %p"), "{s}");
     }
 }
