@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Local, NaiveDate, Utc};
 
+use crate::collector::shared_ssh::Closing;
 use crate::config::Profile;
 use crate::inspect::metrics::{self, Walk};
 use crate::local::partition::today;
@@ -61,6 +62,8 @@ struct ProfileRun<'p> {
     errors: Vec<String>,
     /// Earlier versions of replaced files, kept or dropped.
     settled: Settled,
+    /// The shared ssh connection, exiting while the run records itself.
+    closing: Option<Closing>,
 }
 
 /// What the transfer step hands on.
@@ -149,6 +152,7 @@ impl<'p> ProfileRun<'p> {
             warnings,
             errors: Vec::new(),
             settled: Settled::default(),
+            closing: None,
         })
     }
 
@@ -161,7 +165,9 @@ impl<'p> ProfileRun<'p> {
             now: Utc::now(),
             lake_today: self.today,
         };
-        let (mut outcome, plan) = planner::transfer(&self.syncer, self.profile, request, self.dry_run, observer);
+        let (mut outcome, plan, closing) =
+            planner::transfer(&self.syncer, self.profile, request, self.dry_run, observer);
+        self.closing = closing;
         self.warnings.append(&mut outcome.warnings);
         self.interrupted_meanwhile(observer, &mut outcome.status, &mut outcome.error);
         self.errors.extend(outcome.error.iter().map(ToString::to_string));

@@ -111,14 +111,16 @@ fn unescape_item(name: &str) -> Vec<u8> {
     out
 }
 
-/// Plan and run one profile's transfer.
+/// Plan and run one profile's transfer. The shared connection's master is
+/// still exiting when this returns: keep the [`shared_ssh::Closing`] until
+/// the run's end, whose last local steps overlap it.
 pub fn transfer(
     syncer: &Syncer<'_>,
     profile: &Profile,
     req: Request,
     dry_run: bool,
     observer: &mut dyn RunObserver,
-) -> (TransferOutcome, PlanSummary) {
+) -> (TransferOutcome, PlanSummary, Option<shared_ssh::Closing>) {
     let shared = match (&profile.source, &syncer.tools().ssh) {
         (crate::config::Source::Ssh(src), Some(ssh)) => shared_ssh::SharedSsh::new(ssh, src),
         _ => None,
@@ -174,7 +176,7 @@ pub fn transfer(
         true => None,
         false => match absorbed::write_excludes(&excludes) {
             Ok(f) => Some(f),
-            Err(e) => return (TransferOutcome::not_started(e), summary),
+            Err(e) => return (TransferOutcome::not_started(e), summary, None),
         },
     };
     let with_excludes = exclude_file.as_ref().map(|f| syncer.with_exclude_from(f.path().to_path_buf()));
@@ -192,7 +194,8 @@ pub fn transfer(
             run_plan(syncer, profile, &plan, &mut how, sized, &mut counting, &mut summary)
         }
     };
-    drop(shared);
+    // The master exits while the run's last local steps go on.
+    let closing = shared.map(shared_ssh::SharedSsh::close);
     if count {
         summary.files_missed_by_window = Some(counting.missed);
         if counting.missed > 0 {
@@ -207,7 +210,7 @@ pub fn transfer(
     if outcome.status == SyncStatus::Interrupted && outcome.error.is_none() {
         outcome.error = Some(Error::Interrupted { profile: profile.name.clone(), operation: "sync".into() });
     }
-    (outcome, summary)
+    (outcome, summary, closing)
 }
 
 /// A windowed run's quick check: units whose files are all in the lake
