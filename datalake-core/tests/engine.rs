@@ -242,16 +242,24 @@ fn interrupted_sync_resumes_and_reuses_partial_data() {
             );
             (r, updates)
         });
-        // Let some data arrive, then cancel from another thread.
-        let partial = area.local_dir("big").join(area.partition(days_ago(0), "BIG")).join(".rsync-partial");
+        // Let some data arrive (rsync keeps a partial file only once it has
+        // received data into its temporary `.part_00001.parquet.XXXXXX`), then
+        // cancel from another thread.
+        let dir = area.local_dir("big").join(area.partition(days_ago(0), "BIG"));
+        let receiving = || {
+            let temp = |e: &fs::DirEntry| e.file_name().to_string_lossy().starts_with(".part_00001.parquet.");
+            fs::read_dir(&dir)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|e| temp(&e) && e.metadata().is_ok_and(|m| m.len() > 0))
+        };
+        // (Three seconds at least: the progress asserted below comes about once a second.)
         let deadline = Instant::now() + Duration::from_secs(20);
-        while Instant::now() < deadline {
-            let size = fs::metadata(partial.join("part_00001.parquet")).map(|m| m.len()).unwrap_or(0);
-            if size > 0 || started.elapsed() > Duration::from_secs(3) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
+        while Instant::now() < deadline && !(receiving() && started.elapsed() > Duration::from_secs(3)) {
+            std::thread::sleep(Duration::from_millis(50));
         }
+        assert!(receiving(), "rsync received nothing of the file in 20 s");
         std::thread::sleep(Duration::from_millis(1500));
         let cancelled_at = Instant::now();
         lake_ref.cancel();

@@ -14,8 +14,11 @@ use crate::config::{Profile, Source, SshSource};
 use crate::rsync::command;
 use crate::rsync::process::{RunObserver, POLL_INTERVAL};
 
-/// How often a command whose output has ended is checked for its exit.
-const EXIT_POLL: Duration = Duration::from_millis(1);
+/// How often a command whose output has ended is checked for its exit: at
+/// first often (it is about to exit), after [`EXIT_SOON`] as before.
+const EXIT_POLL: (Duration, Duration) = (Duration::from_millis(1), Duration::from_millis(5));
+/// How long after the end of its output a command counts as about to exit.
+const EXIT_SOON: Duration = Duration::from_millis(100);
 
 /// What a finished command left.
 pub struct Finished<T> {
@@ -126,7 +129,7 @@ pub fn run<T: Send + 'static>(
         buf
     });
     let started = Instant::now();
-    let mut output_read = false;
+    let mut output_ended: Option<Instant> = None;
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -139,11 +142,15 @@ pub fn run<T: Send + 'static>(
             let _ = child.wait();
             return Err(RunError::Stopped { cancelled });
         }
-        if output_read {
-            thread::sleep(EXIT_POLL);
-        } else {
+        match output_ended {
+            Some(at) if at.elapsed() < EXIT_SOON => thread::sleep(EXIT_POLL.0),
+            Some(_) => thread::sleep(EXIT_POLL.1),
             // Woken by the end of the output, or after a poll interval for the cancel token.
-            output_read = !matches!(read_rx.recv_timeout(POLL_INTERVAL), Err(RecvTimeoutError::Timeout));
+            None => {
+                if !matches!(read_rx.recv_timeout(POLL_INTERVAL), Err(RecvTimeoutError::Timeout)) {
+                    output_ended = Some(Instant::now());
+                }
+            }
         }
     };
     let stdout = out_thread.join().map_err(|_| RunError::Reader)?;

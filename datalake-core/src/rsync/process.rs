@@ -153,14 +153,20 @@ fn without_unheard_progress(argv: &[OsString], heard: bool) -> std::borrow::Cow<
     }
 }
 
+/// Stop rsync: SIGTERM to its whole process group, then SIGKILL to whatever
+/// is left after [`KILL_GRACE`]. The group is waited for, not just the
+/// process started: the one started can exit first while its receiver is
+/// still moving the file it was receiving into `.rsync-partial` (killed
+/// then, the resume data was lost).
 fn stop_group(child: &mut Child) {
     let pgid = Pid::from_raw(child.id() as i32);
     let _ = killpg(pgid, Signal::SIGTERM);
     let deadline = Instant::now() + KILL_GRACE;
+    let mut exited = false;
     while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            // rsync is gone; make sure its ssh child is too.
-            let _ = killpg(pgid, Signal::SIGKILL);
+        exited = exited || matches!(child.try_wait(), Ok(Some(_)));
+        // Signal 0 only asks whether any process of the group is left.
+        if exited && killpg(pgid, None) == Err(nix::errno::Errno::ESRCH) {
             return;
         }
         thread::sleep(Duration::from_millis(20));
