@@ -4,9 +4,10 @@
 //! rsync decides the same thing per file (its "quick check"), but only after
 //! building and sending the whole file list and, on the receiver, probing every
 //! file and its relative `--partial-dir` twin: on a no-op window of 20,000
-//! files that is most of the run. Here one `find` on the collector prints
+//! files that is most of the run. Here `find` on the collector prints
 //! `size mtime path` for the files of the window's units (over the run's
-//! shared ssh connection), and each is compared with one `lstat` in the lake.
+//! shared ssh connection, in [`WALKS`] parts side by side), and each is
+//! compared with one `lstat` in the lake.
 //! A unit whose files all match is left out of the run; any other difference,
 //! a file missing here, a listing that fails or cannot be read keeps the unit
 //! (or the whole selection) in, so the check can only save work, never skip a
@@ -39,6 +40,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::ChildStdout;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{Profile, Source};
@@ -55,6 +57,12 @@ use crate::collector::remote;
 
 /// The check gives up (and the run transfers the whole window) after this.
 const CHECK_DEADLINE: Duration = Duration::from_secs(300);
+
+/// The window's units are walked in this many parts side by side (each a
+/// `find` of its own over the shared connection): the walk is one `stat` per
+/// file on the collector, and a collector with two cores does two at once.
+/// A collector with one core takes the same time as one walk.
+const WALKS: usize = 2;
 
 /// Up to this many differing files, rsync gets them by name
 /// ([`Checked::files`]) instead of their units: it then lists and probes
@@ -220,25 +228,56 @@ pub fn measure_since(
         Source::Ssh(src) => src.remote_root.clone(),
         Source::Local { remote_root } => remote_root.display().to_string(),
     };
-    let mut input = Vec::new();
-    let mut index = HashMap::new();
-    for (slot, unit) in units.iter().enumerate() {
-        input.extend_from_slice(b"./");
-        input.extend_from_slice(&unit.path);
-        input.push(0);
-        index.insert(unit.path.clone(), slot);
+    let index: HashMap<Vec<u8>, usize> = units.iter().enumerate().map(|(slot, u)| (u.path.clone(), slot)).collect();
+    let shared = Arc::new((profile.local_dir.clone(), index, absorbed));
+    let mut jobs: Vec<(_, _, remote::Reader<Result<Measured, String>>)> = Vec::new();
+    for part in units.chunks(units.len().div_ceil(WALKS)) {
+        let mut input = Vec::new();
+        for unit in part {
+            input.extend_from_slice(b"./");
+            input.extend_from_slice(&unit.path);
+            input.push(0);
+        }
+        let cmd = remote::command(profile, tools.ssh.as_deref(), ssh_options, &script(&remote_root))?;
+        let shared = Arc::clone(&shared);
+        jobs.push((cmd, input, Box::new(move |out| compare(out, &shared.0, &shared.1, (&shared.2, since)))));
     }
-    let cmd = remote::command(profile, tools.ssh.as_deref(), ssh_options, &script(&remote_root))?;
-    let local = profile.local_dir.clone();
-    let done =
-        remote::run(cmd, input, observer, CHECK_DEADLINE, move |out| compare(out, &local, &index, (&absorbed, since)))
-            .map_err(|e| e.to_string())?;
-    let measured = done.stdout?;
-    if !done.status.success() {
-        let code = done.status.code().map_or("a signal".to_string(), |c| format!("exit {c}"));
-        return Err(format!("find on the collector failed ({code}): {}", stderr_tail(&done.stderr, 3)));
+    let mut measured: Option<Measured> = None;
+    for done in remote::run_all(jobs, observer, CHECK_DEADLINE).map_err(|e| e.to_string())? {
+        let part = done.stdout?;
+        if !done.status.success() {
+            let code = done.status.code().map_or("a signal".to_string(), |c| format!("exit {c}"));
+            return Err(format!("find on the collector failed ({code}): {}", stderr_tail(&done.stderr, 3)));
+        }
+        measured = Some(match measured {
+            Some(m) => m.add(part),
+            None => part,
+        });
     }
-    Ok(measured)
+    measured.ok_or_else(|| "the quick check ran no walk".to_string())
+}
+
+impl Measured {
+    /// The figures of two parts of one walk (each counted every unit slot).
+    fn add(mut self, other: Measured) -> Measured {
+        for (mine, theirs) in self.moving.iter_mut().zip(other.moving) {
+            mine.0 += theirs.0;
+            mine.1 += theirs.1;
+        }
+        self.files_compared += other.files_compared;
+        self.bytes_compared += other.bytes_compared;
+        self.absorbed.extend(other.absorbed);
+        self.young.extend(other.young);
+        self.differing = match (self.differing, other.differing) {
+            (Some(mut mine), Some(theirs)) if mine.len() + theirs.len() <= NAMED_FILES_CAP => {
+                mine.extend(theirs);
+                mine.sort_by_key(|(slot, _)| *slot);
+                Some(mine)
+            }
+            _ => None,
+        };
+        self
+    }
 }
 
 /// Read the records and count, per unit slot, the files that differ.
