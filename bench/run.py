@@ -219,13 +219,7 @@ def planner_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: P
         (state / "synced").touch()
     # full_sync_every: 7d and the kept checkpoint make every regular run below a windowed one.
     plain_argv = ["rsync", "-a", "-e", server.rsh(), rsync_src(collector), f"{plain}/"]
-    noop = lambda: None  # noqa: E731
-    ours = median_of(args.repeat, noop, lambda: run_measured([str(BENCH_BIN), "sync", str(config), "bench"]))
-    base = median_of(args.repeat, noop, lambda: run_measured(plain_argv))
     n = shape[0] * shape[1] * shape[2]
-    out.append(ratio_row(f"no-op {n} files", ours[0], base[0], "rsync -a no-op", 0.1))
-    print(out[-1], flush=True)
-
     # The same no-op as a team with Prometheus runs it (issue #17): metrics_dir set, so the
     # run rewrites the .prom file; the lake index makes that O(what changed). One warm-up
     # run writes the index; the floor is one ssh connection to the same server.
@@ -235,12 +229,23 @@ def planner_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: P
     text = config.read_text().replace("data_lake:\n", f"data_lake:\n  metrics_dir: {metrics_dir}\n", 1)
     metrics_config.write_text(text)
     run_measured([str(BENCH_BIN), "sync", str(metrics_config), "bench"])
-    ours_m = median_of(args.repeat, noop, lambda: run_measured([str(BENCH_BIN), "sync", str(metrics_config), "bench"]))
-    out.append(ratio_row(f"no-op {n} files, metrics_dir", ours_m[0], base[0], "rsync -a no-op", 0.1))
-    print(out[-1], flush=True)
-    floor = median_of(args.repeat, noop, lambda: run_measured([*server.ssh_command(), "true"]))
-    out.append(ratio_row(f"no-op {n} files, metrics_dir", ours_m[0], floor[0], "ssh host true", 1.5))
-    print(out[-1], flush=True)
+    # Interleaved, one sample of each per round: one ssh handshake here takes 210 or 260 ms
+    # from one minute to the next, so every side is sampled in the same minutes.
+    sides: dict[str, list[str]] = {
+        "ours": [str(BENCH_BIN), "sync", str(config), "bench"],
+        "base": plain_argv,
+        "ours_m": [str(BENCH_BIN), "sync", str(metrics_config), "bench"],
+        "floor": [*server.ssh_command(), "true"],
+    }
+    samples: dict[str, list[float]] = {side: [] for side in sides}
+    for _ in range(args.repeat):
+        for side, argv in sides.items():
+            samples[side].append(run_measured(argv)[0])
+    ours, base, ours_m, floor = (statistics.median(samples[side]) for side in sides)
+    out.append(ratio_row(f"no-op {n} files", ours, base, "rsync -a no-op", 0.1))
+    out.append(ratio_row(f"no-op {n} files, metrics_dir", ours_m, base, "rsync -a no-op", 0.1))
+    out.append(ratio_row(f"no-op {n} files, metrics_dir", ours_m, floor, "ssh host true", 1.5))
+    print("\n".join(out[-3:]), flush=True)
 
     ours_t, base_t = [], []
     for rep in range(args.repeat):
