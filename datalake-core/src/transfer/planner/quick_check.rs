@@ -6,7 +6,7 @@
 //! file and its relative `--partial-dir` twin: on a no-op window of 20,000
 //! files that is most of the run. Here `find` on the collector prints
 //! `size mtime path` for the files of the window's units (over the run's
-//! shared ssh connection, in [`WALKS`] parts side by side), and each is
+//! shared ssh connection, in two parts side by side), and each is
 //! compared with one `lstat` in the lake.
 //! A unit whose files all match is left out of the run; any other difference,
 //! a file missing here, a listing that fails or cannot be read keeps the unit
