@@ -165,14 +165,32 @@ fn stop_group(child: &mut Child) {
     let mut exited = false;
     while Instant::now() < deadline {
         exited = exited || matches!(child.try_wait(), Ok(Some(_)));
-        // Signal 0 only asks whether any process of the group is left.
-        if exited && killpg(pgid, None) == Err(nix::errno::Errno::ESRCH) {
+        if exited && !group_running(pgid) {
             return;
         }
         thread::sleep(Duration::from_millis(20));
     }
     let _ = killpg(pgid, Signal::SIGKILL);
     let _ = child.kill();
+}
+
+/// Whether a process of group `pgid` is still running. A zombie does not
+/// count: rsync's orphaned children are reaped by init, and an init that
+/// never reaps (a container's, often) would otherwise hold the group "alive"
+/// for the whole grace. Without `/proc`, signal 0 to the group says.
+fn group_running(pgid: Pid) -> bool {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return killpg(pgid, None).is_ok();
+    };
+    procs.flatten().any(|p| {
+        let stat = std::fs::read(p.path().join("stat")).unwrap_or_default();
+        // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
+        let Some(close) = stat.iter().rposition(|b| *b == b')') else { return false };
+        let mut fields = stat[close + 1..].split(|b| *b == b' ').filter(|f| !f.is_empty());
+        let (state, _ppid, pgrp) = (fields.next(), fields.next(), fields.next());
+        let live = !matches!(state, Some(b"Z" | b"X"));
+        live && pgrp.and_then(|g| std::str::from_utf8(g).ok()?.parse::<i32>().ok()) == Some(pgid.as_raw())
+    })
 }
 
 /// Run `argv` to completion (or cancellation), reporting progress for `profile`.
@@ -351,6 +369,21 @@ mod tests {
             buf[..piece.len()].copy_from_slice(piece);
             Ok(piece.len())
         }
+    }
+
+    #[test]
+    fn a_group_left_to_zombies_is_not_running() {
+        let mut child = Command::new("sh").args(["-c", "sleep 0.4 & exec sleep 0.1"]).process_group(0).spawn().unwrap();
+        let pgid = Pid::from_raw(child.id() as i32);
+        assert!(group_running(pgid));
+        child.wait().unwrap();
+        assert!(group_running(pgid), "the orphaned sleep still runs");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while group_running(pgid) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+        }
+        // Ended: a zombie where init does not reap it, gone where it does.
+        assert!(!group_running(pgid));
     }
 
     #[test]
