@@ -78,7 +78,9 @@
 //! - `strsim`: "did you mean" for unknown keys and profile names.
 //! - `walkdir`: tree walks that never follow symlinks and stay on one filesystem.
 //! - `nix`: signalling rsync's process group on cancel; `fallocate`,
-//!   `renameat2(RENAME_EXCHANGE)` and `statvfs` for records that survive a full disk.
+//!   `renameat2(RENAME_EXCHANGE)` and `statvfs` for records that survive a full disk;
+//!   inotify for the landing area's watch (feature `inotify`: a module of
+//!   nix, no new crate and no measurable build time).
 //! - `tempfile`: atomic checkpoint writes (temp file in the same directory, then rename).
 //! - `chrono`: dates of partitions and timestamps of checkpoints.
 //! - `serde`/`serde_json`: reports and checkpoints; the JSON is the same for the CLI, Python and C.

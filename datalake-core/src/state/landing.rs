@@ -10,13 +10,15 @@
 //! A reader of the lake therefore never sees a broken file under a real name,
 //! not even for the seconds between rsync's rename and a later check.
 //!
-//! Which file is finished comes from rsync's itemized output ([`Feed`]). rsync
-//! names a file before or while it receives it, and one receiver handles the
-//! files one after another, so a file is handed on only when the next one is
-//! named or rsync has exited. [`Landing::finish`] then lands whatever is left
-//! in the area (files a killed run had finished, or that rsync found already
-//! complete there), creates the area's directories in the lake (an empty
-//! partition is a partition) and removes the empty ones.
+//! Which file is finished comes from the area itself ([`TreeWatch`]): rsync
+//! renames each file from its temporary name to its real one once it is
+//! complete, and that rename is the signal. rsync is not asked to name the
+//! files it transfers: printing a line per file cost its own processes
+//! about an eighth of a first sync of small files. [`Landing::finish`] then
+//! lands whatever is left in the area (files a killed run had finished,
+//! files rsync found already complete there, anything the watch could not
+//! see), creates the area's directories in the lake (an empty partition is
+//! a partition) and removes the empty ones.
 //!
 //! A lake with nothing in it yet (a first sync) has nothing to compare with,
 //! and `--compare-dest` is not given: rsync then looks each file up in the
@@ -41,13 +43,12 @@
 //! touching the lake's copy.
 
 use std::collections::BTreeMap;
-use std::ffi::{CString, OsString};
+use std::ffi::{CString, OsStr};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
-use std::os::unix::ffi::OsStringExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -59,11 +60,11 @@ use nix::unistd::UnlinkatFlags;
 
 use crate::local::open_dir::CurrentDir;
 use crate::local::parquet_check::{self, Defect};
-use crate::rsync::output::unescape_name;
+use crate::local::tree_watch::{self, TreeWatch};
 use crate::rsync::process::RunObserver;
 use crate::state::quarantine::{self, LandingCheck};
 use crate::vocab::error::{Error, Result};
-use crate::vocab::names::{LANDING_DIR, PARTIAL_DIR, QUARANTINE_DIR, REPLACED_DIR};
+use crate::vocab::names::{is_rsync_temp_name, LANDING_DIR, PARTIAL_DIR, QUARANTINE_DIR, REPLACED_DIR};
 use crate::vocab::progress::Progress;
 
 /// Batches waiting for a checker; rsync waits when they are all busy.
@@ -76,6 +77,9 @@ const MAX_WORKERS: usize = 2;
 const BATCH: usize = 256;
 /// ...or fewer, once the first of them has waited this long.
 const BATCH_WAIT: Duration = Duration::from_millis(200);
+/// How long the watcher of the area sleeps between two looks at what rsync
+/// renamed. Nobody waits on the watch meanwhile, so a rename wakes no one.
+const WATCH_WAIT: Duration = Duration::from_millis(50);
 
 /// One file to land: its path in the area (and the lake), and the attempt's
 /// backup directory (relative to the profile directory) when earlier versions are kept.
@@ -119,6 +123,24 @@ pub struct Landing {
     /// Files modified after this (seconds since the epoch, the collector's
     /// clock) are too recent to land; [`NO_LIMIT`] when not set.
     young_since: Arc<AtomicI64>,
+    /// The thread that watches the area for finished files, once rsync runs.
+    watcher: Mutex<Option<JoinHandle<()>>>,
+    /// Tells the watcher that rsync is done: take what is queued and stop.
+    stop: Arc<AtomicBool>,
+    /// What the watcher shares with the attempts: the current attempt's
+    /// backup directory and the file landed last (for progress).
+    attempt: Arc<Mutex<Attempt>>,
+}
+
+/// The attempt rsync is making, as the watcher of the area sees it.
+#[derive(Default)]
+struct Attempt {
+    /// Where the earlier versions of the files it replaces go (relative to
+    /// the profile directory), when they are kept.
+    backup: Option<PathBuf>,
+    /// The file handed to the checkers last: progress names it, as rsync
+    /// is not asked to.
+    latest: Option<String>,
 }
 
 /// No `min_age` limit at landing.
@@ -163,6 +185,9 @@ impl Landing {
             done,
             compare,
             young_since,
+            watcher: Mutex::new(None),
+            stop: Arc::new(AtomicBool::new(false)),
+            attempt: Arc::new(Mutex::new(Attempt::default())),
         }
     }
 
@@ -185,25 +210,35 @@ impl Landing {
         self.compare.then_some(self.local_dir.as_path())
     }
 
-    /// Hand finished files (paths relative to the area) to the checkers;
-    /// waits while they are all busy and the queue is full.
-    fn submit(&self, jobs: Vec<Job>) {
-        let sender = self.sender.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        if let Some(Err(mpsc::SendError(jobs))) = sender.map(|s| s.send(jobs)) {
-            // Every checker is gone (none can panic on a file, but if one did): land them here.
-            let mut made = None;
-            let young_since = limit(&self.young_since);
-            for job in jobs {
-                record(&self.done, &job.rel, land((&self.local_dir, &self.area), &job, &mut made, young_since));
-            }
-        }
+    /// An observer for one rsync attempt: it watches the area for the files
+    /// rsync finishes (from the first attempt on) and lands them with
+    /// `backup` (the attempt's backup directory, relative to the profile
+    /// directory) when earlier versions are kept.
+    pub fn feed<'o>(&'o self, inner: &'o mut dyn RunObserver, backup: Option<PathBuf>) -> Feed<'o> {
+        self.attempt.lock().unwrap_or_else(PoisonError::into_inner).backup = backup;
+        self.watch();
+        Feed { inner, landing: self }
     }
 
-    /// An observer for one rsync process that hands each file it finished to
-    /// the checkers, with `backup` (the attempt's backup directory, relative
-    /// to the profile directory) when earlier versions are kept.
-    pub fn feed<'o>(&'o self, inner: &'o mut dyn RunObserver, backup: Option<PathBuf>) -> Feed<'o> {
-        Feed { inner, landing: self, backup, previous: None, batch: Vec::new(), since: Instant::now() }
+    /// Start the watcher of the area, unless it runs. Without one (the area
+    /// cannot be made or watched) every file is landed by [`Landing::finish`].
+    fn watch(&self) {
+        let mut watcher = self.watcher.lock().unwrap_or_else(PoisonError::into_inner);
+        if watcher.is_some() {
+            return;
+        }
+        let Some(tx) = self.sender.lock().unwrap_or_else(PoisonError::into_inner).clone() else { return };
+        let mut found = Vec::new();
+        let tree = std::fs::create_dir_all(&self.area).and_then(|()| TreeWatch::new(&self.area, AreaNames, &mut found));
+        let tree = match tree {
+            Ok(tree) => tree,
+            Err(e) => {
+                log::info!("cannot watch {} ({e}): its files are checked once rsync is done", self.area.display());
+                return;
+            }
+        };
+        let (stop, attempt) = (self.stop.clone(), self.attempt.clone());
+        *watcher = Some(std::thread::spawn(move || watch_area(tree, found, &tx, &stop, &attempt)));
     }
 
     /// After the transfer: wait for the checkers, land what is left in the
@@ -212,6 +247,7 @@ impl Landing {
     /// quarantined, with the errors met (a file that could not be moved
     /// stays in the area, and the next run lands it).
     pub fn finish(&self, failures: &mut BTreeMap<String, u32>) -> (LandingCheck, Vec<String>) {
+        self.stop_watching();
         drop(self.sender.lock().unwrap_or_else(PoisonError::into_inner).take());
         let workers = std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner));
         for w in workers {
@@ -262,7 +298,7 @@ impl Landing {
                 }
                 // Fails, as it should, while partial files or unlanded files are inside.
                 let _ = std::fs::remove_dir(entry.path());
-            } else if !rsync_temp_name(entry.file_name().as_encoded_bytes()) {
+            } else if !is_rsync_temp_name(entry.file_name().as_encoded_bytes()) {
                 let job = Job { rel: rel.to_path_buf(), backup: None };
                 let step = land((&self.local_dir, &self.area), &job, &mut None, limit(&self.young_since));
                 record(&self.done, &job.rel, step);
@@ -272,9 +308,23 @@ impl Landing {
     }
 }
 
+impl Landing {
+    /// rsync is done: the watcher hands on the renames queued and stops.
+    fn stop_watching(&self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(w) = self.watcher.lock().unwrap_or_else(PoisonError::into_inner).take() {
+            w.thread().unpark();
+            if w.join().is_err() {
+                log::warn!("the watcher of {} panicked; the files it saw are landed by the sweep", self.area.display());
+            }
+        }
+    }
+}
+
 impl Drop for Landing {
-    /// A run that never reached [`Landing::finish`] (a panic) still stops its checkers.
+    /// A run that never reached [`Landing::finish`] (a panic) still stops its watcher and checkers.
     fn drop(&mut self) {
+        self.stop_watching();
         drop(self.sender.lock().unwrap_or_else(PoisonError::into_inner).take());
         for w in std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner)) {
             let _ = w.join();
@@ -491,58 +541,80 @@ fn keep_earlier(target: &Path, backup: &Path) -> Result<()> {
     })
 }
 
-/// rsync's temporary name for a file it receives: `.<name>.XXXXXX`.
-fn rsync_temp_name(name: &[u8]) -> bool {
-    name.len() > 8 && name[0] == b'.' && name[name.len() - 7] == b'.'
+/// The area's names as the watcher sees them: rsync's partial folders are
+/// not watched, its temporary files are not finished.
+struct AreaNames;
+
+impl tree_watch::Names for AreaNames {
+    fn skip_dir(&self, name: &OsStr) -> bool {
+        name == PARTIAL_DIR
+    }
+    fn unfinished(&self, name: &OsStr) -> bool {
+        is_rsync_temp_name(name.as_encoded_bytes())
+    }
 }
 
-/// Forwards everything to the run's observer and hands each file rsync
-/// finished to the checkers: a file named by rsync goes when the next one is
-/// named, the last one at [`Feed::flush`] (after rsync exited).
+/// The watcher: hands the files rsync finishes to the checkers in batches,
+/// until told to stop and nothing is queued any more. When every checker is
+/// gone (none can panic on a file, but if one did) the batches stay in the
+/// area for [`Landing::finish`].
+fn watch_area(
+    mut tree: TreeWatch<AreaNames>,
+    mut found: Vec<PathBuf>,
+    tx: &SyncSender<Vec<Job>>,
+    stop: &AtomicBool,
+    attempt: &Mutex<Attempt>,
+) {
+    let mut since = Instant::now();
+    loop {
+        let stopping = stop.load(Ordering::Acquire);
+        let had = found.len();
+        if let Err(e) = tree.take(&mut found) {
+            log::info!("watching the landing area failed ({e}): what is left is landed once rsync is done");
+            return;
+        }
+        if had == 0 {
+            since = Instant::now();
+        }
+        if !found.is_empty() && (stopping || found.len() >= BATCH || since.elapsed() >= BATCH_WAIT) {
+            let mut attempt = attempt.lock().unwrap_or_else(PoisonError::into_inner);
+            attempt.latest = found.last().map(|p| p.to_string_lossy().into_owned());
+            let backup = attempt.backup.clone();
+            drop(attempt);
+            let mut rest = found.drain(..).map(|rel| Job { rel, backup: backup.clone() });
+            // In batches, so that every checker gets some.
+            loop {
+                let jobs: Vec<Job> = rest.by_ref().take(BATCH).collect();
+                if jobs.is_empty() {
+                    break;
+                }
+                if tx.send(jobs).is_err() {
+                    return;
+                }
+            }
+        }
+        if stopping {
+            return;
+        }
+        // Asleep, not waiting on the watch: rsync's renames only queue events.
+        std::thread::park_timeout(WATCH_WAIT);
+    }
+}
+
+/// Forwards everything to the attempt's observer; its progress names the
+/// file landed last when rsync named none.
 pub struct Feed<'o> {
     inner: &'o mut dyn RunObserver,
     landing: &'o Landing,
-    backup: Option<PathBuf>,
-    previous: Option<String>,
-    /// Finished files not handed on yet, and since when the first of them waits.
-    batch: Vec<Job>,
-    since: Instant,
-}
-
-impl Feed<'_> {
-    /// rsync has exited: the last file it named is finished too.
-    pub fn flush(&mut self) {
-        if let Some(name) = self.previous.take() {
-            self.hand_on(&name);
-        }
-        self.send();
-    }
-
-    fn hand_on(&mut self, name: &str) {
-        if self.batch.is_empty() {
-            self.since = Instant::now();
-        }
-        let rel = PathBuf::from(OsString::from_vec(unescape_name(name)));
-        self.batch.push(Job { rel, backup: self.backup.clone() });
-        if self.batch.len() >= BATCH || self.since.elapsed() >= BATCH_WAIT {
-            self.send();
-        }
-    }
-
-    fn send(&mut self) {
-        if !self.batch.is_empty() {
-            self.landing.submit(std::mem::take(&mut self.batch));
-        }
-    }
 }
 
 impl RunObserver for Feed<'_> {
     fn progress(&mut self, progress: &Progress) {
-        // Big files come slowly: a few finished ones need not wait for a full batch.
-        if self.since.elapsed() >= BATCH_WAIT {
-            self.send();
+        if progress.current_file.is_some() {
+            return self.inner.progress(progress);
         }
-        self.inner.progress(progress);
+        let latest = self.landing.attempt.lock().unwrap_or_else(PoisonError::into_inner).latest.clone();
+        self.inner.progress(&Progress { current_file: latest, ..progress.clone() });
     }
     fn should_cancel(&mut self) -> bool {
         self.inner.should_cancel()
@@ -552,9 +624,6 @@ impl RunObserver for Feed<'_> {
     }
     fn file_transferred(&mut self, name: &str) {
         self.inner.file_transferred(name);
-        if let Some(finished) = self.previous.replace(name.to_string()) {
-            self.hand_on(&finished);
-        }
     }
 }
 
@@ -569,30 +638,50 @@ mod tests {
         std::fs::write(path, bytes).unwrap();
     }
 
+    /// Land `rel` in the area as rsync does: written under a temporary name
+    /// (its modification time set there), then renamed to its real name.
+    fn arrive(area: &Path, rel: &str, bytes: &[u8], mtime: Option<i64>) {
+        let path = area.join(rel);
+        let temp = path.with_file_name(format!(".{}.AbC123", path.file_name().unwrap().to_string_lossy()));
+        put(&temp, bytes);
+        if let Some(secs) = mtime {
+            let t = std::time::UNIX_EPOCH + Duration::from_secs(secs as u64);
+            std::fs::File::options().write(true).open(&temp).unwrap().set_modified(t).unwrap();
+        }
+        std::fs::rename(&temp, &path).unwrap();
+    }
+
+    /// Wait (up to 10 s) until `path` exists.
+    fn appears(path: &Path) -> bool {
+        let until = Instant::now() + Duration::from_secs(10);
+        while !path.exists() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        path.exists()
+    }
+
     #[test]
-    fn files_get_their_real_name_one_behind_rsync_and_broken_ones_never_do() {
+    fn files_get_their_real_name_while_rsync_goes_on_and_broken_ones_never_do() {
         let dir = tempfile::tempdir().unwrap();
         let lake = dir.path();
         let landing = Landing::open(lake, &[]);
         let good = parquet_bytes(50);
-        put(&landing.area().join("x_20261101/a.parquet"), &good);
-        put(&landing.area().join("x_20261101/b.parquet"), &good[..good.len() - 2]);
+        // Left by an earlier run: landed by the sweep at the end.
         put(&landing.area().join("x_20261101/c.parquet"), &good);
         put(&lake.join("x_20261101/c.parquet"), b"old");
+        let mut obs = Unobserved;
+        let _feed = landing.feed(&mut obs, Some(PathBuf::from("bak")));
+        arrive(landing.area(), "x_20261101/a.parquet", &good, None);
+        arrive(landing.area(), "x_20261101/b.parquet", &good[..good.len() - 2], None);
+        assert!(appears(&lake.join("x_20261101/a.parquet")), "landed before rsync is done");
+        assert!(appears(&lake.join(QUARANTINE_DIR).join("x_20261101/b.parquet")), "quarantined before rsync is done");
         std::fs::create_dir_all(landing.area().join("empty_20261101/.rsync-partial")).unwrap();
         put(&landing.area().join("x_20261101/.rsync-partial/d.parquet"), b"half");
         put(&landing.area().join("x_20261101/.e.parquet.AbC123"), b"rsync's temp");
-        let mut obs = Unobserved;
-        let mut feed = landing.feed(&mut obs, Some(PathBuf::from("bak")));
-        feed.file_transferred("x_20261101/a.parquet");
-        feed.file_transferred("x_20261101/b.parquet");
-        // The last one named may still be arriving: not handed on yet.
-        assert!(landing.area().join("x_20261101/b.parquet").exists());
-        feed.flush();
         let mut failures = BTreeMap::new();
         let (check, errors) = landing.finish(&mut failures);
         assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(check.checked, 3, "a, b and, from the sweep, c");
+        assert_eq!(check.checked, 3, "a, b and c");
         assert_eq!(check.quarantined.len(), 1);
         assert_eq!(check.quarantined[0].path, Path::new("x_20261101/b.parquet"));
         assert!(!lake.join("x_20261101/b.parquet").exists());
@@ -600,7 +689,11 @@ mod tests {
         assert_eq!(std::fs::read(lake.join("x_20261101/a.parquet")).unwrap(), good);
         assert_eq!(std::fs::read(lake.join("x_20261101/c.parquet")).unwrap(), good, "c was swept into place");
         assert_eq!(failures.get("x_20261101/b.parquet"), Some(&1));
-        assert!(lake.join("bak").read_dir().is_err(), "nothing was replaced by a file handed on with a backup dir");
+        assert_eq!(
+            std::fs::read(lake.join("bak/x_20261101/c.parquet")).unwrap(),
+            b"old",
+            "c's earlier version is kept"
+        );
         assert!(lake.join("empty_20261101").is_dir(), "an empty partition is made in the lake");
         assert!(landing.area().join("x_20261101/.rsync-partial/d.parquet").exists(), "partial files stay");
         assert!(!lake.join("x_20261101/d.parquet").exists() && !lake.join("x_20261101/.e.parquet.AbC123").exists());
@@ -612,11 +705,9 @@ mod tests {
         let lake = dir.path();
         let landing = Landing::open(lake, &[]);
         put(&lake.join("p/notes.csv"), b"earlier");
-        put(&landing.area().join("p/notes.csv"), b"later");
         let mut obs = Unobserved;
-        let mut feed = landing.feed(&mut obs, Some(PathBuf::from(REPLACED_DIR).join("att")));
-        feed.file_transferred("p/notes.csv");
-        feed.flush();
+        let _feed = landing.feed(&mut obs, Some(PathBuf::from(REPLACED_DIR).join("att")));
+        arrive(landing.area(), "p/notes.csv", b"later", None);
         let (check, errors) = landing.finish(&mut BTreeMap::new());
         assert!(errors.is_empty() && check.checked == 0, "{errors:?}");
         assert_eq!(std::fs::read(lake.join("p/notes.csv")).unwrap(), b"later");
@@ -645,26 +736,17 @@ mod tests {
         let landing = Landing::open(lake, &[]);
         let good = parquet_bytes(50);
         let limit = 1_800_000_000;
-        let aged = |rel: &str, mtime: i64| {
-            let path = landing.area().join(rel);
-            put(&path, &good);
-            let t = std::time::UNIX_EPOCH + Duration::from_secs(mtime as u64);
-            std::fs::File::options().write(true).open(&path).unwrap().set_modified(t).unwrap();
-        };
-        aged("x_20261101/old.parquet", limit);
-        aged("x_20261101/young.parquet", limit + 1);
-        aged("x_20261101/young.csv", limit + 60);
+        let aged = |rel: &str, mtime: i64| arrive(landing.area(), rel, &good, Some(mtime));
         aged("x_20261101/swept.parquet", limit + 5);
         landing.drop_younger_than(limit);
         let mut obs = Unobserved;
-        let mut feed = landing.feed(&mut obs, None);
-        for name in ["old.parquet", "young.parquet", "young.csv"] {
-            feed.file_transferred(&format!("x_20261101/{name}"));
-        }
-        feed.flush();
+        let _feed = landing.feed(&mut obs, None);
+        aged("x_20261101/old.parquet", limit);
+        aged("x_20261101/young.parquet", limit + 1);
+        aged("x_20261101/young.csv", limit + 60);
         let (check, errors) = landing.finish(&mut BTreeMap::new());
         assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(check.too_recent, (3, 3 * good.len() as u64), "young.parquet, young.csv and, swept, swept.parquet");
+        assert_eq!(check.too_recent, (3, 3 * good.len() as u64), "young.parquet, young.csv and swept.parquet");
         assert_eq!(check.checked, 1);
         assert_eq!(std::fs::read(lake.join("x_20261101/old.parquet")).unwrap(), good);
         for name in ["young.parquet", "young.csv", "swept.parquet"] {
@@ -675,8 +757,8 @@ mod tests {
 
     #[test]
     fn temp_names() {
-        assert!(rsync_temp_name(b".part_1.parquet.Xy12Ab"));
-        assert!(!rsync_temp_name(b"part_1.parquet"));
-        assert!(!rsync_temp_name(b".hidden"));
+        assert!(is_rsync_temp_name(b".part_1.parquet.Xy12Ab"));
+        assert!(!is_rsync_temp_name(b"part_1.parquet"));
+        assert!(!is_rsync_temp_name(b".hidden"));
     }
 }

@@ -64,6 +64,8 @@ pub struct Syncer<'a> {
     /// Where the files land to be checked before they get their real names
     /// (`check_parquet`); `None`: rsync writes into the lake itself.
     landing: Option<Arc<Landing>>,
+    /// Whether the caller reads the names of the files rsync transfers.
+    names_read: bool,
 }
 
 fn add_stats(total: &mut TransferStats, s: &TransferStats) {
@@ -97,7 +99,7 @@ fn cancellable_sleep(d: Duration, observer: &mut dyn RunObserver) -> bool {
 impl<'a> Syncer<'a> {
     /// Prepare a syncer; fails when rsync (or ssh for SSH sources) is missing.
     pub fn new(profile: &'a Profile) -> Result<Self> {
-        Ok(Syncer { profile, tools: Tools::locate(profile)?, exclude_from: None, landing: None })
+        Ok(Syncer { profile, tools: Tools::locate(profile)?, exclude_from: None, landing: None, names_read: false })
     }
 
     /// The same syncer, whose runs (not dry runs) land their files in `landing`.
@@ -113,6 +115,12 @@ impl<'a> Syncer<'a> {
     /// The same syncer, every attempt of which also excludes the patterns in `file`.
     pub fn with_exclude_from(&self, file: PathBuf) -> Syncer<'a> {
         Syncer { exclude_from: Some(file), ..self.clone() }
+    }
+
+    /// The same syncer, whose observers hear the name of every file rsync
+    /// transfers (`RunObserver::file_transferred`).
+    pub fn naming_files(&self) -> Syncer<'a> {
+        Syncer { names_read: true, ..self.clone() }
     }
 
     /// The profile this syncer moves.
@@ -147,7 +155,11 @@ impl<'a> Syncer<'a> {
         if let Some(name) = table_dir_name(self.profile) {
             extra_excludes.push(format!("/{name}/"));
         }
-        let spec = RunSpec { dry_run, extra_excludes, files_from };
+        // rsync names the files it transfers only for whoever reads the names:
+        // the Parquet check of a run without a landing area (the landing area
+        // sees its files arrive) and the caller that asked.
+        let named = self.names_read || (self.profile.check_parquet && self.landing.is_none() && !dry_run);
+        let spec = RunSpec { dry_run, extra_excludes, files_from, named };
         let mut argv = command::build(&self.tools, self.profile, &spec);
         if let Some(file) = &self.exclude_from {
             argv = command::with_exclude_from(&argv, file);
@@ -239,15 +251,18 @@ impl<'a> Syncer<'a> {
                 // The landing area's movers keep the earlier versions, as rsync's --backup would.
                 (Some(landing), backup) => {
                     let mut feed = landing.feed(observer, backup.map(PathBuf::from));
-                    let run = process::run(&argv, &profile.name, &mut feed);
-                    feed.flush();
-                    run
+                    process::run(&argv, &profile.name, &mut feed)
                 }
-                (None, Some(dir)) => {
-                    argv = command::with_backup_dir(&argv, &dir);
+                (None, backup) => {
+                    // Without a landing area, progress names the file rsync says it is on.
+                    if observer.wants_progress() {
+                        argv = command::with_names(&argv);
+                    }
+                    if let Some(dir) = backup {
+                        argv = command::with_backup_dir(&argv, &dir);
+                    }
                     process::run(&argv, &profile.name, observer)
                 }
-                (None, None) => process::run(&argv, &profile.name, observer),
             };
             let run = match run {
                 Ok(r) => r,

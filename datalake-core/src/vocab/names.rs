@@ -36,3 +36,9 @@ pub const TABLE_DIR: &str = "_table";
 /// and absorbed (`record.json`, `manifests/`). Delta readers and vacuum skip
 /// names starting with `_`.
 pub const TABLE_RECORD_DIR: &str = "_datalake";
+
+/// Whether `name` is rsync's temporary name for a file it is receiving,
+/// `.<name>.XXXXXX`: renamed to `<name>` once the file is complete.
+pub fn is_rsync_temp_name(name: &[u8]) -> bool {
+    name.len() > 8 && name[0] == b'.' && name[name.len() - 7] == b'.'
+}

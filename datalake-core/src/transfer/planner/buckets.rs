@@ -97,8 +97,8 @@ pub fn measure(
     let list = write_list(&paths).map_err(|e| format!("cannot write the file list: {e}"))?;
     // A dry run into the lake itself: rsync prints what it would transfer, so
     // buckets balance the bytes that actually have to move.
-    let spec =
-        RunSpec { dry_run: true, extra_excludes: excludes.to_vec(), files_from: Some(list.path().to_path_buf()) };
+    let files_from = Some(list.path().to_path_buf());
+    let spec = RunSpec { dry_run: true, extra_excludes: excludes.to_vec(), files_from, named: false };
     let mut argv = crate::collector::shared_ssh::with_ssh_options(command::build(tools, profile, &spec), ssh_options);
     argv.retain(|a| {
         let s = a.to_string_lossy();

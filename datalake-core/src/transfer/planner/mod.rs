@@ -182,6 +182,9 @@ pub fn transfer(
     let with_excludes = exclude_file.as_ref().map(|f| syncer.with_exclude_from(f.path().to_path_buf()));
     let syncer = with_excludes.as_ref().unwrap_or(syncer);
     let count = plan.mode == SyncMode::Full && req.last_full_sync.is_some() && plan.all_units.is_some();
+    // Counting late arrivals takes the name of each file rsync transfers.
+    let naming = count.then(|| syncer.naming_files());
+    let syncer = naming.as_ref().unwrap_or(syncer);
     let mut counting = Counting { inner: observer, outside: &plan.outside_window, missed: 0 };
     let mut outcome = match &checked {
         // Every file of the window is in the lake: no rsync, no second file list.
