@@ -15,7 +15,7 @@
 //! at the end, as the landing area's last sweep does.
 
 use std::collections::HashMap;
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -26,8 +26,9 @@ use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, WatchDescriptor};
 pub trait Names {
     /// A directory not to watch (rsync's partial folder).
     fn skip_dir(&self, name: &OsStr) -> bool;
-    /// A file found by listing that is still being written (rsync's temporary name).
-    fn unfinished(&self, name: &OsStr) -> bool;
+    /// For a file still being written (rsync's temporary name), the name it
+    /// will have once finished.
+    fn in_progress(&self, name: &OsStr) -> Option<OsString>;
 }
 
 /// A directory tree under watch.
@@ -38,6 +39,8 @@ pub struct TreeWatch<N> {
     /// Each watched directory, relative to the root.
     dirs: HashMap<WatchDescriptor, PathBuf>,
     incomplete: bool,
+    /// The file whose writing started last, under the name it will have.
+    receiving: Option<PathBuf>,
 }
 
 impl<N: Names> TreeWatch<N> {
@@ -45,11 +48,24 @@ impl<N: Names> TreeWatch<N> {
     /// files already there are added to `found` (relative to `root`).
     pub fn new(root: &Path, names: N, found: &mut Vec<PathBuf>) -> io::Result<TreeWatch<N>> {
         let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)?;
-        let mut watch = TreeWatch { inotify, root: root.to_path_buf(), names, dirs: HashMap::new(), incomplete: false };
+        let mut watch = TreeWatch {
+            inotify,
+            root: root.to_path_buf(),
+            names,
+            dirs: HashMap::new(),
+            incomplete: false,
+            receiving: None,
+        };
         let top = watch.inotify.add_watch(root, mask())?;
         watch.dirs.insert(top, PathBuf::new());
         watch.list(Path::new(""), found);
         Ok(watch)
+    }
+
+    /// The file being written that started last (relative to the root, under
+    /// the name it will have), as of the last [`TreeWatch::take`].
+    pub fn receiving(&self) -> Option<&Path> {
+        self.receiving.as_deref()
     }
 
     /// Whether a directory went unwatched: some finished files were not reported.
@@ -99,6 +115,8 @@ impl<N: Names> TreeWatch<N> {
             }
         } else if mask.contains(AddWatchFlags::IN_MOVED_TO) {
             found.push(rel);
+        } else if let Some(finished) = self.names.in_progress(&name) {
+            self.receiving = Some(dir.join(finished));
         }
     }
 
@@ -126,14 +144,17 @@ impl<N: Names> TreeWatch<N> {
             match is_dir {
                 true if !self.names.skip_dir(&name) => self.watch_dir(&rel.join(&name), found),
                 true => {}
-                false if !self.names.unfinished(&name) => found.push(rel.join(&name)),
-                false => {}
+                false => match self.names.in_progress(&name) {
+                    Some(finished) => self.receiving = Some(rel.join(finished)),
+                    None => found.push(rel.join(&name)),
+                },
             }
         }
     }
 
     fn list_files(&self, rel: &Path, found: &mut Vec<PathBuf>) {
-        let files = self.entries(rel).into_iter().filter(|(name, is_dir)| !is_dir && !self.names.unfinished(name));
+        let finished = |name: &OsStr| self.names.in_progress(name).is_none();
+        let files = self.entries(rel).into_iter().filter(|(name, is_dir)| !is_dir && finished(name));
         found.extend(files.map(|(name, _)| rel.join(name)));
     }
 
@@ -158,8 +179,8 @@ mod tests {
         fn skip_dir(&self, name: &OsStr) -> bool {
             name == "skipped"
         }
-        fn unfinished(&self, name: &OsStr) -> bool {
-            crate::vocab::names::is_rsync_temp_name(name.as_bytes())
+        fn in_progress(&self, name: &OsStr) -> Option<OsString> {
+            crate::vocab::names::rsync_final_name(name.as_bytes()).map(|n| OsStr::from_bytes(n).to_os_string())
         }
     }
 
@@ -195,7 +216,9 @@ mod tests {
         land(root, "before_20261101/e.parquet");
         land(root, "skipped/f.parquet");
         std::fs::write(root.join("x_20261101/.g.parquet.QwE456"), b"being written").unwrap();
+        std::fs::write(root.join("before_20261101/.h.parquet.RtY321"), b"arriving").unwrap();
         let names = drain(&mut watch);
+        assert_eq!(watch.receiving(), Some(Path::new("before_20261101/h.parquet")), "the file being received");
         assert_eq!(
             names,
             ["before_20261101/e.parquet", "x_20261101/c.parquet", "year=2026/month=11/day=01/d.parquet"],

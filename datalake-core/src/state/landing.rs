@@ -43,9 +43,10 @@
 //! touching the lake's copy.
 
 use std::collections::BTreeMap;
-use std::ffi::{CString, OsStr};
+use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -64,7 +65,9 @@ use crate::local::tree_watch::{self, TreeWatch};
 use crate::rsync::process::RunObserver;
 use crate::state::quarantine::{self, LandingCheck};
 use crate::vocab::error::{Error, Result};
-use crate::vocab::names::{is_rsync_temp_name, LANDING_DIR, PARTIAL_DIR, QUARANTINE_DIR, REPLACED_DIR};
+use crate::vocab::names::{
+    is_rsync_temp_name, rsync_final_name, LANDING_DIR, PARTIAL_DIR, QUARANTINE_DIR, REPLACED_DIR,
+};
 use crate::vocab::progress::Progress;
 
 /// Batches waiting for a checker; rsync waits when they are all busy.
@@ -127,20 +130,38 @@ pub struct Landing {
     watcher: Mutex<Option<JoinHandle<()>>>,
     /// Tells the watcher that rsync is done: take what is queued and stop.
     stop: Arc<AtomicBool>,
-    /// What the watcher shares with the attempts: the current attempt's
-    /// backup directory and the file landed last (for progress).
-    attempt: Arc<Mutex<Attempt>>,
+    /// The watch of the area and what it found, shared by the watcher and
+    /// the attempts' progress (`None` until rsync runs, or without a watch).
+    watching: Arc<Mutex<Option<Watching>>>,
+    /// Where the earlier versions of the files the current attempt replaces
+    /// go (relative to the profile directory), when they are kept.
+    backup: Arc<Mutex<Option<PathBuf>>>,
 }
 
-/// The attempt rsync is making, as the watcher of the area sees it.
-#[derive(Default)]
-struct Attempt {
-    /// Where the earlier versions of the files it replaces go (relative to
-    /// the profile directory), when they are kept.
-    backup: Option<PathBuf>,
-    /// The file handed to the checkers last: progress names it, as rsync
-    /// is not asked to.
-    latest: Option<String>,
+/// The watch of the area and the finished files not handed on yet.
+struct Watching {
+    tree: TreeWatch<AreaNames>,
+    found: Vec<PathBuf>,
+    /// Since when the first of `found` waits.
+    since: Instant,
+}
+
+impl Watching {
+    /// Take what the watch saw since the last look.
+    fn look(&mut self) -> io::Result<()> {
+        let had = self.found.len();
+        self.tree.take(&mut self.found)?;
+        if had == 0 {
+            self.since = Instant::now();
+        }
+        Ok(())
+    }
+
+    /// The file rsync is on: the one it started last, else the one it finished last.
+    fn current(&self) -> Option<String> {
+        let path = self.tree.receiving().or(self.found.last().map(PathBuf::as_path))?;
+        Some(path.to_string_lossy().into_owned())
+    }
 }
 
 /// No `min_age` limit at landing.
@@ -187,7 +208,8 @@ impl Landing {
             young_since,
             watcher: Mutex::new(None),
             stop: Arc::new(AtomicBool::new(false)),
-            attempt: Arc::new(Mutex::new(Attempt::default())),
+            watching: Arc::new(Mutex::new(None)),
+            backup: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -215,7 +237,7 @@ impl Landing {
     /// `backup` (the attempt's backup directory, relative to the profile
     /// directory) when earlier versions are kept.
     pub fn feed<'o>(&'o self, inner: &'o mut dyn RunObserver, backup: Option<PathBuf>) -> Feed<'o> {
-        self.attempt.lock().unwrap_or_else(PoisonError::into_inner).backup = backup;
+        *self.backup.lock().unwrap_or_else(PoisonError::into_inner) = backup;
         self.watch();
         Feed { inner, landing: self }
     }
@@ -237,8 +259,19 @@ impl Landing {
                 return;
             }
         };
-        let (stop, attempt) = (self.stop.clone(), self.attempt.clone());
-        *watcher = Some(std::thread::spawn(move || watch_area(tree, found, &tx, &stop, &attempt)));
+        *self.watching.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(Watching { tree, found, since: Instant::now() });
+        let (stop, watching, backup) = (self.stop.clone(), self.watching.clone(), self.backup.clone());
+        *watcher = Some(std::thread::spawn(move || watch_area(&watching, &tx, &stop, &backup)));
+    }
+
+    /// The file rsync is on, as the watch of the area sees it now.
+    fn current_file(&self) -> Option<String> {
+        let mut watching = self.watching.lock().unwrap_or_else(PoisonError::into_inner);
+        let watching = watching.as_mut()?;
+        // A failed look is the watcher's to report.
+        let _ = watching.look();
+        watching.current()
     }
 
     /// After the transfer: wait for the checkers, land what is left in the
@@ -549,8 +582,8 @@ impl tree_watch::Names for AreaNames {
     fn skip_dir(&self, name: &OsStr) -> bool {
         name == PARTIAL_DIR
     }
-    fn unfinished(&self, name: &OsStr) -> bool {
-        is_rsync_temp_name(name.as_encoded_bytes())
+    fn in_progress(&self, name: &OsStr) -> Option<OsString> {
+        rsync_final_name(name.as_encoded_bytes()).map(|n| OsStr::from_bytes(n).to_os_string())
     }
 }
 
@@ -559,36 +592,32 @@ impl tree_watch::Names for AreaNames {
 /// gone (none can panic on a file, but if one did) the batches stay in the
 /// area for [`Landing::finish`].
 fn watch_area(
-    mut tree: TreeWatch<AreaNames>,
-    mut found: Vec<PathBuf>,
+    watching: &Mutex<Option<Watching>>,
     tx: &SyncSender<Vec<Job>>,
     stop: &AtomicBool,
-    attempt: &Mutex<Attempt>,
+    backup: &Mutex<Option<PathBuf>>,
 ) {
-    let mut since = Instant::now();
     loop {
         let stopping = stop.load(Ordering::Acquire);
-        let had = found.len();
-        if let Err(e) = tree.take(&mut found) {
-            log::info!("watching the landing area failed ({e}): what is left is landed once rsync is done");
-            return;
-        }
-        if had == 0 {
-            since = Instant::now();
-        }
-        if !found.is_empty() && (stopping || found.len() >= BATCH || since.elapsed() >= BATCH_WAIT) {
-            let mut attempt = attempt.lock().unwrap_or_else(PoisonError::into_inner);
-            attempt.latest = found.last().map(|p| p.to_string_lossy().into_owned());
-            let backup = attempt.backup.clone();
-            drop(attempt);
-            let mut rest = found.drain(..).map(|rel| Job { rel, backup: backup.clone() });
+        let ready = {
+            let mut watching = watching.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(w) = watching.as_mut() else { return };
+            if let Err(e) = w.look() {
+                log::info!("watching the landing area failed ({e}): what is left is landed once rsync is done");
+                return;
+            }
+            let due = stopping || w.found.len() >= BATCH || w.since.elapsed() >= BATCH_WAIT;
+            match due {
+                true => std::mem::take(&mut w.found),
+                false => Vec::new(),
+            }
+        };
+        if !ready.is_empty() {
+            let backup = backup.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            let mut jobs = ready.into_iter().map(|rel| Job { rel, backup: backup.clone() }).peekable();
             // In batches, so that every checker gets some.
-            loop {
-                let jobs: Vec<Job> = rest.by_ref().take(BATCH).collect();
-                if jobs.is_empty() {
-                    break;
-                }
-                if tx.send(jobs).is_err() {
+            while jobs.peek().is_some() {
+                if tx.send(jobs.by_ref().take(BATCH).collect()).is_err() {
                     return;
                 }
             }
@@ -613,8 +642,8 @@ impl RunObserver for Feed<'_> {
         if progress.current_file.is_some() {
             return self.inner.progress(progress);
         }
-        let latest = self.landing.attempt.lock().unwrap_or_else(PoisonError::into_inner).latest.clone();
-        self.inner.progress(&Progress { current_file: latest, ..progress.clone() });
+        let current_file = self.landing.current_file();
+        self.inner.progress(&Progress { current_file, ..progress.clone() });
     }
     fn should_cancel(&mut self) -> bool {
         self.inner.should_cancel()
@@ -753,6 +782,34 @@ mod tests {
             assert!(!lake.join("x_20261101").join(name).exists(), "{name} is never named");
         }
         assert!(!landing.area().exists(), "nothing is left in the area: the next run fetches the young files again");
+    }
+
+    /// Keeps the files its progress named.
+    struct Named(Vec<Option<String>>);
+
+    impl RunObserver for Named {
+        fn progress(&mut self, progress: &Progress) {
+            self.0.push(progress.current_file.clone());
+        }
+        fn should_cancel(&mut self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn progress_names_the_file_rsync_is_receiving_then_the_one_it_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let landing = Landing::open(dir.path(), &[]);
+        let mut named = Named(Vec::new());
+        let mut feed = landing.feed(&mut named, None);
+        feed.progress(&Progress::default());
+        put(&landing.area().join("p_20261101/.a.parquet.AbC123"), b"arriving");
+        feed.progress(&Progress::default());
+        feed.progress(&Progress { current_file: Some("rsync's own".into()), ..Progress::default() });
+        drop(feed);
+        let expected = [None, Some("p_20261101/a.parquet".to_string()), Some("rsync's own".to_string())];
+        assert_eq!(named.0, expected);
+        landing.finish(&mut BTreeMap::new());
     }
 
     #[test]

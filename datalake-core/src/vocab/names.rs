@@ -40,5 +40,10 @@ pub const TABLE_RECORD_DIR: &str = "_datalake";
 /// Whether `name` is rsync's temporary name for a file it is receiving,
 /// `.<name>.XXXXXX`: renamed to `<name>` once the file is complete.
 pub fn is_rsync_temp_name(name: &[u8]) -> bool {
-    name.len() > 8 && name[0] == b'.' && name[name.len() - 7] == b'.'
+    rsync_final_name(name).is_some()
+}
+
+/// For rsync's temporary name `.<name>.XXXXXX`, the `<name>` the file gets.
+pub fn rsync_final_name(name: &[u8]) -> Option<&[u8]> {
+    (name.len() > 8 && name[0] == b'.' && name[name.len() - 7] == b'.').then(|| &name[1..name.len() - 7])
 }
