@@ -801,12 +801,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let landing = Landing::open(dir.path(), &[]);
         let mut named = Named(Vec::new());
-        let mut feed = landing.feed(&mut named, None);
-        feed.progress(&Progress::default());
-        put(&landing.area().join("p_20261101/.a.parquet.AbC123"), b"arriving");
-        feed.progress(&Progress::default());
-        feed.progress(&Progress { current_file: Some("rsync's own".into()), ..Progress::default() });
-        drop(feed);
+        {
+            let mut feed = landing.feed(&mut named, None);
+            feed.progress(&Progress::default());
+            put(&landing.area().join("p_20261101/.a.parquet.AbC123"), b"arriving");
+            feed.progress(&Progress::default());
+            feed.progress(&Progress { current_file: Some("rsync's own".into()), ..Progress::default() });
+        }
         let expected = [None, Some("p_20261101/a.parquet".to_string()), Some("rsync's own".to_string())];
         assert_eq!(named.0, expected);
         landing.finish(&mut BTreeMap::new());
