@@ -140,6 +140,11 @@ fn the_quick_check_leaves_out_unchanged_partitions_and_never_a_changed_file() {
     }
     let lake = area.config(server(), "");
     ok(&sync(&lake));
+    // The lake's directories as an hour later: settled, so the check remembers them.
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    for entry in fs::read_dir(area.lake.join("p")).unwrap().flatten() {
+        fs::File::open(entry.path()).unwrap().set_modified(hour_ago).unwrap();
+    }
 
     // Nothing changed: no partition goes to rsync, and rsync does not even start.
     let idle = sync(&lake);
@@ -147,6 +152,17 @@ fn the_quick_check_leaves_out_unchanged_partitions_and_never_a_changed_file() {
     assert_eq!(idle.mode, Some(SyncMode::Window));
     assert_eq!((idle.partitions_covered, idle.partitions_unchanged), (6, 6));
     assert_eq!((idle.files_transferred, idle.attempts, idle.total_files), (0, 0, 12), "{idle:?}");
+    // It found each partition whole and remembers so: the next check looks
+    // up one directory per partition, and every change below still shows.
+    let memory = walkdir::WalkDir::new(&area.root)
+        .into_iter()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with(".quick-check.json"))
+        .expect("the quick check's memory is saved");
+    let remembered: serde_json::Value = serde_json::from_slice(&fs::read(memory.path()).unwrap()).unwrap();
+    assert_eq!(remembered["units"].as_array().map(Vec::len), Some(6), "{remembered}");
+    let again = sync(&lake);
+    assert_eq!((again.partitions_unchanged, again.files_transferred, again.attempts), (6, 0, 0), "{again:?}");
 
     // Every kind of change rsync's own quick check sees, one per partition.
     // A file grew on the collector:
@@ -191,6 +207,20 @@ fn the_quick_check_leaves_out_unchanged_partitions_and_never_a_changed_file() {
     digest.retain(|k, _| !k.ends_with("local-note.txt") && !k.starts_with(".datalake-replaced/"));
     assert_eq!(digest, support::tree_digest(&area.collector));
     ok(&sync(&lake));
+
+    // The memory's blind spot, as documented: a lake file rewritten in place
+    // (its directory's mtime unchanged) is seen by the next full run only.
+    for entry in fs::read_dir(area.lake.join("p")).unwrap().flatten() {
+        fs::File::open(entry.path()).unwrap().set_modified(hour_ago).unwrap();
+    }
+    ok(&sync(&lake));
+    let tampered = name(1, "C", 1);
+    fs::File::options().write(true).open(area.local(&tampered)).unwrap().set_len(10).unwrap();
+    let blind = sync(&lake);
+    assert_eq!((blind.partitions_unchanged, blind.files_transferred), (6, 0), "{blind:?}");
+    let full = sync_with(&lake, true);
+    ok(&full);
+    assert_eq!(lake_bytes(&area, &tampered), fs::read(area.collector.join(&tampered)).ok(), "the full run restored it");
 }
 
 #[test]

@@ -26,8 +26,10 @@
 pub mod absorbed;
 pub mod absorbed_run;
 pub mod buckets;
+mod lake_compare;
 pub mod quick_check;
 pub mod streams;
+pub mod verified;
 pub mod window;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -155,7 +157,8 @@ pub fn transfer(
     let absorbed = absorbed::Absorbed::load(profile);
     let mut plan = window::decide(profile, listing.as_ref().map_err(String::as_str), req, &absorbed);
     drop(listing);
-    let mut checked = leave_out_unchanged(syncer, profile, &mut plan, &absorbed, (&client, young_since), observer);
+    let remote = (client.as_slice(), young_since);
+    let mut checked = leave_out_unchanged(syncer, profile, &mut plan, (&absorbed, !dry_run), remote, observer);
     let (excludes, note) = match (&mut checked, plan.mode) {
         (Some(c), _) => (std::mem::take(&mut c.excludes), None),
         (None, SyncMode::Window) => {
@@ -223,7 +226,7 @@ fn leave_out_unchanged(
     syncer: &Syncer<'_>,
     profile: &Profile,
     plan: &mut Plan,
-    absorbed: &absorbed::Absorbed,
+    absorbed: (&absorbed::Absorbed, bool),
     remote: (&[String], Option<i64>),
     observer: &mut dyn RunObserver,
 ) -> Option<quick_check::Checked> {

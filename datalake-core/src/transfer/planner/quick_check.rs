@@ -7,7 +7,9 @@
 //! files that is most of the run. Here `find` on the collector prints
 //! `size mtime path` for the files of the window's units (over the run's
 //! shared ssh connection, in two parts side by side), and each is
-//! compared with one `lstat` in the lake.
+//! compared with one `lstat` in the lake (module `lake_compare`), or, for a
+//! partition found whole last time and unchanged since, by the memory of that
+//! check ([`super::verified`]).
 //! A unit whose files all match is left out of the run; any other difference,
 //! a file missing here, a listing that fails or cannot be read keeps the unit
 //! (or the whole selection) in, so the check can only save work, never skip a
@@ -34,24 +36,19 @@
 //! listing fails and the run transfers the whole window, as before.
 
 use std::collections::HashMap;
-use std::ffi::{CString, OsStr};
-use std::io::{BufRead, BufReader};
-use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
-use std::process::ChildStdout;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{Profile, Source};
-use crate::local::open_dir::CurrentDir;
 use crate::rsync::failure::stderr_tail;
 use crate::rsync::process::RunObserver;
 use crate::rsync::tools::Tools;
-use crate::vocab::names::PARTIAL_DIR;
 
 use super::absorbed::{file_pattern, Absorbed, AbsorbedFiles};
 use super::buckets::Sized;
+use super::lake_compare::{compare, Shared, Walk};
+use super::verified::{Seen, Verified};
 use super::window::Unit;
 use crate::collector::remote;
 
@@ -106,11 +103,13 @@ pub struct Measured {
     pub bytes_compared: u64,
     /// Files the table absorbed unchanged: (unit slot, path).
     pub absorbed: Vec<(usize, Vec<u8>)>,
-    /// Files modified after the `since` time [`measure_since`] was given.
+    /// Files modified after the `min_age` limit the check was given.
     pub young: Vec<Vec<u8>>,
     /// The files that differ (unit slot, path), while they number at most
     /// [`NAMED_FILES_CAP`]; `None` beyond.
     pub differing: Option<Vec<(usize, Vec<u8>)>>,
+    /// The units found whole in the lake, to remember ([`super::verified`]).
+    pub verified: Vec<(Vec<u8>, Seen)>,
 }
 
 /// The script run on the collector: NUL-separated `./unit` names on stdin,
@@ -141,11 +140,16 @@ pub fn check(
     tools: &Tools,
     (ssh_options, young_since): (&[String], Option<i64>),
     selection: Vec<Unit>,
-    absorbed: &Absorbed,
+    (absorbed, remember): (&Absorbed, bool),
     observer: &mut dyn RunObserver,
 ) -> Result<Checked, String> {
     let files = absorbed.files_in(selection.iter().map(|u| u.path.as_slice())).map_err(|e| e.to_string())?;
-    let measured = measure_since(profile, tools, ssh_options, &selection, (files, young_since), observer)?;
+    let memory = Arc::new(Verified::load(profile));
+    let walk = Walk { absorbed: files, since: young_since, memory: Some(Arc::clone(&memory)) };
+    let mut measured = measure_with(profile, tools, ssh_options, &selection, walk, observer)?;
+    if remember {
+        memory.save(profile, std::mem::take(&mut measured.verified));
+    }
     let mut partitions_unchanged = 0;
     let mut kept = Vec::new();
     let mut kept_slots = Vec::new();
@@ -206,30 +210,39 @@ pub fn measure(
     absorbed: AbsorbedFiles,
     observer: &mut dyn RunObserver,
 ) -> Result<Measured, String> {
-    measure_since(profile, tools, ssh_options, units, (absorbed, None), observer)
+    measure_with(profile, tools, ssh_options, units, Walk { absorbed, since: None, memory: None }, observer)
 }
 
-/// [`measure`], also listing the files modified after `since` (seconds since the epoch).
-pub fn measure_since(
+fn measure_with(
     profile: &Profile,
     tools: &Tools,
     ssh_options: &[String],
     units: &[Unit],
-    (absorbed, since): (AbsorbedFiles, Option<i64>),
+    walk: Walk,
     observer: &mut dyn RunObserver,
 ) -> Result<Measured, String> {
     if units.is_empty() {
         // (xargs would run find once, on the whole tree.)
         let (young, differing) = (Vec::new(), Some(Vec::new()));
-        let absorbed = Vec::new();
-        return Ok(Measured { moving: Vec::new(), files_compared: 0, bytes_compared: 0, absorbed, young, differing });
+        let (absorbed, verified) = (Vec::new(), Vec::new());
+        let (files_compared, bytes_compared) = (0, 0);
+        return Ok(Measured {
+            moving: Vec::new(),
+            files_compared,
+            bytes_compared,
+            absorbed,
+            young,
+            differing,
+            verified,
+        });
     }
     let remote_root = match &profile.source {
         Source::Ssh(src) => src.remote_root.clone(),
         Source::Local { remote_root } => remote_root.display().to_string(),
     };
     let index: HashMap<Vec<u8>, usize> = units.iter().enumerate().map(|(slot, u)| (u.path.clone(), slot)).collect();
-    let shared = Arc::new((profile.local_dir.clone(), index, absorbed));
+    let paths: Vec<Vec<u8>> = units.iter().map(|u| u.path.clone()).collect();
+    let shared = Arc::new(Shared { local: profile.local_dir.clone(), index, paths, walk });
     let mut jobs: Vec<(_, _, remote::Reader<Result<Measured, String>>)> = Vec::new();
     for part in units.chunks(units.len().div_ceil(WALKS)) {
         let mut input = Vec::new();
@@ -240,7 +253,7 @@ pub fn measure_since(
         }
         let cmd = remote::command(profile, tools.ssh.as_deref(), ssh_options, &script(&remote_root))?;
         let shared = Arc::clone(&shared);
-        jobs.push((cmd, input, Box::new(move |out| compare(out, &shared.0, &shared.1, (&shared.2, since)))));
+        jobs.push((cmd, input, Box::new(move |out| compare(out, &shared))));
     }
     let mut measured: Option<Measured> = None;
     for done in remote::run_all(jobs, observer, CHECK_DEADLINE).map_err(|e| e.to_string())? {
@@ -268,6 +281,7 @@ impl Measured {
         self.bytes_compared += other.bytes_compared;
         self.absorbed.extend(other.absorbed);
         self.young.extend(other.young);
+        self.verified.extend(other.verified);
         self.differing = match (self.differing, other.differing) {
             (Some(mut mine), Some(theirs)) if mine.len() + theirs.len() <= NAMED_FILES_CAP => {
                 mine.extend(theirs);
@@ -280,152 +294,9 @@ impl Measured {
     }
 }
 
-/// Read the records and count, per unit slot, the files that differ.
-fn compare(
-    out: ChildStdout,
-    local: &Path,
-    index: &HashMap<Vec<u8>, usize>,
-    (absorbed, since): (&AbsorbedFiles, Option<i64>),
-) -> Result<Measured, String> {
-    let moving = vec![(0, 0); index.len()];
-    let (absorbed_files, young, differing) = (Vec::new(), Vec::new(), Some(Vec::new()));
-    let mut m = Measured { moving, files_compared: 0, bytes_compared: 0, absorbed: absorbed_files, young, differing };
-    let mut reader = BufReader::with_capacity(1 << 16, out);
-    let mut record = Vec::new();
-    let mut lake_dir = CurrentDir::default();
-    loop {
-        record.clear();
-        match reader.read_until(0, &mut record) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => return Err(format!("reading the collector's listing: {e}")),
-        }
-        if record.last() == Some(&0) {
-            record.pop();
-        } else {
-            return Err("the collector's listing ended mid-record".into());
-        }
-        let remote = parse_record(&record).ok_or_else(|| {
-            format!("unexpected line in the collector's listing: {:?}", String::from_utf8_lossy(&record))
-        })?;
-        if in_partial_dir(remote.path) {
-            continue;
-        }
-        let slot = unit_of(index, remote.path).ok_or_else(|| {
-            format!("the collector listed {:?}, outside the units asked for", String::from_utf8_lossy(remote.path))
-        })?;
-        m.files_compared += 1;
-        m.bytes_compared += remote.size;
-        if since.is_some_and(|t| (remote.secs, remote.nanos) > (t, 0)) {
-            m.young.push(remote.path.to_vec());
-        }
-        if absorbed.same(remote.path, remote.size, remote.secs, remote.nanos) {
-            if !in_lake(&mut lake_dir, local, &remote) {
-                m.absorbed.push((slot, remote.path.to_vec()));
-            }
-        } else if !in_lake(&mut lake_dir, local, &remote) {
-            let (files, bytes) = &mut m.moving[slot];
-            *files += 1;
-            *bytes += remote.size;
-            match &mut m.differing {
-                Some(d) if d.len() < NAMED_FILES_CAP => d.push((slot, remote.path.to_vec())),
-                // Past the cap rsync gets the units: the names are not kept.
-                _ => m.differing = None,
-            }
-        }
-    }
-    if let Some(d) = &mut m.differing {
-        d.sort_by_key(|(slot, _)| *slot);
-    }
-    Ok(m)
-}
-
-/// One collector file: size, mtime (seconds, nanoseconds) and its path below remote_root.
-#[derive(Debug, PartialEq, Eq)]
-struct RemoteFile<'a> {
-    size: u64,
-    secs: i64,
-    nanos: u32,
-    path: &'a [u8],
-}
-
-/// `123 1732752000.1234567890 ./unit/name` (the name may hold any byte but NUL).
-fn parse_record(record: &[u8]) -> Option<RemoteFile<'_>> {
-    let mut fields = record.splitn(3, |b| *b == b' ');
-    let size = std::str::from_utf8(fields.next()?).ok()?.parse().ok()?;
-    let time = std::str::from_utf8(fields.next()?).ok()?;
-    let path = fields.next()?.strip_prefix(b"./")?;
-    let (secs, frac) = time.split_once('.').unwrap_or((time, ""));
-    let secs = secs.parse().ok()?;
-    if !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let digits: String = frac.chars().chain(std::iter::repeat('0')).take(9).collect();
-    let nanos = digits.parse().ok()?;
-    Some(RemoteFile { size, secs, nanos, path })
-}
-
-/// Whether `path` lies in a `.rsync-partial` directory, which rsync never transfers.
-fn in_partial_dir(path: &[u8]) -> bool {
-    let mut dirs = path.split(|b| *b == b'/');
-    dirs.next_back();
-    dirs.any(|d| d == PARTIAL_DIR.as_bytes())
-}
-
-/// The slot of the unit `path` lies in: its first component, or for nested
-/// layouts its first three.
-fn unit_of(index: &HashMap<Vec<u8>, usize>, path: &[u8]) -> Option<usize> {
-    let cut = |n: usize| path.iter().enumerate().filter(|(_, b)| **b == b'/').nth(n).map_or(path, |(i, _)| &path[..i]);
-    index.get(cut(0)).or_else(|| index.get(cut(2))).copied()
-}
-
-/// Whether the lake holds a regular file of the same size and mtime as
-/// `remote`, looked up in its directory, which `lake_dir` keeps open (the
-/// records come directory by directory).
-fn in_lake(lake_dir: &mut CurrentDir, local: &Path, remote: &RemoteFile<'_>) -> bool {
-    let (dir, name) = match remote.path.iter().rposition(|b| *b == b'/') {
-        Some(at) => (&remote.path[..at], &remote.path[at + 1..]),
-        None => (&b""[..], remote.path),
-    };
-    let (Some(fd), Ok(name)) = (lake_dir.at(local, Path::new(OsStr::from_bytes(dir))), CString::new(name)) else {
-        return false;
-    };
-    let flags = nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW;
-    let Ok(st) = nix::sys::stat::fstatat(Some(fd.as_raw_fd()), name.as_c_str(), flags) else {
-        return false;
-    };
-    let nanos = st.st_mtime_nsec;
-    (st.st_mode & nix::libc::S_IFMT) == nix::libc::S_IFREG
-        && st.st_size as u64 == remote.size
-        && st.st_mtime == remote.secs
-        && (nanos == 0 || nanos == i64::from(remote.nanos))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn records_parse_with_any_name_and_fraction() {
-        let r = parse_record(b"64 1732752000.1234567890 ./x_20261130/part 1.parquet").unwrap();
-        assert_eq!(r, RemoteFile { size: 64, secs: 1732752000, nanos: 123456789, path: b"x_20261130/part 1.parquet" });
-        let r = parse_record(b"0 1732752000 ./README").unwrap();
-        assert_eq!((r.secs, r.nanos, r.path), (1732752000, 0, &b"README"[..]));
-        assert_eq!(parse_record(b"0 17.5 ./a").unwrap().nanos, 500_000_000);
-        assert!(parse_record(b"x 1 ./a").is_none());
-        assert!(parse_record(b"1 1.2e3 ./a").is_none());
-        assert!(parse_record(b"1 1 /abs").is_none());
-    }
-
-    #[test]
-    fn files_map_to_flat_and_nested_units() {
-        let index: HashMap<Vec<u8>, usize> =
-            [(b"x_20261130".to_vec(), 0), (b"2026/11/30".to_vec(), 1), (b"README".to_vec(), 2)].into_iter().collect();
-        assert_eq!(unit_of(&index, b"x_20261130/a/b.parquet"), Some(0));
-        assert_eq!(unit_of(&index, b"2026/11/30/b.parquet"), Some(1));
-        assert_eq!(unit_of(&index, b"README"), Some(2));
-        assert_eq!(unit_of(&index, b"2026/11/29/b.parquet"), None);
-    }
 
     #[test]
     fn the_script_quotes_the_root_and_partial_dirs_are_left_out() {
@@ -433,10 +304,6 @@ mod tests {
         assert!(s.starts_with("cd -- '/data/it'\\''s here' || exit 97;"), "{s}");
         assert!(s.contains("xargs -0 sh -c"), "{s}");
         assert!(!s.contains("-name"), "no pattern is matched against every file: {s}");
-        assert!(in_partial_dir(b"x_20261130/.rsync-partial/part_1.parquet"));
-        assert!(in_partial_dir(b"meta/a/.rsync-partial/b"));
-        assert!(!in_partial_dir(b"x_20261130/.rsync-partial"), "a file of that name is a file");
-        assert!(!in_partial_dir(b"x_20261130/part.rsync-partial/b"));
         assert!(s.contains("%s %T@ %p"), "{s}");
     }
 }
