@@ -17,8 +17,58 @@ use crate::local::open_dir::CurrentDir;
 use crate::vocab::names::PARTIAL_DIR;
 
 use super::absorbed::AbsorbedFiles;
-use super::quick_check::{Measured, NAMED_FILES_CAP};
 use super::verified::{below_unit, settled, unit_dir, Digest, Seen, Verified};
+
+/// Up to this many differing files, rsync gets them by name
+/// (`quick_check::Checked::files`) instead of their units: it then lists and probes
+/// only them, not every file of every kept partition (with
+/// `--compare-dest`, a walk of the lake's path per file). Beyond it, naming
+/// the units costs rsync about the same and keeps the list file small.
+pub const NAMED_FILES_CAP: usize = 20_000;
+
+/// Per unit, what differs from the lake.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    /// For each unit asked about (same order): files and bytes that differ.
+    pub moving: Vec<(u64, u64)>,
+    /// Collector files compared with their lake copies.
+    pub files_compared: u64,
+    /// Their bytes.
+    pub bytes_compared: u64,
+    /// Files the table absorbed unchanged: (unit slot, path).
+    pub absorbed: Vec<(usize, Vec<u8>)>,
+    /// Files modified after the `min_age` limit the check was given.
+    pub young: Vec<Vec<u8>>,
+    /// The files that differ (unit slot, path), while they number at most
+    /// [`NAMED_FILES_CAP`]; `None` beyond.
+    pub differing: Option<Vec<(usize, Vec<u8>)>>,
+    /// The units found whole in the lake, to remember ([`super::verified`]).
+    pub verified: Vec<(Vec<u8>, Seen)>,
+}
+
+impl Measured {
+    /// The figures of two parts of one walk (each counted every unit slot).
+    pub(super) fn add(mut self, other: Measured) -> Measured {
+        for (mine, theirs) in self.moving.iter_mut().zip(other.moving) {
+            mine.0 += theirs.0;
+            mine.1 += theirs.1;
+        }
+        self.files_compared += other.files_compared;
+        self.bytes_compared += other.bytes_compared;
+        self.absorbed.extend(other.absorbed);
+        self.young.extend(other.young);
+        self.verified.extend(other.verified);
+        self.differing = match (self.differing, other.differing) {
+            (Some(mut mine), Some(theirs)) if mine.len() + theirs.len() <= NAMED_FILES_CAP => {
+                mine.extend(theirs);
+                mine.sort_by_key(|(slot, _)| *slot);
+                Some(mine)
+            }
+            _ => None,
+        };
+        self
+    }
+}
 
 /// How a walk compares: the files the table absorbed, the `min_age` limit
 /// (list the files modified after it, seconds since the epoch) and what the

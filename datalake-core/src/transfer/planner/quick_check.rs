@@ -48,7 +48,8 @@ use crate::rsync::tools::Tools;
 use super::absorbed::{file_pattern, Absorbed, AbsorbedFiles};
 use super::buckets::Sized;
 use super::lake_compare::{compare, Shared, Walk};
-use super::verified::{Seen, Verified};
+pub use super::lake_compare::{Measured, NAMED_FILES_CAP};
+use super::verified::Verified;
 use super::window::Unit;
 use crate::collector::remote;
 
@@ -60,13 +61,6 @@ const CHECK_DEADLINE: Duration = Duration::from_secs(300);
 /// file on the collector, and a collector with two cores does two at once.
 /// A collector with one core takes the same time as one walk.
 const WALKS: usize = 2;
-
-/// Up to this many differing files, rsync gets them by name
-/// ([`Checked::files`]) instead of their units: it then lists and probes
-/// only them, not every file of every kept partition (with
-/// `--compare-dest`, a walk of the lake's path per file). Beyond it, naming
-/// the units costs rsync about the same and keeps the list file small.
-pub const NAMED_FILES_CAP: usize = 20_000;
 
 /// What the check found.
 #[derive(Debug, Clone)]
@@ -90,26 +84,6 @@ pub struct Checked {
     /// number at most [`NAMED_FILES_CAP`]: each differing file by name, and
     /// a kept unit with none (one missing here, empty) by its own name.
     pub files: Option<Vec<Vec<u8>>>,
-}
-
-/// Per unit, what differs from the lake.
-#[derive(Debug, Clone)]
-pub struct Measured {
-    /// For each unit asked about (same order): files and bytes that differ.
-    pub moving: Vec<(u64, u64)>,
-    /// Collector files compared with their lake copies.
-    pub files_compared: u64,
-    /// Their bytes.
-    pub bytes_compared: u64,
-    /// Files the table absorbed unchanged: (unit slot, path).
-    pub absorbed: Vec<(usize, Vec<u8>)>,
-    /// Files modified after the `min_age` limit the check was given.
-    pub young: Vec<Vec<u8>>,
-    /// The files that differ (unit slot, path), while they number at most
-    /// [`NAMED_FILES_CAP`]; `None` beyond.
-    pub differing: Option<Vec<(usize, Vec<u8>)>>,
-    /// The units found whole in the lake, to remember ([`super::verified`]).
-    pub verified: Vec<(Vec<u8>, Seen)>,
 }
 
 /// The script run on the collector: NUL-separated `./unit` names on stdin,
@@ -268,30 +242,6 @@ fn measure_with(
         });
     }
     measured.ok_or_else(|| "the quick check ran no walk".to_string())
-}
-
-impl Measured {
-    /// The figures of two parts of one walk (each counted every unit slot).
-    fn add(mut self, other: Measured) -> Measured {
-        for (mine, theirs) in self.moving.iter_mut().zip(other.moving) {
-            mine.0 += theirs.0;
-            mine.1 += theirs.1;
-        }
-        self.files_compared += other.files_compared;
-        self.bytes_compared += other.bytes_compared;
-        self.absorbed.extend(other.absorbed);
-        self.young.extend(other.young);
-        self.verified.extend(other.verified);
-        self.differing = match (self.differing, other.differing) {
-            (Some(mut mine), Some(theirs)) if mine.len() + theirs.len() <= NAMED_FILES_CAP => {
-                mine.extend(theirs);
-                mine.sort_by_key(|(slot, _)| *slot);
-                Some(mine)
-            }
-            _ => None,
-        };
-        self
-    }
 }
 
 #[cfg(test)]
