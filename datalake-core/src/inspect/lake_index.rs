@@ -24,13 +24,13 @@
 //! the parse was a third of the metrics' time on 3,000 partitions).
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Profile;
+use crate::local::reserved::replace_cache;
 
 /// The index format; another number means a full walk.
 const VERSION: u32 = 2;
@@ -127,16 +127,12 @@ impl LakeIndex {
     /// A failure is the caller's warning: the next run walks everything.
     pub fn save(&self, profile: &Profile) -> Result<(), String> {
         let path = LakeIndex::path(profile);
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let write = || -> std::io::Result<()> {
             // Serialized in memory first: serde_json writes token by token, which
             // on an unbuffered file was one write(2) per token (273,000 for a lake
             // of 3,000 partitions, a quarter of a no-op sync's time).
             let bytes = serde_json::to_vec(self).map_err(std::io::Error::other)?;
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-            tmp.write_all(&bytes)?;
-            tmp.persist(&path).map_err(|e| e.error)?;
-            Ok(())
+            replace_cache(&path, &bytes)
         };
         write().map_err(|e| {
             format!(

@@ -152,6 +152,17 @@ fn write_via_temp(path: &Path, bytes: &[u8], mode: u32) -> Result<(), WriteError
     sync_dir(dir)
 }
 
+/// Replace `path` with `bytes` atomically (a temporary file in the same
+/// directory, then a rename), without the fsyncs and the spare of
+/// [`replace`]: for a cache that a crash may lose, since its reader then
+/// only does the work the cache saves.
+pub fn replace_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = tempfile::NamedTempFile::new_in(parent_dir(path))?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// Create the spare if it is missing (best effort: a full disk only means the
 /// next write falls back to a temp file).
 fn ensure_spare(spare: &Path, mode: u32) {

@@ -22,13 +22,13 @@
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::Profile;
+use crate::local::reserved::replace_cache;
 
 /// The memory's format; another number means none.
 const VERSION: u32 = 1;
@@ -119,14 +119,7 @@ impl Verified {
         units.sort_by(|a, b| a.0.cmp(&b.0));
         let file = File { version: VERSION, local_dir: profile.local_dir.clone(), units };
         let path = Verified::path(profile);
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let write = || -> std::io::Result<()> {
-            let bytes = serde_json::to_vec(&file).map_err(std::io::Error::other)?;
-            let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-            tmp.write_all(&bytes)?;
-            tmp.persist(&path).map_err(|e| e.error)?;
-            Ok(())
-        };
+        let write = || replace_cache(&path, &serde_json::to_vec(&file).map_err(std::io::Error::other)?);
         if let Err(e) = write() {
             log::info!(
                 "cannot save the quick check's memory {} ({e}); the next check looks every file up",
