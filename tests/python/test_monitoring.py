@@ -190,9 +190,14 @@ def test_counters_only_grow_and_start_from_an_old_checkpoint(ssh_lake: Any, worl
     assert before['data_lake_sync_duration_seconds_sum{profile="cex_ticks"}'] == 12.5
 
     seen: list[dict[str, float]] = [before]
+    logs = []
     for _ in range(2):
-        assert run_cli("sync", "cex_ticks", "--config", str(config)).returncode == 0
+        r = run_cli("-vv", "sync", "cex_ticks", "--config", str(config))
+        assert r.returncode == 0, r.stderr
+        logs.append(r.stderr)
         seen.append(samples((textfile / "datalake_cex_ticks.prom").read_text()))
+    used_read_ahead = "its metrics use the walk made while it ran"
+    assert used_read_ahead not in logs[0] and used_read_ahead in logs[1], logs
     first, second = seen[1], seen[2]
     assert first['data_lake_sync_total{profile="cex_ticks",status="success"}'] == 1
     assert second['data_lake_sync_total{profile="cex_ticks",status="success"}'] == 2
@@ -202,6 +207,8 @@ def test_counters_only_grow_and_start_from_an_old_checkpoint(ssh_lake: Any, worl
     moved = 'data_lake_bytes_transferred_total{profile="cex_ticks"}'
     assert second[moved] == first[moved]
     assert second['data_lake_last_sync_transferred_bytes{profile="cex_ticks"}'] == 0
+    # Its lake figures come from the walk made while it ran: what a walk now finds.
+    assert samples(run_cli("metrics", "cex_ticks", "--config", str(config)).stdout) == second
     # The checkpoint is lost (deleted, or moved aside as corrupt): the counters go on from
     # the previous .prom file instead of starting again at 0.
     (checkpoints / "cex_ticks.json").unlink()

@@ -108,6 +108,21 @@ pub struct ProfileStats {
     pub absorbed_bytes: u64,
 }
 
+impl ProfileStats {
+    /// Take the last run's figures from `checkpoint` (the lake's come from
+    /// the walk): a walk made while a run went on gets them once the run has
+    /// recorded itself.
+    pub fn set_last_run(&mut self, checkpoint: Option<&Checkpoint>) {
+        let ran = checkpoint.filter(|c| c.last_sync_time.is_some() || c.last_sync_status.is_some());
+        self.last_sync_time = checkpoint.and_then(|c| c.last_sync_time);
+        self.last_sync_status = checkpoint.and_then(|c| c.last_sync_status.clone());
+        self.last_sync_duration_seconds = ran.map(|c| c.duration_seconds);
+        self.last_sync_bytes = ran.map(|c| c.bytes_transferred);
+        self.last_success_time = checkpoint.and_then(|c| c.last_success_time);
+        self.consecutive_failures = checkpoint.map_or(0, |c| c.consecutive_failures);
+    }
+}
+
 /// Walk `profile.local_dir` (without following symlinks) and combine with
 /// `checkpoint`. A missing directory gives `exists: false` and zeros.
 ///
@@ -234,7 +249,6 @@ fn walk_lake(
     partitions: &mut Vec<PartitionSeen>,
     index: Option<Indexing<'_>>,
 ) -> Result<ProfileStats> {
-    let ran = checkpoint.filter(|c| c.last_sync_time.is_some() || c.last_sync_status.is_some());
     let mut stats = ProfileStats {
         profile_name: profile.name.clone(),
         local_path: profile.local_dir.clone(),
@@ -246,8 +260,8 @@ fn walk_lake(
         dir_count: 0,
         earliest_date: None,
         latest_date: None,
-        last_sync_time: checkpoint.and_then(|c| c.last_sync_time),
-        last_sync_status: checkpoint.and_then(|c| c.last_sync_status.clone()),
+        last_sync_time: None,
+        last_sync_status: None,
         retention_days: profile.retention_days,
         partition_count: 0,
         newest_file_mtime: None,
@@ -256,10 +270,10 @@ fn walk_lake(
         partial_files: 0,
         partial_bytes: 0,
         symlinks: 0,
-        last_sync_duration_seconds: ran.map(|c| c.duration_seconds),
-        last_sync_bytes: ran.map(|c| c.bytes_transferred),
-        last_success_time: checkpoint.and_then(|c| c.last_success_time),
-        consecutive_failures: checkpoint.map_or(0, |c| c.consecutive_failures),
+        last_sync_duration_seconds: None,
+        last_sync_bytes: None,
+        last_success_time: None,
+        consecutive_failures: 0,
         quarantined_files: 0,
         kept_versions: 0,
         kept_bytes: 0,
@@ -273,6 +287,7 @@ fn walk_lake(
         absorbed_parts: 0,
         absorbed_bytes: 0,
     };
+    stats.set_last_run(checkpoint);
     let root = profile.local_dir.as_path();
     if fswalk::profile_dir(root, "read directory")?.is_none() {
         stats.total_size_human = human_size(0);

@@ -22,7 +22,7 @@ use chrono::{DateTime, Local, NaiveDate, Utc};
 
 use crate::collector::shared_ssh::Closing;
 use crate::config::Profile;
-use crate::inspect::metrics::{self, Walk};
+use crate::inspect::metrics::{self, ReadAhead, Walk};
 use crate::local::partition::today;
 use crate::rsync::process::{CancelOnly, RunObserver};
 use crate::state::absorbed::report::CompactReport;
@@ -64,6 +64,10 @@ struct ProfileRun<'p> {
     settled: Settled,
     /// The shared ssh connection, exiting while the run records itself.
     closing: Option<Closing>,
+    /// The metrics walk made while the transfer goes on ([`ReadAhead`]).
+    read_ahead: Option<ReadAhead>,
+    /// Settling earlier versions changed the lake after that walk began.
+    settled_since_read_ahead: bool,
 }
 
 /// What the transfer step hands on.
@@ -153,7 +157,30 @@ impl<'p> ProfileRun<'p> {
             errors: Vec::new(),
             settled: Settled::default(),
             closing: None,
+            read_ahead: None,
+            settled_since_read_ahead: false,
         })
+    }
+
+    /// Before step 2: with `metrics_dir` set, the metrics walk of the lake
+    /// starts now, on a thread of its own, and overlaps the collector's
+    /// answers; [`ProfileRun::record`] uses it when the run leaves the lake
+    /// as it was. Not when a compaction may follow (it changes the lake).
+    fn read_ahead(&mut self, lake: &DataLake) {
+        let compacts = self.profile.compact.enabled && self.profile.compact.auto;
+        if lake.config.metrics_dir.is_some() && !self.dry_run && !compacts {
+            self.read_ahead = Some(ReadAhead::start(self.profile, self.today));
+        }
+    }
+
+    /// Whether the run left the lake as the read-ahead found it: no rsync
+    /// started, the landing area moved nothing, no earlier version settled,
+    /// retention deleted nothing.
+    fn left_lake_alone(&self, done: &Transferred, landing: &LandingCheck, cleanup: Option<&CleanupReport>) -> bool {
+        done.outcome.attempts == 0
+            && landing.moved == 0
+            && !self.settled_since_read_ahead
+            && cleanup.is_none_or(|c| c.deleted_files == 0 && c.deleted_dirs == 0)
     }
 
     /// Step 2: the planned transfer.
@@ -268,7 +295,13 @@ impl<'p> ProfileRun<'p> {
     }
 
     /// Step 5: the checkpoint's record of the run (not in a dry run).
-    fn record(&mut self, lake: &DataLake, done: &Transferred, cleanup: Option<&CleanupReport>) -> Ended {
+    fn record(
+        &mut self,
+        lake: &DataLake,
+        done: &Transferred,
+        cleanup: Option<&CleanupReport>,
+        lake_unchanged: bool,
+    ) -> Ended {
         let ended = Ended { at: Utc::now(), seconds: self.clock.elapsed().as_secs_f64() };
         if self.dry_run {
             return ended;
@@ -304,9 +337,23 @@ impl<'p> ProfileRun<'p> {
             self.errors.push(format!("the sync finished but its checkpoint could not be written: {e}"));
         }
         if let Some(dir) = &lake.config.metrics_dir {
-            let walk = if plan.mode == SyncMode::Full { Walk::Everything } else { Walk::Changed };
             let checkpoint = Some(std::mem::take(checkpoint));
-            self.warnings.extend(metrics::write_textfile(dir, profile, checkpoint, self.today, walk));
+            // A read-ahead the run cannot use is dropped here, which waits for it.
+            let ahead = self.read_ahead.take().filter(|_| lake_unchanged && plan.mode == SyncMode::Window);
+            let warnings = match ahead {
+                Some(ahead) => {
+                    log::debug!(
+                        "profile {}: the run changed nothing in the lake; its metrics use the walk made while it ran",
+                        profile.name
+                    );
+                    metrics::write_textfile_read_ahead(dir, profile, checkpoint, ahead)
+                }
+                None => {
+                    let walk = if plan.mode == SyncMode::Full { Walk::Everything } else { Walk::Changed };
+                    metrics::write_textfile(dir, profile, checkpoint, self.today, walk)
+                }
+            };
+            self.warnings.extend(warnings);
         }
         ended
     }
@@ -315,6 +362,7 @@ impl<'p> ProfileRun<'p> {
     /// earlier versions rsync staged, kept or dropped ([`replaced`]).
     fn settle_replaced(&mut self) {
         let settled = replaced::settle_run(self.profile, self.dry_run);
+        self.settled_since_read_ahead |= self.read_ahead.is_some() && !settled.is_empty();
         self.warnings.extend(settled.warnings());
         self.settled.absorb(settled);
     }
@@ -382,6 +430,7 @@ impl DataLake {
     ) -> Result<SyncReport> {
         let mut run = ProfileRun::start(self, profile, dry_run)?;
         run.settle_replaced();
+        run.read_ahead(self);
         let mut done = run.transfer(full, observer);
         let landing = run.check_landing(&mut done.outcome);
         run.settle_replaced();
@@ -391,7 +440,8 @@ impl DataLake {
         if let Some(failure) = compaction.as_ref().and_then(CompactReport::failure) {
             run.warnings.push(format!("compaction after sync: {failure}"));
         }
-        let ended = run.record(self, &done, cleanup.as_ref());
+        let lake_unchanged = run.left_lake_alone(&done, &landing, cleanup.as_ref());
+        let ended = run.record(self, &done, cleanup.as_ref(), lake_unchanged);
         let mut report = run.report(done, ended, landing, cleanup);
         report.compaction = compaction;
         Ok(report)

@@ -111,6 +111,8 @@ struct Done {
     errors: Vec<String>,
     /// Files deleted from the area as too recent, and their bytes.
     too_recent: (u64, u64),
+    /// Files moved into the lake or quarantine.
+    moved: u64,
 }
 
 /// The landing area of one profile's sync and its checkers.
@@ -296,7 +298,7 @@ impl Landing {
             self.done.lock().unwrap_or_else(PoisonError::into_inner).errors.push(e.to_string());
         }
         let done = std::mem::take(&mut *self.done.lock().unwrap_or_else(PoisonError::into_inner));
-        let mut out = LandingCheck { too_recent: done.too_recent, ..LandingCheck::default() };
+        let mut out = LandingCheck { too_recent: done.too_recent, moved: done.moved, ..LandingCheck::default() };
         for (rel, verdict) in done.checked {
             quarantine::account(&self.local_dir, &rel, verdict, failures, &mut out);
         }
@@ -410,6 +412,9 @@ fn record(done: &Mutex<Done>, rel: &Path, step: Result<Step>) {
 }
 
 fn record_into(done: &mut Done, rel: &Path, step: Result<Step>) {
+    if matches!(step, Ok(Step::Placed(_) | Step::Quarantined(..))) {
+        done.moved += 1;
+    }
     match step {
         Ok(Step::Gone | Step::Placed(false)) => {}
         Ok(Step::TooRecent(bytes)) => {

@@ -51,6 +51,9 @@ pub struct LandingCheck {
     /// Files rsync brought that were modified less than `min_age` ago, and
     /// their bytes: deleted from the landing area for the next run to fetch.
     pub too_recent: (u64, u64),
+    /// Files the landing area gave their real names (checked or not
+    /// Parquet) or put in quarantine: whether it changed the lake.
+    pub moved: u64,
 }
 
 /// Check the `.parquet` files among `landed` (paths relative to `local_dir`)

@@ -101,6 +101,11 @@ impl Settled {
         self.errors.extend(other.errors);
     }
 
+    /// Whether settling found nothing to do (it changed nothing in the lake).
+    pub fn is_empty(&self) -> bool {
+        self.kept.is_empty() && self.grown == 0 && self.restored.is_empty() && self.errors.is_empty()
+    }
+
     /// The report's warnings: the kept files, the restored ones, the errors.
     pub fn warnings(&self) -> Vec<String> {
         let restored = self.restored.iter().map(|p| {

@@ -40,7 +40,7 @@ mod textfile;
 
 pub use counters::{seed as seed_counters, ALL_STATUSES};
 pub use exposition::{format_value, Family, Kind, Sample};
-pub use snapshot::{Snapshot, Walk};
+pub use snapshot::{ReadAhead, Snapshot, Walk};
 pub use textfile::{file_name, write_atomically};
 
 /// The exposition text of these snapshots (one or many profiles).
@@ -58,7 +58,23 @@ pub fn write_textfile(
     today: NaiveDate,
     walk: Walk,
 ) -> Vec<String> {
-    let (snapshot, mut warnings) = Snapshot::collect_after_run(profile, checkpoint, today, walk);
+    let (snapshot, warnings) = Snapshot::collect_after_run(profile, checkpoint, today, walk);
+    write_snapshot(dir, profile, snapshot, warnings)
+}
+
+/// [`write_textfile`] for a run that left the lake as it was: its lake
+/// figures come from the walk `ahead` made while the run went on.
+pub fn write_textfile_read_ahead(
+    dir: &Path,
+    profile: &Profile,
+    checkpoint: Option<Checkpoint>,
+    ahead: ReadAhead,
+) -> Vec<String> {
+    let (snapshot, warnings) = Snapshot::collect_read_ahead(profile, checkpoint, ahead);
+    write_snapshot(dir, profile, snapshot, warnings)
+}
+
+fn write_snapshot(dir: &Path, profile: &Profile, snapshot: Snapshot, mut warnings: Vec<String>) -> Vec<String> {
     if let Err(message) = write_atomically(dir, &file_name(&profile.name), &render(&[snapshot])) {
         warnings.push(message);
     }

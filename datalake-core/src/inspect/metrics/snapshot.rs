@@ -67,6 +67,37 @@ impl Snapshot {
         (Snapshot::new(profile, checkpoint, stats), warnings)
     }
 
+    /// [`Snapshot::collect_after_run`] for a run that changed nothing in the
+    /// lake: the walk `ahead` made while it went on says what a walk now
+    /// would, and the run's record (`checkpoint`) is added to it.
+    pub fn collect_read_ahead(
+        profile: &Profile,
+        checkpoint: Option<Checkpoint>,
+        ahead: ReadAhead,
+    ) -> (Snapshot, Vec<String>) {
+        let mut warnings = Vec::new();
+        let stats = match ahead.wait() {
+            Some(Ok(read)) => {
+                if read.index_changed {
+                    warnings.extend(read.index.save(profile).err());
+                }
+                let mut stats = read.stats;
+                stats.set_last_run(checkpoint.as_ref());
+                Some(stats)
+            }
+            Some(Err(e)) => {
+                warnings.push(lake_unread(profile, &e));
+                None
+            }
+            None => {
+                warnings
+                    .push(format!("metrics of profile {} leave out the lake's size: its walk stopped", profile.name));
+                None
+            }
+        };
+        (Snapshot::new(profile, checkpoint, stats), warnings)
+    }
+
     fn new(profile: &Profile, checkpoint: Option<Checkpoint>, stats: Option<ProfileStats>) -> Snapshot {
         let counters = checkpoint.as_ref().map(Checkpoint::counters).unwrap_or_default();
         Snapshot {
@@ -82,6 +113,58 @@ impl Snapshot {
     /// The checkpoint when it records a finished run.
     pub(super) fn last_run(&self) -> Option<&Checkpoint> {
         self.checkpoint.as_ref().filter(|c| c.last_sync_status.is_some())
+    }
+}
+
+/// The metrics walk of a windowed run, made while the run goes on (on a
+/// thread of its own, mostly while the collector answers): an hourly run that
+/// finds nothing to fetch then writes its metrics without walking the lake
+/// after the run. Only for a run that then leaves the lake as it was: any
+/// other walks again after the run ([`Walk::Changed`]). Dropping it waits for
+/// the walk, so nothing reads the lake once the run has returned.
+pub struct ReadAhead {
+    walk: Option<std::thread::JoinHandle<crate::vocab::error::Result<AheadRead>>>,
+}
+
+/// What a [`ReadAhead`] found.
+struct AheadRead {
+    stats: ProfileStats,
+    index: LakeIndex,
+    /// The index differs from the saved one (save it).
+    index_changed: bool,
+}
+
+impl ReadAhead {
+    /// Start the walk of `profile`'s part of the lake, as [`Walk::Changed`]
+    /// does it (partitions unchanged since the lake index are not read).
+    pub fn start(profile: &Profile, today: NaiveDate) -> ReadAhead {
+        let profile = profile.clone();
+        let walk = std::thread::Builder::new().name("metrics-read-ahead".into()).spawn(move || {
+            let previous = LakeIndex::load(&profile);
+            let (stats, _, index) = stats::collect_indexed(&profile, None, today, previous.as_ref())?;
+            let index_changed = previous.as_ref().is_none_or(|p| p.partitions != index.partitions);
+            Ok(AheadRead { stats, index, index_changed })
+        });
+        match walk {
+            Ok(handle) => ReadAhead { walk: Some(handle) },
+            Err(e) => {
+                log::info!("no metrics walk during the run ({e}): the lake is walked after it");
+                ReadAhead { walk: None }
+            }
+        }
+    }
+
+    /// Wait for the walk; `None` when it did not start or panicked.
+    fn wait(mut self) -> Option<crate::vocab::error::Result<AheadRead>> {
+        self.walk.take()?.join().ok()
+    }
+}
+
+impl Drop for ReadAhead {
+    fn drop(&mut self) {
+        if let Some(walk) = self.walk.take() {
+            let _ = walk.join();
+        }
     }
 }
 

@@ -186,6 +186,35 @@ fn textfile_is_replaced_atomically_and_failures_name_the_directory() {
     assert!(warnings[0].contains(&file.display().to_string()), "{warnings:?}");
 }
 
+#[test]
+fn a_read_ahead_writes_what_a_walk_after_the_run_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (profile, cp, today) = fixture(tmp.path());
+    let dir = tmp.path().join("textfiles");
+    std::fs::create_dir(&dir).unwrap();
+    let prom = dir.join("datalake_cex_ticks.prom");
+    // The first walk writes the lake index; the read-ahead then reuses it.
+    assert_eq!(write_textfile(&dir, &profile, Some(cp.clone()), today, Walk::Changed), Vec::<String>::new());
+    let index = crate::inspect::lake_index::LakeIndex::path(&profile);
+    let walked = std::fs::read_to_string(&prom).unwrap();
+    // A partition deleted by hand before the run: the read-ahead sees it, as a walk would.
+    std::fs::remove_dir_all(profile.local_dir.join("binance_btc_20261001")).unwrap();
+    let ahead = ReadAhead::start(&profile, today);
+    // The run records itself meanwhile: its figures come from the checkpoint it writes.
+    let mut recorded = cp.clone();
+    recorded.counters_mut().add_sync(SyncStatus::Success, 0, 0, 0.25, 0);
+    assert_eq!(write_textfile_read_ahead(&dir, &profile, Some(recorded.clone()), ahead), Vec::<String>::new());
+    let read_ahead = std::fs::read_to_string(&prom).unwrap();
+    assert_ne!(read_ahead, walked);
+    assert_eq!(samples(&read_ahead)["data_lake_stored_bytes{profile=\"cex_ticks\"}"], 300.0);
+    assert_eq!(samples(&read_ahead)["data_lake_sync_total{profile=\"cex_ticks\",status=\"success\"}"], 2.0);
+    let saved_index = std::fs::read_to_string(&index).ok();
+    assert_eq!(write_textfile(&dir, &profile, Some(recorded), today, Walk::Changed), Vec::<String>::new());
+    assert_eq!(std::fs::read_to_string(&prom).unwrap(), read_ahead, "a walk after the run writes the same");
+    assert_eq!(std::fs::read_to_string(&index).ok(), saved_index, "and finds the index the read-ahead saved");
+    promtool_check(&read_ahead);
+}
+
 /// Run the real `promtool check metrics` (Debian package `prometheus`, installed by scripts/setup.sh).
 fn promtool_check(text: &str) {
     use std::io::Write;
