@@ -207,6 +207,17 @@ pub struct Profile {
     pub compact: CompactConfig,
 }
 
+impl Profile {
+    /// A cache of this profile's kept beside its checkpoint:
+    /// `<checkpoint file name>.<suffix>` (the lake index, the quick check's memory).
+    pub fn beside_checkpoint(&self, suffix: &str) -> PathBuf {
+        let mut name = self.checkpoint_file.file_name().unwrap_or_default().to_os_string();
+        name.push(".");
+        name.push(suffix);
+        self.checkpoint_file.with_file_name(name)
+    }
+}
+
 fn as_seconds<S: serde::Serializer>(d: &std::time::Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
 }

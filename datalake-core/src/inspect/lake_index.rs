@@ -109,9 +109,7 @@ impl LakeIndex {
 
     /// Where `profile`'s index lives: beside its checkpoint.
     pub fn path(profile: &Profile) -> PathBuf {
-        let mut name = profile.checkpoint_file.file_name().unwrap_or_default().to_os_string();
-        name.push(".lake-index.json");
-        profile.checkpoint_file.with_file_name(name)
+        profile.beside_checkpoint("lake-index.json")
     }
 
     /// The saved index of `profile`, when there is one that describes its

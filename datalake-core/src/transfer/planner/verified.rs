@@ -80,9 +80,7 @@ pub struct Verified {
 impl Verified {
     /// Where `profile`'s memory lives: beside its checkpoint.
     pub fn path(profile: &Profile) -> PathBuf {
-        let mut name = profile.checkpoint_file.file_name().unwrap_or_default().to_os_string();
-        name.push(".quick-check.json");
-        profile.checkpoint_file.with_file_name(name)
+        profile.beside_checkpoint("quick-check.json")
     }
 
     /// The saved memory of `profile`; empty when there is none that describes its directory.
