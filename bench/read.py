@@ -53,7 +53,7 @@ def pairs(n: int) -> list[tuple[str, str]]:
     return [(EXCHANGES[i % 2], f"PAIR{i:02d}-USDT") for i in range(n)]
 
 
-def _write_day(args: tuple[str, str, str, int, int]) -> int:
+def _write_day(args: tuple[str, str, str, str, int]) -> int:
     import parquet_files
 
     root, exchange, pair, day, parts = args
@@ -238,11 +238,11 @@ def main() -> None:
     ap.add_argument("--shape", default=None, help="PAIRSxDAYSxPARTS of the lake (12x30x500)")
     args = ap.parse_args()
     shape_text = args.shape or ("4x6x50" if args.quick else "12x30x500")
-    shape = tuple(int(x) for x in shape_text.lower().split("x"))
-    if len(shape) != 3:
+    dims = [int(x) for x in shape_text.lower().split("x")]
+    if len(dims) != 3:
         raise SystemExit(f"--shape takes PAIRSxDAYSxPARTS, got {shape_text!r}")
     print()
-    for line in bench(shape, args.repeat):  # type: ignore[arg-type]
+    for line in bench((dims[0], dims[1], dims[2]), args.repeat):
         print(line)
 
 

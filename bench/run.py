@@ -198,7 +198,9 @@ def planner_benchmarks(args: argparse.Namespace, server: sshd.SshServer, work: P
     cache.chmod(0o755)
     today = trees.utc_today()
     out: list[str] = []
-    rsync_src = lambda c: f"{server.user}@127.0.0.1:{c}/"  # noqa: E731
+
+    def rsync_src(c: Path) -> str:
+        return f"{server.user}@127.0.0.1:{c}/"
 
     # --- hourly no-op and delta on the big tree, and the planner's memory.
     shape = tree_shape(args.noop_tree)
@@ -595,7 +597,9 @@ def main() -> None:
         "--link-rate", type=float, default=0, help="first-sync-default: through the relay at this many bytes/s per connection"
     )
     args = ap.parse_args()
-    quick_or = lambda full, quick: quick if args.quick else full  # noqa: E731
+    def quick_or(full: str, quick: str) -> str:
+        return quick if args.quick else full
+
     args.noop_tree = args.noop_tree or quick_or("60x50x200", "10x20x20")
     args.big_tree = args.big_tree or quick_or("60x50x20", "10x10x20")
     args.parquet_tree = args.parquet_tree or quick_or("60x10x100", "10x10x20")

@@ -58,6 +58,8 @@ step "cargo package" cargo package -q -p datalake-core -p datalake-ffi --allow-d
 if [[ -d python ]]; then
     step "mypy stubtest" .venv/bin/python -m mypy.stubtest datalake._datalake
     step "mypy --strict (python/datalake)" .venv/bin/python -m mypy
+    # The benchmarks import the test helpers (tests/support) the way they run.
+    step "mypy --strict (bench)" env MYPYPATH=tests/support .venv/bin/python -m mypy --strict bench
 else
     skip "mypy stubtest" "no python/ directory yet"
 fi
