@@ -22,7 +22,7 @@ use chrono::{DateTime, Local, NaiveDate, Utc};
 
 use crate::collector::shared_ssh::Closing;
 use crate::config::Profile;
-use crate::inspect::metrics::{self, ReadAhead, Walk};
+use crate::inspect::metrics;
 use crate::local::partition::today;
 use crate::rsync::process::{CancelOnly, RunObserver};
 use crate::state::absorbed::report::CompactReport;
@@ -37,9 +37,13 @@ use crate::transfer::planner::{self, PlanSummary};
 use crate::transfer::report::SyncReport;
 use crate::transfer::syncer::{self, Syncer, TransferOutcome};
 use crate::vocab::error::{Error, Result};
-use crate::vocab::status::{SyncMode, SyncStatus};
+use crate::vocab::status::SyncStatus;
 
 use super::DataLake;
+use metrics_walk::RunMetrics;
+
+mod metrics_walk;
+mod report;
 
 fn local_hms(t: DateTime<Utc>) -> String {
     t.with_timezone(&Local).format("%H:%M:%S").to_string()
@@ -64,10 +68,8 @@ struct ProfileRun<'p> {
     settled: Settled,
     /// The shared ssh connection, exiting while the run records itself.
     closing: Option<Closing>,
-    /// The metrics walk made while the transfer goes on ([`ReadAhead`]).
-    read_ahead: Option<ReadAhead>,
-    /// Settling earlier versions changed the lake after that walk began.
-    settled_since_read_ahead: bool,
+    /// The walk of the lake its metrics are written from.
+    metrics: RunMetrics,
 }
 
 /// What the transfer step hands on.
@@ -157,30 +159,15 @@ impl<'p> ProfileRun<'p> {
             errors: Vec::new(),
             settled: Settled::default(),
             closing: None,
-            read_ahead: None,
-            settled_since_read_ahead: false,
+            metrics: RunMetrics::default(),
         })
     }
 
-    /// Before step 2: with `metrics_dir` set, the metrics walk of the lake
-    /// starts now, on a thread of its own, and overlaps the collector's
-    /// answers; [`ProfileRun::record`] uses it when the run leaves the lake
-    /// as it was. Not when a compaction may follow (it changes the lake).
+    /// Before step 2: the walk of the lake for the metrics starts
+    /// ([`RunMetrics`]), and overlaps the collector's answers.
     fn read_ahead(&mut self, lake: &DataLake) {
-        let compacts = self.profile.compact.enabled && self.profile.compact.auto;
-        if lake.config.metrics_dir.is_some() && !self.dry_run && !compacts {
-            self.read_ahead = Some(ReadAhead::start(self.profile, self.today));
-        }
-    }
-
-    /// Whether the run left the lake as the read-ahead found it: no rsync
-    /// started, the landing area moved nothing, no earlier version settled,
-    /// retention deleted nothing.
-    fn left_lake_alone(&self, done: &Transferred, landing: &LandingCheck, cleanup: Option<&CleanupReport>) -> bool {
-        done.outcome.attempts == 0
-            && landing.moved == 0
-            && !self.settled_since_read_ahead
-            && cleanup.is_none_or(|c| c.deleted_files == 0 && c.deleted_dirs == 0)
+        let writes_metrics = lake.config.metrics_dir.is_some();
+        self.metrics = RunMetrics::start(self.profile, writes_metrics, self.dry_run, self.today);
     }
 
     /// Step 2: the planned transfer.
@@ -337,22 +324,8 @@ impl<'p> ProfileRun<'p> {
             self.errors.push(format!("the sync finished but its checkpoint could not be written: {e}"));
         }
         if let Some(dir) = &lake.config.metrics_dir {
-            let checkpoint = Some(std::mem::take(checkpoint));
-            // A read-ahead the run cannot use is dropped here, which waits for it.
-            let ahead = self.read_ahead.take().filter(|_| lake_unchanged && plan.mode == SyncMode::Window);
-            let warnings = match ahead {
-                Some(ahead) => {
-                    log::debug!(
-                        "profile {}: the run changed nothing in the lake; its metrics use the walk made while it ran",
-                        profile.name
-                    );
-                    metrics::write_textfile_read_ahead(dir, profile, checkpoint, ahead)
-                }
-                None => {
-                    let walk = if plan.mode == SyncMode::Full { Walk::Everything } else { Walk::Changed };
-                    metrics::write_textfile(dir, profile, checkpoint, self.today, walk)
-                }
-            };
+            let checkpoint = std::mem::take(checkpoint);
+            let warnings = self.metrics.write(dir, profile, checkpoint, (self.today, plan.mode), lake_unchanged);
             self.warnings.extend(warnings);
         }
         ended
@@ -362,59 +335,9 @@ impl<'p> ProfileRun<'p> {
     /// earlier versions rsync staged, kept or dropped ([`replaced`]).
     fn settle_replaced(&mut self) {
         let settled = replaced::settle_run(self.profile, self.dry_run);
-        self.settled_since_read_ahead |= self.read_ahead.is_some() && !settled.is_empty();
+        self.metrics.settled(&settled);
         self.warnings.extend(settled.warnings());
         self.settled.absorb(settled);
-    }
-
-    /// Step 6: the report.
-    fn report(
-        self,
-        done: Transferred,
-        ended: Ended,
-        landing: LandingCheck,
-        cleanup: Option<CleanupReport>,
-    ) -> SyncReport {
-        let Transferred { outcome, plan } = done;
-        let stats = outcome.stats;
-        let exit_code = outcome.exit_code;
-        SyncReport {
-            profile: self.profile.name.clone(),
-            status: outcome.status,
-            dry_run: self.dry_run,
-            started_at: self.started,
-            finished_at: ended.at,
-            duration_seconds: ended.seconds,
-            files_transferred: stats.files_transferred,
-            bytes_transferred: stats.bytes_transferred,
-            literal_bytes: stats.literal_bytes,
-            matched_bytes: stats.matched_bytes,
-            total_files: stats.total_files,
-            bytes_sent: stats.bytes_sent,
-            bytes_received: stats.bytes_received,
-            rsync_exit_code: exit_code,
-            rsync_exit_meaning: exit_code.map(|c| crate::vocab::rsync_exit::meaning(c).to_string()),
-            attempts: outcome.attempts,
-            errors: self.errors,
-            warnings: self.warnings,
-            config_warnings: self.config_warnings,
-            error_kind: outcome.error.as_ref().map(Error::kind),
-            cleanup,
-            compaction: None,
-            too_recent_files: outcome.too_recent,
-            parquet_checked: landing.checked,
-            quarantined: landing.quarantined,
-            mode: Some(plan.mode),
-            full_sync_reason: plan.full_sync_reason,
-            partitions_covered: plan.partitions_covered,
-            partitions_unchanged: plan.partitions_unchanged,
-            files_missed_by_window: plan.files_missed_by_window,
-            streams: plan.streams,
-            rewrites_kept: self.settled.kept.len() as u64,
-            files_grown: self.settled.grown,
-            kept_versions: self.settled.kept,
-            error: outcome.error,
-        }
     }
 }
 
@@ -440,7 +363,7 @@ impl DataLake {
         if let Some(failure) = compaction.as_ref().and_then(CompactReport::failure) {
             run.warnings.push(format!("compaction after sync: {failure}"));
         }
-        let lake_unchanged = run.left_lake_alone(&done, &landing, cleanup.as_ref());
+        let lake_unchanged = run.metrics.lake_unchanged(&done.outcome, &landing, cleanup.as_ref());
         let ended = run.record(self, &done, cleanup.as_ref(), lake_unchanged);
         let mut report = run.report(done, ended, landing, cleanup);
         report.compaction = compaction;
