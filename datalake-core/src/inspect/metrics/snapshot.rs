@@ -158,6 +158,18 @@ impl ReadAhead {
     fn wait(mut self) -> Option<crate::vocab::error::Result<AheadRead>> {
         self.walk.take()?.join().ok()
     }
+
+    /// For a run that changed the lake: wait for the walk and save the lake
+    /// index it made when that differs from the saved one, so that the walk
+    /// after the run reads only the partitions the run changed (their
+    /// directories' mtimes moved) instead of everything the index lacked.
+    /// Returns the warning of a failed save.
+    pub fn keep_index(self, profile: &Profile) -> Option<String> {
+        match self.wait() {
+            Some(Ok(read)) if read.index_changed => read.index.save(profile).err(),
+            _ => None,
+        }
+    }
 }
 
 impl Drop for ReadAhead {

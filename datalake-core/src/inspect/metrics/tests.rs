@@ -2,6 +2,7 @@
 
 use crate::vocab::counters::Counters;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
@@ -213,6 +214,34 @@ fn a_read_ahead_writes_what_a_walk_after_the_run_writes() {
     assert_eq!(std::fs::read_to_string(&prom).unwrap(), read_ahead, "a walk after the run writes the same");
     assert_eq!(std::fs::read_to_string(&index).ok(), saved_index, "and finds the index the read-ahead saved");
     promtool_check(&read_ahead);
+}
+
+#[test]
+fn a_read_ahead_the_run_cannot_use_leaves_its_index_for_the_walk_after_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (profile, cp, today) = fixture(tmp.path());
+    // Partitions settled an hour ago, so that the index may vouch for them.
+    let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for dir in ["binance_btc_20261128", "binance_btc_20261001"] {
+        let times = std::fs::FileTimes::new().set_modified(an_hour_ago);
+        std::fs::File::open(profile.local_dir.join(dir)).unwrap().set_times(times).unwrap();
+    }
+    let index = crate::inspect::lake_index::LakeIndex::path(&profile);
+    assert!(!index.exists());
+    assert_eq!(ReadAhead::start(&profile, today).keep_index(&profile), None);
+    let kept = std::fs::read_to_string(&index).expect("the read-ahead's index is saved");
+    assert!(kept.contains("binance_btc_20261001"), "{kept}");
+    // The run lands a file in one partition (its directory changes): the walk after it reads
+    // that one again and takes the other's tally from the index (a file grown in place, which
+    // no sync does, shows that it was not read).
+    std::fs::write(profile.local_dir.join("binance_btc_20261128/part_1.parquet"), vec![7u8; 50]).unwrap();
+    let untouched = profile.local_dir.join("binance_btc_20261001/part_0.parquet");
+    std::fs::OpenOptions::new().append(true).open(&untouched).unwrap().write_all(&[7u8; 10]).unwrap();
+    let dir = tmp.path().join("textfiles");
+    std::fs::create_dir(&dir).unwrap();
+    assert_eq!(write_textfile(&dir, &profile, Some(cp), today, Walk::Changed), Vec::<String>::new());
+    let written = std::fs::read_to_string(dir.join("datalake_cex_ticks.prom")).unwrap();
+    assert_eq!(samples(&written)["data_lake_stored_bytes{profile=\"cex_ticks\"}"], 300.0 + 50.0 + 100.0);
 }
 
 /// Run the real `promtool check metrics` (Debian package `prometheus`, installed by scripts/setup.sh).

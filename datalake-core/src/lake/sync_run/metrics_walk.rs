@@ -58,7 +58,7 @@ impl RunMetrics {
 
     /// Write `<dir>/datalake_<profile>.prom` for a run of `mode` that has
     /// recorded itself in `checkpoint`; returns the warnings. A read-ahead the
-    /// run cannot use is dropped first, which waits for it.
+    /// run cannot use is waited for first (only its lake index serves).
     pub(super) fn write(
         &mut self,
         dir: &Path,
@@ -67,18 +67,22 @@ impl RunMetrics {
         (today, mode): (NaiveDate, SyncMode),
         lake_unchanged: bool,
     ) -> Vec<String> {
-        match self.ahead.take().filter(|_| lake_unchanged && mode == SyncMode::Window) {
-            Some(ahead) => {
+        match (self.ahead.take(), mode) {
+            (Some(ahead), SyncMode::Window) if lake_unchanged => {
                 log::debug!(
                     "profile {}: the run changed nothing in the lake; its metrics use the walk made while it ran",
                     profile.name
                 );
                 metrics::write_textfile_read_ahead(dir, profile, Some(checkpoint), ahead)
             }
-            None => {
-                let walk = if mode == SyncMode::Full { Walk::Everything } else { Walk::Changed };
-                metrics::write_textfile(dir, profile, Some(checkpoint), today, walk)
+            (ahead, SyncMode::Window) => {
+                // Its index spares the walk below what the run did not touch.
+                let mut warnings: Vec<String> = ahead.and_then(|a| a.keep_index(profile)).into_iter().collect();
+                warnings.extend(metrics::write_textfile(dir, profile, Some(checkpoint), today, Walk::Changed));
+                warnings
             }
+            // A full run walks everything (which also corrects any drift of the index).
+            (_, SyncMode::Full) => metrics::write_textfile(dir, profile, Some(checkpoint), today, Walk::Everything),
         }
     }
 }
