@@ -81,8 +81,12 @@ impl RunMetrics {
                 warnings.extend(metrics::write_textfile(dir, profile, Some(checkpoint), today, Walk::Changed));
                 warnings
             }
-            // A full run walks everything (which also corrects any drift of the index).
-            (_, SyncMode::Full) => metrics::write_textfile(dir, profile, Some(checkpoint), today, Walk::Everything),
+            // A full run walks everything (which also corrects any drift of the index),
+            // once the read-ahead is over.
+            (ahead, SyncMode::Full) => {
+                drop(ahead);
+                metrics::write_textfile(dir, profile, Some(checkpoint), today, Walk::Everything)
+            }
         }
     }
 }
