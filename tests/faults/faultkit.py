@@ -251,7 +251,17 @@ def run_with_signal(argv: list[str], sig: Optional[int], delay: float, timeout: 
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    return Run(proc.returncode, "".join(out_lines) + out, err, time.monotonic() - start, sent, sent_at, proc.pid)
+    elapsed = time.monotonic() - start
+    if sent_at is not None and proc.returncode == 0 and elapsed - sent_at < EXITED_AS_SENT:
+        # It exited between poll() and kill(): the signal reached a process already gone
+        # (a zombie takes it without effect), not one that ignored it.
+        sent = sent_at = None
+    return Run(proc.returncode, "".join(out_lines) + out, err, elapsed, sent, sent_at, proc.pid)
+
+
+EXITED_AS_SENT = 0.02
+"""A clean exit this soon after the signal was sent is a process that had finished: one that
+ignored the signal would go on doing its work for longer."""
 
 
 def no_rsync_left(marker: str, timeout: float = 10) -> None:
