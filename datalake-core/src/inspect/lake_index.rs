@@ -12,7 +12,7 @@
 //! everything outside partitions.
 //!
 //! As git does for its index, a tally is only kept for reuse when its
-//! directory's mtime is older than the walk by [`RACY_SECONDS`]: a change in
+//! directory's mtime is older than the walk by `local::fswalk::RACY_SECONDS`: a change in
 //! the same clock tick as the walk could otherwise leave the mtime unchanged.
 //! The index lives beside the checkpoint (`<checkpoint>.lake-index.json`);
 //! a missing, unreadable or foreign index only means one full walk. Full
@@ -34,10 +34,6 @@ use crate::local::reserved::replace_cache;
 
 /// The index format; another number means a full walk.
 const VERSION: u32 = 2;
-
-/// A partition directory modified less than this many seconds before the walk
-/// is walked again next time, whatever its mtime says.
-pub const RACY_SECONDS: i64 = 2;
 
 /// What one partition held, as the stats walk counts it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::config::Profile;
 use crate::inspect::coverage::{self, Coverage, PartitionSeen};
-use crate::inspect::lake_index::{LakeIndex, Tally, RACY_SECONDS};
+use crate::inspect::lake_index::{LakeIndex, Tally};
 use crate::local::fswalk::{self, EntryKind, MAX_DEPTH};
 use crate::local::partition::{cutoff_date, partition_date};
 use crate::state::absorbed::Record;
@@ -510,7 +510,7 @@ impl Walker<'_> {
             Err(e) => return Err(self.error("read metadata of", name, e)),
         };
         let mtime = (st.st_mtime, st.st_mtime_nsec);
-        let settled = mtime.0 < indexing.started - RACY_SECONDS;
+        let settled = fswalk::mtime_settled(mtime.0, indexing.started);
         let rel = self.rel.join(OsStr::from_bytes(name.to_bytes()));
         let reusable = indexing
             .previous

@@ -25,6 +25,18 @@ pub const DIR_FLAGS: OFlag = OFlag::O_RDONLY.union(OFlag::O_DIRECTORY).union(OFl
 /// are a few levels deep, so more means a loop of bind mounts or a mistake).
 pub const MAX_DEPTH: usize = 256;
 
+/// A directory modified less than this many seconds before a walk may still
+/// change within the same mtime (a change in the same clock tick leaves it as
+/// it was), so its mtime vouches for nothing yet; as git treats its index.
+pub const RACY_SECONDS: i64 = 2;
+
+/// Whether a directory whose mtime is `dir_mtime_secs` is old enough, at
+/// `now` (seconds since the epoch), for its mtime to stand for its entries
+/// (the lake index and the quick check's memory rely on it).
+pub fn mtime_settled(dir_mtime_secs: i64, now: i64) -> bool {
+    dir_mtime_secs < now - RACY_SECONDS
+}
+
 /// What a directory entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntryKind {
@@ -101,4 +113,15 @@ pub fn profile_dir(root: &Path, action: &str) -> Result<Option<Metadata>> {
 /// The error for a walk deeper than [`MAX_DEPTH`].
 pub fn too_deep(action: &str, path: &Path, hint: &str) -> Error {
     Error::io(action, path, io::Error::other("directory tree too deep"), format!("more than {MAX_DEPTH} levels {hint}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_mtime_vouches_once_it_is_older_than_the_racy_window() {
+        assert!(mtime_settled(100, 103));
+        assert!(!mtime_settled(101, 103));
+    }
 }

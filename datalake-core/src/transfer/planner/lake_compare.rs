@@ -13,11 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::ChildStdout;
 use std::sync::Arc;
 
+use crate::local::fswalk::mtime_settled;
 use crate::local::open_dir::CurrentDir;
 use crate::vocab::names::PARTIAL_DIR;
 
 use super::absorbed::AbsorbedFiles;
-use super::verified::{below_unit, settled, unit_dir, Digest, Seen, Verified};
+use super::verified::{below_unit, unit_dir, Digest, Seen, Verified};
 
 /// Up to this many differing files, rsync gets them by name
 /// (`quick_check::Checked::files`) instead of their units: it then lists and probes
@@ -190,7 +191,7 @@ fn settle(unit: UnitRecords, shared: &Shared, (lake_dir, now): (&mut CurrentDir,
             }
         }
     }
-    if let Some(seen) = seen.filter(|s| whole && settled(s.dir_mtime, now)) {
+    if let Some(seen) = seen.filter(|s| whole && mtime_settled(s.dir_mtime.0, now)) {
         m.verified.push((path.clone(), seen));
     }
 }

@@ -15,7 +15,7 @@
 //!
 //! Not remembered: units with subdirectories (changes inside them do not
 //! show on the unit's mtime), and a directory modified less than
-//! [`RACY_SECONDS`] before the check (a change in the same clock tick could
+//! `local::fswalk::RACY_SECONDS` before the check (a change in the same clock tick could
 //! leave its mtime as it was). The memory lives beside the checkpoint
 //! (`<checkpoint>.quick-check.json`); a missing, unreadable or foreign one
 //! only means a lookup per file, as before.
@@ -32,9 +32,6 @@ use crate::local::reserved::replace_cache;
 
 /// The memory's format; another number means none.
 const VERSION: u32 = 1;
-
-/// A directory modified less than this many seconds before the check is not remembered.
-pub const RACY_SECONDS: i64 = 2;
 
 /// What the check found for one unit: every file in the lake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,11 +124,6 @@ impl Verified {
     }
 }
 
-/// Whether a directory of mtime `dir_mtime` may be remembered by a check at `now` (seconds).
-pub fn settled(dir_mtime: (i64, i64), now: i64) -> bool {
-    dir_mtime.0 < now - RACY_SECONDS
-}
-
 /// Whether `path` (below remote_root) lies in a subdirectory of `unit`.
 pub fn below_unit(unit: &[u8], path: &[u8]) -> bool {
     path.get(unit.len() + 1..).is_some_and(|rest| rest.contains(&b'/'))
@@ -188,9 +180,7 @@ mod tests {
     }
 
     #[test]
-    fn racy_directories_and_subdirectories() {
-        assert!(settled((100, 0), 103));
-        assert!(!settled((101, 999), 103));
+    fn subdirectories_are_below_the_unit() {
         assert!(below_unit(b"x_20261101", b"x_20261101/sub/a.parquet"));
         assert!(!below_unit(b"x_20261101", b"x_20261101/a.parquet"));
     }
