@@ -92,7 +92,7 @@ pub(super) struct Shared {
 /// The records of the unit being read (they come unit by unit).
 struct UnitRecords {
     slot: usize,
-    files: Vec<(u64, i64, u32, Vec<u8>)>,
+    files: Vec<RemoteFile>,
     digest: Digest,
     /// Some file lies in a subdirectory, or the unit came in two runs of records.
     nested: bool,
@@ -142,7 +142,7 @@ pub(super) fn compare(out: ChildStdout, shared: &Shared) -> Result<Measured, Str
         let Some(u) = unit.as_mut() else { continue };
         u.digest.add(remote.path, remote.size, remote.secs, remote.nanos);
         u.nested |= below_unit(&shared.paths[slot], remote.path);
-        u.files.push((remote.size, remote.secs, remote.nanos, remote.path.to_vec()));
+        u.files.push(remote.into_owned());
     }
     if let Some(done) = unit.take() {
         settle(done, shared, (&mut lake_dir, now), &mut m);
@@ -167,25 +167,25 @@ fn settle(unit: UnitRecords, shared: &Shared, (lake_dir, now): (&mut CurrentDir,
     let seen = dir_mtime.map(|dir_mtime| Seen { digest: unit.digest.value(), dir_mtime });
     let known = seen.is_some() && memory == seen;
     let mut whole = true;
-    for (size, secs, nanos, file) in unit.files {
+    for file in unit.files {
+        let RemoteFile { size, secs, nanos, .. } = file;
         m.files_compared += 1;
         m.bytes_compared += size;
         if shared.walk.since.is_some_and(|t| (secs, nanos) > (t, 0)) {
-            m.young.push(file.clone());
+            m.young.push(file.path.clone());
         }
-        let remote = RemoteFile { size, secs, nanos, path: &file };
-        let present = known || in_lake(lake_dir, &shared.local, &remote);
+        let present = known || in_lake(lake_dir, &shared.local, &file);
         whole &= present;
-        if shared.walk.absorbed.same(&file, size, secs, nanos) {
+        if shared.walk.absorbed.same(&file.path, size, secs, nanos) {
             if !present {
-                m.absorbed.push((unit.slot, file));
+                m.absorbed.push((unit.slot, file.path));
             }
         } else if !present {
             let (files, bytes) = &mut m.moving[unit.slot];
             *files += 1;
             *bytes += size;
             match &mut m.differing {
-                Some(d) if d.len() < NAMED_FILES_CAP => d.push((unit.slot, file)),
+                Some(d) if d.len() < NAMED_FILES_CAP => d.push((unit.slot, file.path)),
                 // Past the cap rsync gets the units: the names are not kept.
                 _ => m.differing = None,
             }
@@ -196,17 +196,25 @@ fn settle(unit: UnitRecords, shared: &Shared, (lake_dir, now): (&mut CurrentDir,
     }
 }
 
-/// One collector file: size, mtime (seconds, nanoseconds) and its path below remote_root.
+/// One collector file: size, mtime (seconds, nanoseconds) and its path below
+/// remote_root, borrowed from the listing while it is read (`P = &[u8]`),
+/// then owned while its unit's records gather.
 #[derive(Debug, PartialEq, Eq)]
-struct RemoteFile<'a> {
+struct RemoteFile<P = Vec<u8>> {
     size: u64,
     secs: i64,
     nanos: u32,
-    path: &'a [u8],
+    path: P,
+}
+
+impl RemoteFile<&[u8]> {
+    fn into_owned(self) -> RemoteFile {
+        RemoteFile { size: self.size, secs: self.secs, nanos: self.nanos, path: self.path.to_vec() }
+    }
 }
 
 /// `123 1732752000.1234567890 ./unit/name` (the name may hold any byte but NUL).
-fn parse_record(record: &[u8]) -> Option<RemoteFile<'_>> {
+fn parse_record(record: &[u8]) -> Option<RemoteFile<&[u8]>> {
     let mut fields = record.splitn(3, |b| *b == b' ');
     let size = std::str::from_utf8(fields.next()?).ok()?.parse().ok()?;
     let time = std::str::from_utf8(fields.next()?).ok()?;
@@ -238,10 +246,10 @@ fn unit_of(index: &HashMap<Vec<u8>, usize>, path: &[u8]) -> Option<usize> {
 /// Whether the lake holds a regular file of the same size and mtime as
 /// `remote`, looked up in its directory, which `lake_dir` keeps open (the
 /// records come directory by directory).
-fn in_lake(lake_dir: &mut CurrentDir, local: &Path, remote: &RemoteFile<'_>) -> bool {
+fn in_lake(lake_dir: &mut CurrentDir, local: &Path, remote: &RemoteFile) -> bool {
     let (dir, name) = match remote.path.iter().rposition(|b| *b == b'/') {
         Some(at) => (&remote.path[..at], &remote.path[at + 1..]),
-        None => (&b""[..], remote.path),
+        None => (&b""[..], &remote.path[..]),
     };
     let (Some(fd), Ok(name)) = (lake_dir.at(local, Path::new(OsStr::from_bytes(dir))), CString::new(name)) else {
         return false;
@@ -264,7 +272,8 @@ mod tests {
     #[test]
     fn records_parse_with_any_name_and_fraction() {
         let r = parse_record(b"64 1732752000.1234567890 ./x_20261130/part 1.parquet").unwrap();
-        assert_eq!(r, RemoteFile { size: 64, secs: 1732752000, nanos: 123456789, path: b"x_20261130/part 1.parquet" });
+        let path = &b"x_20261130/part 1.parquet"[..];
+        assert_eq!(r, RemoteFile { size: 64, secs: 1732752000, nanos: 123456789, path });
         let r = parse_record(b"0 1732752000 ./README").unwrap();
         assert_eq!((r.secs, r.nanos, r.path), (1732752000, 0, &b"README"[..]));
         assert_eq!(parse_record(b"0 17.5 ./a").unwrap().nanos, 500_000_000);
