@@ -48,6 +48,19 @@ pub struct Measured {
 }
 
 impl Measured {
+    /// Nothing found yet, for `units` unit slots.
+    pub(super) fn empty(units: usize) -> Measured {
+        Measured {
+            moving: vec![(0, 0); units],
+            files_compared: 0,
+            bytes_compared: 0,
+            absorbed: Vec::new(),
+            young: Vec::new(),
+            differing: Some(Vec::new()),
+            verified: Vec::new(),
+        }
+    }
+
     /// The figures of two parts of one walk (each counted every unit slot).
     pub(super) fn add(mut self, other: Measured) -> Measured {
         for (mine, theirs) in self.moving.iter_mut().zip(other.moving) {
@@ -100,11 +113,7 @@ struct UnitRecords {
 
 /// Read the records and count, per unit slot, the files that differ.
 pub(super) fn compare(out: ChildStdout, shared: &Shared) -> Result<Measured, String> {
-    let moving = vec![(0, 0); shared.index.len()];
-    let (absorbed_files, young, differing, verified) = (Vec::new(), Vec::new(), Some(Vec::new()), Vec::new());
-    let (files_compared, bytes_compared) = (0, 0);
-    let mut m =
-        Measured { moving, files_compared, bytes_compared, absorbed: absorbed_files, young, differing, verified };
+    let mut m = Measured::empty(shared.index.len());
     let mut reader = BufReader::with_capacity(1 << 16, out);
     let mut record = Vec::new();
     let mut lake_dir = CurrentDir::default();

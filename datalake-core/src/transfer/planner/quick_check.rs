@@ -197,18 +197,7 @@ fn measure_with(
 ) -> Result<Measured, String> {
     if units.is_empty() {
         // (xargs would run find once, on the whole tree.)
-        let (young, differing) = (Vec::new(), Some(Vec::new()));
-        let (absorbed, verified) = (Vec::new(), Vec::new());
-        let (files_compared, bytes_compared) = (0, 0);
-        return Ok(Measured {
-            moving: Vec::new(),
-            files_compared,
-            bytes_compared,
-            absorbed,
-            young,
-            differing,
-            verified,
-        });
+        return Ok(Measured::empty(0));
     }
     let remote_root = match &profile.source {
         Source::Ssh(src) => src.remote_root.clone(),
