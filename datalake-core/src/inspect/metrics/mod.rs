@@ -68,9 +68,10 @@ pub fn write_textfile_read_ahead(
     dir: &Path,
     profile: &Profile,
     checkpoint: Option<Checkpoint>,
+    today: NaiveDate,
     ahead: ReadAhead,
 ) -> Vec<String> {
-    let (snapshot, warnings) = Snapshot::collect_read_ahead(profile, checkpoint, ahead);
+    let (snapshot, warnings) = Snapshot::collect_read_ahead(profile, checkpoint, today, ahead);
     write_snapshot(dir, profile, snapshot, warnings)
 }
 

@@ -8,6 +8,7 @@ use crate::inspect::lake_index::LakeIndex;
 use crate::inspect::stats::{self, ProfileStats};
 use crate::state::checkpoint::Checkpoint;
 use crate::vocab::counters::Counters;
+use crate::vocab::error::Result;
 
 /// Everything the families read for one profile.
 #[derive(Debug, Clone)]
@@ -50,48 +51,46 @@ impl Snapshot {
             Walk::Changed => LakeIndex::load(profile),
             Walk::Everything => None,
         };
-        let mut warnings = Vec::new();
-        let stats = match stats::collect_indexed(profile, checkpoint.as_ref(), today, previous.as_ref()) {
-            Ok((stats, _, index)) => {
-                // A no-op run reuses every tally: the saved index still says it all.
-                if previous.as_ref().is_none_or(|p| p.partitions != index.partitions) {
-                    warnings.extend(index.save(profile).err());
-                }
-                Some(stats)
-            }
-            Err(e) => {
-                warnings.push(lake_unread(profile, &e));
-                None
-            }
-        };
-        (Snapshot::new(profile, checkpoint, stats), warnings)
+        let walked = walk_indexed(profile, checkpoint.as_ref(), today, previous);
+        Snapshot::after_walk(profile, checkpoint, walked)
     }
 
-    /// [`Snapshot::collect_after_run`] for a run that changed nothing in the
-    /// lake: the walk `ahead` made while it went on says what a walk now
-    /// would, and the run's record (`checkpoint`) is added to it.
+    /// [`Snapshot::collect_after_run`] with [`Walk::Changed`] for a run that
+    /// changed nothing in the lake: the walk `ahead` made while it went on
+    /// says what a walk now would, and the run's record (`checkpoint`) is
+    /// added to it. If that walk did not start or died, the lake is walked now.
     pub fn collect_read_ahead(
         profile: &Profile,
         checkpoint: Option<Checkpoint>,
+        today: NaiveDate,
         ahead: ReadAhead,
     ) -> (Snapshot, Vec<String>) {
+        let walked = match ahead.wait() {
+            Some(walked) => walked.map(|mut read| {
+                read.stats.set_last_run(checkpoint.as_ref());
+                read
+            }),
+            None => walk_indexed(profile, checkpoint.as_ref(), today, LakeIndex::load(profile)),
+        };
+        Snapshot::after_walk(profile, checkpoint, walked)
+    }
+
+    /// The snapshot of a walk after (or during) a run; its index is saved
+    /// when it changed (a no-op run reuses every tally: the saved index
+    /// still says it all).
+    fn after_walk(
+        profile: &Profile,
+        checkpoint: Option<Checkpoint>,
+        walked: Result<Indexed>,
+    ) -> (Snapshot, Vec<String>) {
         let mut warnings = Vec::new();
-        let stats = match ahead.wait() {
-            Some(Ok(read)) => {
-                if read.index_changed {
-                    warnings.extend(read.index.save(profile).err());
-                }
-                let mut stats = read.stats;
-                stats.set_last_run(checkpoint.as_ref());
-                Some(stats)
+        let stats = match walked {
+            Ok(read) => {
+                warnings.extend(read.save_index(profile));
+                Some(read.stats)
             }
-            Some(Err(e)) => {
+            Err(e) => {
                 warnings.push(lake_unread(profile, &e));
-                None
-            }
-            None => {
-                warnings
-                    .push(format!("metrics of profile {} leave out the lake's size: its walk stopped", profile.name));
                 None
             }
         };
@@ -123,15 +122,34 @@ impl Snapshot {
 /// other walks again after the run ([`Walk::Changed`]). Dropping it waits for
 /// the walk, so nothing reads the lake once the run has returned.
 pub struct ReadAhead {
-    walk: Option<std::thread::JoinHandle<crate::vocab::error::Result<AheadRead>>>,
+    walk: Option<std::thread::JoinHandle<Result<Indexed>>>,
 }
 
-/// What a [`ReadAhead`] found.
-struct AheadRead {
+/// A walk of the lake that read only what changed since `previous` (the
+/// saved lake index), and the index it leaves.
+struct Indexed {
     stats: ProfileStats,
     index: LakeIndex,
     /// The index differs from the saved one (save it).
     index_changed: bool,
+}
+
+fn walk_indexed(
+    profile: &Profile,
+    checkpoint: Option<&Checkpoint>,
+    today: NaiveDate,
+    previous: Option<LakeIndex>,
+) -> Result<Indexed> {
+    let (stats, _, index) = stats::collect_indexed(profile, checkpoint, today, previous.as_ref())?;
+    let index_changed = previous.is_none_or(|p| p.partitions != index.partitions);
+    Ok(Indexed { stats, index, index_changed })
+}
+
+impl Indexed {
+    /// Save the index when it changed; the warning of a failed save.
+    fn save_index(&self, profile: &Profile) -> Option<String> {
+        self.index_changed.then(|| self.index.save(profile).err()).flatten()
+    }
 }
 
 impl ReadAhead {
@@ -139,12 +157,9 @@ impl ReadAhead {
     /// does it (partitions unchanged since the lake index are not read).
     pub fn start(profile: &Profile, today: NaiveDate) -> ReadAhead {
         let profile = profile.clone();
-        let walk = std::thread::Builder::new().name("metrics-read-ahead".into()).spawn(move || {
-            let previous = LakeIndex::load(&profile);
-            let (stats, _, index) = stats::collect_indexed(&profile, None, today, previous.as_ref())?;
-            let index_changed = previous.as_ref().is_none_or(|p| p.partitions != index.partitions);
-            Ok(AheadRead { stats, index, index_changed })
-        });
+        let walk = std::thread::Builder::new()
+            .name("metrics-read-ahead".into())
+            .spawn(move || walk_indexed(&profile, None, today, LakeIndex::load(&profile)));
         match walk {
             Ok(handle) => ReadAhead { walk: Some(handle) },
             Err(e) => {
@@ -154,8 +169,14 @@ impl ReadAhead {
         }
     }
 
+    /// One whose thread could not be started.
+    #[cfg(test)]
+    pub(super) fn not_started() -> ReadAhead {
+        ReadAhead { walk: None }
+    }
+
     /// Wait for the walk; `None` when it did not start or panicked.
-    fn wait(mut self) -> Option<crate::vocab::error::Result<AheadRead>> {
+    fn wait(mut self) -> Option<Result<Indexed>> {
         self.walk.take()?.join().ok()
     }
 
@@ -165,10 +186,7 @@ impl ReadAhead {
     /// directories' mtimes moved) instead of everything the index lacked.
     /// Returns the warning of a failed save.
     pub fn keep_index(self, profile: &Profile) -> Option<String> {
-        match self.wait() {
-            Some(Ok(read)) if read.index_changed => read.index.save(profile).err(),
-            _ => None,
-        }
+        self.wait()?.ok()?.save_index(profile)
     }
 }
 

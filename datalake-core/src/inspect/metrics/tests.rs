@@ -204,11 +204,17 @@ fn a_read_ahead_writes_what_a_walk_after_the_run_writes() {
     // The run records itself meanwhile: its figures come from the checkpoint it writes.
     let mut recorded = cp.clone();
     recorded.counters_mut().add_sync(SyncStatus::Success, 0, 0, 0.25, 0);
-    assert_eq!(write_textfile_read_ahead(&dir, &profile, Some(recorded.clone()), ahead), Vec::<String>::new());
+    assert_eq!(write_textfile_read_ahead(&dir, &profile, Some(recorded.clone()), today, ahead), Vec::<String>::new());
     let read_ahead = std::fs::read_to_string(&prom).unwrap();
     assert_ne!(read_ahead, walked);
     assert_eq!(samples(&read_ahead)["data_lake_stored_bytes{profile=\"cex_ticks\"}"], 300.0);
     assert_eq!(samples(&read_ahead)["data_lake_sync_total{profile=\"cex_ticks\",status=\"success\"}"], 2.0);
+    // A read-ahead whose thread never started: the lake is walked then, not left out.
+    assert_eq!(
+        write_textfile_read_ahead(&dir, &profile, Some(recorded.clone()), today, ReadAhead::not_started()),
+        Vec::<String>::new()
+    );
+    assert_eq!(std::fs::read_to_string(&prom).unwrap(), read_ahead);
     let saved_index = std::fs::read_to_string(&index).ok();
     assert_eq!(write_textfile(&dir, &profile, Some(recorded), today, Walk::Changed), Vec::<String>::new());
     assert_eq!(std::fs::read_to_string(&prom).unwrap(), read_ahead, "a walk after the run writes the same");

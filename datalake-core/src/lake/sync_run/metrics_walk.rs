@@ -73,7 +73,7 @@ impl RunMetrics {
                     "profile {}: the run changed nothing in the lake; its metrics use the walk made while it ran",
                     profile.name
                 );
-                metrics::write_textfile_read_ahead(dir, profile, Some(checkpoint), ahead)
+                metrics::write_textfile_read_ahead(dir, profile, Some(checkpoint), today, ahead)
             }
             (ahead, SyncMode::Window) => {
                 // Its index spares the walk below what the run did not touch.
